@@ -1,0 +1,32 @@
+import { ChunkPort } from './constants.js';
+import type { CodecContext } from './context.js';
+import { serializeMessage } from './header.js';
+import type { Message } from './messages.js';
+import type { RawMessage } from './reassembler.js';
+import { splitMessage } from './splitter.js';
+import { MESSAGE_TABLE, type MessageSpec } from './table.js';
+
+/** The table row of a message type (rows are typed per type; this view is for dispatch). */
+function specOf(type: Message['type']): MessageSpec<Message> {
+  return MESSAGE_TABLE[type] as MessageSpec<Message>;
+}
+
+/** Second parsing stage: raw message → typed message. Throws VdagentError (drop severity). */
+export function decodeMessage(raw: Pick<RawMessage, 'type' | 'payload'>, ctx: CodecContext): Message {
+  return specOf(raw.type as Message['type']).decode(raw.payload, ctx);
+}
+
+/** Encodes a typed message's payload. */
+export function encodePayload(message: Message, ctx: CodecContext): Buffer {
+  return specOf(message.type).encode(message, ctx);
+}
+
+/** Serializes a typed message: 20-byte header and payload. */
+export function serialize(message: Message, ctx: CodecContext): Buffer {
+  return serializeMessage(message.type, encodePayload(message, ctx));
+}
+
+/** Serializes a typed message and cuts it into chunks for the wire. */
+export function toChunks(message: Message, ctx: CodecContext, port: ChunkPort = ChunkPort.Client): Buffer[] {
+  return splitMessage(serialize(message, ctx), port);
+}

@@ -1,0 +1,11 @@
+export * from './capabilities.js';
+export * from './codec.js';
+export * from './constants.js';
+export * from './context.js';
+export * from './errors.js';
+export * from './header.js';
+export * from './messages.js';
+export * from './reassembler.js';
+export * from './splitter.js';
+export * from './table.js';
+export { MAX_MONITORS } from './payloads/monitors.js';

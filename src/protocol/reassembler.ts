@@ -1,0 +1,271 @@
+import {
+  ChunkPort,
+  CHUNK_HEADER_SIZE,
+  DEFAULT_MAX_MESSAGE_SIZE,
+  isMessageType,
+  MAX_CHUNK_DATA_SIZE,
+  MESSAGE_HEADER_SIZE,
+  PROTOCOL_VERSION,
+} from './constants.js';
+import { ErrorCode, VdagentError } from './errors.js';
+import { readMessageHeader } from './header.js';
+
+/** A whole message as it came off the wire, before typed decoding. */
+export interface RawMessage {
+  /** The chunk port it arrived on (1 client, 2 server); never used for dispatch. */
+  port: ChunkPort;
+  /** VDAgentMessage.type (always a defined type here). */
+  type: number;
+  /** VDAgentMessage.opaque. */
+  opaque: bigint;
+  /** The payload; a view into received data when it arrived in one piece. */
+  payload: Buffer;
+}
+
+/** Receives what the reassembler produces. */
+export interface ReassemblerSink {
+  /** A complete message with protocol 1 and a known type. */
+  message(raw: RawMessage): void;
+  /** A dropped message or a lost stream (see `VdagentError.severity`). */
+  error(err: VdagentError, port: number | undefined): void;
+}
+
+/** Limits of the reassembler. */
+export interface ReassemblerOptions {
+  /** Ceiling on a message's declared payload size (default 128 MiB). */
+  maxMessageSize?: number;
+  /** Largest chunk data size accepted (default VD_AGENT_MAX_DATA_SIZE = 2048). */
+  maxChunkSize?: number;
+}
+
+/** Per-port reassembly state (spec §5). */
+class PortAssembler {
+  /** Header bytes collected so far (0…20). */
+  private readonly hdr = Buffer.alloc(MESSAGE_HEADER_SIZE);
+  private hdrFilled = 0;
+  /** Payload bytes still expected once the header is complete; -1 while reading the header. */
+  private need = -1;
+  private type = 0;
+  private opaque = 0n;
+  private size = 0;
+  /** Whether the payload is kept (false: counted and dropped). */
+  private keep = false;
+  private pieces: Buffer[] = [];
+  /** Bytes left in the current chunk to discard after an error inside it. */
+  private discard = 0;
+
+  constructor(
+    private readonly port: ChunkPort,
+    private readonly maxMessageSize: number,
+    private readonly sink: ReassemblerSink,
+  ) {}
+
+  /** Bytes held for an incomplete message. */
+  get buffered(): number {
+    return this.hdrFilled + this.pieces.reduce((n, p) => n + p.length, 0);
+  }
+
+  /** Forgets any partial message (CLIENT_DISCONNECTED, new client, resync). */
+  reset(): void {
+    this.hdrFilled = 0;
+    this.need = -1;
+    this.keep = false;
+    this.pieces = [];
+    this.discard = 0;
+  }
+
+  /** Called at the start of each chunk of `size` data bytes. */
+  chunkStart(size: number): void {
+    this.discard = 0;
+    if (this.need > 0 && size > this.need) {
+      // Chunks of one message are consecutive; one that does not fit begins a new message.
+      if (this.keep) this.fail(ErrorCode.MessageTruncated, `message type ${this.type} stopped after ${this.size - this.need} of ${this.size} payload bytes`);
+      this.reset();
+    }
+  }
+
+  /** Feeds bytes of the current chunk; `chunkLeft` counts bytes of this chunk after `data`. */
+  feed(data: Buffer, chunkLeft: number): void {
+    let off = 0;
+    if (this.discard > 0) {
+      const n = Math.min(this.discard, data.length);
+      this.discard -= n;
+      off += n;
+    }
+    while (off < data.length) {
+      if (this.need < 0) {
+        const n = Math.min(MESSAGE_HEADER_SIZE - this.hdrFilled, data.length - off);
+        data.copy(this.hdr, this.hdrFilled, off, off + n);
+        this.hdrFilled += n;
+        off += n;
+        if (this.hdrFilled < MESSAGE_HEADER_SIZE) return;
+        if (!this.beginPayload(data.length - off + chunkLeft)) {
+          // Drop the rest of this chunk: what is in `data` now, and `chunkLeft` bytes to come.
+          this.reset();
+          this.discard = chunkLeft;
+          return;
+        }
+        if (this.need === 0) this.complete();
+        continue;
+      }
+      const n = Math.min(this.need, data.length - off);
+      if (this.keep) this.pieces.push(data.subarray(off, off + n));
+      this.need -= n;
+      off += n;
+      if (this.need === 0) this.complete();
+    }
+  }
+
+  /** Validates a complete header; false means drop the rest of this chunk. */
+  private beginPayload(restOfChunk: number): boolean {
+    const h = readMessageHeader(this.hdr);
+    this.type = h.type;
+    this.opaque = h.opaque;
+    this.size = h.size;
+    if (h.size > this.maxMessageSize) {
+      this.fail(ErrorCode.MessageTooLarge, `message type ${h.type} declares ${h.size} bytes, ceiling is ${this.maxMessageSize}`);
+      return false;
+    }
+    if (restOfChunk > h.size) {
+      this.fail(ErrorCode.BadPayloadSize, `chunk carries ${restOfChunk} bytes after a header declaring ${h.size}`);
+      return false;
+    }
+    this.need = h.size;
+    this.keep = true;
+    if (h.protocol !== PROTOCOL_VERSION) {
+      this.fail(ErrorCode.BadProtocolVersion, `protocol ${h.protocol} in message type ${h.type}, expected ${PROTOCOL_VERSION}`);
+      this.keep = false;
+    } else if (!isMessageType(h.type)) {
+      this.fail(ErrorCode.UnknownMessageType, `unknown message type ${h.type} (${h.size} bytes)`);
+      this.keep = false;
+    }
+    return true;
+  }
+
+  private complete(): void {
+    const keep = this.keep;
+    const pieces = this.pieces;
+    this.hdrFilled = 0;
+    this.need = -1;
+    this.keep = false;
+    this.pieces = [];
+    if (!keep) return;
+    const payload = pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces, this.size);
+    this.sink.message({ port: this.port, type: this.type, opaque: this.opaque, payload });
+  }
+
+  private fail(code: ErrorCode, text: string): void {
+    this.sink.error(new VdagentError(code, text), this.port);
+  }
+}
+
+/**
+ * Turns the byte stream of the port into messages: the chunk layer (spec §3) and one reassembly
+ * state per chunk port (spec §5). Copies bytes only when a message spans chunks; memory grows with
+ * bytes received, never with sizes declared.
+ */
+export class Reassembler {
+  private readonly chunkHdr = Buffer.alloc(CHUNK_HEADER_SIZE);
+  private chunkHdrFilled = 0;
+  /** Data bytes left in the current chunk; -1 while reading a chunk header. */
+  private chunkLeft = -1;
+  private current: PortAssembler | undefined;
+  private readonly ports: Map<number, PortAssembler>;
+  private readonly maxChunkSize: number;
+  private lost = false;
+
+  constructor(
+    private readonly sink: ReassemblerSink,
+    options: ReassemblerOptions = {},
+  ) {
+    const maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
+    this.maxChunkSize = options.maxChunkSize ?? MAX_CHUNK_DATA_SIZE;
+    this.ports = new Map([
+      [ChunkPort.Client, new PortAssembler(ChunkPort.Client, maxMessageSize, sink)],
+      [ChunkPort.Server, new PortAssembler(ChunkPort.Server, maxMessageSize, sink)],
+    ]);
+  }
+
+  /** True after a resync-severity error until `reset()`: input is ignored meanwhile. */
+  get needsResync(): boolean {
+    return this.lost;
+  }
+
+  /** Bytes held for incomplete messages and chunk headers. */
+  get buffered(): number {
+    let n = this.chunkHdrFilled;
+    for (const p of this.ports.values()) n += p.buffered;
+    return n;
+  }
+
+  /** Forgets everything (after the stream was reopened). */
+  reset(): void {
+    this.chunkHdrFilled = 0;
+    this.chunkLeft = -1;
+    this.current = undefined;
+    this.lost = false;
+    for (const p of this.ports.values()) p.reset();
+  }
+
+  /** Discards a partial message of one chunk port (CLIENT_DISCONNECTED, new client). */
+  discardPort(port: ChunkPort): void {
+    this.ports.get(port)?.reset();
+  }
+
+  /** Feeds received bytes. */
+  push(data: Buffer): void {
+    let off = 0;
+    while (off < data.length && !this.lost) {
+      if (this.chunkLeft < 0) {
+        if (this.chunkHdrFilled === 0 && data.length - off >= CHUNK_HEADER_SIZE) {
+          this.startChunk(data.readUInt32LE(off), data.readUInt32LE(off + 4));
+          off += CHUNK_HEADER_SIZE;
+        } else {
+          const n = Math.min(CHUNK_HEADER_SIZE - this.chunkHdrFilled, data.length - off);
+          data.copy(this.chunkHdr, this.chunkHdrFilled, off, off + n);
+          this.chunkHdrFilled += n;
+          off += n;
+          if (this.chunkHdrFilled === CHUNK_HEADER_SIZE) {
+            this.chunkHdrFilled = 0;
+            this.startChunk(this.chunkHdr.readUInt32LE(0), this.chunkHdr.readUInt32LE(4));
+          }
+        }
+        continue;
+      }
+      const n = Math.min(this.chunkLeft, data.length - off);
+      this.chunkLeft -= n;
+      const piece = data.subarray(off, off + n);
+      off += n;
+      const port = this.current;
+      if (this.chunkLeft === 0) {
+        this.chunkLeft = -1;
+        this.current = undefined;
+      }
+      port?.feed(piece, Math.max(this.chunkLeft, 0));
+    }
+  }
+
+  private startChunk(port: number, size: number): void {
+    const assembler = this.ports.get(port);
+    if (!assembler) {
+      this.lose(new VdagentError(ErrorCode.BadChunkPort, `chunk port ${port} is neither 1 nor 2`));
+      return;
+    }
+    if (size > this.maxChunkSize) {
+      this.lose(new VdagentError(ErrorCode.ChunkTooLarge, `chunk of ${size} bytes exceeds ${this.maxChunkSize}`));
+      return;
+    }
+    if (size === 0) {
+      this.sink.error(new VdagentError(ErrorCode.EmptyChunk, `zero-size chunk on port ${port} ignored`), port);
+      return;
+    }
+    assembler.chunkStart(size);
+    this.current = assembler;
+    this.chunkLeft = size;
+  }
+
+  private lose(err: VdagentError): void {
+    this.lost = true;
+    this.sink.error(err, undefined);
+  }
+}

@@ -1,0 +1,26 @@
+import type { EventEmitter } from 'node:events';
+
+/** Events of a byte port. */
+export interface PortEvents {
+  /** Bytes received from the host. */
+  data: [chunk: Buffer];
+  /** The port closed by itself (I/O error, hang-up); `close()` does not emit it. */
+  close: [err: Error | undefined];
+}
+
+/**
+ * A byte port to the host: a tty/pty (through serialport), a virtio-serial character device, or
+ * an in-memory pipe. Opening may fail (EBUSY, ENOENT); the owner reopens with back-off.
+ */
+export interface Port extends EventEmitter<PortEvents> {
+  /** What the port is, for logs (a path, or a name). */
+  readonly name: string;
+  /** Opens the port; rejects with the system error. */
+  open(): Promise<void>;
+  /** Writes all bytes; resolves once the kernel took them (queues on EAGAIN, never drops). */
+  write(data: Buffer): Promise<void>;
+  /** Closes the port; pending writes reject. */
+  close(): Promise<void>;
+  /** Whether the port is open. */
+  readonly isOpen: boolean;
+}
