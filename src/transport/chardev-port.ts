@@ -1,0 +1,271 @@
+import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import { Backoff } from './backoff.js';
+import { FdWatcher } from './fd-watcher.js';
+import type { Port, PortEvents } from './port.js';
+
+const O_CLOEXEC = 0o2000000; // Linux; not in fs.constants (libuv adds it anyway)
+const OPEN_FLAGS =
+  fs.constants.O_RDWR | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY | O_CLOEXEC;
+const READ_SIZE = 64 * 1024;
+/** Back-off while the host side is absent: reads return 0 bytes, or poll wakes up without data. */
+const idleBackoff = (): Backoff => new Backoff({ initialMs: 100, maxMs: 2000, factor: 2 });
+
+interface PendingWrite {
+  data: Buffer;
+  offset: number;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+/** One open descriptor: everything close() has to stop. */
+interface Session {
+  readonly fd: number;
+  readonly ownsFd: boolean;
+  readonly watcher: FdWatcher;
+  readonly queue: PendingWrite[];
+  readonly sleeps: Set<() => void>;
+  readonly syscalls: Set<Promise<unknown>>;
+  closed: boolean;
+  writing: boolean;
+}
+
+function errnoError(code: string, message: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`${code}: ${message}`), { code });
+}
+
+function isRetry(err: unknown): 'again' | 'intr' | undefined {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EAGAIN' || code === 'EWOULDBLOCK') return 'again';
+  return code === 'EINTR' ? 'intr' : undefined;
+}
+
+function readFd(fd: number, buf: Buffer): Promise<number> {
+  return new Promise((resolve, reject) =>
+    fs.read(fd, buf, 0, buf.length, null, (err, n) => (err ? reject(err) : resolve(n))),
+  );
+}
+
+function writeFd(fd: number, buf: Buffer, offset: number): Promise<number> {
+  return new Promise((resolve, reject) =>
+    fs.write(fd, buf, offset, buf.length - offset, null, (err, n) =>
+      err ? reject(err) : resolve(n),
+    ),
+  );
+}
+
+/** A Port on a character device that is not a tty (virtio-serial), or on any non-blocking fd. */
+export class CharDevicePort extends EventEmitter<PortEvents> implements Port {
+  private session: Session | undefined;
+  private opening = false;
+  private abortOpen = false;
+  private closing: Promise<void> | undefined;
+  private borrowedFd: number | undefined;
+
+  /** A port on the device at `path` (named `name` in logs), opened by open(). */
+  constructor(
+    private readonly path: string,
+    readonly name: string = path,
+  ) {
+    super();
+  }
+
+  /** A port on an already-open non-blocking fd: open() starts using it, close() leaves it open. */
+  static fromFd(fd: number, name: string): CharDevicePort {
+    const port = new CharDevicePort(`fd ${fd}`, name);
+    port.borrowedFd = fd;
+    return port;
+  }
+
+  get isOpen(): boolean {
+    return this.session !== undefined;
+  }
+
+  async open(): Promise<void> {
+    if (this.session || this.opening) throw errnoError('EBUSY', `${this.name} is already open`);
+    this.opening = true;
+    this.abortOpen = false;
+    try {
+      await this.closing;
+      if (this.borrowedFd !== undefined) return this.start(this.borrowedFd, false);
+      const fd = await new Promise<number>((resolve, reject) =>
+        fs.open(this.path, OPEN_FLAGS, (err, fd) => (err ? reject(err) : resolve(fd))),
+      );
+      if (this.abortOpen) {
+        fs.closeSync(fd);
+        throw errnoError('ECANCELED', `${this.name} was closed while opening`);
+      }
+      try {
+        this.start(fd, true);
+      } catch (err) {
+        fs.closeSync(fd);
+        throw err;
+      }
+    } finally {
+      this.opening = false;
+    }
+  }
+
+  write(data: Buffer): Promise<void> {
+    const s = this.session;
+    if (!s) return Promise.reject(errnoError('EBADF', `${this.name} is not open`));
+    if (data.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      s.queue.push({ data, offset: 0, resolve, reject });
+      void this.writeLoop(s);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.opening) this.abortOpen = true;
+    const s = this.session;
+    if (s) await this.shutdown(s, errnoError('ECANCELED', `${this.name} was closed`));
+    else await this.closing;
+  }
+
+  private start(fd: number, ownsFd: boolean): void {
+    const watcher = new FdWatcher(fd);
+    const s: Session = {
+      fd,
+      ownsFd,
+      watcher,
+      queue: [],
+      sleeps: new Set(),
+      syscalls: new Set(),
+      closed: false,
+      writing: false,
+    };
+    this.session = s;
+    this.readLoop(s).catch((err: unknown) => {
+      // A 'data' listener threw: surface it like a stream would, as an uncaught exception.
+      process.nextTick(() => {
+        throw err;
+      });
+    });
+  }
+
+  /** Runs a syscall, tracked so close() waits for it before closing the descriptor. */
+  private track<T>(s: Session, op: Promise<T>): Promise<T> {
+    s.syscalls.add(op);
+    const done = (): void => void s.syscalls.delete(op);
+    op.then(done, done);
+    return op;
+  }
+
+  private sleep(s: Session, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        s.sleeps.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      s.sleeps.add(wake);
+    });
+  }
+
+  /**
+   * Waits `delayMs` with the poller unarmed (epoll reports HUP all along while the host is
+   * absent), then for readiness. False when the port closed meanwhile or poll failed.
+   */
+  private async ready(s: Session, which: 'readable' | 'writable', delayMs: number): Promise<boolean> {
+    if (delayMs > 0) await this.sleep(s, delayMs);
+    try {
+      if (!s.closed) await s.watcher[which]();
+    } catch (err) {
+      this.fail(s, err as Error);
+    }
+    return !s.closed;
+  }
+
+  private async readLoop(s: Session): Promise<void> {
+    const scratch = Buffer.allocUnsafe(READ_SIZE);
+    const backoff = idleBackoff();
+    let woken = false;
+    while (!s.closed) {
+      let n: number;
+      try {
+        n = await this.track(s, readFd(s.fd, scratch));
+      } catch (err) {
+        if (s.closed) return;
+        const retry = isRetry(err);
+        if (retry === 'intr') continue;
+        if (retry !== 'again') return this.fail(s, err as Error);
+        // Woken up yet nothing to read: a persistent poll condition (HUP); slow down.
+        if (!(await this.ready(s, 'readable', woken ? backoff.next() : 0))) return;
+        woken = true;
+        continue;
+      }
+      if (s.closed) return;
+      if (n === 0) {
+        // The host side is not connected (not end of file): keep the fd and retry later.
+        if (!(await this.ready(s, 'readable', backoff.next()))) return;
+        woken = false; // a host that just connected gives EAGAIN: wait for data without delay
+        continue;
+      }
+      woken = false;
+      backoff.reset();
+      // Emit a copy: the scratch buffer is reused, consumers may keep what they are given.
+      this.emit('data', Buffer.from(scratch.subarray(0, n)));
+    }
+  }
+
+  private async writeLoop(s: Session): Promise<void> {
+    if (s.writing) return;
+    s.writing = true;
+    const backoff = idleBackoff();
+    let woken = false;
+    try {
+      while (!s.closed) {
+        const item = s.queue[0];
+        if (!item) return;
+        let n: number;
+        try {
+          n = await this.track(s, writeFd(s.fd, item.data, item.offset));
+        } catch (err) {
+          if (s.closed) return;
+          const retry = isRetry(err);
+          if (retry === 'intr') continue;
+          if (retry !== 'again') return this.fail(s, err as Error);
+          n = 0;
+        }
+        if (s.closed) return;
+        if (n === 0) {
+          // EAGAIN right after a writable wake-up: the host is absent (HUP wakes us); slow down.
+          if (!(await this.ready(s, 'writable', woken ? backoff.next() : 0))) return;
+          woken = true;
+          continue;
+        }
+        woken = false;
+        backoff.reset();
+        item.offset += n;
+        if (item.offset >= item.data.length) {
+          s.queue.shift();
+          item.resolve();
+        }
+      }
+    } finally {
+      s.writing = false;
+    }
+  }
+
+  /** The port failed by itself: close it and emit `close` with the error. */
+  private fail(s: Session, err: Error): void {
+    if (s.closed) return;
+    void this.shutdown(s, err).then(() => this.emit('close', err));
+  }
+
+  private shutdown(s: Session, err: Error): Promise<void> {
+    s.closed = true;
+    if (this.session === s) this.session = undefined;
+    s.watcher.close();
+    for (const wake of [...s.sleeps]) wake();
+    for (const item of s.queue.splice(0)) item.reject(err);
+    const closing = (async () => {
+      await Promise.allSettled([...s.syscalls]);
+      if (s.ownsFd) await new Promise<void>((resolve) => fs.close(s.fd, () => resolve()));
+    })();
+    this.closing = closing;
+    return closing;
+  }
+}

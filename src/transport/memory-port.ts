@@ -1,0 +1,74 @@
+import { EventEmitter } from 'node:events';
+import type { Port, PortEvents } from './port.js';
+
+function errnoError(code: string, message: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`${code}: ${message}`), { code });
+}
+
+/** One end of an in-memory port pair: what one side writes, the other receives asynchronously. */
+export class MemoryPort extends EventEmitter<PortEvents> implements Port {
+  private peer: MemoryPort | undefined;
+  private opened = false;
+  /** Incremented whenever this side closes, so bytes in flight to an older session are dropped. */
+  private session = 0;
+
+  /** A side named `name`; use createMemoryPortPair() to get a connected pair. */
+  constructor(readonly name: string) {
+    super();
+  }
+
+  /** Connects two sides (done by createMemoryPortPair()). */
+  static connect(a: MemoryPort, b: MemoryPort): void {
+    a.peer = b;
+    b.peer = a;
+  }
+
+  get isOpen(): boolean {
+    return this.opened;
+  }
+
+  async open(): Promise<void> {
+    if (this.opened) throw errnoError('EBUSY', `${this.name} is already open`);
+    this.opened = true;
+  }
+
+  async write(data: Buffer): Promise<void> {
+    if (!this.opened) throw errnoError('EBADF', `${this.name} is not open`);
+    const peer = this.peer;
+    if (!peer || data.length === 0) return;
+    const chunk = Buffer.from(data); // the caller may reuse its buffer
+    const session = peer.session;
+    setImmediate(() => peer.deliver(chunk, session));
+  }
+
+  async close(): Promise<void> {
+    this.shut();
+  }
+
+  /** Breaks the link as an I/O error would: the other side closes and emits `close` with `err`. */
+  hangUp(err: Error = errnoError('EIO', 'peer hung up')): void {
+    const peer = this.peer;
+    if (!peer?.opened) return;
+    peer.shut();
+    setImmediate(() => peer.emit('close', err));
+  }
+
+  private shut(): void {
+    if (!this.opened) return;
+    this.opened = false;
+    this.session++;
+  }
+
+  /** Bytes for a side that is not open (or was reopened since they were sent) are discarded. */
+  private deliver(chunk: Buffer, session: number): void {
+    if (this.opened && this.session === session) this.emit('data', chunk);
+  }
+}
+
+/** Two connected in-memory ports, both closed, like node-serialport's MockBinding. */
+export function createMemoryPortPair(names: [string, string] = ['memory-a', 'memory-b']): [MemoryPort, MemoryPort] {
+  const a = new MemoryPort(names[0]);
+  const b = new MemoryPort(names[1]);
+  MemoryPort.connect(a, b);
+  return [a, b];
+}

@@ -1,0 +1,104 @@
+import { EventEmitter } from 'node:events';
+import type { Logger } from '../log/logger.js';
+import { Backoff } from './backoff.js';
+import type { Port } from './port.js';
+
+/** Events of a supervised port. */
+export interface SupervisorEvents {
+  /** The port is open (first time or again). */
+  open: [];
+  /** Bytes received. */
+  data: [chunk: Buffer];
+  /** The port went down; a reopen is scheduled. */
+  down: [err: Error | undefined];
+}
+
+/**
+ * Keeps a port open: opens it, and after an open failure, an I/O error or a requested resync
+ * reopens it with capped exponential back-off. Uses a timer only while waiting to reopen.
+ */
+export class PortSupervisor extends EventEmitter<SupervisorEvents> {
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private lastFailure = '';
+
+  constructor(
+    readonly port: Port,
+    private readonly log: Logger,
+    private readonly backoff = new Backoff({ initialMs: 100, maxMs: 5000, factor: 2 }),
+  ) {
+    super();
+    port.on('data', (chunk) => this.emit('data', chunk));
+    port.on('close', (err) => {
+      this.log.warn(`${port.name}: closed${err ? `: ${err.message}` : ''}`);
+      this.emit('down', err);
+      this.schedule();
+    });
+  }
+
+  /** Opens the port now (retrying in the background on failure). */
+  start(): void {
+    this.stopped = false;
+    void this.tryOpen();
+  }
+
+  /**
+   * The stream is lost. The port stays open for the back-off delay while its input is read and
+   * discarded by the caller (so bytes in flight are not left for the next open), then it is closed
+   * and reopened at once.
+   */
+  resync(): void {
+    if (this.stopped || this.timer) return;
+    const delay = this.backoff.next();
+    this.log.debug(`${this.port.name}: draining for ${delay} ms, then reopening`);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.reopen();
+    }, delay);
+  }
+
+  private async reopen(): Promise<void> {
+    await this.port.close().catch(() => undefined);
+    this.emit('down', undefined);
+    await this.tryOpen();
+  }
+
+  /** The port carried a valid message: the next failure starts from the shortest delay. */
+  healthy(): void {
+    this.backoff.reset();
+  }
+
+  /** Stops reopening and closes the port. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.port.isOpen) await this.port.close().catch(() => undefined);
+  }
+
+  private schedule(): void {
+    if (this.stopped || this.timer) return;
+    const delay = this.backoff.next();
+    this.log.debug(`${this.port.name}: reopening in ${delay} ms`);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.tryOpen();
+    }, delay);
+  }
+
+  private async tryOpen(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      await this.port.open();
+    } catch (err) {
+      const text = err instanceof Error ? err.message : String(err);
+      if (text !== this.lastFailure) this.log.warn(`${this.port.name}: cannot open: ${text}; retrying`);
+      this.lastFailure = text;
+      this.schedule();
+      return;
+    }
+    this.lastFailure = '';
+    this.log.info(`${this.port.name}: open`);
+    this.emit('open');
+  }
+}

@@ -1,0 +1,53 @@
+import type { Port } from '../../../src/transport/port.js';
+
+/** Every byte value once, 0..255. */
+export const ALL_BYTES = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+
+/** `size` bytes of a deterministic pattern that differs per `seed`. */
+export function pattern(size: number, seed: number): Buffer {
+  const buf = Buffer.allocUnsafe(size);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < size; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    buf[i] = x & 0xff;
+  }
+  return buf;
+}
+
+/** Records what a port receives; `until(n)` waits for `n` bytes in total. */
+export function collect(port: Port): { bytes(): Buffer; until(n: number, timeoutMs?: number): Promise<Buffer> } {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  let waiter: (() => void) | undefined;
+  port.on('data', (chunk) => {
+    chunks.push(chunk);
+    total += chunk.length;
+    waiter?.();
+  });
+  const bytes = (): Buffer => Buffer.concat(chunks);
+  return {
+    bytes,
+    until(n, timeoutMs = 10_000) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`got ${total} of ${n} bytes`)), timeoutMs);
+        waiter = () => {
+          if (total < n) return;
+          clearTimeout(timer);
+          waiter = undefined;
+          resolve(bytes());
+        };
+        waiter();
+      });
+    },
+  };
+}
+
+/** Resolves after `ms` milliseconds. */
+export const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Resolves with the argument of the port's next `close` event. */
+export function nextClose(port: Port): Promise<Error | undefined> {
+  return new Promise((resolve) => port.once('close', resolve));
+}

@@ -1,0 +1,106 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { CharDevicePort } from '../../../src/transport/chardev-port.js';
+import { openPtyPair, type PtyPair } from '../../../src/transport/pty.js';
+import { SerialPortPort } from '../../../src/transport/serial-port.js';
+import { ALL_BYTES, collect, delay, nextClose, pattern } from './helpers.js';
+
+const MiB = 1 << 20;
+
+describe('SerialPortPort on a pty', () => {
+  let pty: PtyPair | undefined;
+  const ports: Array<CharDevicePort | SerialPortPort> = [];
+
+  /** The host end (master) and the daemon end (the slave through serialport). */
+  async function openBoth(): Promise<{ host: CharDevicePort; daemon: SerialPortPort }> {
+    pty = openPtyPair();
+    const host = CharDevicePort.fromFd(pty.masterFd, 'pty master');
+    const daemon = new SerialPortPort(pty.slavePath);
+    ports.push(host, daemon);
+    await host.open();
+    await daemon.open();
+    return { host, daemon };
+  }
+
+  afterEach(async () => {
+    for (const p of ports.splice(0)) await p.close();
+    pty?.close();
+    pty = undefined;
+  });
+
+  it('delivers every byte value unchanged through the pty, both ways, without echo', async () => {
+    const { host, daemon } = await openBoth();
+    const atDaemon = collect(daemon);
+    const atHost = collect(host);
+    await host.write(ALL_BYTES);
+    expect(await atDaemon.until(256)).toEqual(ALL_BYTES);
+    await delay(50);
+    expect(atHost.bytes().length).toBe(0); // no echo, not even of \r \n ^C ^S ^Q ^D
+    await daemon.write(ALL_BYTES);
+    expect(await atHost.until(256)).toEqual(ALL_BYTES); // no \n -> \r\n
+    await delay(50);
+    expect(atHost.bytes().length).toBe(256);
+  });
+
+  it('carries 1 MiB each way at the same time intact', async () => {
+    const { host, daemon } = await openBoth();
+    const up = pattern(MiB, 5);
+    const down = pattern(MiB, 6);
+    const atDaemon = collect(daemon);
+    const atHost = collect(host);
+    await Promise.all([host.write(down), daemon.write(up)]);
+    expect((await atDaemon.until(MiB)).equals(down)).toBe(true);
+    expect((await atHost.until(MiB)).equals(up)).toBe(true);
+  });
+
+  it('rejects a second opener of the same tty with EBUSY (serialport locks it)', async () => {
+    const { daemon } = await openBoth();
+    await expect(daemon.open()).rejects.toMatchObject({ code: 'EBUSY' });
+    const other = new SerialPortPort(daemon.name);
+    await expect(other.open()).rejects.toMatchObject({ code: 'EBUSY' });
+  });
+
+  it('can be closed and reopened without the host end noticing', async () => {
+    const { host, daemon } = await openBoth();
+    let hostCloses = 0;
+    host.on('close', () => hostCloses++);
+    await daemon.close();
+    await daemon.open();
+    const atHost = collect(host);
+    await daemon.write(Buffer.from('again'));
+    expect((await atHost.until(5)).toString()).toBe('again');
+    expect(hostCloses).toBe(0);
+  });
+
+  it('rejects writes when not open, and does not emit close on its own close()', async () => {
+    const { daemon } = await openBoth();
+    let closes = 0;
+    daemon.on('close', () => closes++);
+    await daemon.close();
+    await expect(daemon.write(Buffer.from('x'))).rejects.toMatchObject({ code: 'EBADF' });
+    await delay(20);
+    expect(closes).toBe(0);
+  });
+
+  it('closes with an error, promptly and without spinning, when the master goes away', async () => {
+    const { host, daemon } = await openBoth();
+    await host.close();
+    const closed = nextClose(daemon);
+    const cpu = process.cpuUsage();
+    pty?.close();
+    pty = undefined;
+    const err = await closed;
+    expect(err).toBeInstanceOf(Error);
+    expect(daemon.isOpen).toBe(false);
+    await delay(200);
+    const used = process.cpuUsage(cpu);
+    expect((used.user + used.system) / 1000).toBeLessThan(100);
+  });
+});
+
+describe('SerialPortPort.open', () => {
+  it('rejects with an ENOENT-coded error for a missing device', async () => {
+    const port = new SerialPortPort('/dev/nonexistent-tty');
+    await expect(port.open()).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(port.isOpen).toBe(false);
+  });
+});
