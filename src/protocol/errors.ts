@@ -39,6 +39,8 @@ export class VdagentError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    /** The message type concerned, when known. */
+    readonly messageType?: number,
   ) {
     super(message);
   }

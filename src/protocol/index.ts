@@ -2,6 +2,7 @@ export * from './capabilities.js';
 export * from './codec.js';
 export * from './constants.js';
 export * from './context.js';
+export * from './describe.js';
 export * from './errors.js';
 export * from './header.js';
 export * from './messages.js';

@@ -155,7 +155,7 @@ class PortAssembler {
   }
 
   private fail(code: ErrorCode, text: string): void {
-    this.sink.error(new VdagentError(code, text), this.port);
+    this.sink.error(new VdagentError(code, text, this.type), this.port);
   }
 }
 

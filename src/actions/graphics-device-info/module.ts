@@ -1,0 +1,45 @@
+import { Capability, MessageType, type DeviceDisplayInfo, type Message } from '../../protocol/index.js';
+import type { ActionModule, ModuleContext } from '../module.js';
+
+/**
+ * Keeps the server's GRAPHICS_DEVICE_INFO (spec §13.2): the map from SPICE display ids to guest
+ * graphics devices and outputs, which the mouse and resolution modules consult.
+ */
+export class GraphicsDeviceInfoModule implements ActionModule {
+  readonly name = 'graphics-device-info';
+  readonly capabilities = [Capability.GraphicsDeviceInfo];
+  readonly handles = [MessageType.GraphicsDeviceInfo];
+  readonly host = 'daemon';
+  private ctx: ModuleContext | undefined;
+  private devices: DeviceDisplayInfo[] = [];
+
+  /** The last received device list (kept across clients, like spice-vdagentd). */
+  get current(): readonly DeviceDisplayInfo[] {
+    return this.devices;
+  }
+
+  /** The entry for a SPICE display id (`channel_id + monitor_id`). */
+  forDisplay(displayId: number): DeviceDisplayInfo | undefined {
+    return this.devices.find((d) => d.channelId + d.monitorId === displayId);
+  }
+
+  async start(ctx: ModuleContext): Promise<void> {
+    this.ctx = ctx;
+  }
+
+  async stop(): Promise<void> {
+    this.ctx = undefined;
+  }
+
+  handle(message: Message): void {
+    if (message.type !== MessageType.GraphicsDeviceInfo) return;
+    this.devices = message.devices;
+    this.ctx?.log.info(
+      `graphics devices: ${message.devices.map((d) => `display ${d.channelId + d.monitorId} -> ${d.deviceAddress} output ${d.deviceDisplayId}`).join(', ') || 'none'}`,
+    );
+  }
+
+  resetClient(): void {
+    // The device map describes the host's displays, not the client: it survives a reconnect.
+  }
+}

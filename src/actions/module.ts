@@ -1,0 +1,35 @@
+import type { CapabilitySet, Capability, Message, MessageType } from '../protocol/index.js';
+import type { Logger } from '../log/logger.js';
+
+/** Where a module runs: the root daemon, or the session helper inside the user's desktop. */
+export type ModuleHost = 'daemon' | 'session';
+
+/** What a running module may use. Modules never touch the port. */
+export interface ModuleContext {
+  /** Queues a message to the client; false when the output queue refused it. */
+  send(message: Message): boolean;
+  /** The client's last announced capabilities. */
+  clientCaps(): CapabilitySet;
+  /** The module's logger. */
+  log: Logger;
+}
+
+/** A unit of agent behaviour, switched on and off by actions.d. */
+export interface ActionModule {
+  /** The actions.d entry name that enables it. */
+  readonly name: string;
+  /** Capability bits it lets the agent announce. */
+  readonly capabilities: readonly Capability[];
+  /** Message types it handles. */
+  readonly handles: readonly MessageType[];
+  /** Which process runs it. */
+  readonly host: ModuleHost;
+  /** Starts the module; rejecting keeps it off. */
+  start(ctx: ModuleContext): Promise<void>;
+  /** Stops the module and releases what it holds. */
+  stop(): Promise<void>;
+  /** Handles one message of a type in `handles`. */
+  handle(message: Message): void | Promise<void>;
+  /** Forgets per-client state (new client, CLIENT_DISCONNECTED). */
+  resetClient(): void;
+}

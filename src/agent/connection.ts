@@ -1,0 +1,189 @@
+import { EventEmitter } from 'node:events';
+import {
+  CapabilitySet,
+  ChunkPort,
+  type CodecContext,
+  decodeMessage,
+  describeMessage,
+  ErrorCode,
+  type Message,
+  MessageType,
+  messageName,
+  type RawMessage,
+  Reassembler,
+  Severity,
+  toChunks,
+  VdagentError,
+} from '../protocol/index.js';
+import type { ActionModule } from '../actions/module.js';
+import type { Logger } from '../log/logger.js';
+import { OutputQueue } from './output-queue.js';
+
+/** Settings of one agent connection. */
+export interface AgentOptions {
+  /** The daemon's logger. */
+  log: Logger;
+  /** Ceiling on a message's declared size (default 128 MiB). */
+  maxMessageSize?: number;
+  /** Bound on queued output bytes. */
+  maxQueuedBytes?: number;
+}
+
+/** Events of an agent connection. */
+export interface AgentEvents {
+  /** The stream is lost: the owner should reopen the port. */
+  resync: [err: VdagentError];
+  /** A message was decoded and dispatched (for tests and tools). */
+  message: [message: Message];
+  /** A valid message arrived: the port is healthy. */
+  healthy: [];
+}
+
+/**
+ * One VDAgent connection on an open port: capability negotiation, per-client reset, dispatch by
+ * message type to enabled modules, and the bounded output queue (spec §6, §16).
+ */
+export class AgentConnection extends EventEmitter<AgentEvents> {
+  private readonly reassembler: Reassembler;
+  private readonly output: OutputQueue;
+  private readonly log: Logger;
+  private clientCaps = CapabilitySet.empty;
+  private modules: ActionModule[] = [];
+  private readonly byType = new Map<number, ActionModule>();
+  private readonly reportedTypes = new Set<number>();
+
+  constructor(write: (chunk: Buffer) => Promise<void>, options: AgentOptions) {
+    super();
+    this.log = options.log;
+    this.output = new OutputQueue(write, options.maxQueuedBytes);
+    this.reassembler = new Reassembler(
+      { message: (raw) => this.onRaw(raw), error: (err, port) => this.onError(err, port) },
+      { maxMessageSize: options.maxMessageSize },
+    );
+  }
+
+  /** The codec context for what the client sends and receives. */
+  get context(): CodecContext {
+    return { peerCaps: this.clientCaps };
+  }
+
+  /** Our capabilities: exactly the union of the enabled modules' bits. */
+  get capabilities(): CapabilitySet {
+    return this.modules.reduce((set, m) => set.union(CapabilitySet.of(...m.capabilities)), CapabilitySet.empty);
+  }
+
+  /** Bytes held for incomplete incoming messages. */
+  get bufferedBytes(): number {
+    return this.reassembler.buffered;
+  }
+
+  /** Sets the enabled modules; when `announce`, tells the client the new set (request=0). */
+  setModules(modules: readonly ActionModule[], announce = false): void {
+    this.modules = [...modules];
+    this.byType.clear();
+    for (const m of modules) for (const t of m.handles) this.byType.set(t, m);
+    if (announce) this.announce(false);
+  }
+
+  /** The port (re)opened: start clean and announce with request=1. */
+  opened(): void {
+    this.reassembler.reset();
+    this.output.clear();
+    this.newClient('port opened');
+    this.announce(true);
+  }
+
+  /** The port closed: drop queued output. */
+  closed(): void {
+    this.output.clear();
+  }
+
+  /** Bytes from the port. */
+  receive(data: Buffer): void {
+    this.reassembler.push(data);
+  }
+
+  /** Queues a message to the client. */
+  send(message: Message): boolean {
+    const ok = this.output.enqueue(toChunks(message, this.context));
+    if (!ok) this.log.warn(`output queue full (${this.output.pendingBytes} bytes waiting): ${messageName(message.type)} dropped`);
+    else this.log.debug(`-> ${describeMessage(message)}`);
+    return ok;
+  }
+
+  private announce(request: boolean): void {
+    this.send({ type: MessageType.AnnounceCapabilities, request, caps: this.capabilities });
+  }
+
+  private newClient(why: string): void {
+    this.clientCaps = CapabilitySet.empty;
+    this.reassembler.discardPort(ChunkPort.Client);
+    for (const m of this.modules) {
+      try {
+        m.resetClient();
+      } catch (err) {
+        this.log.error(`${m.name}: reset failed: ${String(err)}`);
+      }
+    }
+    this.log.debug(`new client state (${why})`);
+  }
+
+  private onRaw(raw: RawMessage): void {
+    let message: Message;
+    try {
+      message = decodeMessage(raw, this.context);
+    } catch (err) {
+      if (err instanceof VdagentError) this.onError(err, raw.port);
+      else throw err;
+      return;
+    }
+    this.emit('healthy');
+    this.log.debug(`<- ${describeMessage(message)}`);
+    this.dispatch(message);
+    this.emit('message', message);
+  }
+
+  private dispatch(message: Message): void {
+    switch (message.type) {
+      case MessageType.AnnounceCapabilities:
+        if (message.request) this.newClient('client announced with request=1');
+        this.clientCaps = message.caps;
+        this.log.info(`client capabilities ${message.caps.toString()}`);
+        if (message.request) this.announce(false);
+        return;
+      case MessageType.ClientDisconnected:
+        this.log.info('client disconnected');
+        this.newClient('CLIENT_DISCONNECTED');
+        return;
+      default:
+        break;
+    }
+    const module = this.byType.get(message.type);
+    if (!module) {
+      this.reportOnce(message.type, `${messageName(message.type)} dropped: no enabled module handles it`);
+      return;
+    }
+    try {
+      const done = module.handle(message);
+      if (done instanceof Promise) done.catch((err: unknown) => this.log.error(`${module.name}: ${String(err)}`));
+    } catch (err) {
+      this.log.error(`${module.name}: ${String(err)}`);
+    }
+  }
+
+  private onError(err: VdagentError, port: number | undefined): void {
+    const where = port === undefined ? '' : ` (chunk port ${port})`;
+    if (err.code === ErrorCode.UnknownMessageType) {
+      this.reportOnce(err.messageType ?? -1, `${err.message}: consumed and dropped`);
+      return;
+    }
+    this.log.warn(`${ErrorCode[err.code]}: ${err.message}${where}; ${err.severity === Severity.Resync ? 'reopening the port' : 'message dropped'}`);
+    if (err.severity === Severity.Resync) this.emit('resync', err);
+  }
+
+  private reportOnce(type: number, text: string): void {
+    if (this.reportedTypes.has(type)) return;
+    this.reportedTypes.add(type);
+    this.log.warn(text);
+  }
+}

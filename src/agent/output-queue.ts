@@ -1,0 +1,60 @@
+/** Default bound on bytes waiting for the port (a host that stops reading cannot grow memory). */
+export const DEFAULT_MAX_QUEUED_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Chunks waiting for the port, written one at a time in order. Bounded in bytes: a message that
+ * would pass the bound is refused, unless the queue is empty (so one large clipboard answer fits).
+ */
+export class OutputQueue {
+  private readonly chunks: Buffer[] = [];
+  private bytes = 0;
+  private pumping = false;
+  private generation = 0;
+
+  constructor(
+    private readonly write: (chunk: Buffer) => Promise<void>,
+    private readonly maxBytes = DEFAULT_MAX_QUEUED_BYTES,
+  ) {}
+
+  /** Bytes waiting. */
+  get pendingBytes(): number {
+    return this.bytes;
+  }
+
+  /** Queues the chunks of one message; false when refused for the bound. */
+  enqueue(chunks: readonly Buffer[]): boolean {
+    const size = chunks.reduce((n, c) => n + c.length, 0);
+    if (this.bytes > 0 && this.bytes + size > this.maxBytes) return false;
+    this.chunks.push(...chunks);
+    this.bytes += size;
+    if (!this.pumping) void this.pump();
+    return true;
+  }
+
+  /** Drops everything waiting (the port closed). */
+  clear(): void {
+    this.chunks.length = 0;
+    this.bytes = 0;
+    this.generation++;
+  }
+
+  private async pump(): Promise<void> {
+    this.pumping = true;
+    const gen = this.generation;
+    try {
+      while (this.chunks.length > 0 && gen === this.generation) {
+        const chunk = this.chunks[0] as Buffer;
+        await this.write(chunk);
+        if (gen !== this.generation) break;
+        this.chunks.shift();
+        this.bytes -= chunk.length;
+      }
+    } catch {
+      // The port failed: its owner reopens it and announces again; stale output is dropped.
+      this.clear();
+    } finally {
+      this.pumping = false;
+      if (this.chunks.length > 0) void this.pump();
+    }
+  }
+}
