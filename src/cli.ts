@@ -1,0 +1,80 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { runDaemon } from './commands/run-daemon.js';
+import { runDecode } from './commands/decode.js';
+import { runDemo } from './commands/demo.js';
+
+const HELP = `Usage: vdagent <command> [options]
+
+Commands:
+  daemon    run the guest agent on the SPICE port (as the systemd service does)
+  demo      run the real daemon on a loopback pty against the built-in client simulator
+  decode    decode a captured VDAgent byte stream (raw or hex) to one line per message
+
+vdagent daemon [options]
+  --port PATH|auto          SPICE agent port; auto finds ${'com.redhat.spice.0'} (default auto)
+  --qga-port PATH|auto|none QEMU guest-agent port (default none; served from a later version)
+  --actions-dir DIR         actions.d directory; repeatable, later wins
+                            (default /usr/lib/vdagent/actions.d then /etc/vdagent/actions.d)
+  --fake-uinput PATH        write pointer events as struct input_event records to PATH
+  --session SPEC            auto (logind), current (this user), or none (default auto)
+  --max-message-size BYTES  refuse messages declaring more (default 134217728)
+  --debug                   log every message decoded
+
+vdagent decode [FILE|-]     read FILE (or standard input) and print each message
+`;
+
+/** Entry point: parses arguments and runs a role. */
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(HELP);
+    return command === undefined ? 2 : 0;
+  }
+  if (command === 'daemon') {
+    const { values } = parseArgs({
+      args: rest,
+      options: {
+        port: { type: 'string', default: 'auto' },
+        'qga-port': { type: 'string', default: 'none' },
+        'actions-dir': { type: 'string', multiple: true, default: [] },
+        'fake-uinput': { type: 'string' },
+        session: { type: 'string', default: 'auto' },
+        'max-message-size': { type: 'string' },
+        debug: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+    if (values.help) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    const max = values['max-message-size'];
+    return runDaemon({
+      port: values.port,
+      qgaPort: values['qga-port'],
+      actionsDirs: values['actions-dir'],
+      fakeUinput: values['fake-uinput'],
+      session: values.session,
+      debug: values.debug,
+      maxMessageSize: max === undefined ? undefined : Number(max),
+    });
+  }
+  if (command === 'demo') return runDemo();
+  if (command === 'decode') {
+    const { positionals } = parseArgs({ args: rest, allowPositionals: true });
+    return runDecode(positionals[0]);
+  }
+  process.stderr.write(`vdagent: unknown command ${command}\n${HELP}`);
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`vdagent: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);
