@@ -1,0 +1,100 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { Daemon } from '../../src/daemon.js';
+import { enabledModules } from '../../src/commands/run-daemon.js';
+import { createLogger } from '../../src/log/logger.js';
+import { ClientSimulator, type SimulatorOptions } from '../../src/sim/simulator.js';
+import { CharDevicePort } from '../../src/transport/chardev-port.js';
+import { createMemoryPortPair } from '../../src/transport/memory-port.js';
+import { openPtyPair } from '../../src/transport/pty.js';
+
+/** The repository root. */
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The built CLI the pty harness runs (npm test builds it first). */
+export const CLI = `${ROOT}dist/cli.js`;
+/** The vendor actions.d of the repository. */
+export const VENDOR_ACTIONS = `${ROOT}actions.d`;
+
+/** A daemon under test with the client simulator on the host side of its port. */
+export interface Harness {
+  /** The simulated spice-gtk client and spice-server. */
+  sim: ClientSimulator;
+  /** The daemon's process id. */
+  pid: number;
+  /** The daemon's resident set size in bytes. */
+  rss(): number;
+  /** Everything the daemon logged so far. */
+  logs(): string;
+  /** Stops the daemon and releases the port. */
+  stop(): Promise<void>;
+}
+
+/** How to start a harness. */
+export interface HarnessOptions {
+  actionsDirs?: string[];
+  sim?: SimulatorOptions;
+  debug?: boolean;
+}
+
+/** Starts a harness of some kind. */
+export type HarnessFactory = (options?: HarnessOptions) => Promise<Harness>;
+
+/** Reads VmRSS of a process from /proc. */
+function rssOf(pid: number | 'self'): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m?.[1] ?? 0) * 1024;
+}
+
+/** The real daemon process on a real pty pair made here; the simulator talks on the master. */
+export const startPtyHarness: HarnessFactory = async (options = {}) => {
+  const pty = openPtyPair();
+  const args = [CLI, 'daemon', '--port', pty.slavePath, '--qga-port', 'none', '--session', 'none'];
+  for (const dir of options.actionsDirs ?? [VENDOR_ACTIONS]) args.push('--actions-dir', dir);
+  if (options.debug) args.push('--debug');
+  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, JOURNAL_STREAM: undefined } });
+  let log = '';
+  child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+  const port = CharDevicePort.fromFd(pty.masterFd, 'pty master');
+  await port.open();
+  const sim = new ClientSimulator(port, options.sim);
+  return {
+    sim,
+    pid: child.pid as number,
+    rss: () => rssOf(child.pid as number),
+    logs: () => log,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      }
+      await port.close();
+      pty.close();
+    },
+  };
+};
+
+/** The daemon in this process on an in-memory port pair. */
+export const startMemoryHarness: HarnessFactory = async (options = {}) => {
+  const [agentSide, hostSide] = createMemoryPortPair();
+  let log = '';
+  const stream = new PassThrough();
+  stream.on('data', (d: Buffer) => (log += d.toString()));
+  const logger = createLogger({ stream, debug: options.debug, journal: false });
+  await hostSide.open();
+  const sim = new ClientSimulator(hostSide, options.sim);
+  const daemon = new Daemon({ port: agentSide, log: logger, modules: enabledModules(options.actionsDirs ?? [VENDOR_ACTIONS], logger) });
+  await daemon.start();
+  return {
+    sim,
+    pid: process.pid,
+    rss: () => rssOf('self'),
+    logs: () => log,
+    async stop() {
+      await daemon.stop();
+      await hostSide.close();
+    },
+  };
+};

@@ -1,0 +1,134 @@
+import { describe, expect, it } from 'vitest';
+import type { ActionModule, ModuleContext } from '../../../src/actions/module.js';
+import { AgentConnection } from '../../../src/agent/connection.js';
+import {
+  Capability,
+  CapabilitySet,
+  ChunkPort,
+  type Message,
+  MessageType,
+  NO_PEER,
+  Reassembler,
+  decodeMessage,
+  toChunks,
+} from '../../../src/protocol/index.js';
+import { memoryLogger } from '../../support/log.js';
+
+/** A module that records what reaches it. */
+class RecordingModule implements ActionModule {
+  readonly host = 'daemon';
+  readonly seen: Message[] = [];
+  resets = 0;
+  constructor(
+    readonly name: string,
+    readonly capabilities: Capability[],
+    readonly handles: MessageType[],
+  ) {}
+  async start(_ctx: ModuleContext): Promise<void> {}
+  async stop(): Promise<void> {}
+  handle(m: Message): void {
+    this.seen.push(m);
+  }
+  resetClient(): void {
+    this.resets++;
+  }
+}
+
+/** An agent connection whose output is decoded back into messages. */
+function setup(modules: ActionModule[]) {
+  const sent: Message[] = [];
+  const out = new Reassembler({ message: (raw) => sent.push(decodeMessage(raw, NO_PEER)), error: (e) => { throw e; } });
+  const { log, lines } = memoryLogger(true);
+  const conn = new AgentConnection(async (chunk) => out.push(chunk), { log });
+  conn.setModules(modules);
+  const feed = (m: Message, port = ChunkPort.Client): void => {
+    for (const c of toChunks(m, conn.context, port)) conn.receive(c);
+  };
+  return { conn, sent, lines, feed };
+}
+
+const flush = (): Promise<void> => new Promise((r) => setImmediate(r));
+const mouse: Message = { type: MessageType.MouseState, x: 1, y: 2, buttons: 0, displayId: 0 };
+
+describe('AgentConnection', () => {
+  it('announces exactly the union of the enabled modules’ bits, with request=1 on open', async () => {
+    const a = new RecordingModule('a', [Capability.MouseState], [MessageType.MouseState]);
+    const b = new RecordingModule('b', [Capability.MonitorsConfig, Capability.Reply], [MessageType.MonitorsConfig]);
+    const { conn, sent } = setup([a, b]);
+    conn.opened();
+    await flush();
+    expect(sent).toHaveLength(1);
+    const m = sent[0];
+    expect(m?.type === MessageType.AnnounceCapabilities && m.request).toBe(true);
+    expect(m?.type === MessageType.AnnounceCapabilities && m.caps.equals(CapabilitySet.of(0, 1, 2))).toBe(true);
+  });
+
+  it('answers request=1 with request=0 and never answers request=0', async () => {
+    const { conn, sent, feed } = setup([]);
+    feed({ type: MessageType.AnnounceCapabilities, request: true, caps: CapabilitySet.of(5) });
+    feed({ type: MessageType.AnnounceCapabilities, request: false, caps: CapabilitySet.of(6) });
+    await flush();
+    expect(sent.map((m) => m.type === MessageType.AnnounceCapabilities && m.request)).toEqual([false]);
+    expect(conn.context.peerCaps.equals(CapabilitySet.of(6))).toBe(true);
+  });
+
+  it('replaces the client’s capability set instead of merging it', () => {
+    const { conn, feed } = setup([]);
+    feed({ type: MessageType.AnnounceCapabilities, request: false, caps: CapabilitySet.of(5, 6) });
+    feed({ type: MessageType.AnnounceCapabilities, request: false, caps: CapabilitySet.of(17) });
+    expect(conn.context.peerCaps.bits()).toEqual([17]);
+  });
+
+  it('resets every module’s client state on request=1 and on CLIENT_DISCONNECTED', () => {
+    const a = new RecordingModule('a', [], []);
+    const { conn, feed } = setup([a]);
+    feed({ type: MessageType.AnnounceCapabilities, request: true, caps: CapabilitySet.of(5) });
+    expect(a.resets).toBe(1);
+    feed({ type: MessageType.ClientDisconnected }, ChunkPort.Server);
+    expect(a.resets).toBe(2);
+    expect(conn.context.peerCaps.bits()).toEqual([]);
+  });
+
+  it('dispatches by message type, whatever chunk port it came on', () => {
+    const a = new RecordingModule('mouse', [Capability.MouseState], [MessageType.MouseState]);
+    const { feed } = setup([a]);
+    feed(mouse, ChunkPort.Server);
+    feed(mouse, ChunkPort.Client); // qemu-vdagent sends MOUSE_STATE on port 1
+    expect(a.seen).toHaveLength(2);
+  });
+
+  it('consumes messages no enabled module handles, logging once per type', () => {
+    const { feed, lines } = setup([]);
+    for (let i = 0; i < 5; i++) feed(mouse);
+    feed({ type: MessageType.MaxClipboard, max: 5 });
+    const dropped = lines().filter((l) => l.includes('no enabled module handles it'));
+    expect(dropped).toHaveLength(2);
+  });
+
+  it('keeps serving when a module throws', async () => {
+    const a = new RecordingModule('bad', [], [MessageType.MouseState]);
+    a.handle = () => {
+      throw new Error('boom');
+    };
+    const { feed, sent, lines } = setup([a]);
+    feed(mouse);
+    feed({ type: MessageType.AnnounceCapabilities, request: true, caps: CapabilitySet.empty });
+    await flush();
+    expect(sent).toHaveLength(1);
+    expect(lines().some((l) => l.includes('bad: Error: boom'))).toBe(true);
+  });
+
+  it('logs every decoded message with --debug', () => {
+    const { feed, lines } = setup([]);
+    feed(mouse);
+    expect(lines().some((l) => l.includes('<- MOUSE_STATE x=1 y=2'))).toBe(true);
+  });
+
+  it('re-announces with request=0 when the enabled modules change', async () => {
+    const { conn, sent } = setup([]);
+    conn.setModules([new RecordingModule('m', [Capability.MouseState], [])], true);
+    await flush();
+    const m = sent[0];
+    expect(m?.type === MessageType.AnnounceCapabilities && !m.request && m.caps.bits()).toEqual([0]);
+  });
+});
