@@ -1,0 +1,49 @@
+import { readFileSync } from 'node:fs';
+import { MessageType, toChunks, NO_PEER } from '../src/protocol/index.js';
+import { startPtyHarness } from '../test/support/harness.js';
+
+type Add = (name: string, value: string, target: string) => void;
+
+/** CPU ticks (user + system) a process used so far. */
+function cpuTicks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+
+/** Measurements of the real daemon process on a pty. */
+export async function daemonBenchmarks(add: Add): Promise<void> {
+  // Start-up: process spawn to the first ANNOUNCE on the port.
+  const startups: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    const h = await startPtyHarness();
+    await h.sim.expect(MessageType.AnnounceCapabilities, { timeoutMs: 10_000 });
+    startups.push(performance.now() - t0);
+    await h.stop();
+  }
+  add('process start -> first ANNOUNCE (median of 5)', `${median(startups).toFixed(0)} ms`, '<= 300 ms');
+
+  const h = await startPtyHarness();
+  await h.sim.expect(MessageType.AnnounceCapabilities, { timeoutMs: 10_000 });
+  await new Promise((r) => setTimeout(r, 1000));
+  add('RSS idle after the handshake', `${(h.rss() / 1048576).toFixed(1)} MB`, '<= 60 MB');
+
+  const c0 = cpuTicks(h.pid);
+  await new Promise((r) => setTimeout(r, 5000));
+  add('CPU used while idle for 5 s', `${((cpuTicks(h.pid) - c0) * 10).toFixed(0)} ms`, '0 ms');
+
+  // MOUSE_STATE through the daemon: 100,000 messages, then a request whose answer marks the end.
+  const n = 100_000;
+  const one = Buffer.concat(toChunks({ type: MessageType.MouseState, x: 100, y: 200, buttons: 0, displayId: 0 }, NO_PEER, 2));
+  const all = Buffer.concat(Array.from({ length: n }, () => one));
+  h.sim.consumeAll();
+  const t0 = performance.now();
+  await h.sim.sendRaw(all);
+  h.sim.connect();
+  await h.sim.expect(MessageType.AnnounceCapabilities, { where: (m) => !m.request, timeoutMs: 120_000 });
+  const s = (performance.now() - t0) / 1000;
+  add('MOUSE_STATE through the daemon on a pty (100,000)', `${Math.round(n / s).toLocaleString('en')} msg/s`, 'reported');
+  await h.stop();
+}

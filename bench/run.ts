@@ -1,0 +1,15 @@
+import { decodeThroughput } from './decode-throughput.js';
+import { daemonBenchmarks } from './daemon.js';
+
+/** `npm run bench`: prints each measurement against its target; asserts nothing. */
+async function main(): Promise<void> {
+  const rows: [string, string, string][] = [];
+  const add = (name: string, value: string, target: string): void => {
+    rows.push([name, value, target]);
+    process.stdout.write(`${name.padEnd(52)} ${value.padStart(18)}   target ${target}\n`);
+  };
+  await decodeThroughput(add);
+  await daemonBenchmarks(add);
+}
+
+void main();
