@@ -1,4 +1,5 @@
-import { ChunkPort } from './constants.js';
+import { ChunkPort, isMessageType } from './constants.js';
+import { ErrorCode, VdagentError } from './errors.js';
 import type { CodecContext } from './context.js';
 import { serializeMessage } from './header.js';
 import type { Message } from './messages.js';
@@ -13,7 +14,8 @@ function specOf(type: Message['type']): MessageSpec<Message> {
 
 /** Second parsing stage: raw message → typed message. Throws VdagentError (drop severity). */
 export function decodeMessage(raw: Pick<RawMessage, 'type' | 'payload'>, ctx: CodecContext): Message {
-  return specOf(raw.type as Message['type']).decode(raw.payload, ctx);
+  if (!isMessageType(raw.type)) throw new VdagentError(ErrorCode.UnknownMessageType, `unknown message type ${raw.type}`, raw.type);
+  return specOf(raw.type).decode(raw.payload, ctx);
 }
 
 /** Encodes a typed message's payload. */
