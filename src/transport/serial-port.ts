@@ -2,7 +2,8 @@ import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import type { LinuxPortBinding } from '@serialport/bindings-cpp';
 import { unixRead } from '@serialport/bindings-cpp/dist/unix-read.js';
-import { SerialPort } from 'serialport';
+import { LinuxBinding } from '@serialport/bindings-cpp';
+import { SerialPortStream as SerialPort } from '@serialport/stream';
 import type { Port, PortEvents } from './port.js';
 
 /** Options of a {@link SerialPortPort}. */
@@ -61,7 +62,7 @@ function busy(name: string): NodeJS.ErrnoException {
 
 /** A Port on a tty or pty through the serialport package, in raw 8-bit mode. */
 export class SerialPortPort extends EventEmitter<PortEvents> implements Port {
-  private sp: SerialPort | undefined;
+  private sp: SerialPort<typeof LinuxBinding> | undefined;
   private opening = false;
   private abortOpen = false;
 
@@ -84,6 +85,7 @@ export class SerialPortPort extends EventEmitter<PortEvents> implements Port {
     // serialport sets iflag=IGNPAR (no ICRNL/IXON/ISTRIP), oflag=0, lflag=0 (no echo), CS8, no
     // parity, VMIN=1/VTIME=0, and flushes pending input. hupcl off: closing does not hang up.
     const sp = new SerialPort({
+      binding: LinuxBinding,
       path: this.name,
       baudRate: this.options.baudRate ?? 115200,
       autoOpen: false,
@@ -136,13 +138,13 @@ export class SerialPortPort extends EventEmitter<PortEvents> implements Port {
   }
 
   /** Closes the serialport stream, ignoring errors (it may already be closed). */
-  private async shut(sp: SerialPort): Promise<void> {
+  private async shut(sp: SerialPort<typeof LinuxBinding>): Promise<void> {
     if (sp.isOpen) await new Promise<void>((resolve) => sp.close(() => resolve()));
     sp.destroy();
   }
 
   /** The stream failed or closed by itself: drop it and emit `close` with the error. */
-  private lost(sp: SerialPort, err: Error): void {
+  private lost(sp: SerialPort<typeof LinuxBinding>, err: Error): void {
     if (this.sp !== sp) return;
     this.sp = undefined;
     void this.shut(sp).then(() => this.emit('close', withCode(err)));
