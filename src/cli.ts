@@ -1,8 +1,5 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { runDaemon } from './commands/run-daemon.js';
-import { runDecode } from './commands/decode.js';
-import { runDemo } from './commands/demo.js';
 
 const HELP = `Usage: vdagent <command> [options]
 
@@ -50,6 +47,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const max = values['max-message-size'];
+    const { runDaemon } = await import('./commands/run-daemon.js');
     return runDaemon({
       port: values.port,
       qgaPort: values['qga-port'],
@@ -60,10 +58,11 @@ async function main(argv: string[]): Promise<number> {
       maxMessageSize: max === undefined ? undefined : Number(max),
     });
   }
-  if (command === 'demo') return runDemo();
+  // Each role loads only what it needs: the daemon never loads the demo's pty code.
+  if (command === 'demo') return (await import('./commands/demo.js')).runDemo();
   if (command === 'decode') {
     const { positionals } = parseArgs({ args: rest, allowPositionals: true });
-    return runDecode(positionals[0]);
+    return (await import('./commands/decode.js')).runDecode(positionals[0]);
   }
   process.stderr.write(`vdagent: unknown command ${command}\n${HELP}`);
   return 2;

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Capability, CapabilitySet, ChunkPort, MessageType, type AnnounceCapabilitiesMessage } from '../../src/protocol/index.js';
 import { chunk, garbage, rawMessage } from '../support/frames.js';
+import { cpuTicks } from '../support/proc.js';
 import { startMemoryHarness, startPtyHarness, type Harness, type HarnessFactory } from '../support/harness.js';
 
 const ANNOUNCE_REQUEST = Buffer.from([1, 0, 0, 0, 0x77, 0x50, 0x03, 0x00]); // request=1, caps 0x00035077
@@ -62,13 +62,9 @@ describe.each(kinds)('the agent on %s', (_kind, start) => {
     if (h.pid === process.pid) {
       expect(process.getActiveResourcesInfo().filter((r) => r === 'Timeout')).toEqual([]);
     } else {
-      const ticks = (): number => {
-        const f = readFileSync(`/proc/${h.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-        return Number(f[11]) + Number(f[12]);
-      };
-      const before = ticks();
+      const before = cpuTicks(h.pid);
       await new Promise((r) => setTimeout(r, 1500));
-      expect(ticks() - before).toBeLessThanOrEqual(2); // clock ticks of 10 ms
+      expect(cpuTicks(h.pid) - before).toBeLessThanOrEqual(2); // clock ticks of 10 ms
     }
   });
 

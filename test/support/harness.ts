@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { Daemon } from '../../src/daemon.js';
@@ -9,9 +9,14 @@ import { ClientSimulator, type SimulatorOptions } from '../../src/sim/simulator.
 import { CharDevicePort } from '../../src/transport/chardev-port.js';
 import { createMemoryPortPair } from '../../src/transport/memory-port.js';
 import { openPtyPair } from '../../src/transport/pty.js';
+import { rssOf } from './proc.js';
 
-/** The repository root. */
-export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The repository root: the nearest folder above this file with a package.json (also from build/). */
+export const ROOT = ((): string => {
+  let dir = fileURLToPath(new URL('.', import.meta.url));
+  while (!existsSync(`${dir}package.json`)) dir = fileURLToPath(new URL('..', `file://${dir}`));
+  return dir;
+})();
 /** The built CLI the pty harness runs (npm test builds it first). */
 export const CLI = `${ROOT}dist/cli.js`;
 /** The vendor actions.d of the repository. */
@@ -40,12 +45,6 @@ export interface HarnessOptions {
 
 /** Starts a harness of some kind. */
 export type HarnessFactory = (options?: HarnessOptions) => Promise<Harness>;
-
-/** Reads VmRSS of a process from /proc. */
-function rssOf(pid: number | 'self'): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(m?.[1] ?? 0) * 1024;
-}
 
 /** The real daemon process on a real pty pair made here; the simulator talks on the master. */
 export const startPtyHarness: HarnessFactory = async (options = {}) => {

@@ -1,0 +1,13 @@
+import { readFileSync } from 'node:fs';
+
+/** VmRSS of a process, in bytes, from /proc. */
+export function rssOf(pid: number | 'self'): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m?.[1] ?? 0) * 1024;
+}
+
+/** CPU clock ticks (user + system, 10 ms each) a process used so far, from /proc. */
+export function cpuTicks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return Number(fields[11]) + Number(fields[12]);
+}
