@@ -12,6 +12,16 @@ export interface ModuleContext {
   clientCaps(): CapabilitySet;
   /** The module's logger. */
   log: Logger;
+  /** The `key = value` settings of its actions.d entry. */
+  settings: ReadonlyMap<string, string>;
+  /** Command-line options that reach modules. */
+  options: ModuleOptions;
+}
+
+/** Command-line options modules may read. */
+export interface ModuleOptions {
+  /** `--fake-uinput PATH`: write pointer events as input_event records to PATH. */
+  fakeUinput?: string;
 }
 
 /** A unit of agent behaviour, switched on and off by actions.d. */

@@ -1,6 +1,5 @@
-import { BUILTIN_MODULES } from '../actions/registry.js';
-import { DEFAULT_ACTIONS_DIRS, readActionEntries } from '../actions/enabled.js';
-import type { ActionModule } from '../actions/module.js';
+import { DEFAULT_ACTIONS_DIRS, loadActions, type ActionSet } from '../actions/actions-d.js';
+import { watchDirectories } from '../actions/watch.js';
 import { Daemon } from '../daemon.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { findVirtioPort } from '../transport/discovery.js';
@@ -20,34 +19,48 @@ export interface DaemonOptions {
   maxMessageSize?: number;
 }
 
-/** The enabled built-in modules per actions.d; unknown entries are reported. */
-export function enabledModules(dirs: readonly string[], log: Logger): ActionModule[] {
-  const entries = readActionEntries(dirs);
-  for (const entry of entries.values()) {
-    if (!BUILTIN_MODULES.some((d) => d.name === entry.name)) log.warn(`${entry.path}: no built-in module named ${entry.name}; ignored`);
-  }
-  return BUILTIN_MODULES.filter((d) => entries.get(d.name)?.enabled).map((d) => d.create());
+/** A service the daemon runs beside the SPICE agent (the QEMU guest agent, the session helper). */
+export interface Service {
+  /** Applies a reloaded action set. */
+  reload(actions: ActionSet): void | Promise<void>;
+  /** Stops the service. */
+  stop(): Promise<void>;
 }
 
-/** Runs the daemon until SIGTERM or SIGINT. */
+/** Resolves `auto` to the virtio-serial port of that name. */
+async function resolvePort(spec: string, name: string, log: Logger): Promise<string | undefined> {
+  if (spec !== 'auto') return spec;
+  const found = await findVirtioPort(name);
+  if (!found) log.error(`no virtio-serial port named ${name}`);
+  return found;
+}
+
+/** Runs the daemon until SIGTERM or SIGINT; SIGHUP and changes in actions.d reload it. */
 export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const log = createLogger({ debug: opts.debug });
-  let path = opts.port;
-  if (path === 'auto') {
-    const found = await findVirtioPort(SPICE_PORT_NAME);
-    if (!found) {
-      log.error(`no virtio-serial port named ${SPICE_PORT_NAME}`);
-      return 1;
-    }
-    path = found;
-  }
-  if (opts.qgaPort !== 'none') log.warn(`--qga-port ${opts.qgaPort}: the QEMU guest-agent port is not served by this version`);
-  if (opts.session !== 'none') log.info(`--session ${opts.session}: no session modules in this version`);
-  if (opts.fakeUinput) log.info(`--fake-uinput ${opts.fakeUinput}: no mouse module in this version`);
   const dirs = opts.actionsDirs.length > 0 ? opts.actionsDirs : DEFAULT_ACTIONS_DIRS;
-  const daemon = new Daemon({ port: openPortFor(path), log, modules: enabledModules(dirs, log), maxMessageSize: opts.maxMessageSize });
+  const load = (): ActionSet => loadActions(dirs, { log });
+  let actions = load();
+  const path = await resolvePort(opts.port, SPICE_PORT_NAME, log);
+  if (!path) return 1;
+  if (opts.session !== 'none') log.info(`--session ${opts.session}: no session modules in this version`);
+  const daemon = new Daemon({ port: openPortFor(path), log, actions, options: { fakeUinput: opts.fakeUinput }, maxMessageSize: opts.maxMessageSize });
+  const services: Service[] = [];
+  if (opts.qgaPort !== 'none') log.warn(`--qga-port ${opts.qgaPort}: the QEMU guest-agent port is not served by this version`);
   log.info(`vdagent daemon on ${path}, actions.d: ${dirs.join(', ')}`);
   await daemon.start();
+
+  let reloading = Promise.resolve();
+  const reload = (why: string): void => {
+    reloading = reloading.then(async () => {
+      log.info(`${why}: reloading actions.d`);
+      actions = load();
+      await daemon.reload(actions);
+      for (const s of services) await s.reload(actions);
+    });
+  };
+  const watcher = watchDirectories(dirs, () => reload('actions.d changed'));
+  process.on('SIGHUP', () => reload('SIGHUP'));
   await new Promise<void>((resolve) => {
     const stop = (sig: string): void => {
       log.info(`${sig}: stopping`);
@@ -56,6 +69,9 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+  watcher.close();
+  await reloading;
+  for (const s of services) await s.stop();
   await daemon.stop();
   return 0;
 }

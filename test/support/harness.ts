@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { Daemon } from '../../src/daemon.js';
-import { enabledModules } from '../../src/commands/run-daemon.js';
+import { loadActions } from '../../src/actions/actions-d.js';
 import { createLogger } from '../../src/log/logger.js';
 import { ClientSimulator, type SimulatorOptions } from '../../src/sim/simulator.js';
 import { CharDevicePort } from '../../src/transport/chardev-port.js';
@@ -84,7 +84,7 @@ export const startMemoryHarness: HarnessFactory = async (options = {}) => {
   const logger = createLogger({ stream, debug: options.debug, journal: false });
   await hostSide.open();
   const sim = new ClientSimulator(hostSide, options.sim);
-  const daemon = new Daemon({ port: agentSide, log: logger, modules: enabledModules(options.actionsDirs ?? [VENDOR_ACTIONS], logger) });
+  const daemon = new Daemon({ port: agentSide, log: logger, actions: loadActions(options.actionsDirs ?? [VENDOR_ACTIONS], { log: logger }) });
   await daemon.start();
   return {
     sim,

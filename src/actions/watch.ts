@@ -1,0 +1,31 @@
+import { watch, type FSWatcher } from 'node:fs';
+
+/**
+ * Calls `onChange` after anything changes in the given directories (inotify through fs.watch, no
+ * polling), once per burst of changes. Directories that do not exist are not watched.
+ */
+export function watchDirectories(dirs: readonly string[], onChange: () => void, settleMs = 200): { close(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const watchers: FSWatcher[] = [];
+  for (const dir of dirs) {
+    try {
+      const w = watch(dir, () => {
+        if (timer) clearTimeout(timer);
+        timer = setTimeout(() => {
+          timer = undefined;
+          onChange();
+        }, settleMs);
+      });
+      w.on('error', () => w.close());
+      watchers.push(w);
+    } catch {
+      // A missing directory has nothing to watch; SIGHUP still reloads.
+    }
+  }
+  return {
+    close() {
+      if (timer) clearTimeout(timer);
+      for (const w of watchers) w.close();
+    },
+  };
+}
