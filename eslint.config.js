@@ -44,4 +44,24 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The QEMU guest-agent framing is pure too; it may share the protocol layer's error type.
+    files: ['src/qga/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [...NODE_IO, ...NODE_IO.map((m) => `node:${m}`), 'winston', 'serialport', 'koffi', 'dbus-next'],
+          patterns: [{ group: ['../*', '!../protocol/errors.js', '../../*'], message: 'src/qga imports only src/protocol/errors' }],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        ...['setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'clearInterval', 'queueMicrotask', 'process', 'console', 'require'].map((name) => ({
+          name,
+          message: 'src/qga is pure: no timers, no process, no logging',
+        })),
+      ],
+    },
+  },
 );

@@ -7,6 +7,7 @@ Commands:
   daemon    run the guest agent on the SPICE port (as the systemd service does)
   demo      run the real daemon on a loopback pty against the built-in client simulator
   decode    decode a captured VDAgent byte stream (raw or hex) to one line per message
+  actions   print the effective actions.d set: each action, on or off, and the file that decided it
 
 vdagent daemon [options]
   --port PATH|auto          SPICE agent port; auto finds ${'com.redhat.spice.0'} (default auto)
@@ -19,6 +20,9 @@ vdagent daemon [options]
   --debug                   log every message decoded
 
 vdagent decode [FILE|-]     read FILE (or standard input) and print each message
+vdagent actions [--actions-dir DIR]...
+                            states: on, off (no entry), masked (link to /dev/null),
+                            invalid (a setting is wrong), unknown (no such action)
 `;
 
 /** Entry point: parses arguments and runs a role. */
@@ -63,6 +67,10 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'decode') {
     const { positionals } = parseArgs({ args: rest, allowPositionals: true });
     return (await import('./commands/decode.js')).runDecode(positionals[0]);
+  }
+  if (command === 'actions') {
+    const { values } = parseArgs({ args: rest, options: { 'actions-dir': { type: 'string', multiple: true, default: [] } } });
+    return (await import('./commands/actions.js')).runActions(values['actions-dir']);
   }
   process.stderr.write(`vdagent: unknown command ${command}\n${HELP}`);
   return 2;

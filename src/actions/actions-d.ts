@@ -22,6 +22,8 @@ export interface ActionEntry {
   enabled: boolean;
   /** The entry's text ('' when empty or masked). */
   content: string;
+  /** The earlier entry of the same name it replaces, if any. */
+  overrides?: string;
 }
 
 /** The effective entries by name. */
@@ -67,8 +69,9 @@ export function loadActions(dirs: readonly string[], options: LoadOptions = {}):
       const path = join(dir, name);
       try {
         const link = lstatSync(path);
+        const overrides = entries.get(name)?.path;
         if (link.isSymbolicLink() && readlinkSync(path) === '/dev/null') {
-          entries.set(name, { name, path, enabled: false, content: '' });
+          entries.set(name, { name, path, enabled: false, content: '', overrides });
           continue;
         }
         const st = statSync(path);
@@ -76,14 +79,16 @@ export function loadActions(dirs: readonly string[], options: LoadOptions = {}):
           options.log?.warn(`actions.d: ${path} is not a regular file; ignored`);
           continue;
         }
-        const bad = check ? (distrust(link, `entry ${path}`) ?? distrust(st, `the file behind ${path}`)) : undefined;
+        // A link's own mode means nothing; its owner and the file behind it count.
+        const linkBad = link.isSymbolicLink() && link.uid !== (process.getuid?.() ?? 0) ? `link ${path} is owned by uid ${link.uid}` : undefined;
+        const bad = check ? (linkBad ?? distrust(st, link.isSymbolicLink() ? `the file behind ${path}` : `entry ${path}`)) : undefined;
         if (bad) {
           options.log?.warn(`actions.d: ${bad}; refused`);
           continue;
         }
         const content = st.size > MAX_CONTENT ? '' : readFileSync(path, 'utf8');
         if (st.size > MAX_CONTENT) options.log?.warn(`actions.d: ${path} is larger than ${MAX_CONTENT} bytes; its content is ignored`);
-        entries.set(name, { name, path, enabled: true, content });
+        entries.set(name, { name, path, enabled: true, content, overrides });
       } catch (err) {
         options.log?.warn(`actions.d: ${path}: ${err instanceof Error ? err.message : String(err)}; ignored`);
       }

@@ -51,15 +51,19 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   await daemon.start();
 
   let reloading = Promise.resolve();
+  let watcher = { close(): void {} };
   const reload = (why: string): void => {
     reloading = reloading.then(async () => {
       log.info(`${why}: reloading actions.d`);
+      // Directories created since the last load are watched from now on.
+      watcher.close();
+      watcher = watchDirectories(dirs, () => reload('actions.d changed'));
       actions = load();
       await daemon.reload(actions);
       for (const s of services) await s.reload(actions);
     });
   };
-  const watcher = watchDirectories(dirs, () => reload('actions.d changed'));
+  watcher = watchDirectories(dirs, () => reload('actions.d changed'));
   process.on('SIGHUP', () => reload('SIGHUP'));
   await new Promise<void>((resolve) => {
     const stop = (sig: string): void => {
