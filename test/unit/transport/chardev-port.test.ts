@@ -1,30 +1,16 @@
 import fs from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CharDevicePort } from '../../../src/transport/chardev-port.js';
-import { openPtyPair, type PtyPair } from '../../../src/transport/pty.js';
-import { ALL_BYTES, collect, delay, nextClose, pattern } from './helpers.js';
+import { openPtyPair } from '../../../src/transport/pty.js';
+
+import { ALL_BYTES, collect, delay, nextClose, pattern, ptyFixture } from './helpers.js';
 
 const MiB = 1 << 20;
 
 describe('CharDevicePort on a pty', () => {
-  let pty: PtyPair;
-  const ports: CharDevicePort[] = [];
-
-  /** The host end (master, from its fd) and the daemon end (slave, opened by path). */
-  async function openBoth(): Promise<{ host: CharDevicePort; daemon: CharDevicePort }> {
-    pty = openPtyPair();
-    const host = CharDevicePort.fromFd(pty.masterFd, 'pty master');
-    const daemon = new CharDevicePort(pty.slavePath);
-    ports.push(host, daemon);
-    await host.open();
-    await daemon.open();
-    return { host, daemon };
-  }
-
-  afterEach(async () => {
-    for (const p of ports.splice(0)) await p.close();
-    pty.close();
-  });
+  const fixture = ptyFixture((slavePath) => new CharDevicePort(slavePath));
+  const openBoth = fixture.openBoth;
+  afterEach(fixture.cleanup);
 
   it('delivers every byte value unchanged in both directions', async () => {
     const { host, daemon } = await openBoth();
@@ -82,7 +68,7 @@ describe('CharDevicePort on a pty', () => {
   });
 
   it('reopens: a port made from an fd leaves the fd open and can start again', async () => {
-    const { host, daemon } = await openBoth();
+    const { host, daemon, pty } = await openBoth();
     await host.close();
     expect(fs.fstatSync(pty.masterFd).isCharacterDevice()).toBe(true);
     await host.open();
@@ -105,14 +91,13 @@ describe('CharDevicePort on a pty', () => {
   });
 
   it('closes with EIO when its tty is hung up (poll reports an error condition)', async () => {
-    const { host, daemon } = await openBoth();
+    const { host, daemon, pty } = await openBoth();
     await host.close();
     const closed = nextClose(daemon);
     pty.close(); // master and held slave closed: the daemon's slave is hung up
     expect(await closed).toMatchObject({ code: 'EIO' });
     expect(daemon.isOpen).toBe(false);
     await expect(daemon.write(Buffer.from('x'))).rejects.toMatchObject({ code: 'EBADF' });
-    pty = openPtyPair(); // for afterEach
   });
 });
 

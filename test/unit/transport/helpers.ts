@@ -1,3 +1,5 @@
+import { CharDevicePort } from '../../../src/transport/chardev-port.js';
+import { openPtyPair, type PtyPair } from '../../../src/transport/pty.js';
 import type { Port } from '../../../src/transport/port.js';
 
 /** Every byte value once, 0..255. */
@@ -50,4 +52,32 @@ export const delay = (ms: number): Promise<void> => new Promise((r) => setTimeou
 /** Resolves with the argument of the port's next `close` event. */
 export function nextClose(port: Port): Promise<Error | undefined> {
   return new Promise((resolve) => port.once('close', resolve));
+}
+
+/**
+ * A pty with its host end (the master, as a CharDevicePort) and a daemon end made by `makeDaemon`
+ * from the slave path; `cleanup()` closes everything opened since the last call.
+ */
+export function ptyFixture<D extends Port>(makeDaemon: (slavePath: string) => D): {
+  openBoth(): Promise<{ host: CharDevicePort; daemon: D; pty: PtyPair }>;
+  cleanup(): Promise<void>;
+} {
+  const opened: { ports: Port[]; pty: PtyPair }[] = [];
+  return {
+    async openBoth() {
+      const pty = openPtyPair();
+      const host = CharDevicePort.fromFd(pty.masterFd, 'pty master');
+      const daemon = makeDaemon(pty.slavePath);
+      opened.push({ ports: [host, daemon], pty });
+      await host.open();
+      await daemon.open();
+      return { host, daemon, pty };
+    },
+    async cleanup() {
+      for (const { ports, pty } of opened.splice(0)) {
+        for (const p of ports) await p.close();
+        pty.close();
+      }
+    },
+  };
 }

@@ -1,31 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { CharDevicePort } from '../../../src/transport/chardev-port.js';
-import { openPtyPair, type PtyPair } from '../../../src/transport/pty.js';
+
+
 import { SerialPortPort } from '../../../src/transport/serial-port.js';
-import { ALL_BYTES, collect, delay, nextClose, pattern } from './helpers.js';
+import { ALL_BYTES, collect, delay, nextClose, pattern, ptyFixture } from './helpers.js';
 
 const MiB = 1 << 20;
 
 describe('SerialPortPort on a pty', () => {
-  let pty: PtyPair | undefined;
-  const ports: Array<CharDevicePort | SerialPortPort> = [];
-
-  /** The host end (master) and the daemon end (the slave through serialport). */
-  async function openBoth(): Promise<{ host: CharDevicePort; daemon: SerialPortPort }> {
-    pty = openPtyPair();
-    const host = CharDevicePort.fromFd(pty.masterFd, 'pty master');
-    const daemon = new SerialPortPort(pty.slavePath);
-    ports.push(host, daemon);
-    await host.open();
-    await daemon.open();
-    return { host, daemon };
-  }
-
-  afterEach(async () => {
-    for (const p of ports.splice(0)) await p.close();
-    pty?.close();
-    pty = undefined;
-  });
+  const fixture = ptyFixture((slavePath) => new SerialPortPort(slavePath));
+  const openBoth = fixture.openBoth;
+  afterEach(fixture.cleanup);
 
   it('delivers every byte value unchanged through the pty, both ways, without echo', async () => {
     const { host, daemon } = await openBoth();
@@ -82,12 +66,11 @@ describe('SerialPortPort on a pty', () => {
   });
 
   it('closes with an error, promptly and without spinning, when the master goes away', async () => {
-    const { host, daemon } = await openBoth();
+    const { host, daemon, pty } = await openBoth();
     await host.close();
     const closed = nextClose(daemon);
     const cpu = process.cpuUsage();
-    pty?.close();
-    pty = undefined;
+    pty.close();
     const err = await closed;
     expect(err).toBeInstanceOf(Error);
     expect(daemon.isOpen).toBe(false);
