@@ -72,11 +72,6 @@ export class AgentConnection extends EventEmitter<AgentEvents> {
     return this.modules.reduce((set, m) => set.union(CapabilitySet.of(...m.capabilities)), CapabilitySet.empty);
   }
 
-  /** Bytes held for incomplete incoming messages. */
-  get bufferedBytes(): number {
-    return this.reassembler.buffered;
-  }
-
   /** Sets the enabled modules; when `announce`, tells the client the new set (request=0). */
   setModules(modules: readonly ActionModule[], announce = false): void {
     this.modules = [...modules];
@@ -140,7 +135,6 @@ export class AgentConnection extends EventEmitter<AgentEvents> {
     this.emit('healthy');
     this.log.debug(`<- ${describeMessage(message)}`);
     this.dispatch(message);
-    this.emit('message', message);
   }
 
   private dispatch(message: Message): void {

@@ -1,4 +1,4 @@
-import { CHUNK_HEADER_SIZE, MESSAGE_HEADER_SIZE, PROTOCOL_VERSION } from './constants.js';
+import { MESSAGE_HEADER_SIZE, PROTOCOL_VERSION } from './constants.js';
 
 /** A decoded VDAgentMessage header (spec §4). */
 export interface MessageHeader {
@@ -38,9 +38,4 @@ export function serializeMessage(type: number, payload: Uint8Array, opaque = 0n,
 export function writeChunkHeader(out: Buffer, port: number, size: number): void {
   out.writeUInt32LE(port, 0);
   out.writeUInt32LE(size, 4);
-}
-
-/** Size of a chunk with `dataSize` data bytes. */
-export function chunkLength(dataSize: number): number {
-  return CHUNK_HEADER_SIZE + dataSize;
 }
