@@ -33,8 +33,6 @@ export interface AgentOptions {
 export interface AgentEvents {
   /** The stream is lost: the owner should reopen the port. */
   resync: [err: VdagentError];
-  /** A message was decoded and dispatched (for tests and tools). */
-  message: [message: Message];
   /** A valid message arrived: the port is healthy. */
   healthy: [];
 }
