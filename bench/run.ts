@@ -1,5 +1,6 @@
 import { decodeThroughput } from './decode-throughput.js';
 import { daemonBenchmarks } from './daemon.js';
+import { mouseBenchmarks } from './mouse.js';
 
 /** `npm run bench`: prints each measurement against its target; asserts nothing. */
 async function main(): Promise<void> {
@@ -10,6 +11,7 @@ async function main(): Promise<void> {
   };
   await decodeThroughput(add);
   await daemonBenchmarks(add);
+  await mouseBenchmarks(add);
 }
 
 void main();

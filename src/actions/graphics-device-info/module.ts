@@ -1,9 +1,11 @@
 import { Capability, MessageType, type DeviceDisplayInfo, type Message } from '../../protocol/index.js';
 import type { ActionModule, ModuleContext } from '../module.js';
+import { DisplayMap } from './display-map.js';
 
 /**
  * Keeps the server's GRAPHICS_DEVICE_INFO (spec §13.2): the map from SPICE display ids to guest
- * graphics devices and outputs, which the mouse and resolution modules consult.
+ * graphics devices and outputs, which the mouse and resolution modules consult through the
+ * shared DisplayMap.
  */
 export class GraphicsDeviceInfoModule implements ActionModule {
   readonly name = 'graphics-device-info';
@@ -12,6 +14,8 @@ export class GraphicsDeviceInfoModule implements ActionModule {
   readonly host = 'daemon';
   private ctx: ModuleContext | undefined;
   private devices: DeviceDisplayInfo[] = [];
+
+  constructor(private readonly displays: DisplayMap = new DisplayMap()) {}
 
   /** The last received device list (kept across clients, like spice-vdagentd). */
   get current(): readonly DeviceDisplayInfo[] {
@@ -34,8 +38,17 @@ export class GraphicsDeviceInfoModule implements ActionModule {
   handle(message: Message): void {
     if (message.type !== MessageType.GraphicsDeviceInfo) return;
     this.devices = message.devices;
+    const mapped = this.displays.setDevices(message.devices);
     this.ctx?.log.info(
-      `graphics devices: ${message.devices.map((d) => `display ${d.channelId + d.monitorId} -> ${d.deviceAddress} output ${d.deviceDisplayId}`).join(', ') || 'none'}`,
+      `graphics devices: ${
+        message.devices
+          .map((d) => {
+            const id = d.channelId + d.monitorId;
+            const connector = mapped.includes(id) ? ` (${this.displays.connectorFor(id)})` : '';
+            return `display ${id} -> ${d.deviceAddress} output ${d.deviceDisplayId}${connector}`;
+          })
+          .join(', ') || 'none'
+      }`,
     );
   }
 

@@ -1,0 +1,162 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import dbus from 'dbus-next';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ReplyError } from '../../src/protocol/index.js';
+import { monitorsConfig } from '../support/module-context.js';
+import { startResolution } from '../support/resolution.js';
+import { canRunAsOtherUser, startMutter, startSway, type Compositor } from '../support/wayland.js';
+import { ROOT } from '../support/harness.js';
+
+describe.runIf(canRunAsOtherUser)('resolution on sway (wlroots headless backend, wlr-randr): one output, then a second one created', () => {
+  let dir: string;
+  let sway: Compositor;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sway-'));
+    sway = await startSway(dir);
+  });
+  afterAll(async () => {
+    await sway.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** The active outputs as sway itself reports them. */
+  const outputs = (): string[] =>
+    (JSON.parse(execFileSync('swaymsg', ['-t', 'get_outputs', '-r'], { env: { ...process.env, ...sway.env } }).toString()) as { name: string; active: boolean; rect: { x: number; y: number; width: number; height: number } }[])
+      .filter((o) => o.active)
+      .map((o) => `${o.name} ${o.rect.width}x${o.rect.height}+${o.rect.x}+${o.rect.y}`);
+
+  it('a one-monitor config sets the output’s mode', async () => {
+    const r = await startResolution({ ...sway.env, XDG_SESSION_TYPE: 'wayland', XDG_CURRENT_DESKTOP: 'sway' });
+    r.module.handle(monitorsConfig([{ width: 1024, height: 768 }]));
+    expect(await r.answered(1)).toEqual([ReplyError.Success]);
+    expect(outputs()).toEqual(['HEADLESS-1 1024x768+0+0']);
+    await r.module.stop();
+  });
+
+  it('a two-monitor config sets both outputs side by side', async () => {
+    execFileSync('swaymsg', ['create_output'], { env: { ...process.env, ...sway.env } });
+    const r = await startResolution({ ...sway.env, XDG_SESSION_TYPE: 'wayland', XDG_CURRENT_DESKTOP: 'sway' });
+    r.module.handle(monitorsConfig([{ width: 1280, height: 720 }, { width: 800, height: 600, x: 1280 }]));
+    expect(await r.answered(1)).toEqual([ReplyError.Success]);
+    expect(outputs()).toEqual(['HEADLESS-1 1280x720+0+0', 'HEADLESS-2 800x600+1280+0']);
+    await r.module.stop();
+  });
+});
+
+describe.runIf(canRunAsOtherUser)('resolution on GNOME (Mutter 43 headless, org.gnome.Mutter.DisplayConfig)', () => {
+  let dir: string;
+  let mutter: Compositor;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'mutter-'));
+    mutter = await startMutter(dir, ['1024x768', '800x600']);
+  });
+  afterAll(async () => {
+    await mutter.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** The logical monitors as Mutter's GetCurrentState reports them. */
+  const logical = async (): Promise<string[]> => {
+    const bus = dbus.sessionBus({ busAddress: mutter.env.DBUS_SESSION_BUS_ADDRESS });
+    try {
+      const name = 'org.gnome.Mutter.DisplayConfig';
+      const reply = await bus.call(new dbus.Message({ destination: name, path: '/org/gnome/Mutter/DisplayConfig', interface: name, member: 'GetCurrentState' }));
+      const monitors = reply?.body[2] as [number, number, number, number, boolean, [string][]][];
+      return monitors.map(([x, y, , , primary, specs]) => `${specs.map((s) => s[0]).join('+')} +${x}+${y}${primary ? ' primary' : ''}`).sort();
+    } finally {
+      bus.disconnect();
+    }
+  };
+  const env = (): Record<string, string> => ({ ...mutter.env, XDG_SESSION_TYPE: 'wayland', XDG_CURRENT_DESKTOP: 'GNOME' });
+
+  it('a one-monitor config switches the second virtual monitor off', async () => {
+    const r = await startResolution(env());
+    r.module.handle(monitorsConfig([{ width: 1024, height: 768 }]));
+    expect(await r.answered(1)).toEqual([ReplyError.Success]);
+    expect(await logical()).toEqual(['Meta-0 +0+0 primary']);
+    await r.module.stop();
+  });
+
+  it('a two-monitor config places both, the second one first when the client says so', async () => {
+    const r = await startResolution(env());
+    r.module.handle(monitorsConfig([{ width: 1024, height: 768, x: 800 }, { width: 800, height: 600, x: 0 }]));
+    expect(await r.answered(1)).toEqual([ReplyError.Success]);
+    expect(await logical()).toEqual(['Meta-0 +800+0 primary', 'Meta-1 +0+0']);
+    await r.module.stop();
+  });
+
+  it('answers ERROR for a size no mode has (Mutter cannot make modes)', async () => {
+    const r = await startResolution(env());
+    r.module.handle(monitorsConfig([{ width: 1366, height: 768 }]));
+    expect(await r.answered(1)).toEqual([ReplyError.Error]);
+    expect(r.logs()).toContain('no 1366x768 mode on Meta-0');
+    await r.module.stop();
+  });
+});
+
+describe('resolution on KDE Plasma (a stand-in kscreen-doctor: no KWin runs here)', () => {
+  let dir: string;
+  let env: Record<string, string>;
+  const mode = (id: string, width: number, height: number) => ({ id, name: `${width}x${height}@60`, refreshRate: 60, size: { width, height } });
+  const output = (id: number, name: string, enabled: boolean) => ({
+    id,
+    name,
+    enabled,
+    connected: true,
+    pos: { x: 0, y: 0 },
+    scale: 1,
+    currentModeId: '1',
+    modes: [mode('1', 1024, 768), mode('2', 1280, 720), mode('3', 800, 600)],
+  });
+  /** Writes the stand-in's outputs: Virtual-1 on at 1024x768, Virtual-2 on or off. */
+  const desktop = (second: boolean): void =>
+    writeFileSync(env.KSCREEN_STATE as string, JSON.stringify({ outputs: [output(1, 'Virtual-1', true), { ...output(2, 'Virtual-2', second), pos: { x: 1024, y: 0 } }] }));
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'kscreen-'));
+    env = {
+      PATH: `${ROOT}test/fixtures/kscreen:${process.env.PATH ?? ''}`,
+      KSCREEN_STATE: join(dir, 'state.json'),
+      KSCREEN_CALLS: join(dir, 'calls'),
+      XDG_CURRENT_DESKTOP: 'KDE',
+      XDG_SESSION_TYPE: 'wayland',
+    };
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** The enabled outputs in the stand-in's state, and the last argument vector it was given. */
+  const state = (): string[] =>
+    (JSON.parse(readFileSync(env.KSCREEN_STATE as string, 'utf8')) as { outputs: ReturnType<typeof output>[] }).outputs
+      .filter((o) => o.enabled)
+      .map((o) => `${o.name} ${o.modes.find((m) => m.id === o.currentModeId)?.name} +${o.pos.x}+${o.pos.y}`);
+  const lastCall = (): string[] => JSON.parse(readFileSync(env.KSCREEN_CALLS as string, 'utf8').trim().split('\n').at(-1) as string) as string[];
+
+  it('a two-monitor config enables the second output with its mode and position in one call', async () => {
+    desktop(false);
+    const r = await startResolution(env);
+    r.module.handle(monitorsConfig([{ width: 1280, height: 720 }, { width: 800, height: 600, x: 1280 }]));
+    expect(await r.answered(1)).toEqual([ReplyError.Success]);
+    expect(lastCall()).toEqual([
+      'output.Virtual-1.enable',
+      'output.Virtual-1.mode.2',
+      'output.Virtual-1.position.0,0',
+      'output.Virtual-2.enable',
+      'output.Virtual-2.mode.3',
+      'output.Virtual-2.position.1280,0',
+    ]);
+    expect(state()).toEqual(['Virtual-1 1280x720@60 +0+0', 'Virtual-2 800x600@60 +1280+0']);
+    await r.module.stop();
+  });
+
+  it('a one-monitor config disables the other output', async () => {
+    desktop(true);
+    const r = await startResolution(env);
+    r.module.handle(monitorsConfig([{ width: 1024, height: 768 }]));
+    expect(await r.answered(1)).toEqual([ReplyError.Success]);
+    expect(lastCall()).toEqual(['output.Virtual-1.enable', 'output.Virtual-1.mode.1', 'output.Virtual-1.position.0,0', 'output.Virtual-2.disable']);
+    expect(state()).toEqual(['Virtual-1 1024x768@60 +0+0']);
+    await r.module.stop();
+  });
+});
