@@ -8,6 +8,7 @@ Commands:
   demo      run the real daemon on a loopback pty against the built-in client simulator
   decode    decode a captured VDAgent byte stream (raw or hex) to one line per message
   actions   print the effective actions.d set: each action, on or off, and the file that decided it
+  session   the per-session helper: the daemon starts it as the desktop's user (not run by hand)
 
 vdagent daemon [options]
   --port PATH|auto          SPICE agent port; auto finds ${'com.redhat.spice.0'} (default auto)
@@ -23,6 +24,9 @@ vdagent decode [FILE|-]     read FILE (or standard input) and print each message
 vdagent actions [--actions-dir DIR]...
                             states: on, off (no entry), masked (link to /dev/null),
                             invalid (a setting is wrong), unknown (no such action)
+vdagent session [--uid UID --gid GID] [--debug]
+                            becomes UID:GID with UID's groups first, then runs the session modules
+                            the daemon names over the IPC channel it was started with
 `;
 
 /** Entry point: parses arguments and runs a role. */
@@ -67,6 +71,16 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'decode') {
     const { positionals } = parseArgs({ args: rest, allowPositionals: true });
     return (await import('./commands/decode.js')).runDecode(positionals[0]);
+  }
+  if (command === 'session') {
+    const { values } = parseArgs({ args: rest, options: { uid: { type: 'string' }, gid: { type: 'string' }, debug: { type: 'boolean', default: false } } });
+    const { uid, gid } = values;
+    if ((uid === undefined) !== (gid === undefined) || [uid, gid].some((n) => n !== undefined && !/^\d+$/.test(n))) {
+      process.stderr.write('vdagent session: --uid and --gid go together, as numbers\n');
+      return 2;
+    }
+    const identity = uid === undefined ? undefined : { uid: Number(uid), gid: Number(gid) };
+    return (await import('./commands/session.js')).runSession({ identity, debug: values.debug });
   }
   if (command === 'actions') {
     const { values } = parseArgs({ args: rest, options: { 'actions-dir': { type: 'string', multiple: true, default: [] } } });

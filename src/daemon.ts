@@ -3,6 +3,7 @@ import type { ActionModule, ModuleContext, ModuleOptions } from './actions/modul
 import { enabledModules, type EnabledModule } from './actions/resolve.js';
 import { AgentConnection } from './agent/connection.js';
 import type { Logger } from './log/logger.js';
+import type { SessionBridge } from './session/bridge.js';
 import type { Port } from './transport/port.js';
 import { PortSupervisor } from './transport/supervisor.js';
 
@@ -18,6 +19,8 @@ export interface DaemonConfig {
   options?: ModuleOptions;
   /** Ceiling on a message's declared size. */
   maxMessageSize?: number;
+  /** Serves session modules through a per-session helper; without it they stay off (`--session none`). */
+  session?: SessionBridge;
 }
 
 /** A module that runs, with the settings it was started with. */
@@ -48,6 +51,7 @@ export class Daemon {
     });
     this.connection.on('resync', () => this.supervisor.resync());
     this.connection.on('healthy', () => this.supervisor.healthy());
+    config.session?.on('capabilities', () => this.announceModules());
   }
 
   /** Names of the modules that run. */
@@ -55,10 +59,11 @@ export class Daemon {
     return [...this.running.keys()];
   }
 
-  /** Starts the enabled modules, then opens the port (which announces our capabilities). */
+  /** Starts the enabled modules, opens the port (which announces our capabilities), then follows sessions. */
   async start(): Promise<void> {
     await this.apply(this.config.actions);
     this.supervisor.start();
+    await this.config.session?.start();
   }
 
   /**
@@ -75,6 +80,7 @@ export class Daemon {
     await this.supervisor.stop();
     for (const { module } of this.running.values()) await module.stop().catch(() => undefined);
     this.running.clear();
+    await this.config.session?.stop();
   }
 
   private async apply(actions: ActionSet): Promise<void> {
@@ -88,8 +94,10 @@ export class Daemon {
     }
     for (const [name, e] of wanted) {
       if (this.running.has(name)) continue;
-      const module = e.definition.create();
-      if (module.host !== 'daemon') continue;
+      const created = e.definition.create();
+      // A session module runs in the helper; the daemon runs its proxy.
+      const module = created.host === 'daemon' ? created : this.config.session?.proxy(e.definition, created);
+      if (!module) continue;
       const ctx: ModuleContext = {
         send: (m) => this.connection.send(m),
         clientCaps: () => this.connection.context.peerCaps,
@@ -105,6 +113,11 @@ export class Daemon {
         this.config.log.error(`module ${name} failed to start and stays off: ${String(err)}`);
       }
     }
+    this.announceModules();
+  }
+
+  /** Hands the connection the running modules; announces their capabilities when the port is open. */
+  private announceModules(): void {
     this.connection.setModules(
       [...this.running.values()].map((r) => r.module),
       this.portOpen,

@@ -1,5 +1,14 @@
 import type { ActionModule } from './module.js';
+import type { SessionGate } from './session-gate.js';
+import { FileXferGate } from './file-xfer/gate.js';
+import { FileXferModule } from './file-xfer/module.js';
+import { DisplayMap } from './graphics-device-info/display-map.js';
 import { GraphicsDeviceInfoModule } from './graphics-device-info/module.js';
+import { checkLayoutSetting } from './mouse/layout-setting.js';
+import { setLayout } from './mouse/layout-store.js';
+import { MouseModule } from './mouse/module.js';
+import { checkBackendSetting } from './resolution/settings.js';
+import { ResolutionModule } from './resolution/module.js';
 
 /** Checks one setting's value: an error text, or undefined when valid. */
 export type SettingCheck = (value: string) => string | undefined;
@@ -12,14 +21,22 @@ export interface ModuleDefinition {
   readonly settings?: Readonly<Record<string, SettingCheck>>;
   /** Creates a fresh instance. */
   create(): ActionModule;
+  /** For a session module: its daemon-side rules (default: bits announced while a helper serves it). */
+  gate?(): SessionGate;
 }
 
 /** A check for on/off settings. */
 export const onOff: SettingCheck = (v) => (/^(on|off|yes|no|true|false)$/.test(v) ? undefined : `expected on or off, got ${JSON.stringify(v)}`);
 
+/** This process's map from SPICE display ids to outputs: graphics-device-info fills it, mouse and resolution read it. */
+export const displayMap = new DisplayMap();
+
 /** The static list of built-in modules; actions.d only switches them on or off. */
 export const BUILTIN_MODULES: readonly ModuleDefinition[] = [
-  { name: 'graphics-device-info', create: () => new GraphicsDeviceInfoModule() },
+  { name: 'graphics-device-info', create: () => new GraphicsDeviceInfoModule(displayMap) },
+  { name: 'mouse', settings: { layout: checkLayoutSetting }, create: () => new MouseModule({ displays: displayMap }) },
+  { name: 'resolution', settings: { 'auto-resize': onOff, backend: checkBackendSetting }, create: () => new ResolutionModule({ displays: displayMap, onLayout: setLayout }) },
+  { name: 'file-xfer', create: () => new FileXferModule(), gate: () => new FileXferGate() },
 ];
 
 /** Admin actions served over the QEMU guest-agent port; off until an administrator enables them. */

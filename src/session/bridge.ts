@@ -1,0 +1,183 @@
+import { EventEmitter } from 'node:events';
+import type { ActionModule } from '../actions/module.js';
+import { setLayout } from '../actions/mouse/layout-store.js';
+import { displayMap, type ModuleDefinition } from '../actions/registry.js';
+import { plainGate, type SessionState } from '../actions/session-gate.js';
+import type { Logger } from '../log/logger.js';
+import { CapabilitySet, type Message, messageName } from '../protocol/index.js';
+import { SessionHelper, type HelperCommand } from './helper.js';
+import { SessionModuleProxy, type ProxyHost } from './proxy.js';
+import type { Desktop, SessionSource } from './source.js';
+
+/** What a session bridge needs. */
+export interface SessionBridgeOptions {
+  /** Where desktops come from (logind, or the invoking user). */
+  source: SessionSource;
+  /** How to start `vdagent session`. */
+  command: HelperCommand;
+  log: Logger;
+}
+
+/** Events of a session bridge. */
+export interface SessionBridgeEvents {
+  /** The session modules' capability bits changed: announce again (request=0). */
+  capabilities: [];
+}
+
+/**
+ * The daemon's side of the session modules: follows the desktop session, runs one helper for it
+ * (a new one when the session changes, none without a graphical session), routes each module's
+ * messages both ways through its proxy, and tells the client what it must know when a helper goes
+ * (transfers cancelled, clipboard grabs released).
+ */
+export class SessionBridge extends EventEmitter<SessionBridgeEvents> implements ProxyHost {
+  private readonly proxies = new Map<string, SessionModuleProxy>();
+  private desktop: Desktop | undefined;
+  private helper: SessionHelper | undefined;
+  private served = new Set<string>();
+  private sentCaps: CapabilitySet | undefined;
+  private capsKey = '';
+  private readonly stopping = new Set<Promise<void>>();
+
+  constructor(private readonly options: SessionBridgeOptions) {
+    super();
+    // The helper maps display ids to outputs with the server's device list, which arrives here.
+    displayMap.on('change', () => this.helper?.send({ kind: 'displays', devices: [...displayMap.devices] }));
+  }
+
+  /** The daemon-side stand-in for a session module; the daemon starts and stops it like any module. */
+  proxy(definition: ModuleDefinition, module: ActionModule): ActionModule {
+    return new SessionModuleProxy(module, definition.gate?.() ?? plainGate(module.capabilities), this);
+  }
+
+  /** Starts following desktop sessions. */
+  async start(): Promise<void> {
+    await this.options.source.start((d) => this.onDesktop(d));
+  }
+
+  /** Stops following and ends the helper. */
+  async stop(): Promise<void> {
+    await this.options.source.stop();
+    this.desktop = undefined;
+    this.endHelper();
+    await Promise.all(this.stopping);
+  }
+
+  state(name: string): SessionState {
+    if (!this.desktop || !this.served.has(name)) return 'absent';
+    if (this.desktop.greeter) return 'greeter';
+    return this.desktop.locked ? 'locked' : 'active';
+  }
+
+  attach(proxy: SessionModuleProxy): void {
+    this.proxies.set(proxy.name, proxy);
+    this.capsKey = this.capsNow();
+    this.configure();
+  }
+
+  detach(proxy: SessionModuleProxy): void {
+    if (this.proxies.get(proxy.name) === proxy) this.proxies.delete(proxy.name);
+    this.served.delete(proxy.name);
+    this.capsKey = this.capsNow();
+    this.configure();
+  }
+
+  forward(proxy: SessionModuleProxy, message: Message): void {
+    if (!this.helper || this.state(proxy.name) === 'absent') return;
+    this.syncClientCaps(proxy);
+    this.helper.send({ kind: 'message', module: proxy.name, message });
+  }
+
+  reset(proxy: SessionModuleProxy): void {
+    this.helper?.send({ kind: 'reset', module: proxy.name });
+  }
+
+  private onDesktop(desktop: Desktop | undefined): void {
+    if (desktop && desktop.id === this.desktop?.id) {
+      // The same session locked, unlocked or changed class: the helper stays.
+      this.desktop = desktop;
+      this.changed();
+      return;
+    }
+    this.endHelper();
+    this.desktop = desktop;
+    if (desktop) this.startHelper(desktop);
+    this.changed();
+  }
+
+  private startHelper(desktop: Desktop): void {
+    const helper = new SessionHelper(desktop, this.options.command, this.options.log);
+    this.helper = helper;
+    helper.on('hello', () => {
+      this.sentCaps = undefined;
+      this.configure();
+      const any = this.proxies.values().next().value;
+      if (any) this.syncClientCaps(any);
+      helper.send({ kind: 'displays', devices: [...displayMap.devices] });
+    });
+    helper.on('layout', (monitors) => setLayout(monitors));
+    helper.on('running', (modules) => {
+      this.served = new Set(modules.filter((m) => this.proxies.has(m)));
+      this.options.log.info(`session ${desktop.id}: helper serves ${[...this.served].join(', ') || 'no module'}`);
+      this.changed();
+    });
+    helper.on('message', (module, message) => this.fromHelper(module, message));
+    helper.on('exit', () => {
+      this.loseAll();
+      this.changed();
+    });
+    helper.start();
+  }
+
+  /** Stops the current helper (in the background); the client hears what it lost at once. */
+  private endHelper(): void {
+    const helper = this.helper;
+    if (!helper) return;
+    this.helper = undefined;
+    helper.removeAllListeners();
+    this.loseAll();
+    const done: Promise<void> = helper.stop().finally(() => this.stopping.delete(done));
+    this.stopping.add(done);
+  }
+
+  private loseAll(): void {
+    this.served.clear();
+    setLayout(undefined);
+    for (const p of this.proxies.values()) p.lost();
+  }
+
+  private fromHelper(module: string, message: Message): void {
+    const proxy = this.proxies.get(module);
+    try {
+      if (proxy && this.served.has(module) && proxy.fromHelper(message)) return;
+      this.options.log.warn(`session helper: ${module} may not send ${messageName(message.type)}; dropped`);
+    } catch (err) {
+      this.options.log.warn(`session helper: ${module}'s ${messageName(message.type)} cannot be encoded (${String(err)}); dropped`);
+    }
+  }
+
+  /** Tells the helper the client's capabilities when they changed since it last heard them. */
+  private syncClientCaps(proxy: SessionModuleProxy): void {
+    const caps = proxy.clientCaps();
+    if (this.sentCaps?.equals(caps)) return;
+    this.sentCaps = caps;
+    this.helper?.send({ kind: 'client-caps', words: caps.toWords() });
+  }
+
+  /** Tells the helper which modules to run. */
+  private configure(): void {
+    this.helper?.send({ kind: 'modules', modules: [...this.proxies.values()].map((p) => ({ name: p.name, settings: p.settings })) });
+  }
+
+  /** Asks for a new announcement when the session modules' bits changed. */
+  private changed(): void {
+    const key = this.capsNow();
+    if (key === this.capsKey) return;
+    this.capsKey = key;
+    this.emit('capabilities');
+  }
+
+  private capsNow(): string {
+    return CapabilitySet.of(...[...this.proxies.values()].flatMap((p) => p.capabilities)).toString();
+  }
+}

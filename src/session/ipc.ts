@@ -1,0 +1,67 @@
+import type { Monitor } from '../platform/display/monitor.js';
+import { isMessageType, type DeviceDisplayInfo, type Message } from '../protocol/index.js';
+
+/**
+ * What travels on the daemon↔helper channel. Node's IPC channel with `serialization: 'advanced'`
+ * (structured clone) carries typed messages as they are: Buffers stay Buffers (no base64 of file
+ * data), bigints stay bigints (the free-space detail), and the daemon encodes what the helper sends
+ * with the client's real capabilities, exactly as for its own modules.
+ */
+
+/** A session module to run, with its actions.d settings. */
+export interface ModuleSpec {
+  name: string;
+  settings: [string, string][];
+}
+
+/** Daemon → helper. */
+export type ToHelper =
+  /** Run exactly these session modules (start, stop or restart to match). */
+  | { kind: 'modules'; modules: ModuleSpec[] }
+  /** The client's capability words, sent before a message whenever they changed. */
+  | { kind: 'client-caps'; words: number[] }
+  /** A client message for one module. */
+  | { kind: 'message'; module: string; message: Message }
+  /** A new client or none: the module forgets per-client state. */
+  | { kind: 'reset'; module: string }
+  /** The server's last GRAPHICS_DEVICE_INFO, for mapping display ids to outputs. */
+  | { kind: 'displays'; devices: DeviceDisplayInfo[] };
+
+/** Helper → daemon. */
+export type FromHelper =
+  /** Privileges are dropped and the helper listens: send it its modules. */
+  | { kind: 'hello' }
+  /** The modules that started. */
+  | { kind: 'running'; modules: string[] }
+  /** A message from a module to the client. */
+  | { kind: 'message'; module: string; message: Message }
+  /** The desktop layout the session applied, for the daemon's mouse (null: none known). */
+  | { kind: 'layout'; monitors: Monitor[] | null };
+
+/** Whether a value from the helper (a less trusted process) is a well-formed {@link FromHelper}. */
+export function isFromHelper(value: unknown): value is FromHelper {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  switch (v.kind) {
+    case 'hello':
+      return true;
+    case 'running':
+      return Array.isArray(v.modules) && v.modules.every((m) => typeof m === 'string');
+    case 'layout':
+      return v.monitors === null || (Array.isArray(v.monitors) && v.monitors.every(isMonitor));
+    case 'message': {
+      const m = v.message as Record<string, unknown> | null;
+      return typeof v.module === 'string' && typeof m === 'object' && m !== null && typeof m.type === 'number' && isMessageType(m.type);
+    }
+    default:
+      return false;
+  }
+}
+
+/** Whether a value is a monitor rectangle with sane integer fields. */
+function isMonitor(value: unknown): value is Monitor {
+  if (typeof value !== 'object' || value === null) return false;
+  const m = value as Record<string, unknown>;
+  const int = (k: string): boolean => Number.isSafeInteger(m[k]);
+  return int('x') && int('y') && int('width') && int('height') && (m.output === undefined || typeof m.output === 'string') && (m.displayId === undefined || int('displayId'));
+}

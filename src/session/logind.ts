@@ -1,0 +1,143 @@
+import dbus, { type Message as DbusMessage, type MessageBus } from 'dbus-next';
+import type { Logger } from '../log/logger.js';
+import { addMatch, connected, flag, getAllProperties, getProperty, num, text } from './dbus.js';
+
+const LOGIN1 = 'org.freedesktop.login1';
+const MANAGER = 'org.freedesktop.login1.Manager';
+const SEAT = 'org.freedesktop.login1.Seat';
+const SESSION = 'org.freedesktop.login1.Session';
+const USER = 'org.freedesktop.login1.User';
+/** The seat whose active session the agent serves: the one the virtual display and input belong to. */
+const SEAT0_PATH = '/org/freedesktop/login1/seat/seat0';
+
+/** The active session of seat0 as logind describes it. */
+export interface LoginSession {
+  /** logind's session id. */
+  id: string;
+  /** The user's name, id, primary group and runtime directory. */
+  user: string;
+  uid: number;
+  gid: number;
+  runtimePath: string;
+  /** `x11`, `wayland`, `tty`, `mir` or `unspecified`. */
+  type: string;
+  /** `user`, `greeter`, `lock-screen`, `background`… */
+  class: string;
+  /** `online`, `active` or `closing`. */
+  state: string;
+  /** The session says its screen is locked. */
+  locked: boolean;
+  /** A remote login (ssh, remote desktop). */
+  remote: boolean;
+  /** The X11 display, for x11 sessions. */
+  display: string;
+  /** The session leader's process id. */
+  leader: number;
+}
+
+/**
+ * Follows the active session of seat0 through systemd-logind on the system bus (which honours
+ * DBUS_SYSTEM_BUS_ADDRESS). Changes arrive as signals — the seat's and the session's
+ * PropertiesChanged, SessionNew, SessionRemoved, logind (re)appearing on the bus — never by polling;
+ * each one re-reads the state, and `onChange` hears of every difference.
+ */
+export class Seat0Tracker {
+  private sessionPath: string | undefined;
+  private last = 'null';
+  private lastError = '';
+  private refreshing = false;
+  private again = false;
+
+  private constructor(
+    private readonly bus: MessageBus,
+    private readonly log: Logger,
+    private readonly onChange: (session: LoginSession | undefined) => void,
+  ) {}
+
+  /** Connects to the system bus and reports the current state; rejects when there is no bus. */
+  static async start(log: Logger, onChange: (session: LoginSession | undefined) => void): Promise<Seat0Tracker> {
+    const bus = dbus.systemBus();
+    await connected(bus);
+    const tracker = new Seat0Tracker(bus, log, onChange);
+    bus.on('error', (err: unknown) => log.warn(`system bus: ${String(err)}`));
+    bus.on('message', (m) => tracker.signal(m));
+    await addMatch(bus, `type='signal',sender='${LOGIN1}'`);
+    await addMatch(bus, `type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='${LOGIN1}'`);
+    tracker.refresh();
+    return tracker;
+  }
+
+  /** Stops following and leaves the bus. */
+  stop(): void {
+    this.bus.disconnect();
+  }
+
+  private signal(m: DbusMessage): void {
+    if (m.type !== dbus.MessageType.SIGNAL) return;
+    const relevant =
+      (m.interface === MANAGER && (m.member === 'SessionNew' || m.member === 'SessionRemoved')) ||
+      (m.member === 'PropertiesChanged' && (m.path === SEAT0_PATH || m.path === this.sessionPath)) ||
+      (m.member === 'NameOwnerChanged' && m.body[0] === LOGIN1);
+    if (relevant) this.refresh();
+  }
+
+  /** Re-reads the state; signals arriving meanwhile cause one more read. */
+  private refresh(): void {
+    if (this.refreshing) {
+      this.again = true;
+      return;
+    }
+    this.refreshing = true;
+    void (async () => {
+      try {
+        do {
+          this.again = false;
+          this.publish(await this.read());
+        } while (this.again);
+      } catch (err) {
+        this.log.error(`logind: ${String(err)}`);
+      } finally {
+        this.refreshing = false;
+      }
+    })();
+  }
+
+  private publish(session: LoginSession | undefined): void {
+    const key = JSON.stringify(session ?? null);
+    if (key === this.last) return;
+    this.last = key;
+    this.onChange(session);
+  }
+
+  private async read(): Promise<LoginSession | undefined> {
+    try {
+      const active = await getProperty(this.bus, LOGIN1, SEAT0_PATH, SEAT, 'ActiveSession');
+      const [id, path] = Array.isArray(active) ? (active as unknown[]) : [];
+      this.sessionPath = typeof path === 'string' && id !== '' ? path : undefined;
+      if (typeof id !== 'string' || !this.sessionPath) return undefined;
+      const s = await getAllProperties(this.bus, LOGIN1, this.sessionPath, SESSION);
+      const [uid, userPath] = (s.get('User') as unknown[] | undefined) ?? [];
+      const u = await getAllProperties(this.bus, LOGIN1, String(userPath), USER);
+      this.lastError = '';
+      return {
+        id,
+        user: text(s, 'Name'),
+        uid: typeof uid === 'number' ? uid : -1,
+        gid: num(u, 'GID'),
+        runtimePath: text(u, 'RuntimePath'),
+        type: text(s, 'Type'),
+        class: text(s, 'Class'),
+        state: text(s, 'State'),
+        locked: flag(s, 'LockedHint'),
+        remote: flag(s, 'Remote'),
+        display: text(s, 'Display'),
+        leader: num(s, 'Leader'),
+      };
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      if (why !== this.lastError) this.log.warn(`logind: ${why}; no active session on seat0 until logind says otherwise`);
+      this.lastError = why;
+      return undefined;
+    }
+  }
+}

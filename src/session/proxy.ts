@@ -1,0 +1,94 @@
+import type { ActionModule, ModuleContext } from '../actions/module.js';
+import type { SessionGate, SessionState } from '../actions/session-gate.js';
+import { CapabilitySet, type Capability, type Message, MessageType } from '../protocol/index.js';
+import { GrabTracker } from './grabs.js';
+
+/** What a proxy asks of the bridge that owns the helper. */
+export interface ProxyHost {
+  /** The session state as this module sees it. */
+  state(name: string): SessionState;
+  /** The module was switched on. */
+  attach(proxy: SessionModuleProxy): void;
+  /** The module was switched off. */
+  detach(proxy: SessionModuleProxy): void;
+  /** Sends a client message to the module in the helper. */
+  forward(proxy: SessionModuleProxy, message: Message): void;
+  /** Tells the module in the helper to forget the client. */
+  reset(proxy: SessionModuleProxy): void;
+}
+
+/**
+ * A session module as the daemon's agent connection sees it: the daemon starts and stops it like
+ * any module, and it stands for the real one in the helper. Its capability bits and its answers
+ * follow the session state through the module's gate.
+ */
+export class SessionModuleProxy implements ActionModule {
+  readonly name: string;
+  readonly handles: readonly MessageType[];
+  readonly host = 'session';
+  private readonly grabs = new GrabTracker();
+  private ctx: ModuleContext | undefined;
+
+  constructor(
+    module: ActionModule,
+    private readonly gate: SessionGate,
+    private readonly bridge: ProxyHost,
+  ) {
+    this.name = module.name;
+    this.handles = module.handles;
+  }
+
+  get capabilities(): readonly Capability[] {
+    return this.gate.capabilities(this.bridge.state(this.name));
+  }
+
+  /** The module's actions.d settings, as the helper receives them. */
+  get settings(): [string, string][] {
+    return [...(this.ctx?.settings ?? [])];
+  }
+
+  /** The client's last announced capabilities. */
+  clientCaps(): CapabilitySet {
+    return this.ctx?.clientCaps() ?? CapabilitySet.empty;
+  }
+
+  async start(ctx: ModuleContext): Promise<void> {
+    this.ctx = ctx;
+    this.bridge.attach(this);
+  }
+
+  async stop(): Promise<void> {
+    this.lost();
+    this.bridge.detach(this);
+    this.ctx = undefined;
+  }
+
+  handle(message: Message): void {
+    const admission = this.gate.admit(message, this.bridge.state(this.name));
+    if (admission.kind === 'reply') this.ctx?.send(admission.message);
+    else this.bridge.forward(this, message);
+  }
+
+  resetClient(): void {
+    this.gate.resetClient();
+    this.grabs.clear();
+    this.bridge.reset(this);
+  }
+
+  /**
+   * Passes on a message the module in the helper sent: only the types the module handles and
+   * REPLY; false when refused. Throws when the message cannot be encoded.
+   */
+  fromHelper(message: Message): boolean {
+    if (message.type !== MessageType.Reply && !this.handles.includes(message.type)) return false;
+    this.ctx?.send(message);
+    this.gate.sent(message);
+    this.grabs.note(message);
+    return true;
+  }
+
+  /** The helper went away: tells the client what it must know (cancelled transfers, released grabs). */
+  lost(): void {
+    for (const m of [...this.gate.lost(), ...this.grabs.releaseAll()]) this.ctx?.send(m);
+  }
+}

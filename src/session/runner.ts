@@ -1,0 +1,108 @@
+import type { ActionModule, ModuleContext } from '../actions/module.js';
+import { sessionLayout } from '../actions/mouse/layout-store.js';
+import { BUILTIN_MODULES, displayMap, type ModuleDefinition } from '../actions/registry.js';
+import type { Logger } from '../log/logger.js';
+import { CapabilitySet } from '../protocol/index.js';
+import type { FromHelper, ModuleSpec, ToHelper } from './ipc.js';
+
+/** A module the helper runs, with the settings it was started with. */
+interface Running {
+  module: ActionModule;
+  settings: string;
+}
+
+/**
+ * The helper's side of the channel: runs the session modules the daemon names, hands them the
+ * client's messages and sends what they say back. Messages are taken in order; a module's own
+ * work may overlap.
+ */
+export class SessionRunner {
+  private readonly running = new Map<string, Running>();
+  private clientCaps = CapabilitySet.empty;
+  private queue = Promise.resolve();
+
+  constructor(
+    private readonly send: (message: FromHelper) => void,
+    private readonly log: Logger,
+    private readonly definitions: readonly ModuleDefinition[] = BUILTIN_MODULES,
+  ) {
+    // The layout resolution applied goes to the daemon, whose mouse follows it.
+    sessionLayout.on('change', (monitors) => this.send({ kind: 'layout', monitors: monitors ? [...monitors] : null }));
+  }
+
+  /** Takes one message from the daemon. */
+  receive(message: ToHelper): void {
+    this.queue = this.queue
+      .then(() => this.take(message))
+      .catch((err: unknown) => {
+        this.log.error(`session: ${String(err)}`);
+      });
+  }
+
+  /** Stops every module (deleting what they leave unfinished). */
+  async stop(): Promise<void> {
+    await this.queue;
+    await this.apply([]);
+  }
+
+  private async take(message: ToHelper): Promise<void> {
+    switch (message.kind) {
+      case 'modules':
+        await this.apply(message.modules);
+        this.send({ kind: 'running', modules: [...this.running.keys()] });
+        return;
+      case 'client-caps':
+        this.clientCaps = CapabilitySet.fromWords(message.words);
+        return;
+      case 'displays':
+        displayMap.setDevices(message.devices);
+        return;
+      case 'reset':
+        this.running.get(message.module)?.module.resetClient();
+        return;
+      case 'message': {
+        const module = this.running.get(message.module)?.module;
+        if (!module?.handles.includes(message.message.type)) return;
+        const done = module.handle(message.message);
+        if (done instanceof Promise) done.catch((err: unknown) => this.log.error(`${module.name}: ${String(err)}`));
+        return;
+      }
+    }
+  }
+
+  private async apply(specs: readonly ModuleSpec[]): Promise<void> {
+    const wanted = new Map(specs.map((s) => [s.name, s]));
+    for (const [name, r] of this.running) {
+      const w = wanted.get(name);
+      if (w && JSON.stringify(w.settings) === r.settings) continue;
+      this.running.delete(name);
+      await r.module.stop().catch((err: unknown) => this.log.error(`module ${name}: stop failed: ${String(err)}`));
+      this.log.info(`session: module ${name} stopped`);
+    }
+    for (const spec of wanted.values()) {
+      if (this.running.has(spec.name)) continue;
+      const module = this.definitions.find((d) => d.name === spec.name)?.create();
+      if (module?.host !== 'session') {
+        this.log.error(`session: no session module named ${spec.name}`);
+        continue;
+      }
+      const ctx: ModuleContext = {
+        send: (m) => {
+          this.send({ kind: 'message', module: spec.name, message: m });
+          return true;
+        },
+        clientCaps: () => this.clientCaps,
+        log: this.log,
+        settings: new Map(spec.settings),
+        options: {},
+      };
+      try {
+        await module.start(ctx);
+        this.running.set(spec.name, { module, settings: JSON.stringify(spec.settings) });
+        this.log.info(`session: module ${spec.name} started`);
+      } catch (err) {
+        this.log.error(`session: module ${spec.name} failed to start and stays off: ${String(err)}`);
+      }
+    }
+  }
+}

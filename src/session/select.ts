@@ -1,0 +1,31 @@
+import type { Logger } from '../log/logger.js';
+import { SessionBridge } from './bridge.js';
+import { currentUserSource, type SessionSource } from './source.js';
+
+/** The `--session` values. */
+export const SESSION_SPECS = ['auto', 'current', 'none'] as const;
+
+/** `--session auto`, loading the D-Bus client only when it starts, after the port has opened. */
+function lazyLogindSource(log: Logger): SessionSource {
+  let source: SessionSource | undefined;
+  return {
+    async start(onChange) {
+      source = (await import('./logind-source.js')).logindSource(log);
+      await source.start(onChange);
+    },
+    async stop() {
+      await source?.stop();
+    },
+  };
+}
+
+/**
+ * The session bridge `--session` asks for: `auto` follows seat0 through logind, `current` serves
+ * the invoking user with the invoking environment, `none` keeps session modules off (undefined).
+ * The helper is this same program (`cli` is its script) in the `session` role.
+ */
+export function sessionBridgeFor(spec: (typeof SESSION_SPECS)[number], cli: string, log: Logger): SessionBridge | undefined {
+  if (spec === 'none') return undefined;
+  const source = spec === 'current' ? currentUserSource() : lazyLogindSource(log);
+  return new SessionBridge({ source, command: { execPath: process.execPath, args: [cli, 'session'] }, log });
+}

@@ -1,0 +1,325 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Capability, FileXferResult, MessageType, type FileXferStatusMessage } from '../../src/protocol/index.js';
+import { ClientSimulator, SPICE_GTK_CAPS } from '../../src/sim/simulator.js';
+import { CharDevicePort } from '../../src/transport/chardev-port.js';
+import { openPtyPair } from '../../src/transport/pty.js';
+import { startBusDaemon, type BusDaemon } from '../support/dbus-daemon.js';
+import { FakeLogind, type FakeSession } from '../support/fake-logind.js';
+import { CLI } from '../support/harness.js';
+
+const USER = 'vdagent-sess';
+const EXTRA_GROUP = 'vdagent-sess-x';
+
+/** A user made for the suite: a second group, and a home whose user-dirs.dirs names the download folder. */
+interface TestUser {
+  uid: number;
+  gid: number;
+  extraGid: number;
+  home: string;
+  downloads: string;
+}
+
+const run = (cmd: string, args: string[]): string => execFileSync(cmd, args, { encoding: 'utf8' }).trim();
+
+function createUser(root: string): TestUser {
+  removeUser();
+  const home = join(root, 'home');
+  run('groupadd', [EXTRA_GROUP]);
+  run('useradd', ['--no-create-home', '--home-dir', home, '--shell', '/usr/sbin/nologin', '--user-group', '--groups', EXTRA_GROUP, USER]);
+  const uid = Number(run('id', ['-u', USER]));
+  const gid = Number(run('id', ['-g', USER]));
+  const extraGid = Number(run('getent', ['group', EXTRA_GROUP]).split(':')[2]);
+  mkdirSync(join(home, '.config'), { recursive: true });
+  writeFileSync(join(home, '.config', 'user-dirs.dirs'), 'XDG_DOWNLOAD_DIR="$HOME/Incoming"\n');
+  for (const p of [home, join(home, '.config'), join(home, '.config', 'user-dirs.dirs')]) chownSync(p, uid, gid);
+  chmodSync(home, 0o700);
+  return { uid, gid, extraGid, home, downloads: join(home, 'Incoming') };
+}
+
+function removeUser(): void {
+  for (const [cmd, name] of [
+    ['userdel', USER],
+    ['groupdel', EXTRA_GROUP],
+  ] as const) {
+    try {
+      execFileSync(cmd, [name], { stdio: 'ignore' });
+    } catch {
+      // Not there: nothing to remove.
+    }
+  }
+}
+
+/** The real daemon on a real pty with the client simulator, once it announced itself. */
+interface Agent {
+  sim: ClientSimulator;
+  pid: number;
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+async function startAgent(actionsDir: string, session: string, env: NodeJS.ProcessEnv): Promise<Agent> {
+  const pty = openPtyPair();
+  const args = [CLI, 'daemon', '--port', pty.slavePath, '--qga-port', 'none', '--session', session, '--actions-dir', actionsDir];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, JOURNAL_STREAM: undefined, ...env } });
+  let log = '';
+  child.stdout.on('data', (d: Buffer) => (log += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (log += d.toString()));
+  const port = CharDevicePort.fromFd(pty.masterFd, 'pty master');
+  await port.open();
+  const sim = new ClientSimulator(port);
+  await sim.expect(MessageType.AnnounceCapabilities, { where: (m) => m.request, timeoutMs: 5000 });
+  return {
+    sim,
+    pid: child.pid as number,
+    logs: () => log,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      }
+      await port.close();
+      pty.close();
+    },
+  };
+}
+
+/** The session helper the daemon runs, found among its children. */
+function helperPid(daemonPid: number): number | undefined {
+  const children = readFileSync(`/proc/${daemonPid}/task/${daemonPid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  return children.find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('session'));
+}
+
+let nextId = 1;
+
+/** The status the agent answers for transfer `id`. */
+const statusOf = (a: Agent, id: number): Promise<FileXferStatusMessage> => a.sim.expect(MessageType.FileXferStatus, { where: (m) => m.id === id, timeoutMs: 5000 });
+
+/** Asks to send a file; resolves with the transfer's id and the agent's first answer. */
+async function begin(a: Agent, name: string, size: number): Promise<{ id: number; status: FileXferStatusMessage }> {
+  const id = nextId++;
+  await a.sim.send({ type: MessageType.FileXferStart, id, keyfile: `[vdagent-file-xfer]\nname=${name}\nsize=${size}\n` });
+  return { id, status: await statusOf(a, id) };
+}
+
+/** Sends a whole file the way spice-gtk does (64 KiB DATA messages); resolves with the final status. */
+async function sendFile(a: Agent, name: string, content: Buffer): Promise<FileXferStatusMessage> {
+  const { id, status } = await begin(a, name, content.length);
+  if (status.result !== FileXferResult.CanSendData) return status;
+  for (let off = 0; off < content.length || off === 0; off += 65536) {
+    await a.sim.send({ type: MessageType.FileXferData, id, data: content.subarray(off, off + 65536) });
+  }
+  return statusOf(a, id);
+}
+
+/** Waits until a START is no longer answered VDAGENT_NOT_CONNECTED (a helper serves); a probe accepted is cancelled. */
+async function untilServed(a: Agent): Promise<FileXferStatusMessage> {
+  for (;;) {
+    const { id, status } = await begin(a, 'probe', 1);
+    if (status.result !== FileXferResult.VdagentNotConnected) {
+      if (status.result === FileXferResult.CanSendData) await a.sim.send({ type: MessageType.FileXferStatus, id, result: FileXferResult.Cancelled });
+      return status;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe.runIf(process.getuid?.() === 0)('desktop sessions followed through logind, as the client sees them', () => {
+  let root: string;
+  let actionsDir: string;
+  let bus: BusDaemon;
+  let logind: FakeLogind;
+  let user: TestUser;
+  let agent: Agent;
+  const session = (id: string, more: Partial<FakeSession> = {}): FakeSession => ({ id, user: USER, uid: user.uid, gid: user.gid, display: ':7', ...more });
+
+  /** The next announcement the agent makes by itself (request=0). */
+  const reannounced = () => agent.sim.expect(MessageType.AnnounceCapabilities, { where: (m) => !m.request, timeoutMs: 5000 });
+
+  const downloaded = (): string[] => (existsSync(user.downloads) ? readdirSync(user.downloads).sort() : []);
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'sessions-'));
+    chmodSync(root, 0o755);
+    actionsDir = join(root, 'actions.d');
+    mkdirSync(actionsDir, { mode: 0o755 });
+    writeFileSync(join(actionsDir, 'file-xfer'), '', { mode: 0o644 });
+    bus = await startBusDaemon(join(root, 'system_bus_socket'));
+    logind = await FakeLogind.start(bus.address);
+    user = createUser(root);
+  });
+
+  afterAll(async () => {
+    logind.stop();
+    await bus.stop();
+    removeUser();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  beforeEach(async () => {
+    agent = await startAgent(actionsDir, 'auto', { DBUS_SYSTEM_BUS_ADDRESS: bus.address });
+  });
+
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === 'fail') process.stderr.write(`--- daemon log ---\n${agent.logs()}\n`);
+    await agent.stop();
+    logind.clear();
+    rmSync(user.downloads, { recursive: true, force: true });
+  });
+
+  it('without a graphical session answers START with VDAGENT_NOT_CONNECTED and announces no FILE_XFER_DISABLED', async () => {
+    expect(agent.sim.agentCaps?.has(Capability.FileXferDisabled)).toBe(false);
+    expect((await begin(agent, 'a.txt', 3)).status.result).toBe(FileXferResult.VdagentNotConnected);
+    logind.add(session('1', { type: 'tty' }));
+    logind.activate('1');
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await begin(agent, 'a.txt', 3)).status.result).toBe(FileXferResult.VdagentNotConnected);
+    // logind's SetType: the tty session becomes graphical, and a helper serves it.
+    logind.change('1', { Type: 'wayland' });
+    expect((await untilServed(agent)).result).toBe(FileXferResult.CanSendData);
+  });
+
+  it('runs the helper as the session user, with its groups and the session environment, and a file lands byte-exact in the download folder', async () => {
+    logind.add(session('2'));
+    logind.activate('2');
+    await untilServed(agent);
+    const content = Buffer.from(Array.from({ length: 200_000 }, (_, i) => (i * 31 + (i >> 8)) & 0xff));
+    expect((await sendFile(agent, 'report.bin', content)).result).toBe(FileXferResult.Success);
+    const path = join(user.downloads, 'report.bin');
+    expect(readFileSync(path).equals(content)).toBe(true);
+    expect([statSync(path).uid, statSync(path).gid]).toEqual([user.uid, user.gid]);
+
+    const pid = helperPid(agent.pid) as number;
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    expect(/^Uid:\s+(\d+)\s+(\d+)\s+(\d+)/m.exec(status)?.slice(1).map(Number)).toEqual([user.uid, user.uid, user.uid]);
+    expect(/^Groups:\s*([\d ]*)$/m.exec(status)?.[1]?.trim().split(' ').map(Number).sort()).toEqual([user.gid, user.extraGid].sort());
+    expect(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')).toEqual(expect.arrayContaining(['DISPLAY=:7', `XDG_RUNTIME_DIR=/run/user/${user.uid}`]));
+  });
+
+  it('announces FILE_XFER_DISABLED for a greeter and refuses transfers with DISABLED, until a user session takes the seat', async () => {
+    logind.add(session('3', { class: 'greeter' }));
+    logind.activate('3');
+    expect((await reannounced()).caps.has(Capability.FileXferDisabled)).toBe(true);
+    expect((await begin(agent, 'a.txt', 1)).status.result).toBe(FileXferResult.Disabled);
+
+    logind.add(session('4'));
+    logind.activate('4');
+    expect((await reannounced()).caps.has(Capability.FileXferDisabled)).toBe(false);
+    expect((await untilServed(agent)).result).toBe(FileXferResult.CanSendData);
+  });
+
+  it('refuses transfers while the session is locked (SESSION_LOCKED, ERROR for a client without bit 14), and accepts them once unlocked', async () => {
+    logind.add(session('5'));
+    logind.activate('5');
+    await untilServed(agent);
+    logind.change('5', { LockedHint: true });
+    await expect.poll(async () => (await begin(agent, 'a.txt', 1)).status.result, { timeout: 5000 }).toBe(FileXferResult.SessionLocked);
+    await agent.sim.send({ type: MessageType.AnnounceCapabilities, request: false, caps: SPICE_GTK_CAPS.without(Capability.FileXferDetailedErrors) });
+    expect((await begin(agent, 'a.txt', 1)).status.result).toBe(FileXferResult.Error);
+
+    logind.change('5', { LockedHint: false });
+    await expect.poll(async () => (await sendFile(agent, 'after-unlock.txt', Buffer.from('ok'))).result, { timeout: 5000 }).toBe(FileXferResult.Success);
+    expect(readFileSync(join(user.downloads, 'after-unlock.txt'), 'utf8')).toBe('ok');
+  });
+
+  it('cancels the open transfer when another session takes the seat, deletes its partial file, and serves the new session', async () => {
+    logind.add(session('6'));
+    logind.activate('6');
+    await untilServed(agent);
+    const first = await begin(agent, 'partial.bin', 10);
+    await agent.sim.send({ type: MessageType.FileXferData, id: first.id, data: Buffer.from('12345') });
+    const helper = helperPid(agent.pid);
+
+    logind.add(session('7'));
+    logind.activate('7');
+    expect((await statusOf(agent, first.id)).result).toBe(FileXferResult.Cancelled);
+    await expect.poll(downloaded, { timeout: 5000 }).toEqual([]);
+    expect((await untilServed(agent)).result).toBe(FileXferResult.CanSendData);
+    expect(helperPid(agent.pid)).not.toBe(helper);
+    expect((await sendFile(agent, 'second.txt', Buffer.from('second'))).result).toBe(FileXferResult.Success);
+  });
+
+  it('stops the helper when the session ends: the open transfer is cancelled and START gets VDAGENT_NOT_CONNECTED again', async () => {
+    logind.add(session('8'));
+    logind.activate('8');
+    await untilServed(agent);
+    const open = await begin(agent, 'open.bin', 10);
+    logind.remove('8');
+    expect((await statusOf(agent, open.id)).result).toBe(FileXferResult.Cancelled);
+    expect((await begin(agent, 'a.txt', 1)).status.result).toBe(FileXferResult.VdagentNotConnected);
+    await expect.poll(() => helperPid(agent.pid), { timeout: 5000 }).toBeUndefined();
+  });
+
+  it('restarts a helper that crashed: its open transfer is cancelled, and the next transfer succeeds', async () => {
+    logind.add(session('9'));
+    logind.activate('9');
+    await untilServed(agent);
+    const open = await begin(agent, 'open.bin', 10);
+    const crashed = helperPid(agent.pid) as number;
+    process.kill(crashed, 'SIGKILL');
+    expect((await statusOf(agent, open.id)).result).toBe(FileXferResult.Cancelled);
+    expect((await untilServed(agent)).result).toBe(FileXferResult.CanSendData);
+    expect(helperPid(agent.pid)).not.toBe(crashed);
+    expect((await sendFile(agent, 'after-crash.txt', Buffer.from('again'))).result).toBe(FileXferResult.Success);
+  });
+
+  it('drops open transfers and their files, without a word, when the client disconnects', async () => {
+    logind.add(session('10'));
+    logind.activate('10');
+    await untilServed(agent);
+    const open = await begin(agent, 'dropped.bin', 10);
+    await agent.sim.send({ type: MessageType.FileXferData, id: open.id, data: Buffer.from('12345') });
+    await expect.poll(downloaded, { timeout: 5000 }).toEqual(['dropped.bin']);
+    await agent.sim.disconnect();
+    await expect.poll(downloaded, { timeout: 5000 }).toEqual([]);
+    expect(agent.sim.records.some((r) => r.message?.type === MessageType.FileXferStatus && r.message.id === open.id && r.message.result !== FileXferResult.CanSendData)).toBe(false);
+  });
+});
+
+describe('without logind', () => {
+  let root: string;
+  let actionsDir: string;
+  let agent: Agent;
+
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'no-logind-'));
+    chmodSync(root, 0o755);
+    actionsDir = join(root, 'actions.d');
+    mkdirSync(actionsDir, { mode: 0o755 });
+    writeFileSync(join(actionsDir, 'file-xfer'), '', { mode: 0o644 });
+  });
+
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === 'fail') process.stderr.write(`--- daemon log ---\n${agent.logs()}\n`);
+    await agent.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('--session current runs the helper as the invoking user with the invoking environment', async () => {
+    const home = join(root, 'home');
+    mkdirSync(home);
+    agent = await startAgent(actionsDir, 'current', { HOME: home, XDG_CONFIG_HOME: undefined });
+    await untilServed(agent);
+    expect((await sendFile(agent, 'here.txt', Buffer.from('current'))).result).toBe(FileXferResult.Success);
+    // No user-dirs.dirs: no download or desktop folder is named, so the file lands in the home folder.
+    expect(readFileSync(join(home, 'here.txt'), 'utf8')).toBe('current');
+    const status = readFileSync(`/proc/${helperPid(agent.pid)}/status`, 'utf8');
+    expect(Number(/^Uid:\s+(\d+)/m.exec(status)?.[1])).toBe(process.getuid?.());
+  });
+
+  it('--session auto without a system bus keeps answering VDAGENT_NOT_CONNECTED', async () => {
+    agent = await startAgent(actionsDir, 'auto', { DBUS_SYSTEM_BUS_ADDRESS: `unix:path=${join(root, 'no-bus')}` });
+    await expect.poll(() => agent.logs(), { timeout: 5000 }).toContain('no system bus');
+    expect((await begin(agent, 'a.txt', 1)).status.result).toBe(FileXferResult.VdagentNotConnected);
+  });
+
+  it('--session none keeps session modules off: FILE_XFER_START is dropped unanswered', async () => {
+    agent = await startAgent(actionsDir, 'none', {});
+    await agent.sim.send({ type: MessageType.FileXferStart, id: 1, keyfile: '[vdagent-file-xfer]\nname=a\nsize=1\n' });
+    await expect.poll(() => agent.logs(), { timeout: 5000 }).toContain('FILE_XFER_START dropped: no enabled module handles it');
+    expect(agent.sim.records.some((r) => r.message?.type === MessageType.FileXferStatus)).toBe(false);
+  });
+});

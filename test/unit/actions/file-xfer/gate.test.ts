@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { FileXferGate } from '../../../../src/actions/file-xfer/gate.js';
+import { GioError, MAX_ACTIVE_TRANSFERS } from '../../../../src/actions/file-xfer/status.js';
+import type { SessionState } from '../../../../src/actions/session-gate.js';
+import { Capability, FileXferResult, MessageType, type Message } from '../../../../src/protocol/index.js';
+
+const start = (id: number): Message => ({ type: MessageType.FileXferStart, id, keyfile: '[vdagent-file-xfer]\nname=a\nsize=1\n' });
+const status = (id: number, result: FileXferResult): Message => ({ type: MessageType.FileXferStatus, id, result });
+const refusal = (gate: FileXferGate, m: Message, state: SessionState) => {
+  const a = gate.admit(m, state);
+  return a.kind === 'reply' && a.message.type === MessageType.FileXferStatus ? a.message : undefined;
+};
+
+describe('the daemon side of file transfer', () => {
+  it('answers START itself without a helper, in a locked session, and in a greeter', () => {
+    const gate = new FileXferGate();
+    expect(refusal(gate, start(1), 'absent')?.result).toBe(FileXferResult.VdagentNotConnected);
+    expect(refusal(gate, start(1), 'locked')?.result).toBe(FileXferResult.SessionLocked);
+    expect(refusal(gate, start(1), 'greeter')?.result).toBe(FileXferResult.Disabled);
+    expect(gate.admit(start(1), 'active')).toEqual({ kind: 'forward' });
+  });
+
+  it('announces FILE_XFER_DISABLED only for a greeter', () => {
+    const gate = new FileXferGate();
+    expect(gate.capabilities('greeter')).toEqual([Capability.FileXferDisabled]);
+    for (const s of ['absent', 'locked', 'active'] as const) expect(gate.capabilities(s)).toEqual([]);
+  });
+
+  it('refuses a duplicate id and more than 128 transfers before the helper sees them', () => {
+    const gate = new FileXferGate();
+    for (let id = 0; id < MAX_ACTIVE_TRANSFERS; id++) expect(gate.admit(start(id), 'active').kind).toBe('forward');
+    expect(refusal(gate, start(500), 'active')?.info).toEqual({ kind: 'io-error', errorType: 0, errorCode: GioError.TooManyOpenFiles });
+    gate.sent(status(0, FileXferResult.Success));
+    expect(refusal(gate, start(1), 'active')).toEqual(status(1, FileXferResult.Error));
+    expect(gate.admit(start(500), 'active').kind).toBe('forward');
+  });
+
+  it('tells the client CANCELLED for each transfer still open when the helper goes', () => {
+    const gate = new FileXferGate();
+    for (const id of [1, 2, 3, 4]) gate.admit(start(id), 'active');
+    gate.sent(status(1, FileXferResult.CanSendData));
+    gate.sent(status(2, FileXferResult.Success));
+    gate.admit(status(3, FileXferResult.Cancelled), 'active');
+    expect(gate.lost()).toEqual([status(1, FileXferResult.Cancelled), status(4, FileXferResult.Cancelled)]);
+    expect(gate.lost()).toEqual([]);
+  });
+
+  it('forgets transfers on a new client', () => {
+    const gate = new FileXferGate();
+    gate.admit(start(1), 'active');
+    gate.resetClient();
+    expect(gate.lost()).toEqual([]);
+  });
+});

@@ -1,0 +1,177 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FileXferModule } from '../../../../src/actions/file-xfer/module.js';
+import { GioError, MAX_ACTIVE_TRANSFERS } from '../../../../src/actions/file-xfer/status.js';
+import { createLogger } from '../../../../src/log/logger.js';
+import { CapabilitySet, FileXferResult, MessageType, type FileXferStatusMessage, type Message } from '../../../../src/protocol/index.js';
+
+const start = (id: number, name: string, size: number): Message => ({ type: MessageType.FileXferStart, id, keyfile: `[vdagent-file-xfer]\nname=${name}\nsize=${size}\n` });
+const data = (id: number, bytes: Buffer): Message => ({ type: MessageType.FileXferData, id, data: bytes });
+const clientStatus = (id: number, result: FileXferResult): Message => ({ type: MessageType.FileXferStatus, id, result });
+
+describe('the file-xfer module', () => {
+  let home: string;
+  let downloads: string;
+  let module: FileXferModule;
+  let sent: FileXferStatusMessage[];
+  const saved = { HOME: process.env.HOME, XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME };
+
+  /** The next status the module sends for `id`. */
+  const statusOf = async (id: number): Promise<FileXferStatusMessage> => {
+    await expect.poll(() => sent.some((s) => s.id === id), { timeout: 5000 }).toBe(true);
+    const i = sent.findIndex((s) => s.id === id);
+    return sent.splice(i, 1)[0] as FileXferStatusMessage;
+  };
+  const files = (): string[] => (existsSync(downloads) ? readdirSync(downloads).sort() : []);
+
+  beforeEach(async () => {
+    home = mkdtempSync(join(tmpdir(), 'xfer-home-'));
+    mkdirSync(join(home, '.config'));
+    writeFileSync(join(home, '.config', 'user-dirs.dirs'), 'XDG_DESKTOP_DIR="$HOME/Desktop"\nXDG_DOWNLOAD_DIR="$HOME/Incoming"\n');
+    downloads = join(home, 'Incoming');
+    process.env.HOME = home;
+    delete process.env.XDG_CONFIG_HOME;
+    sent = [];
+    module = new FileXferModule();
+    await module.start({
+      send: (m) => {
+        if (m.type === MessageType.FileXferStatus) sent.push(m);
+        return true;
+      },
+      clientCaps: () => CapabilitySet.empty,
+      log: createLogger({ stream: new PassThrough(), journal: false }),
+      settings: new Map(),
+      options: {},
+    });
+  });
+
+  afterEach(async () => {
+    await module.stop();
+    Object.assign(process.env, saved);
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it('writes the streamed data into the XDG download folder, creating it, and answers SUCCESS', async () => {
+    const content = Buffer.from(Array.from({ length: 150_000 }, (_, i) => (i * 7) & 0xff));
+    module.handle(start(1, 'photo.raw', content.length));
+    expect((await statusOf(1)).result).toBe(FileXferResult.CanSendData);
+    for (let off = 0; off < content.length; off += 65536) module.handle(data(1, content.subarray(off, off + 65536)));
+    expect((await statusOf(1)).result).toBe(FileXferResult.Success);
+    expect(readFileSync(join(downloads, 'photo.raw')).equals(content)).toBe(true);
+  });
+
+  it('receives an empty file with the one empty DATA spice-gtk sends', async () => {
+    module.handle(start(2, 'empty', 0));
+    expect((await statusOf(2)).result).toBe(FileXferResult.CanSendData);
+    module.handle(data(2, Buffer.alloc(0)));
+    expect((await statusOf(2)).result).toBe(FileXferResult.Success);
+    expect(readFileSync(join(downloads, 'empty'))).toHaveLength(0);
+  });
+
+  it('picks "name (1).ext" when the name is taken, and refuses when 63 numbered names are too', async () => {
+    mkdirSync(downloads);
+    writeFileSync(join(downloads, 'a.txt'), 'old');
+    module.handle(start(1, 'a.txt', 1));
+    expect((await statusOf(1)).result).toBe(FileXferResult.CanSendData);
+    module.handle(data(1, Buffer.from('x')));
+    expect((await statusOf(1)).result).toBe(FileXferResult.Success);
+    expect(readFileSync(join(downloads, 'a (1).txt'), 'utf8')).toBe('x');
+    expect(readFileSync(join(downloads, 'a.txt'), 'utf8')).toBe('old');
+
+    for (let n = 2; n <= 63; n++) writeFileSync(join(downloads, `a (${n}).txt`), '');
+    module.handle(start(2, 'a.txt', 1));
+    expect((await statusOf(2)).info).toEqual({ kind: 'io-error', errorType: 0, errorCode: GioError.Exists });
+  });
+
+  it('answers ERROR and deletes the file when more data comes than announced', async () => {
+    module.handle(start(3, 'small', 2));
+    await statusOf(3);
+    module.handle(data(3, Buffer.from('abc')));
+    expect((await statusOf(3)).result).toBe(FileXferResult.Error);
+    await expect.poll(files).toEqual([]);
+  });
+
+  it('deletes the partial file without a word when the client cancels or reports a read error', async () => {
+    module.handle(start(4, 'one', 10));
+    module.handle(start(5, 'two', 10));
+    await statusOf(4);
+    await statusOf(5);
+    module.handle(data(4, Buffer.from('12345')));
+    module.handle(clientStatus(4, FileXferResult.Cancelled));
+    module.handle(clientStatus(5, FileXferResult.Error));
+    await expect.poll(files).toEqual([]);
+    module.handle(data(4, Buffer.from('12345')));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(sent).toEqual([]);
+  });
+
+  it('drops every transfer and its file on a new client, sending nothing', async () => {
+    module.handle(start(6, 'f1', 10));
+    module.handle(start(7, 'f2', 10));
+    await statusOf(6);
+    await statusOf(7);
+    module.resetClient();
+    await expect.poll(files).toEqual([]);
+    module.handle(data(6, Buffer.from('1234567890')));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(sent).toEqual([]);
+  });
+
+  it('deletes unfinished files when it stops', async () => {
+    module.handle(start(8, 'half', 10));
+    await statusOf(8);
+    module.handle(data(8, Buffer.from('12345')));
+    await module.stop();
+    expect(files()).toEqual([]);
+  });
+
+  it('refuses an id that is already active with ERROR', async () => {
+    module.handle(start(5, 'first', 1));
+    module.handle(start(5, 'again', 1));
+    expect(await statusOf(5)).toEqual({ type: MessageType.FileXferStatus, id: 5, result: FileXferResult.Error });
+    expect((await statusOf(5)).result).toBe(FileXferResult.CanSendData);
+    expect(files()).toEqual(['first']);
+  });
+
+  it(`refuses a transfer beyond ${MAX_ACTIVE_TRANSFERS} active ones with TOO_MANY_OPEN_FILES`, async () => {
+    for (let id = 0; id < MAX_ACTIVE_TRANSFERS; id++) module.handle(start(id, `f${id}`, 1));
+    module.handle(start(1000, 'one-too-many', 1));
+    expect((await statusOf(1000)).info).toEqual({ kind: 'io-error', errorType: 0, errorCode: GioError.TooManyOpenFiles });
+  });
+
+  it('refuses a key file without name or size, and names that are paths', async () => {
+    module.handle({ type: MessageType.FileXferStart, id: 9, keyfile: '[vdagent-file-xfer]\nsize=1\n' });
+    expect((await statusOf(9)).info).toMatchObject({ errorCode: GioError.InvalidArgument });
+    module.handle(start(10, '../escape', 1));
+    expect((await statusOf(10)).info).toMatchObject({ errorCode: GioError.InvalidFilename });
+    expect(existsSync(join(home, 'escape'))).toBe(false);
+  });
+
+  it('answers NOT_ENOUGH_SPACE with the free byte count when the file cannot fit', async () => {
+    module.handle(start(11, 'huge', 2 ** 52));
+    const s = await statusOf(11);
+    const { bavail, bsize } = statfsSync(home, { bigint: true });
+    expect(s.result).toBe(FileXferResult.NotEnoughSpace);
+    // What is free moves while other processes write: the count is the folder's, give or take 256 MiB.
+    const told = s.info?.kind === 'free-space' ? s.info.bytes : -1n;
+    expect(told).toBeGreaterThan(0n);
+    expect(Math.abs(Number(told - bavail * bsize))).toBeLessThan(256 * 2 ** 20);
+    expect(files()).toEqual([]);
+  });
+
+  it('tells the GLib error when the folder cannot be made (a file is in the way)', async () => {
+    writeFileSync(join(home, 'Incoming'), 'not a folder');
+    module.handle(start(12, 'a', 1));
+    expect((await statusOf(12)).info).toMatchObject({ errorCode: GioError.Exists });
+  });
+
+  it('ignores DATA and STATUS for ids it does not know', async () => {
+    module.handle(data(99, Buffer.from('x')));
+    module.handle(clientStatus(99, FileXferResult.Cancelled));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(sent).toEqual([]);
+  });
+});

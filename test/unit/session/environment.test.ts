@@ -1,0 +1,61 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import dbus, { type MessageBus } from 'dbus-next';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../../src/log/logger.js';
+import { sessionEnvironment } from '../../../src/session/environment.js';
+import { startBusDaemon, type BusDaemon } from '../../support/dbus-daemon.js';
+
+/** The user's systemd manager as far as its Environment property goes. */
+class SystemdManager extends dbus.interface.Interface {
+  Environment = ['DISPLAY=:systemd', 'XAUTHORITY=/systemd/Xauthority', 'DBUS_SESSION_BUS_ADDRESS=unix:path=/systemd/bus', 'NOT_WANTED=1'];
+  constructor() {
+    super('org.freedesktop.systemd1.Manager');
+  }
+}
+SystemdManager.configureMembers({ properties: { Environment: { signature: 'as', access: 'read' } } });
+
+describe('the session environment', () => {
+  const log = createLogger({ stream: new PassThrough(), journal: false });
+  let runtime: string;
+  let userBus: BusDaemon;
+  let systemd: MessageBus;
+  let leader: ChildProcess;
+
+  beforeAll(async () => {
+    runtime = mkdtempSync(join(tmpdir(), 'runtime-'));
+    userBus = await startBusDaemon(join(runtime, 'bus'), 'session');
+    systemd = dbus.sessionBus({ busAddress: userBus.address });
+    await systemd.requestName('org.freedesktop.systemd1', 0);
+    systemd.export('/org/freedesktop/systemd1', new SystemdManager());
+    leader = spawn('sleep', ['60'], { env: { DISPLAY: ':leader', XAUTHORITY: '/leader/Xauthority', WAYLAND_DISPLAY: 'wayland-leader' }, stdio: 'ignore' });
+  });
+
+  afterAll(async () => {
+    leader.kill();
+    systemd.disconnect();
+    await userBus.stop();
+    rmSync(runtime, { recursive: true, force: true });
+  });
+
+  it('takes each variable from logind, else the user manager, else the session leader', async () => {
+    const env = await sessionEnvironment({ display: ':5', runtimePath: runtime, leader: leader.pid as number }, log);
+    expect(env).toEqual({
+      DISPLAY: ':5',
+      XDG_RUNTIME_DIR: runtime,
+      XAUTHORITY: '/systemd/Xauthority',
+      DBUS_SESSION_BUS_ADDRESS: 'unix:path=/systemd/bus',
+      WAYLAND_DISPLAY: 'wayland-leader',
+    });
+  });
+
+  it('goes on without the sources it cannot read', async () => {
+    const nowhere = join(runtime, 'missing');
+    expect(await sessionEnvironment({ display: '', runtimePath: nowhere, leader: 0 }, log)).toEqual({ XDG_RUNTIME_DIR: nowhere });
+    const env = await sessionEnvironment({ display: '', runtimePath: '', leader: leader.pid as number }, log);
+    expect(env).toEqual({ DISPLAY: ':leader', XAUTHORITY: '/leader/Xauthority', WAYLAND_DISPLAY: 'wayland-leader' });
+  });
+});
