@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import {
+  Capability,
   CapabilitySet,
   ChunkPort,
   type CodecContext,
@@ -65,9 +66,13 @@ export class AgentConnection extends EventEmitter<AgentEvents> {
     return { peerCaps: this.clientCaps };
   }
 
-  /** Our capabilities: exactly the union of the enabled modules' bits. */
+  /**
+   * Our capabilities: the union of the enabled modules' bits, plus FILE_XFER_DISABLED when no
+   * module takes FILE_XFER_START, so the client does not start transfers nobody answers (spec §16).
+   */
   get capabilities(): CapabilitySet {
-    return this.modules.reduce((set, m) => set.union(CapabilitySet.of(...m.capabilities)), CapabilitySet.empty);
+    const bits = this.modules.reduce((set, m) => set.union(CapabilitySet.of(...m.capabilities)), CapabilitySet.empty);
+    return this.byType.has(MessageType.FileXferStart) ? bits : bits.union(CapabilitySet.of(Capability.FileXferDisabled));
   }
 
   /** Sets the enabled modules; when `announce`, tells the client the new set (request=0). */

@@ -41,6 +41,8 @@ export interface HarnessOptions {
   actionsDirs?: string[];
   sim?: SimulatorOptions;
   debug?: boolean;
+  /** More `vdagent daemon` arguments (pty harness only), e.g. `--fake-uinput FILE`. */
+  extraArgs?: string[];
 }
 
 /** Starts a harness of some kind. */
@@ -49,9 +51,11 @@ export type HarnessFactory = (options?: HarnessOptions) => Promise<Harness>;
 /** The real daemon process on a real pty pair made here; the simulator talks on the master. */
 export const startPtyHarness: HarnessFactory = async (options = {}) => {
   const pty = openPtyPair();
-  const args = [CLI, 'daemon', '--port', pty.slavePath, '--qga-port', 'none', '--session', 'none'];
+  // Mouse events go nowhere unless a test asks: a root test run must not create a real tablet.
+  const args = [CLI, 'daemon', '--port', pty.slavePath, '--qga-port', 'none', '--session', 'none', '--fake-uinput', '/dev/null'];
   for (const dir of options.actionsDirs ?? [VENDOR_ACTIONS]) args.push('--actions-dir', dir);
   if (options.debug) args.push('--debug');
+  args.push(...(options.extraArgs ?? []));
   const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, JOURNAL_STREAM: undefined } });
   let log = '';
   child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
@@ -84,7 +88,7 @@ export const startMemoryHarness: HarnessFactory = async (options = {}) => {
   const logger = createLogger({ stream, debug: options.debug, journal: false });
   await hostSide.open();
   const sim = new ClientSimulator(hostSide, options.sim);
-  const daemon = new Daemon({ port: agentSide, log: logger, actions: loadActions(options.actionsDirs ?? [VENDOR_ACTIONS], { log: logger }) });
+  const daemon = new Daemon({ port: agentSide, log: logger, actions: loadActions(options.actionsDirs ?? [VENDOR_ACTIONS], { log: logger }), options: { fakeUinput: '/dev/null' } });
   await daemon.start();
   return {
     sim,

@@ -60,7 +60,15 @@ describe('AgentConnection', () => {
     expect(sent).toHaveLength(1);
     const m = sent[0];
     expect(m?.type === MessageType.AnnounceCapabilities && m.request).toBe(true);
-    expect(m?.type === MessageType.AnnounceCapabilities && m.caps.equals(CapabilitySet.of(0, 1, 2))).toBe(true);
+    expect(m?.type === MessageType.AnnounceCapabilities && m.caps.equals(CapabilitySet.of(0, 1, 2, Capability.FileXferDisabled))).toBe(true);
+  });
+
+  it('announces FILE_XFER_DISABLED only while no module takes FILE_XFER_START', () => {
+    const files = new RecordingModule('file-xfer', [], [MessageType.FileXferStart]);
+    const { conn } = setup([files]);
+    expect(conn.capabilities.has(Capability.FileXferDisabled)).toBe(false);
+    conn.setModules([]);
+    expect(conn.capabilities.has(Capability.FileXferDisabled)).toBe(true);
   });
 
   it('answers request=1 with request=0 and never answers request=0', async () => {
@@ -129,6 +137,6 @@ describe('AgentConnection', () => {
     conn.setModules([new RecordingModule('m', [Capability.MouseState], [])], true);
     await flush();
     const m = sent[0];
-    expect(m?.type === MessageType.AnnounceCapabilities && !m.request && m.caps.bits()).toEqual([0]);
+    expect(m?.type === MessageType.AnnounceCapabilities && !m.request && m.caps.bits()).toEqual([0, Capability.FileXferDisabled]);
   });
 });
