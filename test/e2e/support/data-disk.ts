@@ -1,0 +1,33 @@
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { run } from './exec.js';
+
+/** The guest program that installs the package and reports what happens inside the guest. */
+const PROBE = fileURLToPath(new URL('../guest/probe.mjs', import.meta.url));
+
+/** What the data disk carries into the guest. */
+export interface DataDiskContent {
+  /** The package under test. */
+  deb: string;
+  /** Entries the probe writes into /etc/vdagent/actions.d before installing, by name. */
+  actions: Record<string, string>;
+  /** Admin actions the probe links from /usr/share/vdagent/actions.available once installed. */
+  enable: string[];
+}
+
+/**
+ * Writes `out`, an ext4 image the guest mounts read-only at /run/e2e: vdagent.deb, probe.mjs,
+ * actions.d/ and the list `enable`. Made fresh for every run, so the cached root image never
+ * holds the package.
+ */
+export async function buildDataDisk(content: DataDiskContent, work: string, out: string): Promise<void> {
+  const dir = join(work, 'data');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(join(dir, 'actions.d'), { recursive: true });
+  copyFileSync(content.deb, join(dir, 'vdagent.deb'));
+  copyFileSync(PROBE, join(dir, 'probe.mjs'));
+  for (const [name, text] of Object.entries(content.actions)) writeFileSync(join(dir, 'actions.d', name), text, { mode: 0o644 });
+  writeFileSync(join(dir, 'enable'), content.enable.map((name) => `${name}\n`).join(''));
+  await run('mkfs.ext4', ['-q', '-F', '-L', 'e2e-data', '-d', dir, out, '128M']);
+}

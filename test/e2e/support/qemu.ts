@@ -1,0 +1,119 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { run } from './exec.js';
+import type { GuestImage } from './guest-image.js';
+import { QmpClient } from './qmp-client.js';
+import { SocketPort } from './socket-port.js';
+
+/** The virtio-serial ports of the test, by name; each has a UNIX socket as its host end. */
+export const GUEST_PORTS = { spice: 'com.redhat.spice.0', qga: 'org.qemu.guest_agent.0', probe: 'org.vdagent.e2e.0' } as const;
+/** A port of the test. */
+export type GuestPort = keyof typeof GUEST_PORTS;
+
+/** A guest running in QEMU. */
+export interface RunningGuest {
+  /** The host end of each port (the agent's ports exist once plugged). */
+  sockets: Record<GuestPort, string>;
+  /** How the CPU is emulated: KVM when /dev/kvm works, else TCG. */
+  accel: 'kvm' | 'tcg';
+  /** Hot-plugs a port into the running guest, its host end a server socket (`wait=off`). */
+  plug(port: GuestPort): Promise<void>;
+  /** The last lines of the serial console (kernel, systemd and the journal). */
+  consoleTail(lines?: number): string;
+  /** Powers the guest off (ends QEMU). */
+  stop(): Promise<void>;
+}
+
+/** Whether the kernel starts under KVM: its first console line within 10 s (nested KVM may hang). */
+function kvmBoots(kernel: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const args = ['-nodefaults', '-no-user-config', '-display', 'none', '-accel', 'kvm', '-cpu', 'host', '-m', '256'];
+    const qemu = spawn('qemu-system-x86_64', [...args, '-kernel', kernel, '-append', 'console=ttyS0', '-serial', 'stdio', '-no-reboot'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let seen = '';
+    const done = (ok: boolean): void => {
+      clearTimeout(timer);
+      qemu.kill('SIGKILL');
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), 10_000);
+    qemu.stdout.on('data', (d: Buffer) => {
+      seen += d.toString();
+      if (seen.includes('Linux version')) done(true);
+    });
+    qemu.on('exit', () => done(false));
+    qemu.on('error', () => done(false));
+  });
+}
+
+/** KVM when /dev/kvm opens and really runs the kernel, unless VDAGENT_E2E_ACCEL=tcg; else TCG. */
+async function accelerator(kernel: string): Promise<'kvm' | 'tcg'> {
+  if (process.env.VDAGENT_E2E_ACCEL === 'tcg') return 'tcg';
+  try {
+    closeSync(openSync('/dev/kvm', 'r+'));
+  } catch {
+    return 'tcg';
+  }
+  return (await kvmBoots(kernel)) ? 'kvm' : 'tcg';
+}
+
+/**
+ * Boots `image` with QEMU: the root image behind a throw-away qcow2 overlay in `runDir`, the data
+ * disk read-only, the serial console to runDir/console.log, a virtio-serial controller with the
+ * ports in `ports` on server sockets in runDir (`server=on,wait=off`), and the monitor on
+ * runDir/qmp.sock for plugging the others later.
+ */
+export async function bootGuest(image: GuestImage, dataDisk: string, runDir: string, ports: readonly GuestPort[]): Promise<RunningGuest> {
+  const overlay = join(runDir, 'root.qcow2');
+  await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'raw', '-b', image.rootfs, overlay]);
+  const consoleLog = join(runDir, 'console.log');
+  const accel = await accelerator(image.kernel);
+  const sockets = { spice: join(runDir, 'spice.sock'), qga: join(runDir, 'qga.sock'), probe: join(runDir, 'probe.sock') };
+  const qmpSocket = join(runDir, 'qmp.sock');
+  const args = [
+    ...['-nodefaults', '-no-user-config', '-machine', 'q35', '-m', '1024', '-smp', '2', '-display', 'none', '-vga', 'std'],
+    ...(accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg,thread=multi', '-cpu', 'max']),
+    // A reboot restarts the guest in the same QEMU (the overlay and the plugged ports stay).
+    ...['-kernel', image.kernel, '-initrd', image.initrd],
+    ...['-append', 'console=ttyS0 root=/dev/vda rw loglevel=4 systemd.journald.forward_to_console=1'],
+    ...['-serial', `file:${consoleLog}`],
+    ...['-drive', `if=virtio,format=qcow2,file=${overlay}`, '-drive', `if=virtio,format=raw,readonly=on,file=${dataDisk}`],
+    ...['-device', 'virtio-serial-pci,id=vs', '-qmp', `unix:${qmpSocket},server=on,wait=off`],
+    ...ports.flatMap((id) => ['-chardev', `socket,id=${id},path=${sockets[id]},server=on,wait=off`, '-device', `virtserialport,bus=vs.0,chardev=${id},name=${GUEST_PORTS[id]}`]),
+  ];
+  const qemu: ChildProcess = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  qemu.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<void>((resolve) => qemu.once('exit', () => resolve()));
+  const consoleTail = (lines = 60): string => {
+    const text = existsSync(consoleLog) ? readFileSync(consoleLog, 'utf8') : '';
+    return `--- console (${consoleLog}), last ${lines} lines ---\n${text.split('\n').slice(-lines).join('\n')}${stderr ? `\n--- qemu ---\n${stderr}` : ''}`;
+  };
+  const monitorPort = new SocketPort(qmpSocket, 'QEMU monitor');
+  const monitor = new QmpClient(monitorPort);
+  try {
+    await monitorPort.open();
+    await monitor.start();
+  } catch (err) {
+    qemu.kill('SIGKILL');
+    throw new Error(`QEMU did not start (${err instanceof Error ? err.message : String(err)})\n${consoleTail()}`);
+  }
+  return {
+    sockets,
+    accel,
+    async plug(id) {
+      const addr = { type: 'unix', data: { path: sockets[id] } };
+      await monitor.execute('chardev-add', { id, backend: { type: 'socket', data: { addr, server: true, wait: false } } });
+      await monitor.execute('device_add', { driver: 'virtserialport', bus: 'vs.0', chardev: id, name: GUEST_PORTS[id], id: `${id}-port` });
+    },
+    consoleTail,
+    async stop() {
+      await monitorPort.close();
+      if (qemu.exitCode !== null || qemu.signalCode !== null) return;
+      qemu.kill('SIGTERM');
+      const timer = setTimeout(() => qemu.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
