@@ -1,3 +1,4 @@
+import { watch, type FSWatcher } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -22,4 +23,43 @@ export async function findVirtioPort(name: string, opts: DiscoveryDirs = {}): Pr
     if (portName?.trim() === name) return join(devDir, entry);
   }
   return undefined;
+}
+
+/**
+ * Resolves with the port's path once a virtio-serial port called `name` exists: at once if it
+ * does, else when inotify reports a change in the device directory (no polling). Resolves with
+ * undefined when `signal` aborts.
+ */
+export function waitForVirtioPort(name: string, opts: DiscoveryDirs & { signal?: AbortSignal } = {}): Promise<string | undefined> {
+  const devDir = opts.devDir ?? '/dev';
+  return new Promise((resolve) => {
+    const watchers: FSWatcher[] = [];
+    let done = false;
+    const finish = (path: string | undefined): void => {
+      if (done) return;
+      done = true;
+      for (const w of watchers) w.close();
+      opts.signal?.removeEventListener('abort', onAbort);
+      resolve(path);
+    };
+    const onAbort = (): void => finish(undefined);
+    const check = (): void => {
+      void findVirtioPort(name, opts).then((path) => {
+        if (path) finish(path);
+        else if (!done && watchers.length < 2) watchLinks();
+      });
+    };
+    // udev makes virtio-ports/ with the first port; watch it too once it exists.
+    const watchLinks = (): void => {
+      try {
+        watchers.push(watch(join(devDir, 'virtio-ports'), check));
+      } catch {
+        // not there yet
+      }
+    };
+    opts.signal?.addEventListener('abort', onAbort);
+    watchers.push(watch(devDir, check));
+    watchLinks();
+    check();
+  });
 }

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { findVirtioPort } from '../../../src/transport/discovery.js';
+import { findVirtioPort, waitForVirtioPort } from '../../../src/transport/discovery.js';
 
 const SPICE = 'com.redhat.spice.0';
 
@@ -73,5 +73,26 @@ describe('findVirtioPort', () => {
     expect(await findVirtioPort(`../virtio-ports/${SPICE}`, { devDir, sysDir })).toBeUndefined();
     expect(await findVirtioPort('..', { devDir, sysDir })).toBeUndefined();
     expect(await findVirtioPort('', { devDir, sysDir })).toBeUndefined();
+  });
+});
+
+describe('waitForVirtioPort', () => {
+  it('resolves when the port appears later (udev link), without polling', async () => {
+    const dev = mkdtempSync(join(tmpdir(), 'dev-'));
+    const sys = mkdtempSync(join(tmpdir(), 'sys-'));
+    const waiting = waitForVirtioPort('com.redhat.spice.0', { devDir: dev, sysDir: sys });
+    await new Promise((r) => setTimeout(r, 100));
+    mkdirSync(join(dev, 'virtio-ports'));
+    await new Promise((r) => setTimeout(r, 50));
+    writeFileSync(join(dev, 'virtio-ports', 'com.redhat.spice.0'), '');
+    expect(await waiting).toBe(join(dev, 'virtio-ports', 'com.redhat.spice.0'));
+  });
+
+  it('resolves with undefined when aborted', async () => {
+    const dev = mkdtempSync(join(tmpdir(), 'dev-'));
+    const abort = new AbortController();
+    const waiting = waitForVirtioPort('org.qemu.guest_agent.0', { devDir: dev, sysDir: dev, signal: abort.signal });
+    abort.abort();
+    expect(await waiting).toBeUndefined();
   });
 });
