@@ -12,7 +12,7 @@ Commands:
 
 vdagent daemon [options]
   --port PATH|auto          SPICE agent port; auto finds ${'com.redhat.spice.0'} (default auto)
-  --qga-port PATH|auto|none QEMU guest-agent port (default none; served from a later version)
+  --qga-port PATH|auto|none QEMU guest-agent port (default none)
   --actions-dir DIR         actions.d directory; repeatable, later wins
                             (default /usr/lib/vdagent/actions.d then /etc/vdagent/actions.d)
   --fake-uinput PATH        write pointer events as struct input_event records to PATH

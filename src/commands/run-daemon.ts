@@ -2,11 +2,10 @@ import { DEFAULT_ACTIONS_DIRS, loadActions, type ActionSet } from '../actions/ac
 import { watchDirectories } from '../actions/watch.js';
 import { Daemon } from '../daemon.js';
 import { createLogger, type Logger } from '../log/logger.js';
-import { findVirtioPort } from '../transport/discovery.js';
+import { SESSION_SPECS, sessionBridgeFor } from '../session/select.js';
+import { findVirtioPort, QGA_PORT_NAME, SPICE_PORT_NAME, waitForVirtioPort } from '../transport/discovery.js';
 import { openPortFor } from '../transport/open-port.js';
 
-/** The SPICE agent port's virtio-serial name. */
-export const SPICE_PORT_NAME = 'com.redhat.spice.0';
 
 /** Options of `vdagent daemon`. */
 export interface DaemonOptions {
@@ -27,28 +26,53 @@ export interface Service {
   stop(): Promise<void>;
 }
 
-/** Resolves `auto` to the virtio-serial port of that name. */
-async function resolvePort(spec: string, name: string, log: Logger): Promise<string | undefined> {
+/**
+ * Resolves a port option: a path as given, or for `auto` the virtio-serial port of that name,
+ * waiting (inotify, no polling) until it appears; undefined when `signal` aborts first.
+ */
+async function resolvePort(spec: string, name: string, log: Logger, signal: AbortSignal): Promise<string | undefined> {
   if (spec !== 'auto') return spec;
   const found = await findVirtioPort(name);
-  if (!found) log.error(`no virtio-serial port named ${name}`);
-  return found;
+  if (found) return found;
+  log.info(`no virtio-serial port named ${name} yet; waiting for it`);
+  return waitForVirtioPort(name, { signal });
 }
 
-/** Runs the daemon until SIGTERM or SIGINT; SIGHUP and changes in actions.d reload it. */
+/**
+ * Runs the daemon until SIGTERM or SIGINT; SIGHUP and changes in actions.d reload it. The SPICE
+ * agent and the QEMU guest agent each start when their port exists, so a guest with only one of
+ * the two ports (libvirt's default has no SPICE port) is served, and a port plugged later is too.
+ */
 export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const log = createLogger({ debug: opts.debug });
   const dirs = opts.actionsDirs.length > 0 ? opts.actionsDirs : DEFAULT_ACTIONS_DIRS;
   const load = (): ActionSet => loadActions(dirs, { log });
+  const spec = SESSION_SPECS.find((s) => s === opts.session);
+  if (!spec) {
+    log.error(`--session ${opts.session}: expected ${SESSION_SPECS.join(', ')}`);
+    return 2;
+  }
   let actions = load();
-  const path = await resolvePort(opts.port, SPICE_PORT_NAME, log);
-  if (!path) return 1;
-  if (opts.session !== 'none') log.info(`--session ${opts.session}: no session modules in this version`);
-  const daemon = new Daemon({ port: openPortFor(path), log, actions, options: { fakeUinput: opts.fakeUinput }, maxMessageSize: opts.maxMessageSize });
+  log.info(`vdagent daemon, actions.d: ${dirs.join(', ')}`);
+  const waiting = new AbortController();
+  let daemon: Daemon | undefined;
   const services: Service[] = [];
-  if (opts.qgaPort !== 'none') log.warn(`--qga-port ${opts.qgaPort}: the QEMU guest-agent port is not served by this version`);
-  log.info(`vdagent daemon on ${path}, actions.d: ${dirs.join(', ')}`);
-  await daemon.start();
+
+  const spice = resolvePort(opts.port, SPICE_PORT_NAME, log, waiting.signal).then(async (path) => {
+    if (!path) return;
+    const session = sessionBridgeFor(spec, process.argv[1] ?? '', log);
+    daemon = new Daemon({ port: openPortFor(path), log, actions, options: { fakeUinput: opts.fakeUinput }, maxMessageSize: opts.maxMessageSize, session });
+    log.info(`SPICE agent on ${path}`);
+    await daemon.start();
+  }).catch((err: unknown) => log.error(`the SPICE agent did not start: ${String(err)}`));
+  const qga =
+    opts.qgaPort === 'none'
+      ? Promise.resolve()
+      : resolvePort(opts.qgaPort, QGA_PORT_NAME, log, waiting.signal).then(async (path) => {
+          if (!path) return;
+          const { startQgaService } = await import('../actions/admin/service.js');
+          services.push(await startQgaService({ path, log, actions }));
+        }).catch((err: unknown) => log.error(`the QEMU guest agent did not start: ${String(err)}`));
 
   let reloading = Promise.resolve();
   let watcher = { close(): void {} };
@@ -59,7 +83,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       watcher.close();
       watcher = watchDirectories(dirs, () => reload('actions.d changed'));
       actions = load();
-      await daemon.reload(actions);
+      await daemon?.reload(actions);
       for (const s of services) await s.reload(actions);
     });
   };
@@ -73,9 +97,11 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+  waiting.abort();
+  await Promise.allSettled([spice, qga]);
   watcher.close();
   await reloading;
   for (const s of services) await s.stop();
-  await daemon.stop();
+  await daemon?.stop();
   return 0;
 }

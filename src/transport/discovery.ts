@@ -2,6 +2,11 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
+/** The SPICE agent port's virtio-serial name. */
+export const SPICE_PORT_NAME = 'com.redhat.spice.0';
+/** The QEMU guest agent's virtio-serial port name. */
+export const QGA_PORT_NAME = 'org.qemu.guest_agent.0';
+
 /** Where findVirtioPort() looks; overridable for tests. */
 export interface DiscoveryDirs {
   /** The device directory, holding `virtio-ports/<name>` links and `vportNpM` nodes. */

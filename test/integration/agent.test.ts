@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Capability, CapabilitySet, ChunkPort, MessageType, type AnnounceCapabilitiesMessage } from '../../src/protocol/index.js';
+import { Capability, ChunkPort, MessageType, type AnnounceCapabilitiesMessage } from '../../src/protocol/index.js';
 import { chunk, garbage, rawMessage } from '../support/frames.js';
 import { cpuTicks } from '../support/proc.js';
 import { startMemoryHarness, startPtyHarness, type Harness, type HarnessFactory } from '../support/harness.js';

@@ -1,0 +1,64 @@
+import {
+  type Args,
+  checkArgs,
+  checkRequest,
+  type CommandSpec,
+  encodeError,
+  encodeReturn,
+  findCommand,
+  type JsonValue,
+  type ParseEvent,
+  QgaError,
+  QgaErrorCode,
+  SYNC_DELIMITER,
+} from '../../qga/index.js';
+import type { AdminLog } from './log.js';
+
+/** Runs one command with checked arguments; its value is the `return` member. */
+export type Handler = (args: Args) => JsonValue | Promise<JsonValue>;
+
+/** Whether commands may run now. */
+export interface CommandGate {
+  /** Whether actions.d enables the command. */
+  enabled(spec: CommandSpec): boolean;
+  /** Whether the agent is in the frozen state. */
+  frozen(): boolean;
+}
+
+/**
+ * Turns each parsed value into the bytes to answer, in qemu-ga's order of checks: request shape,
+ * command name, disabled (frozen state first), arguments, then the command itself.
+ */
+export class QgaDispatcher {
+  constructor(
+    private readonly handlers: ReadonlyMap<string, Handler>,
+    private readonly gate: CommandGate,
+    private readonly log: AdminLog,
+  ) {}
+
+  /** The answer to one parse event, or undefined for a command that succeeds silently. */
+  async answer(event: ParseEvent): Promise<Buffer | undefined> {
+    if (event.kind === 'error') return Buffer.from(encodeError(event.error, undefined), 'latin1');
+    const check = checkRequest(event.value);
+    if (!check.ok) return Buffer.from(encodeError(check.error, check.id), 'latin1');
+    const { execute, args, id } = check.request;
+    try {
+      const spec = findCommand(execute);
+      const handler = spec && this.handlers.get(spec.name);
+      if (!spec || !handler) throw new QgaError(QgaErrorCode.CommandNotFound, `The command ${execute} has not been found`, 'CommandNotFound');
+      if (this.gate.frozen() && !spec.whileFrozen) {
+        throw new QgaError(QgaErrorCode.CommandDisabled, `Command ${execute} has been disabled: the agent is in frozen state`, 'CommandNotFound');
+      }
+      if (!this.gate.enabled(spec)) throw new QgaError(QgaErrorCode.CommandDisabled, `Command ${execute} has been disabled`, 'CommandNotFound');
+      const value = await handler(checkArgs(spec.args, args));
+      if (!spec.successResponse) return undefined;
+      const text = Buffer.from(encodeReturn(value, id), 'latin1');
+      return spec.name === 'guest-sync-delimited' ? Buffer.concat([Buffer.of(SYNC_DELIMITER), text]) : text;
+    } catch (err) {
+      if (err instanceof QgaError) return Buffer.from(encodeError(err, id), 'latin1');
+      const detail = err instanceof Error ? err.message : String(err);
+      this.log.error(`${execute}: ${detail}`);
+      return Buffer.from(encodeError(new QgaError(QgaErrorCode.CommandFailed, `Guest agent command failed, error was '${detail}'`), id), 'latin1');
+    }
+  }
+}

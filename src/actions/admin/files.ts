@@ -1,0 +1,149 @@
+import { closeSync, constants, fchmodSync, openSync, readSync, writeSync } from 'node:fs';
+import { type Args, decodeBase64, jsonInt, jsonObject, type JsonObject, QgaError, QgaErrorCode } from '../../qga/index.js';
+import { errorText, lseek } from './libc.js';
+
+/** Largest guest-file-read count: its base64 must fit QEMU's 64 MiB token limit. */
+export const MAX_READ = 48 * 1024 * 1024;
+/** The first handle, as qemu-ga numbers them. */
+const FIRST_HANDLE = 1000;
+/** Mode of files guest-file-open creates (qemu-ga uses 0666; only root should read what the host writes). */
+export const CREATE_MODE = 0o600;
+
+const c = constants;
+const O_CLOEXEC = 0o2000000;
+/** fopen modes and their open flags. */
+const MODES: Readonly<Record<string, number>> = {
+  r: c.O_RDONLY,
+  w: c.O_WRONLY | c.O_CREAT | c.O_TRUNC,
+  a: c.O_WRONLY | c.O_CREAT | c.O_APPEND,
+  'r+': c.O_RDWR,
+  'w+': c.O_RDWR | c.O_CREAT | c.O_TRUNC,
+  'a+': c.O_RDWR | c.O_CREAT | c.O_APPEND,
+};
+
+/** The open flags of an fopen-style mode (`rb`, `r+b`, `rb+` …), or undefined. */
+export function openFlags(mode: string): number | undefined {
+  const m = /^([rwa])(b?)(\+?)(b?)$/.exec(mode);
+  if (!m || (m[2] && m[4])) return undefined;
+  return MODES[`${m[1]}${m[3]}`];
+}
+
+const invalidCount = (n: bigint): QgaError => new QgaError(QgaErrorCode.InvalidParameterValue, `value '${n}' is invalid for argument count`);
+const WHENCE: Readonly<Record<string, number>> = { set: 0, cur: 1, end: 2 };
+
+/** guest-file-*: open files by handle, unbuffered, non-blocking. */
+export class FileCommands {
+  private readonly handles = new Map<bigint, number>();
+  private next = BigInt(FIRST_HANDLE);
+
+  private fd(args: Args): number {
+    const handle = args.int('handle');
+    const fd = this.handles.get(handle);
+    if (fd === undefined) throw new QgaError(QgaErrorCode.HandleNotFound, `handle '${handle}' has not been found`);
+    return fd;
+  }
+
+  /** guest-file-open: a new handle; a file it creates gets mode 0600 whatever the umask. */
+  open(args: Args): number | bigint {
+    const path = args.str('path');
+    const mode = args.optStr('mode') ?? 'r';
+    const flags = openFlags(mode);
+    if (flags === undefined) throw new QgaError(QgaErrorCode.InvalidParameterValue, `invalid file open mode '${mode}'`);
+    const base = flags | c.O_NOCTTY | c.O_NONBLOCK | O_CLOEXEC;
+    let fd: number;
+    try {
+      if (flags & c.O_CREAT) {
+        try {
+          fd = openSync(path, base | c.O_EXCL, CREATE_MODE);
+          fchmodSync(fd, CREATE_MODE);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+          fd = openSync(path, base & ~c.O_CREAT);
+        }
+      } else {
+        fd = openSync(path, base);
+      }
+    } catch (err) {
+      throw new QgaError(QgaErrorCode.CommandFailed, `failed to open file '${path}' (mode: '${mode}'): ${errorText(err)}`);
+    }
+    const handle = this.next++;
+    this.handles.set(handle, fd);
+    return jsonInt(handle);
+  }
+
+  /** guest-file-close. */
+  close(args: Args): JsonObject {
+    const fd = this.fd(args);
+    this.handles.delete(args.int('handle'));
+    closeSync(fd);
+    return new Map();
+  }
+
+  /** guest-file-read: up to `count` bytes (4096 by default; checked before anything is allocated). */
+  read(args: Args): JsonObject {
+    const fd = this.fd(args);
+    const count = args.optInt('count') ?? 4096n;
+    if (count < 0n || count > BigInt(MAX_READ)) throw invalidCount(count);
+    const buf = Buffer.allocUnsafe(Number(count));
+    let got = 0;
+    let eof = false;
+    try {
+      while (got < buf.length) {
+        const n = readSync(fd, buf, got, buf.length - got, null);
+        if (n === 0) {
+          eof = true;
+          break;
+        }
+        got += n;
+      }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN' || got === 0) {
+        throw new QgaError(QgaErrorCode.CommandFailed, `failed to read file: ${errorText(err)}`);
+      }
+    }
+    return jsonObject({ count: got, 'buf-b64': buf.toString('base64', 0, got), eof });
+  }
+
+  /** guest-file-write: the decoded bytes, or their first `count`. */
+  write(args: Args): JsonObject {
+    const fd = this.fd(args);
+    const data = decodeBase64(args.str('buf-b64'));
+    const count = args.optInt('count') ?? BigInt(data.length);
+    if (count < 0n || count > BigInt(data.length)) throw invalidCount(count);
+    let done = 0;
+    try {
+      while (done < count) done += writeSync(fd, data, done, Number(count) - done, null);
+    } catch (err) {
+      throw new QgaError(QgaErrorCode.CommandFailed, `failed to write to file: ${errorText(err)}`);
+    }
+    return jsonObject({ count: done, eof: false });
+  }
+
+  /** guest-file-seek: whence as 0/1/2 or set/cur/end; answers the new position. */
+  seek(args: Args): JsonObject {
+    const fd = this.fd(args);
+    const offset = args.int('offset');
+    const whenceArg = args.optIntOrStr('whence') ?? 0n;
+    const whence = typeof whenceArg === 'string' ? (WHENCE[whenceArg] ?? 0) : Number(whenceArg);
+    if (typeof whenceArg === 'bigint' && (whenceArg < 0n || whenceArg > 2n)) {
+      throw new QgaError(QgaErrorCode.InvalidParameterValue, `invalid whence code ${whenceArg}`);
+    }
+    try {
+      return jsonObject({ position: lseek(fd, Number(offset), whence), eof: false });
+    } catch (err) {
+      throw new QgaError(QgaErrorCode.CommandFailed, `failed to seek file: ${errorText(err)}`);
+    }
+  }
+
+  /** guest-file-flush: writes are unbuffered, so only the handle is checked. */
+  flush(args: Args): JsonObject {
+    this.fd(args);
+    return new Map();
+  }
+
+  /** Closes every open handle. */
+  closeAll(): void {
+    for (const fd of this.handles.values()) closeSync(fd);
+    this.handles.clear();
+  }
+}

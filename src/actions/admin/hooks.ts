@@ -1,0 +1,49 @@
+import { accessSync, constants, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AdminLog } from './log.js';
+import { runProgram } from './run-program.js';
+
+/** Names the shipped qemu fsfreeze hook skips (editor backups, package-manager leftovers). */
+const LEFTOVER = /(~|\.bak|\.orig|\.rpmnew|\.rpmorig|\.rpmsave|\.sample|\.dpkg-(old|new|tmp|dist|bak|backup|remove))$/;
+
+/** The hook programs of a directory, by name: executable regular files, no dot-files, no leftovers. */
+export function hookPrograms(dir: string, log: AdminLog, checkOwner = process.getuid?.() === 0): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names
+    .filter((n) => !n.startsWith('.') && !LEFTOVER.test(n))
+    .sort()
+    .map((n) => join(dir, n))
+    .filter((path) => {
+      try {
+        const st = statSync(path);
+        if (!st.isFile()) return false;
+        accessSync(path, constants.X_OK);
+        if (checkOwner && (st.uid !== 0 || (st.mode & 0o022) !== 0)) {
+          log.warn(`fsfreeze hook ${path} is not owned by root or is writable by others; skipped`);
+          return false;
+        }
+        return true;
+      } catch {
+        return false;
+      }
+    });
+}
+
+/**
+ * Runs the hook programs with `freeze` in ascending name order, or `thaw` in descending order,
+ * one after the other; a failing hook is logged and does not stop the others (as qemu's hook).
+ */
+export async function runHooks(dir: string, phase: 'freeze' | 'thaw', log: AdminLog): Promise<void> {
+  const programs = hookPrograms(dir, log);
+  if (phase === 'thaw') programs.reverse();
+  for (const program of programs) {
+    const end = await runProgram(program, [phase]);
+    if ('error' in end) log.warn(`fsfreeze hook ${program} ${phase}: ${end.error.message}`);
+    else if (end.code !== 0) log.warn(`fsfreeze hook ${program} ${phase} exited with ${end.signal ?? `status ${end.code}`}${end.output ? `: ${end.output.trim()}` : ''}`);
+  }
+}

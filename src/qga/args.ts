@@ -1,0 +1,146 @@
+import { QgaError, QgaErrorCode } from './errors.js';
+import { JsonFloat, type JsonObject, type JsonValue } from './json.js';
+
+/** A QAPI argument type, as far as the guest-agent commands use them. */
+export type ArgType =
+  | { kind: 'int' }
+  | { kind: 'bool' }
+  | { kind: 'str' }
+  | { kind: 'list'; of: ArgType }
+  /** An alternate of an integer and an enum (GuestFileWhence). */
+  | { kind: 'int-or-enum'; name: string; values: readonly string[] }
+  /** An alternate of a boolean and an enum (GuestExecCaptureOutput). */
+  | { kind: 'bool-or-enum'; name: string; values: readonly string[] };
+
+/** One argument of a command. */
+export interface ArgSpec {
+  name: string;
+  type: ArgType;
+  optional?: boolean;
+}
+
+/** A checked argument: integers as bigint, enums as their string. */
+export type ArgValue = bigint | boolean | string | readonly ArgValue[];
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** Shorthands for argument types. */
+export const T = {
+  int: { kind: 'int' },
+  bool: { kind: 'bool' },
+  str: { kind: 'str' },
+  strList: { kind: 'list', of: { kind: 'str' } },
+} as const satisfies Record<string, ArgType>;
+
+const typeError = (path: string, expected: string): QgaError =>
+  new QgaError(QgaErrorCode.InvalidParameterType, `Invalid parameter type for '${path}', expected: ${expected}`);
+
+const isNumber = (v: JsonValue): boolean => typeof v === 'number' || typeof v === 'bigint' || v instanceof JsonFloat;
+
+function checkInt(v: JsonValue, path: string): bigint {
+  const n = typeof v === 'number' ? BigInt(v) : v;
+  if (typeof n !== 'bigint' || n < INT64_MIN || n > INT64_MAX) throw typeError(path, 'integer');
+  return n;
+}
+
+function checkEnum(v: string, path: string, values: readonly string[]): string {
+  if (!values.includes(v)) throw new QgaError(QgaErrorCode.InvalidParameterValue, `Parameter '${path}' does not accept value '${v}'`);
+  return v;
+}
+
+function check(type: ArgType, v: JsonValue, path: string): ArgValue {
+  switch (type.kind) {
+    case 'int':
+      return checkInt(v, path);
+    case 'bool':
+      if (typeof v !== 'boolean') throw typeError(path, 'boolean');
+      return v;
+    case 'str':
+      if (typeof v !== 'string') throw typeError(path, 'string');
+      return v;
+    case 'list':
+      if (!Array.isArray(v)) throw typeError(path, 'array');
+      return v.map((item, i) => check(type.of, item, `${path}[${i}]`));
+    case 'int-or-enum':
+      if (isNumber(v)) return checkInt(v, path);
+      if (typeof v === 'string') return checkEnum(v, path, type.values);
+      throw typeError(path, type.name);
+    case 'bool-or-enum':
+      if (typeof v === 'boolean') return v;
+      if (typeof v === 'string') return checkEnum(v, path, type.values);
+      throw typeError(path, type.name);
+  }
+}
+
+/**
+ * Checks arguments against a command's list, as QEMU's input visitor does: members in declaration
+ * order (missing, then type), then any argument the command does not take.
+ */
+export function checkArgs(specs: readonly ArgSpec[], args: JsonObject): Args {
+  const values = new Map<string, ArgValue>();
+  for (const spec of specs) {
+    const v = args.get(spec.name);
+    if (v === undefined) {
+      if (!spec.optional) throw new QgaError(QgaErrorCode.MissingParameter, `Parameter '${spec.name}' is missing`);
+      continue;
+    }
+    values.set(spec.name, check(spec.type, v, spec.name));
+  }
+  for (const name of args.keys()) {
+    if (!specs.some((s) => s.name === name)) throw new QgaError(QgaErrorCode.UnexpectedParameter, `Parameter '${name}' is unexpected`);
+  }
+  return new Args(values);
+}
+
+/** Checked arguments, read by type; a getter throws if the value has another type (a table mistake). */
+export class Args {
+  constructor(private readonly values: ReadonlyMap<string, ArgValue>) {}
+
+  private get<V extends ArgValue>(name: string, is: (v: ArgValue) => v is V): V | undefined {
+    const v = this.values.get(name);
+    if (v === undefined) return undefined;
+    if (!is(v)) throw new TypeError(`argument ${name} has another type`);
+    return v;
+  }
+
+  /** An optional integer. */
+  optInt(name: string): bigint | undefined {
+    return this.get(name, (v): v is bigint => typeof v === 'bigint');
+  }
+
+  /** A mandatory integer. */
+  int(name: string): bigint {
+    return required(name, this.optInt(name));
+  }
+
+  /** An optional string. */
+  optStr(name: string): string | undefined {
+    return this.get(name, (v): v is string => typeof v === 'string');
+  }
+
+  /** A mandatory string. */
+  str(name: string): string {
+    return required(name, this.optStr(name));
+  }
+
+  /** An optional list of strings. */
+  optStrList(name: string): string[] | undefined {
+    return this.get(name, (v): v is readonly string[] => Array.isArray(v) && v.every((item) => typeof item === 'string'))?.slice();
+  }
+
+  /** An optional integer-or-enum alternate. */
+  optIntOrStr(name: string): bigint | string | undefined {
+    return this.get(name, (v): v is bigint | string => typeof v === 'bigint' || typeof v === 'string');
+  }
+
+  /** An optional boolean-or-enum alternate. */
+  optBoolOrStr(name: string): boolean | string | undefined {
+    return this.get(name, (v): v is boolean | string => typeof v === 'boolean' || typeof v === 'string');
+  }
+}
+
+function required<V>(name: string, v: V | undefined): V {
+  if (v === undefined) throw new TypeError(`argument ${name} is missing`);
+  return v;
+}

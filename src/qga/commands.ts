@@ -1,0 +1,90 @@
+import { type ArgSpec, T } from './args.js';
+import { jsonObject, type JsonObject } from './json.js';
+
+/** The actions.d entries that enable guest-agent commands; `always` commands need none. */
+export const QGA_ACTIONS = ['info', 'shutdown', 'exec', 'file', 'set-time', 'fsfreeze'] as const;
+
+/** An actions.d entry that enables commands. */
+export type QgaAction = (typeof QGA_ACTIONS)[number];
+
+/** One guest-agent command. */
+export interface CommandSpec {
+  /** The wire name. */
+  name: string;
+  /** The actions.d entry that enables it, or `always`. */
+  action: QgaAction | 'always';
+  /** Its arguments, in QAPI declaration order. */
+  args: readonly ArgSpec[];
+  /** False for commands that answer nothing when they succeed. */
+  successResponse: boolean;
+  /** Whether it still answers while filesystems are frozen. */
+  whileFrozen: boolean;
+}
+
+const cmd = (name: string, action: CommandSpec['action'], args: readonly ArgSpec[] = [], more: Partial<CommandSpec> = {}): CommandSpec => ({
+  name,
+  action,
+  args,
+  successResponse: true,
+  whileFrozen: false,
+  ...more,
+});
+
+const handle: ArgSpec = { name: 'handle', type: T.int };
+
+/** Modes of guest-exec's capture-output (QEMU 8.1 and later, beside true and false). */
+export const CAPTURE_MODES = ['none', 'stdout', 'stderr', 'separated', 'merged'] as const;
+
+/** The commands served, in the order qemu-ga 7.2 lists them in guest-info. */
+export const COMMANDS: readonly CommandSpec[] = [
+  cmd('guest-get-osinfo', 'info'),
+  cmd('guest-get-timezone', 'info'),
+  cmd('guest-get-users', 'info'),
+  cmd('guest-get-host-name', 'info'),
+  cmd('guest-exec', 'exec', [
+    { name: 'path', type: T.str },
+    { name: 'arg', type: T.strList, optional: true },
+    { name: 'env', type: T.strList, optional: true },
+    { name: 'input-data', type: T.str, optional: true },
+    { name: 'capture-output', type: { kind: 'bool-or-enum', name: 'GuestExecCaptureOutput', values: CAPTURE_MODES }, optional: true },
+  ]),
+  cmd('guest-exec-status', 'exec', [{ name: 'pid', type: T.int }]),
+  cmd('guest-get-fsinfo', 'info'),
+  cmd('guest-network-get-interfaces', 'info'),
+  cmd('guest-fsfreeze-thaw', 'fsfreeze', [], { whileFrozen: true }),
+  cmd('guest-fsfreeze-freeze-list', 'fsfreeze', [{ name: 'mountpoints', type: T.strList, optional: true }]),
+  cmd('guest-fsfreeze-freeze', 'fsfreeze'),
+  cmd('guest-fsfreeze-status', 'fsfreeze', [], { whileFrozen: true }),
+  cmd('guest-file-flush', 'file', [handle]),
+  cmd('guest-file-seek', 'file', [
+    handle,
+    { name: 'offset', type: T.int },
+    { name: 'whence', type: { kind: 'int-or-enum', name: 'GuestFileWhence', values: ['set', 'cur', 'end'] } },
+  ]),
+  cmd('guest-file-write', 'file', [handle, { name: 'buf-b64', type: T.str }, { name: 'count', type: T.int, optional: true }]),
+  cmd('guest-file-read', 'file', [handle, { name: 'count', type: T.int, optional: true }]),
+  cmd('guest-file-close', 'file', [handle]),
+  cmd('guest-file-open', 'file', [{ name: 'path', type: T.str }, { name: 'mode', type: T.str, optional: true }]),
+  cmd('guest-shutdown', 'shutdown', [{ name: 'mode', type: T.str, optional: true }], { successResponse: false }),
+  cmd('guest-info', 'always', [], { whileFrozen: true }),
+  cmd('guest-set-time', 'set-time', [{ name: 'time', type: T.int, optional: true }]),
+  cmd('guest-get-time', 'info'),
+  cmd('guest-ping', 'always', [], { whileFrozen: true }),
+  cmd('guest-sync', 'always', [{ name: 'id', type: T.int }], { whileFrozen: true }),
+  cmd('guest-sync-delimited', 'always', [{ name: 'id', type: T.int }], { whileFrozen: true }),
+];
+
+const BY_NAME = new Map(COMMANDS.map((c) => [c.name, c]));
+
+/** The command of that name, if served. */
+export function findCommand(name: string): CommandSpec | undefined {
+  return BY_NAME.get(name);
+}
+
+/** guest-info's answer: the version and every command with `enabled` and `success-response`. */
+export function guestInfo(version: string, enabled: (spec: CommandSpec) => boolean): JsonObject {
+  return jsonObject({
+    version,
+    supported_commands: COMMANDS.map((c) => jsonObject({ enabled: enabled(c), name: c.name, 'success-response': c.successResponse })),
+  });
+}

@@ -1,0 +1,97 @@
+import { jsonSyntaxError, QgaError, QgaErrorCode } from './errors.js';
+import type { JsonValue } from './json.js';
+import { JsonLexer, type Token, TokenType } from './lexer.js';
+import { decodeLenient } from './utf8.js';
+import { ValueBuilder } from './value-builder.js';
+
+/** Ceilings on one JSON value; the defaults are QEMU's. */
+export interface ParserLimits {
+  /** Bytes of all tokens of one value, including the token in progress (64 MiB). */
+  maxBytes: number;
+  /** Tokens of one value (2 Mi). */
+  maxTokens: number;
+  /** Open braces and brackets (1024). */
+  maxDepth: number;
+}
+
+/** QEMU's limits: a value of at most 64 MiB in at most 2 Mi tokens, nested at most 1024 deep. */
+export const QEMU_LIMITS: Readonly<ParserLimits> = { maxBytes: 64 * 1024 * 1024, maxTokens: 2 * 1024 * 1024, maxDepth: 1024 };
+
+/** Longest stray text quoted in an error (QEMU quotes all of it; a cap keeps error lines short). */
+const MAX_STRAY = 1024;
+
+/** What the stream yields: a complete value (with the bytes it took), or an error to answer. */
+export type ParseEvent = { kind: 'value'; value: JsonValue; size: number } | { kind: 'error'; error: QgaError };
+
+/**
+ * The guest agent's input: a stream of JSON values, not lines. A value ends when its braces and
+ * brackets balance (or a closing one has no opener); lexical errors, 0xFF bytes and limits each
+ * yield one error and parsing starts afresh, as in qemu-ga.
+ */
+export class JsonStreamParser {
+  private readonly lexer: JsonLexer;
+  private readonly builder = new ValueBuilder();
+  private braces = 0;
+  private brackets = 0;
+  private bytes = 0;
+  private tokens = 0;
+  private events: ParseEvent[] = [];
+
+  constructor(private readonly limits: Readonly<ParserLimits> = QEMU_LIMITS) {
+    this.lexer = new JsonLexer({ token: (t) => this.token(t), budget: () => this.limits.maxBytes - this.bytes });
+  }
+
+  /** Parses a chunk; returns the values and errors it completed, in order. */
+  feed(chunk: Uint8Array): ParseEvent[] {
+    this.lexer.feed(chunk);
+    const out = this.events;
+    this.events = [];
+    return out;
+  }
+
+  /** Forgets all partial input (the port went down). */
+  reset(): void {
+    this.lexer.reset();
+    this.restart();
+  }
+
+  private token(token: Token): void {
+    if (token.type === TokenType.Error) {
+      const stray = decodeLenient(token.text.subarray(0, MAX_STRAY));
+      return this.fail(jsonSyntaxError(`stray '${stray}'`));
+    }
+    if (token.type === TokenType.TooLong) return this.fail(new QgaError(QgaErrorCode.JsonLimit, 'JSON token size limit exceeded'));
+    if (token.type === TokenType.LCurly) this.braces++;
+    else if (token.type === TokenType.RCurly) this.braces--;
+    else if (token.type === TokenType.LSquare) this.brackets++;
+    else if (token.type === TokenType.RSquare) this.brackets--;
+    this.bytes += token.text.length;
+    this.tokens++;
+    this.builder.push(token);
+    if (this.braces < 0 || this.brackets < 0 || (this.braces === 0 && this.brackets === 0)) {
+      const { error, value } = this.builder;
+      const size = this.bytes;
+      this.restart();
+      if (error) this.events.push({ kind: 'error', error });
+      else if (value !== undefined) this.events.push({ kind: 'value', value, size });
+      else this.events.push({ kind: 'error', error: jsonSyntaxError('expecting value') });
+      return;
+    }
+    if (this.bytes > this.limits.maxBytes) this.fail(new QgaError(QgaErrorCode.JsonLimit, 'JSON token size limit exceeded'));
+    else if (this.tokens > this.limits.maxTokens) this.fail(new QgaError(QgaErrorCode.JsonLimit, 'JSON token count limit exceeded'));
+    else if (this.braces + this.brackets > this.limits.maxDepth) this.fail(new QgaError(QgaErrorCode.JsonLimit, 'JSON nesting depth limit exceeded'));
+  }
+
+  private fail(error: QgaError): void {
+    this.restart();
+    this.events.push({ kind: 'error', error });
+  }
+
+  private restart(): void {
+    this.builder.reset();
+    this.braces = 0;
+    this.brackets = 0;
+    this.bytes = 0;
+    this.tokens = 0;
+  }
+}

@@ -1,0 +1,70 @@
+import { spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { QgaClient, type ByteChannel } from './qga-client.js';
+
+/** Where Debian's qemu-guest-agent installs the agent. */
+export const QEMU_GA = '/usr/sbin/qemu-ga';
+
+/** A socket as a ByteChannel. */
+class SocketChannel extends EventEmitter implements ByteChannel {
+  constructor(private readonly socket: Socket) {
+    super();
+    socket.on('data', (d: Buffer) => this.emit('data', d));
+  }
+
+  write(data: Buffer): Promise<void> {
+    return new Promise((resolve, reject) => this.socket.write(data, (err) => (err ? reject(err) : resolve())));
+  }
+}
+
+/** A running qemu-ga and a client on its socket. */
+export interface QemuGa {
+  client: QgaClient;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts Debian's qemu-ga on a unix socket in `dir`, with its state, pid file and (empty) config
+ * there, so that it touches nothing of the system's; `env` is added to its environment.
+ */
+export async function startQemuGa(dir: string, env: NodeJS.ProcessEnv = {}): Promise<QemuGa> {
+  const state = join(dir, 'state');
+  mkdirSync(state, { recursive: true });
+  writeFileSync(join(dir, 'qemu-ga.conf'), '');
+  const socketPath = join(dir, 'qga.sock');
+  const child = spawn(QEMU_GA, ['-m', 'unix-listen', '-p', socketPath, '-t', state, '-f', join(dir, 'qemu-ga.pid')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, QGA_CONF: join(dir, 'qemu-ga.conf'), ...env },
+  });
+  let log = '';
+  child.stderr.on('data', (d: Buffer) => (log += d.toString()));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const exited = new Promise((r) => child.once('exit', r));
+    // qemu-ga 7.2 sometimes deadlocks in its SIGTERM handler (threads stuck on a futex).
+    const timer = setTimeout(() => child.kill('SIGKILL'), 2000);
+    await exited;
+    clearTimeout(timer);
+  };
+  for (let i = 0; i < 100 && !existsSync(socketPath); i++) await new Promise((r) => setTimeout(r, 20));
+  const socket = await new Promise<Socket>((resolve, reject) => {
+    const s = connect(socketPath, () => resolve(s));
+    s.once('error', reject);
+  }).catch(async (err: Error) => {
+    await stop();
+    throw new Error(`cannot connect to qemu-ga: ${err.message}\n${log}`);
+  });
+  const client = new QgaClient(new SocketChannel(socket));
+  await client.sync();
+  return {
+    client,
+    async stop() {
+      socket.destroy();
+      await stop();
+    },
+  };
+}

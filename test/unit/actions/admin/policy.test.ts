@@ -1,0 +1,75 @@
+import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadActions } from '../../../../src/actions/actions-d.js';
+import { hookPrograms } from '../../../../src/actions/admin/hooks.js';
+import { adminPolicy, DEFAULT_HOOK_DIR } from '../../../../src/actions/admin/policy.js';
+import { memoryLogger } from '../../../support/log.js';
+
+describe('the admin policy read from actions.d', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(os.tmpdir(), 'policy-'));
+    chmodSync(dir, 0o755);
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const entry = (name: string, content: string, mode = 0o644): void => writeFileSync(join(dir, name), content, { mode });
+
+  it('enables the actions whose entries exist and are not masked', () => {
+    entry('info', '');
+    entry('file', '');
+    symlinkSync('/dev/null', join(dir, 'exec'));
+    const policy = adminPolicy(loadActions([dir]));
+    expect(['info', 'file', 'exec', 'shutdown'].map((a) => policy.enabled(a as 'info'))).toEqual([true, true, false, false]);
+  });
+
+  it('allows the exec list’s programs, links followed, and nothing else; notes lines that are not absolute', () => {
+    entry('exec', '# allowed\n/usr/bin/echo  # trailing comment\n\nrelative/prog\n');
+    const policy = adminPolicy(loadActions([dir]));
+    expect(policy.execAllowed('/usr/bin/echo')).toBe(true);
+    symlinkSync('/usr/bin/echo', join(dir, 'echo-link'));
+    expect(policy.execAllowed(join(dir, 'echo-link'))).toBe(true);
+    expect(policy.execAllowed('/usr/bin/id')).toBe(false);
+    expect(policy.notes.map((n) => n.text)).toEqual([`actions.d: ${dir}/exec:4: "relative/prog" is not an absolute path; ignored`]);
+  });
+
+  it('allows any program with a "*" line', () => {
+    entry('exec', '*\n');
+    expect(adminPolicy(loadActions([dir])).execAllowed('/usr/bin/id')).toBe(true);
+  });
+
+  it('reads the hook directory and hwclock settings, noting unknown keys', () => {
+    entry('fsfreeze', 'hook-dir = /srv/hooks\ncolour = blue\n');
+    entry('set-time', 'hwclock = /usr/local/sbin/hwclock\n');
+    const policy = adminPolicy(loadActions([dir]));
+    expect([policy.hookDir, policy.hwclock]).toEqual(['/srv/hooks', '/usr/local/sbin/hwclock']);
+    expect(policy.notes.map((n) => n.text)).toEqual([`actions.d: ${dir}/fsfreeze: unknown setting colour; ignored`]);
+    expect(adminPolicy(new Map()).hookDir).toBe(DEFAULT_HOOK_DIR);
+  });
+});
+
+describe('fsfreeze hook programs', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(os.tmpdir(), 'hooks-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('are the executable regular files by name, without dot-files and leftovers', () => {
+    for (const name of ['20-b', '10-a', '.hidden', '30-c~', '40-d.dpkg-old', '50-e.rpmnew', '60-f.sample']) writeFileSync(join(dir, name), '#!/bin/sh\n', { mode: 0o755 });
+    writeFileSync(join(dir, '15-not-executable'), '', { mode: 0o644 });
+    expect(hookPrograms(dir, memoryLogger().log, false)).toEqual([join(dir, '10-a'), join(dir, '20-b')]);
+  });
+
+  it('as root, leave out programs others could have written', () => {
+    writeFileSync(join(dir, '10-a'), '#!/bin/sh\n', { mode: 0o755 });
+    writeFileSync(join(dir, '20-b'), '#!/bin/sh\n', { mode: 0o755 });
+    chmodSync(join(dir, '20-b'), 0o777);
+    const { log, lines } = memoryLogger();
+    expect(hookPrograms(dir, log, true)).toEqual(process.getuid?.() === 0 ? [join(dir, '10-a')] : []);
+    expect(lines().some((l) => l.includes('20-b'))).toBe(true);
+  });
+
+  it('are none when the directory is missing', () => {
+    expect(hookPrograms(join(dir, 'missing'), memoryLogger().log)).toEqual([]);
+  });
+});
