@@ -1,15 +1,13 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Capability, FileXferResult, MessageType, type FileXferStatusMessage } from '../../src/protocol/index.js';
-import { ClientSimulator, SPICE_GTK_CAPS } from '../../src/sim/simulator.js';
-import { CharDevicePort } from '../../src/transport/chardev-port.js';
-import { openPtyPair } from '../../src/transport/pty.js';
+import { SPICE_GTK_CAPS } from '../../src/sim/simulator.js';
 import { startBusDaemon, type BusDaemon } from '../support/dbus-daemon.js';
 import { FakeLogind, type FakeSession } from '../support/fake-logind.js';
-import { CLI } from '../support/harness.js';
+import { startPtyHarness, type Harness } from '../support/harness.js';
 
 const USER = 'vdagent-sess';
 const EXTRA_GROUP = 'vdagent-sess-x';
@@ -54,37 +52,10 @@ function removeUser(): void {
 }
 
 /** The real daemon on a real pty with the client simulator, once it announced itself. */
-interface Agent {
-  sim: ClientSimulator;
-  pid: number;
-  logs(): string;
-  stop(): Promise<void>;
-}
-
-async function startAgent(actionsDir: string, session: string, env: NodeJS.ProcessEnv): Promise<Agent> {
-  const pty = openPtyPair();
-  const args = [CLI, 'daemon', '--port', pty.slavePath, '--qga-port', 'none', '--session', session, '--actions-dir', actionsDir];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, JOURNAL_STREAM: undefined, ...env } });
-  let log = '';
-  child.stdout.on('data', (d: Buffer) => (log += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (log += d.toString()));
-  const port = CharDevicePort.fromFd(pty.masterFd, 'pty master');
-  await port.open();
-  const sim = new ClientSimulator(port);
-  await sim.expect(MessageType.AnnounceCapabilities, { where: (m) => m.request, timeoutMs: 5000 });
-  return {
-    sim,
-    pid: child.pid as number,
-    logs: () => log,
-    async stop() {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        await new Promise((r) => child.once('exit', r));
-      }
-      await port.close();
-      pty.close();
-    },
-  };
+async function startAgent(actionsDir: string, session: string, env: NodeJS.ProcessEnv): Promise<Harness> {
+  const agent = await startPtyHarness({ actionsDirs: [actionsDir], session, env });
+  await agent.sim.expect(MessageType.AnnounceCapabilities, { where: (m) => m.request, timeoutMs: 5000 });
+  return agent;
 }
 
 /** The session helper the daemon runs, found among its children. */
@@ -96,17 +67,17 @@ function helperPid(daemonPid: number): number | undefined {
 let nextId = 1;
 
 /** The status the agent answers for transfer `id`. */
-const statusOf = (a: Agent, id: number): Promise<FileXferStatusMessage> => a.sim.expect(MessageType.FileXferStatus, { where: (m) => m.id === id, timeoutMs: 5000 });
+const statusOf = (a: Harness, id: number): Promise<FileXferStatusMessage> => a.sim.expect(MessageType.FileXferStatus, { where: (m) => m.id === id, timeoutMs: 5000 });
 
 /** Asks to send a file; resolves with the transfer's id and the agent's first answer. */
-async function begin(a: Agent, name: string, size: number): Promise<{ id: number; status: FileXferStatusMessage }> {
+async function begin(a: Harness, name: string, size: number): Promise<{ id: number; status: FileXferStatusMessage }> {
   const id = nextId++;
   await a.sim.send({ type: MessageType.FileXferStart, id, keyfile: `[vdagent-file-xfer]\nname=${name}\nsize=${size}\n` });
   return { id, status: await statusOf(a, id) };
 }
 
 /** Sends a whole file the way spice-gtk does (64 KiB DATA messages); resolves with the final status. */
-async function sendFile(a: Agent, name: string, content: Buffer): Promise<FileXferStatusMessage> {
+async function sendFile(a: Harness, name: string, content: Buffer): Promise<FileXferStatusMessage> {
   const { id, status } = await begin(a, name, content.length);
   if (status.result !== FileXferResult.CanSendData) return status;
   for (let off = 0; off < content.length || off === 0; off += 65536) {
@@ -116,7 +87,7 @@ async function sendFile(a: Agent, name: string, content: Buffer): Promise<FileXf
 }
 
 /** Waits until a START is no longer answered VDAGENT_NOT_CONNECTED (a helper serves); a probe accepted is cancelled. */
-async function untilServed(a: Agent): Promise<FileXferStatusMessage> {
+async function untilServed(a: Harness): Promise<FileXferStatusMessage> {
   for (;;) {
     const { id, status } = await begin(a, 'probe', 1);
     if (status.result !== FileXferResult.VdagentNotConnected) {
@@ -133,7 +104,7 @@ describe.runIf(process.getuid?.() === 0)('desktop sessions followed through logi
   let bus: BusDaemon;
   let logind: FakeLogind;
   let user: TestUser;
-  let agent: Agent;
+  let agent: Harness;
   const session = (id: string, more: Partial<FakeSession> = {}): FakeSession => ({ id, user: USER, uid: user.uid, gid: user.gid, display: ':7', ...more });
 
   /** The next announcement the agent makes by itself (request=0). */
@@ -282,7 +253,7 @@ describe.runIf(process.getuid?.() === 0)('desktop sessions followed through logi
 describe('without logind', () => {
   let root: string;
   let actionsDir: string;
-  let agent: Agent;
+  let agent: Harness;
 
   beforeEach(() => {
     root = mkdtempSync(join(tmpdir(), 'no-logind-'));

@@ -43,6 +43,10 @@ export interface HarnessOptions {
   debug?: boolean;
   /** More `vdagent daemon` arguments (pty harness only), e.g. `--fake-uinput FILE`. */
   extraArgs?: string[];
+  /** `--session` of the daemon (pty harness only; default none). */
+  session?: string;
+  /** Environment added to the daemon's (pty harness only). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Starts a harness of some kind. */
@@ -52,11 +56,11 @@ export type HarnessFactory = (options?: HarnessOptions) => Promise<Harness>;
 export const startPtyHarness: HarnessFactory = async (options = {}) => {
   const pty = openPtyPair();
   // Mouse events go nowhere unless a test asks: a root test run must not create a real tablet.
-  const args = [CLI, 'daemon', '--port', pty.slavePath, '--qga-port', 'none', '--session', 'none', '--fake-uinput', '/dev/null'];
+  const args = [CLI, 'daemon', '--port', pty.slavePath, '--qga-port', 'none', '--session', options.session ?? 'none', '--fake-uinput', '/dev/null'];
   for (const dir of options.actionsDirs ?? [VENDOR_ACTIONS]) args.push('--actions-dir', dir);
   if (options.debug) args.push('--debug');
   args.push(...(options.extraArgs ?? []));
-  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, JOURNAL_STREAM: undefined } });
+  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, JOURNAL_STREAM: undefined, ...options.env } });
   let log = '';
   child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
