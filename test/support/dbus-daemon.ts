@@ -9,17 +9,14 @@ export interface BusDaemon {
 }
 
 /**
- * Starts a real dbus-daemon listening on `socket` with a minimal configuration written next to it:
- * EXTERNAL authentication, and a policy that lets anyone own names and send anything (a test bus).
+ * A minimal dbus-daemon configuration for tests: EXTERNAL authentication, and a policy that lets
+ * anyone own names and send anything.
  */
-export async function startBusDaemon(socket: string, type: 'system' | 'session' = 'system'): Promise<BusDaemon> {
-  const config = `${socket}.conf`;
-  writeFileSync(
-    config,
-    `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN" "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+export function testBusConfig(type: 'system' | 'session', listen: string): string {
+  return `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN" "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
   <type>${type}</type>
-  <listen>unix:path=${socket}</listen>
+  <listen>${listen}</listen>
   <auth>EXTERNAL</auth>
   <policy context="default">
     <allow user="*"/>
@@ -28,7 +25,18 @@ export async function startBusDaemon(socket: string, type: 'system' | 'session' 
     <allow receive_sender="*"/>
   </policy>
 </busconfig>
-`,
+`;
+}
+
+/**
+ * Starts a real dbus-daemon listening on `socket` with a minimal configuration written next to it:
+ * EXTERNAL authentication, and a policy that lets anyone own names and send anything (a test bus).
+ */
+export async function startBusDaemon(socket: string, type: 'system' | 'session' = 'system'): Promise<BusDaemon> {
+  const config = `${socket}.conf`;
+  writeFileSync(
+    config,
+    testBusConfig(type, `unix:path=${socket}`),
   );
   // Its stderr is kept for the error when it fails (as root it warns that it cannot raise its fd limit).
   const child: ChildProcess = spawn('dbus-daemon', [`--config-file=${config}`, '--print-address', '--nofork', '--nopidfile'], { stdio: ['ignore', 'pipe', 'pipe'] });

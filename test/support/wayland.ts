@@ -1,4 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { testBusConfig } from './dbus-daemon.js';
 import dbus from 'dbus-next';
 import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -92,19 +93,7 @@ export async function startMutter(dir: string, monitors: string[]): Promise<Comp
   const busConfig = join(dir, 'bus.conf');
   writeFileSync(
     busConfig,
-    `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN" "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:dir=${run}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <allow own="*"/>
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow receive_sender="*"/>
-  </policy>
-</busconfig>
-`,
+    testBusConfig('session', `unix:dir=${run}`),
     { mode: 0o644 },
   );
   const addressFile = join(run, 'bus-address');
