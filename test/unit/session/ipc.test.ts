@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { isFromHelper } from '../../../src/session/ipc.js';
+import { MessageType } from '../../../src/protocol/index.js';
+
+describe('what the daemon accepts from the session helper', () => {
+  it('accepts the layout the session applied, or null', () => {
+    expect(isFromHelper({ kind: 'layout', monitors: [{ x: 0, y: 0, width: 1024, height: 768, output: 'Virtual-1', displayId: 0 }] })).toBe(true);
+    expect(isFromHelper({ kind: 'layout', monitors: null })).toBe(true);
+  });
+
+  it.each([
+    ['a monitor without a height', { kind: 'layout', monitors: [{ x: 0, y: 0, width: 1024 }] }],
+    ['a fractional width', { kind: 'layout', monitors: [{ x: 0, y: 0, width: 1.5, height: 2 }] }],
+    ['an output name that is not a string', { kind: 'layout', monitors: [{ x: 0, y: 0, width: 1, height: 1, output: 7 }] }],
+    ['monitors that are not a list', { kind: 'layout', monitors: 'all of them' }],
+    ['a message of a type that does not exist', { kind: 'message', module: 'file-xfer', message: { type: 99 } }],
+    ['an unknown kind', { kind: 'exec', path: '/bin/sh' }],
+  ])('refuses %s', (_what, value) => {
+    expect(isFromHelper(value)).toBe(false);
+  });
+
+  it('accepts a module message of a defined type', () => {
+    expect(isFromHelper({ kind: 'message', module: 'file-xfer', message: { type: MessageType.FileXferStatus, id: 1, result: 0 } })).toBe(true);
+  });
+});
