@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { constants, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { makeActionsDir } from '../test/support/actions-dir.js';
+import { constants, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,9 +51,7 @@ const mouseState = (x: number): Buffer => Buffer.concat(toChunks({ type: Message
 /** MOUSE_STATE → input event latency at 1,000 messages/s, and the sustained rate, through the daemon with --fake-uinput on a FIFO. */
 export async function mouseBenchmarks(add: Add): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-mouse-'));
-  const actions = join(dir, 'actions.d');
-  mkdirSync(actions, { mode: 0o755 });
-  writeFileSync(join(actions, 'mouse'), `layout = ${WIDTH}x2160+0+0\n`, { mode: 0o644 });
+  const actions = makeActionsDir(dir, { mouse: `layout = ${WIDTH}x2160+0+0\n` });
   const fifo = join(dir, 'events');
   execFileSync('mkfifo', [fifo]);
   const reader = new EventReader(fifo);

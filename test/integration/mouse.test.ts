@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { makeActionsDir } from '../support/actions-dir.js';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,10 +26,8 @@ describe('mouse through the daemon on a pty (--fake-uinput)', () => {
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'mouse-'));
     chmodSync(dir, 0o755);
-    actions = join(dir, 'actions.d');
-    mkdirSync(actions, { mode: 0o755 });
     // Two monitors: display 0 at 0,0 and display 1 to its right.
-    writeFileSync(join(actions, 'mouse'), 'layout = 1024x768+0+0, 800x600+1024+0\n', { mode: 0o644 });
+    actions = makeActionsDir(dir, { mouse: 'layout = 1024x768+0+0, 800x600+1024+0\n' });
   });
 
   afterEach(async (ctx) => {

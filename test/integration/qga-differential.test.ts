@@ -1,4 +1,5 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { makeActionsDir } from '../support/actions-dir.js';
 import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -100,12 +101,9 @@ describe.skipIf(!existsSync(QEMU_GA))('the same requests to vdagent and to Debia
   beforeAll(async () => {
     dir = mkdtempSync(join(os.tmpdir(), 'qga-diff-'));
     chmodSync(dir, 0o755);
-    const actions = join(dir, 'actions.d');
-    mkdirSync(actions, { mode: 0o755 });
+    const actions = makeActionsDir(dir, { info: '', file: '', exec: '*\n' });
     mkdirSync(join(dir, 'hooks'), { mode: 0o755 });
     mkdirSync(join(dir, 'files'), { mode: 0o755 });
-    for (const name of ['info', 'file']) writeFileSync(join(actions, name), '', { mode: 0o644 });
-    writeFileSync(join(actions, 'exec'), '*\n', { mode: 0o644 });
     writeFileSync(join(actions, 'fsfreeze'), `hook-dir = ${dir}/hooks\n`, { mode: 0o644 });
     writeFileSync(join(actions, 'shutdown'), '#!/bin/sh\nexit 1\n', { mode: 0o755 });
     writeFileSync(join(actions, 'set-time'), 'hwclock = /bin/false\n', { mode: 0o644 });

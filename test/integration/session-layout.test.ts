@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { makeActionsDir } from '../support/actions-dir.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,9 +17,7 @@ describe('the desktop layout travels from the session helper to the daemon’s m
   beforeAll(async () => {
     x = await startXvfb();
     dir = mkdtempSync(join(tmpdir(), 'layout-'));
-    const actions = join(dir, 'actions.d');
-    mkdirSync(actions, { mode: 0o755 });
-    for (const name of ['mouse', 'resolution']) writeFileSync(join(actions, name), '', { mode: 0o644 });
+    const actions = makeActionsDir(dir, { mouse: '', resolution: '' });
     h = await startPtyHarness({
       actionsDirs: [actions],
       session: 'current',

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { makeActionsDir } from '../support/actions-dir.js';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -115,9 +116,7 @@ describe.runIf(process.getuid?.() === 0)('desktop sessions followed through logi
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'sessions-'));
     chmodSync(root, 0o755);
-    actionsDir = join(root, 'actions.d');
-    mkdirSync(actionsDir, { mode: 0o755 });
-    writeFileSync(join(actionsDir, 'file-xfer'), '', { mode: 0o644 });
+    actionsDir = makeActionsDir(root, { 'file-xfer': '' });
     bus = await startBusDaemon(join(root, 'system_bus_socket'));
     logind = await FakeLogind.start(bus.address);
     user = createUser(root);
@@ -258,9 +257,7 @@ describe('without logind', () => {
   beforeEach(() => {
     root = mkdtempSync(join(tmpdir(), 'no-logind-'));
     chmodSync(root, 0o755);
-    actionsDir = join(root, 'actions.d');
-    mkdirSync(actionsDir, { mode: 0o755 });
-    writeFileSync(join(actionsDir, 'file-xfer'), '', { mode: 0o644 });
+    actionsDir = makeActionsDir(root, { 'file-xfer': '' });
   });
 
   afterEach(async (ctx) => {
