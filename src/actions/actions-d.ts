@@ -4,8 +4,6 @@ import type { Logger } from '../log/logger.js';
 
 /** Vendor defaults, then the administrator's overrides (later wins). */
 export const DEFAULT_ACTIONS_DIRS = ['/usr/lib/vdagent/actions.d', '/etc/vdagent/actions.d'];
-/** Where admin actions ship, off until linked into /etc/vdagent/actions.d. */
-export const ACTIONS_AVAILABLE_DIR = '/usr/share/vdagent/actions.available';
 
 /** Backup and package-manager leftovers that never count as entries. */
 const LEFTOVER = /(~|\.bak|\.orig|\.dpkg-[a-z]+|\.rpmnew|\.rpmsave|\.sample)$/;

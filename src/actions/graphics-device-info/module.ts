@@ -13,18 +13,17 @@ export class GraphicsDeviceInfoModule implements ActionModule {
   readonly handles = [MessageType.GraphicsDeviceInfo];
   readonly host = 'daemon';
   private ctx: ModuleContext | undefined;
-  private devices: DeviceDisplayInfo[] = [];
 
   constructor(private readonly displays: DisplayMap = new DisplayMap()) {}
 
   /** The last received device list (kept across clients, like spice-vdagentd). */
   get current(): readonly DeviceDisplayInfo[] {
-    return this.devices;
+    return this.displays.devices;
   }
 
   /** The entry for a SPICE display id (`channel_id + monitor_id`). */
   forDisplay(displayId: number): DeviceDisplayInfo | undefined {
-    return this.devices.find((d) => d.channelId + d.monitorId === displayId);
+    return this.displays.devices.find((d) => d.channelId + d.monitorId === displayId);
   }
 
   async start(ctx: ModuleContext): Promise<void> {
@@ -37,7 +36,6 @@ export class GraphicsDeviceInfoModule implements ActionModule {
 
   handle(message: Message): void {
     if (message.type !== MessageType.GraphicsDeviceInfo) return;
-    this.devices = message.devices;
     const mapped = this.displays.setDevices(message.devices);
     this.ctx?.log.info(
       `graphics devices: ${
