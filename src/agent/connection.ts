@@ -127,6 +127,12 @@ export class AgentConnection extends EventEmitter<AgentEvents> {
   }
 
   private onRaw(raw: RawMessage): void {
+    // A message nobody takes is dropped before decoding: its layout may follow capabilities
+    // (the clipboard's selection prefix) that we no longer announce.
+    if (raw.type !== MessageType.AnnounceCapabilities && raw.type !== MessageType.ClientDisconnected && !this.byType.has(raw.type)) {
+      this.reportOnce(raw.type, `${messageName(raw.type)} dropped: no enabled module handles it`);
+      return;
+    }
     let message: Message;
     try {
       message = decodeMessage(raw, this.context);
@@ -156,10 +162,7 @@ export class AgentConnection extends EventEmitter<AgentEvents> {
         break;
     }
     const module = this.byType.get(message.type);
-    if (!module) {
-      this.reportOnce(message.type, `${messageName(message.type)} dropped: no enabled module handles it`);
-      return;
-    }
+    if (!module) return; // onRaw let only taken types through
     try {
       const done = module.handle(message);
       if (done instanceof Promise) done.catch((err: unknown) => this.log.error(`${module.name}: ${String(err)}`));

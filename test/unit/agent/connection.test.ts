@@ -113,6 +113,15 @@ describe('AgentConnection', () => {
     expect(dropped).toHaveLength(2);
   });
 
+  it('drops a message for a switched-off module before decoding, whatever layout the client used for it', () => {
+    const { conn, lines } = setup([]);
+    // The client announced CLIPBOARD_SELECTION, but a client that lost ours sends no prefix: 4 bytes, not 8.
+    for (const c of toChunks({ type: MessageType.AnnounceCapabilities, request: false, caps: CapabilitySet.of(Capability.ClipboardSelection) }, conn.context)) conn.receive(c);
+    for (const c of toChunks({ type: MessageType.ClipboardRequest, selection: 0, dataType: 1 }, NO_PEER)) conn.receive(c);
+    expect(lines().filter((l) => l.includes('CLIPBOARD_REQUEST dropped: no enabled module handles it'))).toHaveLength(1);
+    expect(lines().some((l) => l.includes('BadPayloadSize'))).toBe(false);
+  });
+
   it('keeps serving when a module throws', async () => {
     const a = new RecordingModule('bad', [], [MessageType.MouseState]);
     a.handle = () => {
@@ -127,7 +136,7 @@ describe('AgentConnection', () => {
   });
 
   it('logs every decoded message with --debug', () => {
-    const { feed, lines } = setup([]);
+    const { feed, lines } = setup([new RecordingModule('m', [], [MessageType.MouseState])]);
     feed(mouse);
     expect(lines().some((l) => l.includes('<- MOUSE_STATE x=1 y=2'))).toBe(true);
   });
