@@ -28,6 +28,8 @@ export async function call(bus: MessageBus, destination: string, path: string, i
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${destination} ${member}: no answer within ${CALL_TIMEOUT_MS} ms`)), CALL_TIMEOUT_MS);
+    // A call left unanswered by a bus we disconnected from must not keep the process alive.
+    timer.unref();
   });
   try {
     const reply = await Promise.race([bus.call(request), timeout]);

@@ -47,6 +47,7 @@ export class Seat0Tracker {
   private lastError = '';
   private refreshing = false;
   private again = false;
+  private stopped = false;
 
   private constructor(
     private readonly bus: MessageBus,
@@ -69,6 +70,7 @@ export class Seat0Tracker {
 
   /** Stops following and leaves the bus. */
   stop(): void {
+    this.stopped = true;
     this.bus.disconnect();
   }
 
@@ -104,7 +106,7 @@ export class Seat0Tracker {
 
   private publish(session: LoginSession | undefined): void {
     const key = JSON.stringify(session ?? null);
-    if (key === this.last) return;
+    if (this.stopped || key === this.last) return;
     this.last = key;
     this.onChange(session);
   }
