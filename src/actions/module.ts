@@ -42,4 +42,6 @@ export interface ActionModule {
   handle(message: Message): void | Promise<void>;
   /** Forgets per-client state (new client, CLIENT_DISCONNECTED). */
   resetClient(): void;
+  /** The client announced its capabilities (after any reset): what waited for them may go now. */
+  clientAnnounced?(): void;
 }

@@ -1,5 +1,8 @@
 import type { ActionModule } from './module.js';
 import type { SessionGate } from './session-gate.js';
+import { checkClipboardBackend } from './clipboard/backend-choice.js';
+import { ClipboardGate } from './clipboard/gate.js';
+import { ClipboardModule } from './clipboard/module.js';
 import { FileXferGate } from './file-xfer/gate.js';
 import { FileXferModule } from './file-xfer/module.js';
 import { DisplayMap } from './graphics-device-info/display-map.js';
@@ -21,8 +24,8 @@ export interface ModuleDefinition {
   readonly settings?: Readonly<Record<string, SettingCheck>>;
   /** Creates a fresh instance. */
   create(): ActionModule;
-  /** For a session module: its daemon-side rules (default: bits announced while a helper serves it). */
-  gate?(): SessionGate;
+  /** For a session module: its daemon-side rules, given the module (default: its bits announced while a helper serves it). */
+  gate?(module: ActionModule): SessionGate;
 }
 
 /** A check for on/off settings. */
@@ -37,6 +40,12 @@ export const BUILTIN_MODULES: readonly ModuleDefinition[] = [
   { name: 'mouse', settings: { layout: checkLayoutSetting }, create: () => new MouseModule({ displays: displayMap }) },
   { name: 'resolution', settings: { 'auto-resize': onOff, backend: checkBackendSetting }, create: () => new ResolutionModule({ displays: displayMap, onLayout: setLayout }) },
   { name: 'file-xfer', create: () => new FileXferModule(), gate: () => new FileXferGate() },
+  {
+    name: 'clipboard',
+    settings: { backend: checkClipboardBackend, primary: onOff },
+    create: () => new ClipboardModule(),
+    gate: (module) => new ClipboardGate(module.capabilities),
+  },
 ];
 
 /** Admin actions served over the QEMU guest-agent port; off until an administrator enables them. */

@@ -153,6 +153,7 @@ export class AgentConnection extends EventEmitter<AgentEvents> {
         this.clientCaps = message.caps;
         this.log.info(`client capabilities ${message.caps.toString()}`);
         if (message.request) this.announce(false);
+        for (const m of this.modules) m.clientAnnounced?.();
         return;
       case MessageType.ClientDisconnected:
         this.log.info('client disconnected');

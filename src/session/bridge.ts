@@ -47,7 +47,7 @@ export class SessionBridge extends EventEmitter<SessionBridgeEvents> implements 
 
   /** The daemon-side stand-in for a session module; the daemon starts and stops it like any module. */
   proxy(definition: ModuleDefinition, module: ActionModule): ActionModule {
-    return new SessionModuleProxy(module, definition.gate?.() ?? plainGate(module.capabilities), this);
+    return new SessionModuleProxy(module, definition.gate?.(module) ?? plainGate(module.capabilities), this);
   }
 
   /** Starts following desktop sessions. */
@@ -90,6 +90,10 @@ export class SessionBridge extends EventEmitter<SessionBridgeEvents> implements 
 
   reset(proxy: SessionModuleProxy): void {
     this.helper?.send({ kind: 'reset', module: proxy.name });
+  }
+
+  announced(proxy: SessionModuleProxy): void {
+    if (this.helper) this.syncClientCaps(proxy);
   }
 
   private onDesktop(desktop: Desktop | undefined): void {

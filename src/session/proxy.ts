@@ -1,7 +1,6 @@
 import type { ActionModule, ModuleContext } from '../actions/module.js';
 import type { SessionGate, SessionState } from '../actions/session-gate.js';
 import { CapabilitySet, type Capability, type Message, MessageType } from '../protocol/index.js';
-import { GrabTracker } from './grabs.js';
 
 /** What a proxy asks of the bridge that owns the helper. */
 export interface ProxyHost {
@@ -15,6 +14,8 @@ export interface ProxyHost {
   forward(proxy: SessionModuleProxy, message: Message): void;
   /** Tells the module in the helper to forget the client. */
   reset(proxy: SessionModuleProxy): void;
+  /** Tells the module in the helper the client's new capabilities. */
+  announced(proxy: SessionModuleProxy): void;
 }
 
 /**
@@ -26,7 +27,6 @@ export class SessionModuleProxy implements ActionModule {
   readonly name: string;
   readonly handles: readonly MessageType[];
   readonly host = 'session';
-  private readonly grabs = new GrabTracker();
   private ctx: ModuleContext | undefined;
 
   constructor(
@@ -71,8 +71,11 @@ export class SessionModuleProxy implements ActionModule {
 
   resetClient(): void {
     this.gate.resetClient();
-    this.grabs.clear();
     this.bridge.reset(this);
+  }
+
+  clientAnnounced(): void {
+    this.bridge.announced(this);
   }
 
   /**
@@ -83,12 +86,11 @@ export class SessionModuleProxy implements ActionModule {
     if (message.type !== MessageType.Reply && !this.handles.includes(message.type)) return false;
     this.ctx?.send(message);
     this.gate.sent(message);
-    this.grabs.note(message);
     return true;
   }
 
   /** The helper went away: tells the client what it must know (cancelled transfers, released grabs). */
   lost(): void {
-    for (const m of [...this.gate.lost(), ...this.grabs.releaseAll()]) this.ctx?.send(m);
+    for (const m of this.gate.lost()) this.ctx?.send(m);
   }
 }

@@ -53,6 +53,7 @@ export class SessionRunner {
         return;
       case 'client-caps':
         this.clientCaps = CapabilitySet.fromWords(message.words);
+        for (const r of this.running.values()) r.module.clientAnnounced?.();
         return;
       case 'displays':
         displayMap.setDevices(message.devices);

@@ -9,6 +9,7 @@ import { SPICE_GTK_CAPS } from '../../src/sim/simulator.js';
 import { startBusDaemon, type BusDaemon } from '../support/dbus-daemon.js';
 import { FakeLogind, type FakeSession } from '../support/fake-logind.js';
 import { startPtyHarness, type Harness } from '../support/harness.js';
+import { helperPid } from '../support/proc.js';
 
 const USER = 'vdagent-sess';
 const EXTRA_GROUP = 'vdagent-sess-x';
@@ -57,12 +58,6 @@ async function startAgent(actionsDir: string, session: string, env: NodeJS.Proce
   const agent = await startPtyHarness({ actionsDirs: [actionsDir], session, env });
   await agent.sim.expect(MessageType.AnnounceCapabilities, { where: (m) => m.request, timeoutMs: 5000 });
   return agent;
-}
-
-/** The session helper the daemon runs, found among its children. */
-function helperPid(daemonPid: number): number | undefined {
-  const children = readFileSync(`/proc/${daemonPid}/task/${daemonPid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  return children.find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('session'));
 }
 
 let nextId = 1;

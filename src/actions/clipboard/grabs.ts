@@ -1,4 +1,4 @@
-import { type ClipboardReleaseMessage, type ClipboardSelection, type Message, MessageType } from '../protocol/index.js';
+import { type ClipboardReleaseMessage, type ClipboardSelection, type Message, MessageType } from '../../protocol/index.js';
 
 /**
  * The clipboard selections a session helper told the client it owns (CLIPBOARD_GRAB not yet
