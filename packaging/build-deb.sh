@@ -54,9 +54,7 @@ find "$app/node_modules" -depth -type d \( -name test -o -name tests -o -name ex
 find "$app/node_modules" -type f \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' \
   -o -iname '*.md' -o -iname '*.markdown' -o -name '*~' -o -name '.*' \) -delete
 find "$app/node_modules" -type d -empty -delete
-# clipboardy's bundled xsel is pruned: the package recommends Debian's xsel and wl-clipboard,
-# which clipboardy finds on PATH first. Executable are only the scripts with a #! line.
-rm -rf "$app/node_modules/clipboardy/fallbacks"
+# Executable are only the scripts with a #! line.
 find "$app" -type f -exec chmod 0644 {} +
 find "$app" -type f -exec sh -c 'head -c2 "$1" | grep -q "^#!"' _ {} \; -exec chmod 0755 {} +
 
