@@ -1,4 +1,8 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startClipboardBackend } from '../../src/actions/clipboard/backend-choice.js';
 import { type ClipboardReadError, type SelectionName } from '../../src/platform/clipboard/backend.js';
 import { X11ClipboardBackend } from '../../src/platform/clipboard/x11/backend.js';
 import { startXvfb, type XServer } from '../support/x-server.js';
@@ -105,5 +109,25 @@ describe('the X11 clipboard on a real X server (Xvfb, xclip as the other applica
     await xclipCopy(x.env, 'clipboard', 'text/plain', 'theirs');
     expect(await nextOwner()).toEqual(['clipboard', ['text/plain']]);
     expect((await xclipPaste(x.env, 'clipboard', 'text/plain'))?.toString()).toBe('theirs');
+  });
+});
+
+describe('choosing the clipboard backend for a session', () => {
+  it('falls back to X11 (Xwayland on GNOME) when the Wayland display has no data control, and says why', async () => {
+    const x = await startXvfb();
+    const dir = mkdtempSync(join(tmpdir(), 'no-wayland-'));
+    const notes: string[] = [];
+    try {
+      // A Wayland display nobody serves: wl-paste fails as it does on a compositor without data control.
+      const env = { ...x.env, XDG_RUNTIME_DIR: dir, WAYLAND_DISPLAY: 'wayland-none' };
+      const backend = await startClipboardBackend('auto', env, () => undefined, (why) => notes.push(why));
+      expect(backend).toBeInstanceOf(X11ClipboardBackend);
+      expect(notes).toEqual([expect.stringMatching(/^wayland: .*: using x11$/)]);
+      await backend.close();
+      await expect(startClipboardBackend('wayland', env, () => undefined, () => undefined)).rejects.toThrow(/^wayland: /);
+    } finally {
+      await x.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
