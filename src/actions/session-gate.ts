@@ -21,6 +21,8 @@ export interface SessionGate {
   admit(message: Message, state: SessionState): Admission;
   /** Notes a message the helper sent to the client. */
   sent(message: Message): void;
+  /** What to send instead of a message of the helper's that the output queue refused (none: nothing). */
+  refused?(message: Message): Message | undefined;
   /** The helper went away: what the client must be told (its state is forgotten). */
   lost(): Message[];
   /** Forgets per-client state (new client, CLIENT_DISCONNECTED). */

@@ -84,7 +84,10 @@ export class SessionModuleProxy implements ActionModule {
    */
   fromHelper(message: Message): boolean {
     if (message.type !== MessageType.Reply && !this.handles.includes(message.type)) return false;
-    this.ctx?.send(message);
+    if (this.ctx && !this.ctx.send(message)) {
+      const instead = this.gate.refused?.(message);
+      if (instead) this.ctx.send(instead);
+    }
     this.gate.sent(message);
     return true;
   }

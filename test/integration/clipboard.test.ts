@@ -165,6 +165,7 @@ describe.runIf(process.getuid?.() === 0)('guest clipboard grabs when the session
     process.kill(crashed, 'SIGKILL');
     expect((await released()).selection).toBe(CLIP);
     // The restarted helper finds the owner still there and grabs again.
+    h.sim.consumeAll();
     await h.sim.expect(MessageType.ClipboardGrab, { timeoutMs: 15_000 });
     h.sim.consumeAll();
     logind.remove('3');

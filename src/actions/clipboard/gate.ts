@@ -43,6 +43,11 @@ export class ClipboardGate implements SessionGate {
     if (i >= 0) this.owed.splice(i, 1);
   }
 
+  /** A clipboard answer too large for the output queue still answers its request: NONE. */
+  refused(message: Message): Message | undefined {
+    return message.type === MessageType.Clipboard ? none(message.selection) : undefined;
+  }
+
   lost(): Message[] {
     const answers = this.owed.splice(0).map(none);
     return [...answers, ...this.grabs.releaseAll()];

@@ -48,6 +48,12 @@ describe('the daemon’s side of the clipboard', () => {
     expect(gate.admit(request(CLIP), 'active')).toEqual({ kind: 'forward' });
   });
 
+  it('answers NONE in place of a clipboard answer the output queue refused, so the request still gets one', () => {
+    const gate = new ClipboardGate(BITS);
+    expect(gate.refused({ type: MessageType.Clipboard, selection: PRIMARY, dataType: ClipboardType.ImagePng, data: Buffer.alloc(9) })).toEqual(none(PRIMARY));
+    expect(gate.refused(grab(CLIP))).toBeUndefined();
+  });
+
   it('forgets grabs and open requests when the client that saw them is gone', () => {
     const gate = new ClipboardGate(BITS);
     gate.sent(grab(CLIP));
