@@ -8,6 +8,8 @@ const O_CLOEXEC = 0o2000000; // Linux; not in fs.constants (libuv adds it anyway
 const OPEN_FLAGS =
   fs.constants.O_RDWR | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY | O_CLOEXEC;
 const READ_SIZE = 64 * 1024;
+/** What a write the kernel took at once answers (one shared settled promise: nothing allocated). */
+const WRITTEN: Promise<void> = Promise.resolve();
 /** Back-off while the host side is absent: reads return 0 bytes, or poll wakes up without data. */
 const idleBackoff = (): Backoff => new Backoff({ initialMs: 100, maxMs: 2000, factor: 2 });
 
@@ -25,7 +27,6 @@ interface Session {
   readonly watcher: FdWatcher;
   readonly queue: PendingWrite[];
   readonly sleeps: Set<() => void>;
-  readonly syscalls: Set<Promise<unknown>>;
   closed: boolean;
   writing: boolean;
 }
@@ -38,20 +39,6 @@ function isRetry(err: unknown): 'again' | 'intr' | undefined {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'EAGAIN' || code === 'EWOULDBLOCK') return 'again';
   return code === 'EINTR' ? 'intr' : undefined;
-}
-
-function readFd(fd: number, buf: Buffer): Promise<number> {
-  return new Promise((resolve, reject) =>
-    fs.read(fd, buf, 0, buf.length, null, (err, n) => (err ? reject(err) : resolve(n))),
-  );
-}
-
-function writeFd(fd: number, buf: Buffer, offset: number): Promise<number> {
-  return new Promise((resolve, reject) =>
-    fs.write(fd, buf, offset, buf.length - offset, null, (err, n) =>
-      err ? reject(err) : resolve(n),
-    ),
-  );
 }
 
 /** A Port on a character device that is not a tty (virtio-serial), or on any non-blocking fd. */
@@ -109,9 +96,22 @@ export class CharDevicePort extends EventEmitter<PortEvents> implements Port {
   write(data: Buffer): Promise<void> {
     const s = this.session;
     if (!s) return Promise.reject(errnoError('EBADF', `${this.name} is not open`));
-    if (data.length === 0) return Promise.resolve();
+    if (data.length === 0) return WRITTEN;
+    // Nothing waiting before it: write at once, and when the kernel takes it all, queue nothing.
+    let offset = 0;
+    if (s.queue.length === 0) {
+      try {
+        offset = fs.writeSync(s.fd, data, 0, data.length);
+      } catch (err) {
+        if (!isRetry(err)) {
+          this.fail(s, err as Error);
+          return Promise.reject(err as Error);
+        }
+      }
+      if (offset === data.length) return WRITTEN;
+    }
     return new Promise((resolve, reject) => {
-      s.queue.push({ data, offset: 0, resolve, reject });
+      s.queue.push({ data, offset, resolve, reject });
       void this.writeLoop(s);
     });
   }
@@ -131,7 +131,6 @@ export class CharDevicePort extends EventEmitter<PortEvents> implements Port {
       watcher,
       queue: [],
       sleeps: new Set(),
-      syscalls: new Set(),
       closed: false,
       writing: false,
     };
@@ -142,14 +141,6 @@ export class CharDevicePort extends EventEmitter<PortEvents> implements Port {
         throw err;
       });
     });
-  }
-
-  /** Runs a syscall, tracked so close() waits for it before closing the descriptor. */
-  private track<T>(s: Session, op: Promise<T>): Promise<T> {
-    s.syscalls.add(op);
-    const done = (): void => void s.syscalls.delete(op);
-    op.then(done, done);
-    return op;
   }
 
   private sleep(s: Session, ms: number): Promise<void> {
@@ -178,14 +169,21 @@ export class CharDevicePort extends EventEmitter<PortEvents> implements Port {
     return !s.closed;
   }
 
+  /**
+   * Reads with read(2) in place (the descriptor is non-blocking), never on libuv's thread pool,
+   * whose wake-ups added a millisecond-scale tail to each message; after data it waits for
+   * readiness before reading again, so the event loop runs between reads.
+   */
   private async readLoop(s: Session): Promise<void> {
     const scratch = Buffer.allocUnsafe(READ_SIZE);
     const backoff = idleBackoff();
     let woken = false;
+    // The first read waits for readiness too: open() returns before any data is emitted.
+    if (!(await this.ready(s, 'readable', 0))) return;
     while (!s.closed) {
       let n: number;
       try {
-        n = await this.track(s, readFd(s.fd, scratch));
+        n = fs.readSync(s.fd, scratch, 0, scratch.length, null);
       } catch (err) {
         if (s.closed) return;
         const retry = isRetry(err);
@@ -207,9 +205,11 @@ export class CharDevicePort extends EventEmitter<PortEvents> implements Port {
       backoff.reset();
       // Emit a copy: the scratch buffer is reused, consumers may keep what they are given.
       this.emit('data', Buffer.from(scratch.subarray(0, n)));
+      if (!(await this.ready(s, 'readable', 0))) return;
     }
   }
 
+  /** Writes with write(2) in place, like reads; waits for the poller only when the kernel is full. */
   private async writeLoop(s: Session): Promise<void> {
     if (s.writing) return;
     s.writing = true;
@@ -221,7 +221,7 @@ export class CharDevicePort extends EventEmitter<PortEvents> implements Port {
         if (!item) return;
         let n: number;
         try {
-          n = await this.track(s, writeFd(s.fd, item.data, item.offset));
+          n = fs.writeSync(s.fd, item.data, item.offset, item.data.length - item.offset);
         } catch (err) {
           if (s.closed) return;
           const retry = isRetry(err);
@@ -261,10 +261,8 @@ export class CharDevicePort extends EventEmitter<PortEvents> implements Port {
     s.watcher.close();
     for (const wake of [...s.sleeps]) wake();
     for (const item of s.queue.splice(0)) item.reject(err);
-    const closing = (async () => {
-      await Promise.allSettled([...s.syscalls]);
-      if (s.ownsFd) await new Promise<void>((resolve) => fs.close(s.fd, () => resolve()));
-    })();
+    // Reads and writes are synchronous: none is in flight, the descriptor may close now.
+    const closing = s.ownsFd ? new Promise<void>((resolve) => fs.close(s.fd, () => resolve())) : Promise.resolve();
     this.closing = closing;
     return closing;
   }

@@ -1,7 +1,6 @@
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import type { LinuxPortBinding } from '@serialport/bindings-cpp';
-import { unixRead } from '@serialport/bindings-cpp/dist/unix-read.js';
 import { LinuxBinding } from '@serialport/bindings-cpp';
 import { SerialPortStream as SerialPort } from '@serialport/stream';
 import type { Port, PortEvents } from './port.js';
@@ -35,26 +34,10 @@ function withCode(err: Error): NodeJS.ErrnoException {
   return e;
 }
 
-type FsReadAsync = NonNullable<Parameters<typeof unixRead>[0]['fsReadAsync']>;
-
-/** fs.read that turns a 0-byte read (a hung-up tty) into an error. */
-const readOrHangUp = ((fd: number, buffer: Buffer, offset: number, length: number) =>
-  new Promise((resolve, reject) =>
-    fs.read(fd, buffer, offset, length, null, (err, bytesRead) => {
-      if (err) reject(err);
-      else if (bytesRead === 0) reject(Object.assign(new Error('tty hung up (read returned 0)'), { code: 'EIO' }));
-      else resolve({ bytesRead, buffer });
-    }),
-  )) as unknown as FsReadAsync;
-
-/**
- * serialport's unixRead retries a 0-byte read at once, spinning forever on a hung-up tty (pty
- * whose master closed) without reporting anything; make such a read fail instead.
- */
-function failOnHangUp(binding: LinuxPortBinding): void {
-  binding.read = (buffer, offset, length) =>
-    unixRead({ binding, buffer, offset, length, fsReadAsync: readOrHangUp });
-}
+/** Bytes asked of read(2) at a time. */
+const READ_SIZE = 64 * 1024;
+/** The poller's readable flag (serialport's EVENTS.UV_READABLE). */
+const UV_READABLE = 1;
 
 function busy(name: string): NodeJS.ErrnoException {
   return Object.assign(new Error(`EBUSY: ${name} is already open`), { code: 'EBUSY' });
@@ -114,11 +97,8 @@ export class SerialPortPort extends EventEmitter<PortEvents> implements Port {
       throw Object.assign(new Error(`ECANCELED: ${this.name} was closed while opening`), { code: 'ECANCELED' });
     }
     this.sp = sp;
-    if (sp.port && 'poller' in sp.port) failOnHangUp(sp.port as LinuxPortBinding);
-    sp.on('data', (chunk: Buffer) => this.emit('data', chunk));
     sp.on('close', (err: Error | null) => this.lost(sp, err ?? new Error(`${this.name} closed`)));
-    // Should a 0-byte read still end the stream (failOnHangUp not applied), it is a hang-up too.
-    sp.on('end', () => this.lost(sp, Object.assign(new Error(`${this.name} hung up`), { code: 'EIO' })));
+    this.startReading(sp, sp.port as LinuxPortBinding);
   }
 
   write(data: Buffer): Promise<void> {
@@ -135,6 +115,41 @@ export class SerialPortPort extends EventEmitter<PortEvents> implements Port {
     if (!sp) return;
     this.sp = undefined;
     await this.shut(sp);
+  }
+
+  /**
+   * Reads the tty itself instead of through the stream (which is never made to flow): read(2) on
+   * the non-blocking descriptor right in the poller's callback. serialport reads on libuv's thread
+   * pool, whose wake-ups put a millisecond-scale tail on every message, and allocates a promise
+   * chain per read. A 0-byte read or EIO is a hang-up (pty master closed); serialport's own reader
+   * would spin on the former. The event loop runs between reads.
+   */
+  private startReading(sp: SerialPort<typeof LinuxBinding>, binding: LinuxPortBinding): void {
+    const scratch = Buffer.allocUnsafe(READ_SIZE);
+    const poller = binding.poller;
+    const stop = (err?: Error): void => {
+      poller.off('readable', onReadable);
+      if (err) this.lost(sp, withCode(err));
+    };
+    const onReadable = (err: Error | null): void => {
+      // Cancelled: the port is closing. Another error: the poller failed (hang-up, broken descriptor).
+      if (this.sp !== sp || binding.fd === null) return stop();
+      if (err) return stop((err as { canceled?: boolean }).canceled ? undefined : err);
+      let n: number;
+      try {
+        n = fs.readSync(binding.fd, scratch, 0, scratch.length, null);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EAGAIN' || code === 'EWOULDBLOCK' || code === 'EINTR') return poller.poller.poll(UV_READABLE);
+        return stop(e as Error);
+      }
+      if (n === 0) return stop(Object.assign(new Error(`${this.name} hung up (read returned 0)`), { code: 'EIO' }));
+      poller.poller.poll(UV_READABLE);
+      // A copy: the scratch buffer is reused, consumers may keep what they are given.
+      this.emit('data', Buffer.from(scratch.subarray(0, n)));
+    };
+    poller.on('readable', onReadable);
+    poller.poller.poll(UV_READABLE);
   }
 
   /** Closes the serialport stream, ignoring errors (it may already be closed). */

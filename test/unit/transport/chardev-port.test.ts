@@ -119,7 +119,7 @@ describe('CharDevicePort on a device whose reads return 0 bytes (/dev/null, like
   afterEach(() => vi.restoreAllMocks());
 
   it('stays open, retries reads with a growing back-off, and accepts writes', async () => {
-    const reads = vi.spyOn(fs, 'read');
+    const reads = vi.spyOn(fs, 'readSync');
     const port = new CharDevicePort('/dev/null');
     let closed = false;
     port.on('close', () => (closed = true));
@@ -148,18 +148,17 @@ describe('CharDevicePort when poll keeps waking it without progress (host absent
   it('backs off instead of spinning when reads and writes keep failing with EAGAIN', async () => {
     // /dev/null cannot be polled, so every wait "wakes" at once, like a persistent HUP would.
     // Only calls on the port's own descriptor fail: the test runner uses fs too.
-    const { open, read, write } = fs;
+    const { open, readSync, writeSync } = fs;
     let portFd = -1;
     vi.spyOn(fs, 'open').mockImplementation(((path: string, flags: number, cb: (e: Error | null, fd: number) => void) =>
       open(path, flags, (err, fd) => cb(err, (portFd = fd)))) as never);
-    const eagain = (real: (...a: never[]) => void) =>
+    const eagain = (real: (...a: never[]) => unknown) =>
       ((...args: never[]) => {
         if (args[0] !== portFd) return real(...args);
-        const cb = args[args.length - 1] as unknown as (err: Error) => void;
-        setImmediate(cb, Object.assign(new Error('EAGAIN: resource temporarily unavailable'), { code: 'EAGAIN' }));
+        throw Object.assign(new Error('EAGAIN: resource temporarily unavailable'), { code: 'EAGAIN' });
       }) as never;
-    const reads = vi.spyOn(fs, 'read').mockImplementation(eagain(read as never));
-    const writes = vi.spyOn(fs, 'write').mockImplementation(eagain(write as never));
+    const reads = vi.spyOn(fs, 'readSync').mockImplementation(eagain(readSync as never));
+    const writes = vi.spyOn(fs, 'writeSync').mockImplementation(eagain(writeSync as never));
     const port = new CharDevicePort('/dev/null');
     await port.open();
     const pending = port.write(Buffer.from('queued'));
