@@ -50,10 +50,13 @@ export class AgentConnection extends EventEmitter<AgentEvents> {
   private modules: ActionModule[] = [];
   private readonly byType = new Map<number, ActionModule>();
   private readonly reportedTypes = new Set<number>();
+  /** Whether messages are logged: winston runs its format pipeline even for a level it then drops, so it is asked once. */
+  private readonly debug: boolean;
 
   constructor(write: (chunk: Buffer) => Promise<void>, options: AgentOptions) {
     super();
     this.log = options.log;
+    this.debug = options.log.isDebugEnabled();
     this.output = new OutputQueue(write, options.maxQueuedBytes);
     this.reassembler = new Reassembler(
       { message: (raw) => this.onRaw(raw), error: (err, port) => this.onError(err, port) },
@@ -105,7 +108,7 @@ export class AgentConnection extends EventEmitter<AgentEvents> {
   send(message: Message): boolean {
     const ok = this.output.enqueue(toChunks(message, this.context));
     if (!ok) this.log.warn(`output queue full (${this.output.pendingBytes} bytes waiting): ${messageName(message.type)} dropped`);
-    else this.log.debug(`-> ${describeMessage(message)}`);
+    else if (this.debug) this.log.debug(`-> ${describeMessage(message)}`);
     return ok;
   }
 
@@ -142,7 +145,7 @@ export class AgentConnection extends EventEmitter<AgentEvents> {
       return;
     }
     this.emit('healthy');
-    this.log.debug(`<- ${describeMessage(message)}`);
+    if (this.debug) this.log.debug(`<- ${describeMessage(message)}`);
     this.dispatch(message);
   }
 

@@ -1,6 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { writeSync } from 'node:fs';
-import { encodeInputEvents, nowMicros, type InputEvent } from './input-event.js';
+import { InputEventEncoder, nowMicros, type InputEvent } from './input-event.js';
 import type { PointerDevice, TabletSize } from './pointer-device.js';
 
 /**
@@ -12,6 +12,7 @@ export class FakePointerDevice implements PointerDevice {
   /** The sizes the device was created with, in order. */
   readonly created: TabletSize[] = [];
   private file: FileHandle | undefined;
+  private readonly encoder = new InputEventEncoder();
 
   constructor(readonly path: string) {}
 
@@ -27,7 +28,7 @@ export class FakePointerDevice implements PointerDevice {
   emit(events: readonly InputEvent[]): void {
     if (!this.file) return;
     // Synchronous, so the records of one state are never interleaved with the next.
-    writeSync(this.file.fd, encodeInputEvents(events, nowMicros()));
+    writeSync(this.file.fd, this.encoder.encode(events, nowMicros()));
   }
 
   async close(): Promise<void> {

@@ -31,19 +31,41 @@ export const INPUT_EVENT_SIZE = 24;
 /** Encodes events as consecutive `struct input_event` records stamped with `nowUs` (microseconds since the epoch). */
 export function encodeInputEvents(events: readonly InputEvent[], nowUs: number): Buffer {
   const buf = Buffer.alloc(events.length * INPUT_EVENT_SIZE);
+  writeInputEvents(buf, events, nowUs);
+  return buf;
+}
+
+/** Writes events as records at the start of `buf` (which must hold them); returns the bytes written. */
+export function writeInputEvents(buf: Buffer, events: readonly InputEvent[], nowUs: number): number {
   const sec = Math.floor(nowUs / 1_000_000);
   const usec = nowUs - sec * 1_000_000;
-  events.forEach((e, i) => {
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i] as InputEvent;
     const o = i * INPUT_EVENT_SIZE;
-    // 64-bit little-endian fields as two 32-bit halves (no BigInt on the hot path); buf is zeroed.
+    // 64-bit little-endian fields as two 32-bit halves (no BigInt on the hot path).
     buf.writeUInt32LE(sec % 2 ** 32, o);
     buf.writeUInt32LE(Math.floor(sec / 2 ** 32), o + 4);
     buf.writeUInt32LE(usec, o + 8);
+    buf.writeUInt32LE(0, o + 12);
     buf.writeUInt16LE(e.type, o + 16);
     buf.writeUInt16LE(e.code, o + 18);
     buf.writeInt32LE(e.value, o + 20);
-  });
-  return buf;
+  }
+  return events.length * INPUT_EVENT_SIZE;
+}
+
+/**
+ * Encodes records into one buffer reused from call to call (no allocation per pointer state); what
+ * it returns is valid until the next call, which suits a synchronous write.
+ */
+export class InputEventEncoder {
+  private buf = Buffer.alloc(16 * INPUT_EVENT_SIZE);
+
+  /** The records of `events` stamped with `nowUs`, as a view of the reused buffer. */
+  encode(events: readonly InputEvent[], nowUs: number): Buffer {
+    if (events.length * INPUT_EVENT_SIZE > this.buf.length) this.buf = Buffer.alloc(events.length * INPUT_EVENT_SIZE);
+    return this.buf.subarray(0, writeInputEvents(this.buf, events, nowUs));
+  }
 }
 
 /** A decoded `struct input_event` record with its time stamp in microseconds since the epoch. */

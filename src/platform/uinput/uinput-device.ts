@@ -1,5 +1,5 @@
 import { closeSync, constants, openSync, writeSync } from 'node:fs';
-import { EV_ABS, EV_KEY, EV_REL, ABS_X, ABS_Y, REL_WHEEL, encodeInputEvents, nowMicros, type InputEvent } from './input-event.js';
+import { EV_ABS, EV_KEY, EV_REL, ABS_X, ABS_Y, REL_WHEEL, InputEventEncoder, nowMicros, type InputEvent } from './input-event.js';
 import { loadLibc, SystemCallError, type Libc } from './libc.js';
 import { TABLET_BUTTONS, TABLET_NAME, type PointerDevice, type TabletSize } from './pointer-device.js';
 import {
@@ -33,6 +33,7 @@ const ID: InputId = { bustype: BUS_VIRTUAL, vendor: 0, product: 0, version: 1 };
  */
 export class UinputDevice implements PointerDevice {
   private fd: number | undefined;
+  private readonly encoder = new InputEventEncoder();
 
   constructor(readonly path: string = UINPUT_PATH) {}
 
@@ -56,7 +57,7 @@ export class UinputDevice implements PointerDevice {
 
   emit(events: readonly InputEvent[]): void {
     if (this.fd === undefined) return;
-    writeSync(this.fd, encodeInputEvents(events, nowMicros()));
+    writeSync(this.fd, this.encoder.encode(events, nowMicros()));
   }
 
   async close(): Promise<void> {
