@@ -47,6 +47,8 @@ export interface HarnessOptions {
   session?: string;
   /** Environment added to the daemon's (pty harness only). */
   env?: NodeJS.ProcessEnv;
+  /** A command the daemon runs under, with its arguments (pty harness only), e.g. `unshare …`; it must exec the rest. */
+  prefix?: string[];
 }
 
 /** Starts a harness of some kind. */
@@ -60,7 +62,8 @@ export const startPtyHarness: HarnessFactory = async (options = {}) => {
   for (const dir of options.actionsDirs ?? [VENDOR_ACTIONS]) args.push('--actions-dir', dir);
   if (options.debug) args.push('--debug');
   args.push(...(options.extraArgs ?? []));
-  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, JOURNAL_STREAM: undefined, ...options.env } });
+  const [file, ...before] = [...(options.prefix ?? []), process.execPath];
+  const child: ChildProcess = spawn(file as string, [...before, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, JOURNAL_STREAM: undefined, ...options.env } });
   let log = '';
   child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (log += d.toString()));

@@ -1,5 +1,6 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SYSFS } from '../../src/platform/drm/connectors.js';
 
 /** A DRM connector to lay out in a test sysfs tree. */
 export interface FakeConnector {
@@ -41,4 +42,13 @@ export function writeDrmSysfs(root: string, cards: readonly FakeCard[]): void {
       symlinkSync(join('..', '..', 'devices', card.pci, 'drm', card.name, entry), join(root, 'class', 'drm', entry));
     }
   }
+}
+
+/**
+ * A command prefix (for the pty harness) that runs the daemon, and the helpers it starts, in a
+ * private mount namespace where `root` is mounted over /sys: a machine without DRM shows them the
+ * DRM cards written there. Needs root.
+ */
+export function underSysfs(root: string): string[] {
+  return ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', `mount --bind "$0" ${SYSFS} && exec "$@"`, root];
 }
