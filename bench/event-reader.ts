@@ -1,66 +1,76 @@
-import { closeSync, constants, openSync, readSync } from 'node:fs';
-import { Poller } from '@serialport/bindings-cpp/dist/poller.js';
-import { ABS_X, EV_ABS, EV_SYN, INPUT_EVENT_SIZE } from '../src/platform/uinput/input-event.js';
-
-/** The poller's readable flag (serialport's EVENTS.UV_READABLE). */
-const UV_READABLE = 1;
+import { closeSync, constants, openSync, writeSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { INPUT_EVENT_SIZE } from '../src/platform/uinput/input-event.js';
+import { STOP_TYPE, type ReaderShared } from './event-reader-shared.js';
 
 /**
- * Reads the fake tablet's FIFO and reports, for each SYN_REPORT, the ABS_X it closed and when it
- * arrived (performance.now(), the monotonic clock the sender stamps with). It is woken by epoll
- * and reads with read(2) right in that callback into one buffer: no thread-pool hop, and nothing
- * allocated per read, so what it measures is the daemon rather than the reader.
+ * Reads the fake tablet's FIFO on a thread of its own that blocks in read(2), like a C reader
+ * would, and measures for each SYN_REPORT the time since the state it closes was sent. Read on
+ * the event loop instead, the benchmark's own wake-ups added more to p99 than the daemon did.
  */
 export class EventReader {
-  private readonly fd: number;
-  private readonly poller: Poller;
-  private readonly buf = Buffer.alloc(256 * 1024);
-  private filled = 0;
-  private x = -1;
-  private listener: ((x: number, at: number) => void) | undefined;
+  private readonly worker: Worker;
+  private readonly sent: Float64Array;
+  private latencies: Float64Array;
+  private readonly counters: Int32Array;
+  private readonly shared: ReaderShared;
 
-  constructor(fifo: string) {
-    // Read-write, so the FIFO never reports end-of-file while the daemon (re)opens it.
-    this.fd = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
-    this.poller = new Poller(this.fd);
-    this.poller.on('readable', this.onReadable);
-    this.poller.poller.poll(UV_READABLE);
+  constructor(
+    private readonly fifo: string,
+    /** One more than the largest x a state may carry. */
+    width: number,
+    /** The most latencies one run records. */
+    capacity: number,
+  ) {
+    this.shared = {
+      fifo,
+      sent: new SharedArrayBuffer(width * 8),
+      latencies: new SharedArrayBuffer(capacity * 8),
+      counters: new SharedArrayBuffer(8),
+    };
+    this.sent = new Float64Array(this.shared.sent);
+    this.latencies = new Float64Array(this.shared.latencies);
+    this.counters = new Int32Array(this.shared.counters);
+    Atomics.store(this.counters, 1, -1);
+    this.worker = new Worker(new URL('./event-reader-worker.js', import.meta.url), { workerData: this.shared });
   }
 
-  /** Calls `listener` for each SYN_REPORT from now on. */
-  onSync(listener: (x: number, at: number) => void): void {
-    this.listener = listener;
+  /** Marks the state at `x` as sent at `at` (monotonicMs). */
+  sentAt(x: number, at: number): void {
+    this.sent[x] = at;
   }
 
-  /** Stops reading and closes the FIFO. */
-  close(): void {
-    this.poller.off('readable', this.onReadable);
-    this.poller.poller.stop();
-    closeSync(this.fd);
+  /** Forgets pending states and recorded latencies: a new run starts. */
+  reset(): void {
+    this.sent.fill(0);
+    Atomics.store(this.counters, 0, 0);
   }
 
-  private readonly onReadable = (err: Error | null): void => {
-    if (err) return;
-    let n = 0;
-    try {
-      n = readSync(this.fd, this.buf, this.filled, this.buf.length - this.filled, null);
-    } catch {
-      // EAGAIN: woken without data.
-    }
-    const at = performance.now();
-    this.poller.poller.poll(UV_READABLE);
-    if (n > 0) this.take(this.filled + n, at);
-  };
+  /** The latencies recorded since reset(), in milliseconds. */
+  recorded(): Float64Array {
+    return this.latencies.slice(0, Math.min(Atomics.load(this.counters, 0), this.latencies.length));
+  }
 
-  private take(end: number, at: number): void {
-    const buf = this.buf;
-    let o = 0;
-    for (; o + INPUT_EVENT_SIZE <= end; o += INPUT_EVENT_SIZE) {
-      const type = buf.readUInt16LE(o + 16);
-      if (type === EV_ABS && buf.readUInt16LE(o + 18) === ABS_X) this.x = buf.readInt32LE(o + 20);
-      else if (type === EV_SYN) this.listener?.(this.x, at);
-    }
-    buf.copyWithin(0, o, end);
-    this.filled = end - o;
+  /** Resolves when the SYN_REPORT closing a state at `x` arrives. */
+  whenSynced(x: number): Promise<void> {
+    Atomics.store(this.counters, 1, x);
+    return new Promise((resolve) => {
+      const on = (seen: number): void => {
+        if (seen !== x) return;
+        this.worker.off('message', on);
+        resolve();
+      };
+      this.worker.on('message', on);
+    });
+  }
+
+  /** Stops the thread (a STOP_TYPE record wakes its read) and waits for it. */
+  async close(): Promise<void> {
+    const fd = openSync(this.fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    const stop = Buffer.alloc(INPUT_EVENT_SIZE);
+    stop.writeUInt16LE(STOP_TYPE, 16);
+    writeSync(fd, stop);
+    closeSync(fd);
+    await new Promise((resolve) => this.worker.once('exit', resolve));
   }
 }
