@@ -35,15 +35,15 @@ function run(data: ReaderShared): void {
     filled = end - o;
   }
 
-  function onSync(at_x: number, at: number): void {
-    const t = sent[at_x] ?? 0;
+  function onSync(closedX: number, at: number): void {
+    const t = sent[closedX] ?? 0;
     if (t > 0) {
       const i = Atomics.load(counters, 0);
       if (i < latencies.length) latencies[i] = at - t;
       Atomics.store(counters, 0, i + 1);
-      sent[at_x] = 0;
+      sent[closedX] = 0;
     }
-    if (at_x === Atomics.load(counters, 1)) parentPort?.postMessage(at_x);
+    if (closedX === Atomics.load(counters, 1)) parentPort?.postMessage(closedX);
   }
 }
 
