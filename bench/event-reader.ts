@@ -13,7 +13,6 @@ export class EventReader {
   private readonly sent: Float64Array;
   private latencies: Float64Array;
   private readonly counters: Int32Array;
-  private readonly shared: ReaderShared;
 
   constructor(
     private readonly fifo: string,
@@ -22,17 +21,17 @@ export class EventReader {
     /** The most latencies one run records. */
     capacity: number,
   ) {
-    this.shared = {
+    const shared: ReaderShared = {
       fifo,
       sent: new SharedArrayBuffer(width * 8),
       latencies: new SharedArrayBuffer(capacity * 8),
       counters: new SharedArrayBuffer(8),
     };
-    this.sent = new Float64Array(this.shared.sent);
-    this.latencies = new Float64Array(this.shared.latencies);
-    this.counters = new Int32Array(this.shared.counters);
+    this.sent = new Float64Array(shared.sent);
+    this.latencies = new Float64Array(shared.latencies);
+    this.counters = new Int32Array(shared.counters);
     Atomics.store(this.counters, 1, -1);
-    this.worker = new Worker(new URL('./event-reader-worker.js', import.meta.url), { workerData: this.shared });
+    this.worker = new Worker(new URL('./event-reader-worker.js', import.meta.url), { workerData: shared });
   }
 
   /** Marks the state at `x` as sent at `at` (monotonicMs). */

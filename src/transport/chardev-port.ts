@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import { Backoff } from './backoff.js';
 import { FdWatcher } from './fd-watcher.js';
+import { errnoError, isRetry } from './errno.js';
 import type { Port, PortEvents } from './port.js';
 
 const O_CLOEXEC = 0o2000000; // Linux; not in fs.constants (libuv adds it anyway)
@@ -29,16 +30,6 @@ interface Session {
   readonly sleeps: Set<() => void>;
   closed: boolean;
   writing: boolean;
-}
-
-function errnoError(code: string, message: string): NodeJS.ErrnoException {
-  return Object.assign(new Error(`${code}: ${message}`), { code });
-}
-
-function isRetry(err: unknown): 'again' | 'intr' | undefined {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'EAGAIN' || code === 'EWOULDBLOCK') return 'again';
-  return code === 'EINTR' ? 'intr' : undefined;
 }
 
 /** A Port on a character device that is not a tty (virtio-serial), or on any non-blocking fd. */

@@ -1,6 +1,7 @@
 import { Poller } from '@serialport/bindings-cpp/dist/poller.js';
 
-const READABLE = 1;
+/** The poller's readable flag (serialport's EVENTS.UV_READABLE). */
+export const READABLE = 1;
 const WRITABLE = 2;
 
 type Settle = (err: Error | null) => void;

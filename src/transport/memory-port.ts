@@ -1,9 +1,6 @@
 import { EventEmitter } from 'node:events';
+import { errnoError } from './errno.js';
 import type { Port, PortEvents } from './port.js';
-
-function errnoError(code: string, message: string): NodeJS.ErrnoException {
-  return Object.assign(new Error(`${code}: ${message}`), { code });
-}
 
 /** One end of an in-memory port pair: what one side writes, the other receives asynchronously. */
 export class MemoryPort extends EventEmitter<PortEvents> implements Port {

@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import type { LinuxPortBinding } from '@serialport/bindings-cpp';
 import { LinuxBinding } from '@serialport/bindings-cpp';
 import { SerialPortStream as SerialPort } from '@serialport/stream';
+import { errnoError, isRetry } from './errno.js';
+import { READABLE } from './fd-watcher.js';
 import type { Port, PortEvents } from './port.js';
 
 /** Options of a {@link SerialPortPort}. */
@@ -36,12 +38,6 @@ function withCode(err: Error): NodeJS.ErrnoException {
 
 /** Bytes asked of read(2) at a time. */
 const READ_SIZE = 64 * 1024;
-/** The poller's readable flag (serialport's EVENTS.UV_READABLE). */
-const UV_READABLE = 1;
-
-function busy(name: string): NodeJS.ErrnoException {
-  return Object.assign(new Error(`EBUSY: ${name} is already open`), { code: 'EBUSY' });
-}
 
 /** A Port on a tty or pty through the serialport package, in raw 8-bit mode. */
 export class SerialPortPort extends EventEmitter<PortEvents> implements Port {
@@ -62,7 +58,7 @@ export class SerialPortPort extends EventEmitter<PortEvents> implements Port {
   }
 
   async open(): Promise<void> {
-    if (this.sp || this.opening) throw busy(this.name);
+    if (this.sp || this.opening) throw errnoError('EBUSY', `${this.name} is already open`);
     this.opening = true;
     this.abortOpen = false;
     // serialport sets iflag=IGNPAR (no ICRNL/IXON/ISTRIP), oflag=0, lflag=0 (no echo), CS8, no
@@ -94,7 +90,7 @@ export class SerialPortPort extends EventEmitter<PortEvents> implements Port {
     }
     if (this.abortOpen) {
       await this.shut(sp);
-      throw Object.assign(new Error(`ECANCELED: ${this.name} was closed while opening`), { code: 'ECANCELED' });
+      throw errnoError('ECANCELED', `${this.name} was closed while opening`);
     }
     this.sp = sp;
     sp.on('close', (err: Error | null) => this.lost(sp, err ?? new Error(`${this.name} closed`)));
@@ -103,7 +99,7 @@ export class SerialPortPort extends EventEmitter<PortEvents> implements Port {
 
   write(data: Buffer): Promise<void> {
     const sp = this.sp;
-    if (!sp) return Promise.reject(Object.assign(new Error(`${this.name} is not open`), { code: 'EBADF' }));
+    if (!sp) return Promise.reject(errnoError('EBADF', `${this.name} is not open`));
     return new Promise((resolve, reject) =>
       sp.write(data, (err) => (err ? reject(withCode(err)) : resolve())),
     );
@@ -139,17 +135,16 @@ export class SerialPortPort extends EventEmitter<PortEvents> implements Port {
       try {
         n = fs.readSync(binding.fd, scratch, 0, scratch.length, null);
       } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'EAGAIN' || code === 'EWOULDBLOCK' || code === 'EINTR') return poller.poller.poll(UV_READABLE);
+        if (isRetry(e)) return poller.poller.poll(READABLE);
         return stop(e as Error);
       }
       if (n === 0) return stop(Object.assign(new Error(`${this.name} hung up (read returned 0)`), { code: 'EIO' }));
-      poller.poller.poll(UV_READABLE);
+      poller.poller.poll(READABLE);
       // A copy: the scratch buffer is reused, consumers may keep what they are given.
       this.emit('data', Buffer.from(scratch.subarray(0, n)));
     };
     poller.on('readable', onReadable);
-    poller.poller.poll(UV_READABLE);
+    poller.poller.poll(READABLE);
   }
 
   /** Closes the serialport stream, ignoring errors (it may already be closed). */
