@@ -122,7 +122,8 @@ export class FileXferModule implements ActionModule {
     if (!t) return; // unknown or finished id: ignored
     if (t.received + m.data.length > t.size) return this.end(t, xferStatus(t.id, FileXferResult.Error));
     if (t.pendingWrites > 0 && (t.pendingWrites >= MAX_PENDING_WRITES || t.pendingBytes + m.data.length > MAX_PENDING_BYTES)) {
-      this.ctx?.log.warn(`file-xfer ${t.id}: more than ${MAX_PENDING_WRITES} writes or ${MAX_PENDING_BYTES} bytes wait for the disk; transfer ended`);
+      // One text for every transfer, so the logger's limit on identical warnings holds a flooding client.
+      this.ctx?.log.warn(`file-xfer: DATA came faster than the disk took it (over ${MAX_PENDING_WRITES} writes or ${MAX_PENDING_BYTES} bytes waiting); transfer ended with BUSY`);
       return this.end(t, xferIoError(t.id, GioError.Busy));
     }
     const position = t.received;
