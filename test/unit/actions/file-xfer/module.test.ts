@@ -6,6 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileXferModule } from '../../../../src/actions/file-xfer/module.js';
 import { GioError, MAX_ACTIVE_TRANSFERS } from '../../../../src/actions/file-xfer/status.js';
 import { MAX_PENDING_BYTES, MAX_PENDING_WRITES } from '../../../../src/actions/file-xfer/module.js';
+import { openHidden } from '../../../../src/actions/file-xfer/pending-file.js';
+import { collectingContext } from '../../../support/module-context.js';
 import { createLogger } from '../../../../src/log/logger.js';
 import { CapabilitySet, FileXferResult, MessageType, type FileXferStatusMessage, type Message } from '../../../../src/protocol/index.js';
 
@@ -239,6 +241,17 @@ describe('the file-xfer module', () => {
     module.handle(data(42, big.subarray(1)));
     expect((await statusOf(42)).info).toEqual({ kind: 'io-error', errorType: 0, errorCode: GioError.Busy });
     await expect.poll(files).toEqual(['one-big']);
+  });
+
+  it('removes at start the hidden temporary files a killed helper left where O_TMPFILE is missing', async () => {
+    mkdirSync(downloads);
+    const left = await openHidden(downloads, 0o600);
+    await left.handle.close();
+    writeFileSync(join(downloads, 'kept.txt'), 'mine');
+    const next = new FileXferModule();
+    await next.start(collectingContext().ctx);
+    await next.stop();
+    expect(files()).toEqual(['kept.txt']);
   });
 
   it('ignores DATA and STATUS for ids it does not know', async () => {
