@@ -16,6 +16,8 @@ export interface ModuleContext {
   settings: ReadonlyMap<string, string>;
   /** Command-line options that reach modules. */
   options: ModuleOptions;
+  /** In the session helper: tells the daemon what request `id` held is gone (a transfer's file is closed). */
+  closed?(id: number): void;
 }
 
 /** Command-line options modules may read. */

@@ -23,6 +23,8 @@ export interface SessionGate {
   sent(message: Message): void;
   /** What to send instead of a message of the helper's that the output queue refused (none: nothing). */
   refused?(message: Message): Message | undefined;
+  /** The module in the helper closed what request `id` held (see ModuleContext.closed). */
+  closed?(id: number): void;
   /** The helper went away: what the client must be told (its state is forgotten). */
   lost(): Message[];
   /** Forgets per-client state (new client, CLIENT_DISCONNECTED). */

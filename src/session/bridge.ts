@@ -126,6 +126,7 @@ export class SessionBridge extends EventEmitter<SessionBridgeEvents> implements 
       this.changed();
     });
     helper.on('message', (module, message) => this.fromHelper(module, message));
+    helper.on('closed', (module, id) => this.proxies.get(module)?.closed(id));
     helper.on('exit', () => {
       this.loseAll();
       this.changed();

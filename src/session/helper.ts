@@ -23,6 +23,8 @@ export interface HelperEvents {
   message: [module: string, message: Message];
   /** The desktop layout the session applied (undefined: none known). */
   layout: [monitors: Monitor[] | undefined];
+  /** A module closed what request `id` held. */
+  closed: [module: string, id: number];
   /** The helper process ended (it is restarted unless stopped). */
   exit: [];
 }
@@ -112,6 +114,7 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
       this.emit('hello');
     } else if (m.kind === 'running') this.emit('running', m.modules);
     else if (m.kind === 'layout') this.emit('layout', m.monitors ?? undefined);
+    else if (m.kind === 'closed') this.emit('closed', m.module, m.id);
     else this.emit('message', m.module, m.message);
   }
 

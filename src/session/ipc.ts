@@ -36,7 +36,9 @@ export type FromHelper =
   /** A message from a module to the client. */
   | { kind: 'message'; module: string; message: Message }
   /** The desktop layout the session applied, for the daemon's mouse (null: none known). */
-  | { kind: 'layout'; monitors: Monitor[] | null };
+  | { kind: 'layout'; monitors: Monitor[] | null }
+  /** A module closed what one client request held (a transfer's file, by transfer id). */
+  | { kind: 'closed'; module: string; id: number };
 
 /** Whether a value from the helper (a less trusted process) is a well-formed {@link FromHelper}. */
 export function isFromHelper(value: unknown): value is FromHelper {
@@ -47,6 +49,8 @@ export function isFromHelper(value: unknown): value is FromHelper {
       return true;
     case 'running':
       return Array.isArray(v.modules) && v.modules.every((m) => typeof m === 'string');
+    case 'closed':
+      return typeof v.module === 'string' && Number.isInteger(v.id) && (v.id as number) >= 0 && (v.id as number) <= 0xffffffff;
     case 'layout':
       return v.monitors === null || (Array.isArray(v.monitors) && v.monitors.every(isMonitor));
     case 'message': {

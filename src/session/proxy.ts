@@ -92,6 +92,11 @@ export class SessionModuleProxy implements ActionModule {
     return true;
   }
 
+  /** The module in the helper closed what request `id` held. */
+  closed(id: number): void {
+    this.gate.closed?.(id);
+  }
+
   /** The helper went away: tells the client what it must know (cancelled transfers, released grabs). */
   lost(): void {
     for (const m of this.gate.lost()) this.ctx?.send(m);

@@ -96,6 +96,7 @@ export class SessionRunner {
         log: this.log,
         settings: new Map(spec.settings),
         options: {},
+        closed: (id) => this.send({ kind: 'closed', module: spec.name, id }),
       };
       try {
         await module.start(ctx);

@@ -1,4 +1,4 @@
-import { mkdir, open, statfs, unlink, type FileHandle } from 'node:fs/promises';
+import { lstat, mkdir, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   FileXferResult,
@@ -12,29 +12,43 @@ import type { ActionModule, ModuleContext } from '../module.js';
 import { downloadDir } from './download-dir.js';
 import { readTransferRequest } from './keyfile.js';
 import { candidateNames, safeName } from './naming.js';
+import { openPendingFile, removeLeftovers, type PendingFile } from './pending-file.js';
 import { GioError, gioErrorOf, MAX_ACTIVE_TRANSFERS, xferIoError, xferStatus } from './status.js';
+
+/** Most DATA bytes waiting to be written, per transfer (one message of any size is always taken). */
+export const MAX_PENDING_BYTES = 8 * 1024 * 1024;
+/** Most DATA messages waiting to be written, per transfer. */
+export const MAX_PENDING_WRITES = 512;
+/** The mode a received file gets (less the umask). */
+const FILE_MODE = 0o644;
 
 /** One file being received. */
 interface Transfer {
   id: number;
+  /** The client's file name, checked. */
+  name: string;
   /** The announced size. */
   size: number;
   /** Data bytes accepted so far. */
   received: number;
-  /** The file, once created. */
-  path?: string;
-  file?: FileHandle;
-  /** The transfer's file operations, run one after the other: create, writes, close. */
+  /** DATA accepted but not yet written: bytes and messages. */
+  pendingBytes: number;
+  pendingWrites: number;
+  /** The unnamed file, once opened. */
+  file?: PendingFile;
+  /** The transfer's file operations, run one after the other: open, writes, publish, close. */
   work: Promise<void>;
-  /** Set when the transfer ended early: queued operations are skipped. */
-  dropped: boolean;
+  /** Set when the transfer ended (done, failed, cancelled): queued operations are skipped. */
+  ended: boolean;
 }
 
 /**
  * Receives files dropped on the client into the session user's download folder (spec §10): checks
- * the key file and the name, the free space, creates the file exclusively (`name (1).ext` … when
- * taken), pre-sizes it, writes DATA as it streams in, and answers SUCCESS or ERROR (deleting the
- * partial file). Runs in the session helper, as the user.
+ * the key file and the name, the free space, writes DATA as it streams in into an unnamed file in
+ * that folder, and at the last byte syncs it and links it under the name (`name (1).ext` … when
+ * taken), then answers SUCCESS. A transfer that ends otherwise leaves nothing. Each START's end is
+ * told to the daemon once its file is closed, so the daemon counts the transfer until then. Runs
+ * in the session helper, as the user.
  */
 export class FileXferModule implements ActionModule {
   readonly name = 'file-xfer';
@@ -42,10 +56,14 @@ export class FileXferModule implements ActionModule {
   readonly handles = [MessageType.FileXferStart, MessageType.FileXferData, MessageType.FileXferStatus];
   readonly host = 'session';
   private ctx: ModuleContext | undefined;
+  /** Transfers the client may still address, by id. */
   private readonly transfers = new Map<number, Transfer>();
+  /** Transfers whose file is not closed yet (those ended included): at most 128. */
+  private readonly held = new Set<Transfer>();
 
   async start(ctx: ModuleContext): Promise<void> {
     this.ctx = ctx;
+    await removeLeftovers(await downloadDir());
   }
 
   async stop(): Promise<void> {
@@ -60,114 +78,127 @@ export class FileXferModule implements ActionModule {
   }
 
   resetClient(): void {
-    // A new client or none: transfers are dropped and their files deleted, nothing is sent.
+    // A new client or none: transfers are dropped, nothing of their files remains, nothing is sent.
     void this.dropAll();
   }
 
   private begin(m: FileXferStartMessage): void {
-    if (this.transfers.size >= MAX_ACTIVE_TRANSFERS) return this.reply(xferIoError(m.id, GioError.TooManyOpenFiles));
-    if (this.transfers.has(m.id)) return this.reply(xferStatus(m.id, FileXferResult.Error));
+    const refuse = (status: FileXferStatusMessage): void => {
+      this.reply(status);
+      this.ctx?.closed?.(m.id);
+    };
+    if (this.held.size >= MAX_ACTIVE_TRANSFERS) return refuse(xferIoError(m.id, GioError.TooManyOpenFiles));
+    if (this.transfers.has(m.id)) return refuse(xferStatus(m.id, FileXferResult.Error));
     const request = readTransferRequest(m.keyfile);
-    if (!request) return this.reply(xferIoError(m.id, GioError.InvalidArgument));
+    if (!request) return refuse(xferIoError(m.id, GioError.InvalidArgument));
     const name = safeName(request.name);
-    if (!name) return this.reply(xferIoError(m.id, GioError.InvalidFilename));
-    const t: Transfer = { id: m.id, size: request.size, received: 0, work: Promise.resolve(), dropped: false };
+    if (!name) return refuse(xferIoError(m.id, GioError.InvalidFilename));
+    const t: Transfer = { id: m.id, name, size: request.size, received: 0, pendingBytes: 0, pendingWrites: 0, work: Promise.resolve(), ended: false };
     this.transfers.set(t.id, t);
-    this.step(t, () => this.create(t, name));
+    this.held.add(t);
+    this.step(t, () => this.open(t));
   }
 
-  /** Checks the space, creates the file under a free name, pre-sizes it, and asks for data. */
-  private async create(t: Transfer, name: string): Promise<void> {
+  /** Checks the space and that a name is free, opens the unnamed file, pre-sizes it, and asks for data. */
+  private async open(t: Transfer): Promise<void> {
     const dir = await downloadDir();
     await mkdir(dir, { recursive: true });
     const { bavail, bsize } = await statfs(dir, { bigint: true });
     const free = bavail * bsize;
     if (BigInt(t.size) > free) {
-      this.finish(t, { type: MessageType.FileXferStatus, id: t.id, result: FileXferResult.NotEnoughSpace, info: { kind: 'free-space', bytes: free } });
+      this.end(t, { type: MessageType.FileXferStatus, id: t.id, result: FileXferResult.NotEnoughSpace, info: { kind: 'free-space', bytes: free } });
       return;
     }
-    for (const candidate of candidateNames(name)) {
-      const path = join(dir, candidate);
-      try {
-        t.file = await open(path, 'wx', 0o644);
-        t.path = path;
-        break;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      }
-    }
-    if (!t.file) return this.finish(t, xferIoError(t.id, GioError.Exists));
-    await t.file.truncate(t.size);
-    if (t.dropped) return;
-    this.ctx?.log.info(`file-xfer ${t.id}: receiving ${t.size} bytes into ${t.path}`);
+    if (!(await anyFree(dir, candidateNames(t.name)))) return this.end(t, xferIoError(t.id, GioError.Exists));
+    t.file = await openPendingFile(dir, FILE_MODE);
+    await t.file.handle.truncate(t.size);
+    if (t.ended) return;
+    this.ctx?.log.info(`file-xfer ${t.id}: receiving ${t.size} bytes for ${join(dir, t.name)}`);
     this.reply(xferStatus(t.id, FileXferResult.CanSendData));
   }
 
   private receive(m: FileXferDataMessage): void {
     const t = this.transfers.get(m.id);
     if (!t) return; // unknown or finished id: ignored
-    if (t.received + m.data.length > t.size) {
-      this.finish(t, xferStatus(t.id, FileXferResult.Error));
-      return;
+    if (t.received + m.data.length > t.size) return this.end(t, xferStatus(t.id, FileXferResult.Error));
+    if (t.pendingWrites > 0 && (t.pendingWrites >= MAX_PENDING_WRITES || t.pendingBytes + m.data.length > MAX_PENDING_BYTES)) {
+      // One text for every transfer, so the logger's limit on identical warnings holds a flooding client.
+      this.ctx?.log.warn(`file-xfer: DATA came faster than the disk took it (over ${MAX_PENDING_WRITES} writes or ${MAX_PENDING_BYTES} bytes waiting); transfer ended with BUSY`);
+      return this.end(t, xferIoError(t.id, GioError.Busy));
     }
     const position = t.received;
     t.received += m.data.length;
+    t.pendingBytes += m.data.length;
+    t.pendingWrites++;
     const last = t.received === t.size;
+    // Complete: what the client says of this id from now on is for a finished transfer.
+    if (last) this.transfers.delete(t.id);
     this.step(t, async () => {
-      const file = t.file as FileHandle;
-      await file.write(m.data, 0, m.data.length, position);
+      const file = t.file as PendingFile;
+      await file.handle.write(m.data, 0, m.data.length, position);
+      t.pendingBytes -= m.data.length;
+      t.pendingWrites--;
       if (!last) return;
-      t.file = undefined;
-      this.transfers.delete(t.id);
-      await file.close();
-      this.ctx?.log.info(`file-xfer ${t.id}: ${t.path} complete`);
-      this.reply(xferStatus(t.id, FileXferResult.Success));
+      const path = await file.publish(candidateNames(t.name));
+      if (!path) return this.end(t, xferIoError(t.id, GioError.Exists));
+      this.ctx?.log.info(`file-xfer ${t.id}: ${path} complete`);
+      this.end(t, xferStatus(t.id, FileXferResult.Success));
     });
   }
 
   private clientStatus(m: FileXferStatusMessage): void {
     const t = this.transfers.get(m.id);
-    // CANCELLED (user) or ERROR (read error) from the client: delete silently; anything else is ignored.
-    if (t && (m.result === FileXferResult.Cancelled || m.result === FileXferResult.Error)) this.drop(t);
+    // CANCELLED (user) or ERROR (read error) from the client: dropped silently; anything else is ignored.
+    if (t && (m.result === FileXferResult.Cancelled || m.result === FileXferResult.Error)) this.end(t);
   }
 
   /** Queues a file operation; a failure ends the transfer with ERROR and its GLib error code. */
   private step(t: Transfer, op: () => Promise<void>): void {
     t.work = t.work
       .then(async () => {
-        if (!t.dropped) await op();
+        if (!t.ended) await op();
       })
       .catch((err: unknown) => {
         this.ctx?.log.warn(`file-xfer ${t.id}: ${err instanceof Error ? err.message : String(err)}`);
-        this.finish(t, xferIoError(t.id, gioErrorOf(err)));
+        this.end(t, xferIoError(t.id, gioErrorOf(err)));
       });
   }
 
-  /** Ends a transfer early with a status to the client; the partial file is deleted. */
-  private finish(t: Transfer, status: FileXferStatusMessage): void {
-    if (t.dropped) return;
-    this.drop(t);
-    this.reply(status);
-  }
-
-  /** Forgets a transfer, closes and deletes its file once queued operations have run. */
-  private drop(t: Transfer): void {
-    t.dropped = true;
-    this.transfers.delete(t.id);
+  /**
+   * Ends a transfer (with a status to the client, or silently): its id is free for the client at
+   * once; its file is closed once queued operations have run, then the daemon hears it is gone.
+   */
+  private end(t: Transfer, status?: FileXferStatusMessage): void {
+    if (t.ended) return;
+    t.ended = true;
+    if (this.transfers.get(t.id) === t) this.transfers.delete(t.id);
+    if (status) this.reply(status);
     t.work = t.work.then(async () => {
-      await t.file?.close().catch(() => undefined);
+      await t.file?.close();
       t.file = undefined;
-      if (t.path) await unlink(t.path).catch(() => undefined);
+      this.held.delete(t);
+      this.ctx?.closed?.(t.id);
     });
   }
 
   private async dropAll(): Promise<void> {
-    const all = [...this.transfers.values()];
-    for (const t of all) this.drop(t);
-    await Promise.all(all.map((t) => t.work));
+    for (const t of this.transfers.values()) this.end(t);
+    await Promise.all([...this.held].map((t) => t.work));
   }
 
   private reply(status: FileXferStatusMessage): void {
     this.ctx?.send(status);
   }
+}
+
+/** Whether one of `names` is not taken in `dir` (a name that cannot be looked up counts as taken). */
+async function anyFree(dir: string, names: readonly string[]): Promise<boolean> {
+  for (const name of names) {
+    const taken = await lstat(join(dir, name)).then(
+      () => true,
+      (err: NodeJS.ErrnoException) => err.code !== 'ENOENT',
+    );
+    if (!taken) return true;
+  }
+  return false;
 }

@@ -16,6 +16,7 @@ export enum GioError {
   InvalidArgument = 13,
   PermissionDenied = 14,
   ReadOnly = 21,
+  Busy = 26,
   TooManyOpenFiles = 31,
 }
 

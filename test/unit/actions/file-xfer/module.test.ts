@@ -1,10 +1,13 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileXferModule } from '../../../../src/actions/file-xfer/module.js';
 import { GioError, MAX_ACTIVE_TRANSFERS } from '../../../../src/actions/file-xfer/status.js';
+import { MAX_PENDING_BYTES, MAX_PENDING_WRITES } from '../../../../src/actions/file-xfer/module.js';
+import { openHidden } from '../../../../src/actions/file-xfer/pending-file.js';
+import { collectingContext } from '../../../support/module-context.js';
 import { createLogger } from '../../../../src/log/logger.js';
 import { CapabilitySet, FileXferResult, MessageType, type FileXferStatusMessage, type Message } from '../../../../src/protocol/index.js';
 
@@ -17,6 +20,8 @@ describe('the file-xfer module', () => {
   let downloads: string;
   let module: FileXferModule;
   let sent: FileXferStatusMessage[];
+  /** The ids the module told the daemon it closed, in order. */
+  let closed: number[];
   const saved = { HOME: process.env.HOME, XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME };
 
   /** The next status the module sends for `id`. */
@@ -35,6 +40,7 @@ describe('the file-xfer module', () => {
     process.env.HOME = home;
     delete process.env.XDG_CONFIG_HOME;
     sent = [];
+    closed = [];
     module = new FileXferModule();
     await module.start({
       send: (m) => {
@@ -45,6 +51,7 @@ describe('the file-xfer module', () => {
       log: createLogger({ stream: new PassThrough(), journal: false }),
       settings: new Map(),
       options: {},
+      closed: (id) => closed.push(id),
     });
   });
 
@@ -133,6 +140,8 @@ describe('the file-xfer module', () => {
     module.handle(start(5, 'again', 1));
     expect(await statusOf(5)).toEqual({ type: MessageType.FileXferStatus, id: 5, result: FileXferResult.Error });
     expect((await statusOf(5)).result).toBe(FileXferResult.CanSendData);
+    module.handle(data(5, Buffer.from('1')));
+    expect((await statusOf(5)).result).toBe(FileXferResult.Success);
     expect(files()).toEqual(['first']);
   });
 
@@ -166,6 +175,83 @@ describe('the file-xfer module', () => {
     writeFileSync(join(home, 'Incoming'), 'not a folder');
     module.handle(start(12, 'a', 1));
     expect((await statusOf(12)).info).toMatchObject({ errorCode: GioError.Exists });
+  });
+
+  it('shows the file only once complete, with its mode, and nothing of it before', async () => {
+    const umask = process.umask();
+    module.handle(start(20, 'slow.bin', 6));
+    expect((await statusOf(20)).result).toBe(FileXferResult.CanSendData);
+    module.handle(data(20, Buffer.from('abc')));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(files()).toEqual([]);
+    module.handle(data(20, Buffer.from('def')));
+    expect((await statusOf(20)).result).toBe(FileXferResult.Success);
+    expect(files()).toEqual(['slow.bin']);
+    expect(readFileSync(join(downloads, 'slow.bin'), 'utf8')).toBe('abcdef');
+    expect(statSync(join(downloads, 'slow.bin')).mode & 0o777).toBe(0o644 & ~umask);
+  });
+
+  it('takes the first free name when the file completes, so two transfers of one name both land', async () => {
+    module.handle(start(21, 'same.txt', 1));
+    module.handle(start(22, 'same.txt', 1));
+    await statusOf(21);
+    await statusOf(22);
+    module.handle(data(22, Buffer.from('2')));
+    expect((await statusOf(22)).result).toBe(FileXferResult.Success);
+    module.handle(data(21, Buffer.from('1')));
+    expect((await statusOf(21)).result).toBe(FileXferResult.Success);
+    expect(readFileSync(join(downloads, 'same.txt'), 'utf8')).toBe('2');
+    expect(readFileSync(join(downloads, 'same (1).txt'), 'utf8')).toBe('1');
+  });
+
+  it('tells the daemon once per START that the transfer is closed, whatever ended it', async () => {
+    module.handle(start(30, 'done', 1)); // completes
+    module.handle(start(31, 'cancelled', 5)); // the client cancels
+    module.handle(start(32, 'overrun', 1)); // too much data
+    module.handle({ type: MessageType.FileXferStart, id: 33, keyfile: 'junk' }); // refused at once
+    module.handle(start(34, 'reset', 5)); // a new client
+    for (const id of [30, 31, 32, 34]) await statusOf(id);
+    expect(await statusOf(33)).toMatchObject({ result: FileXferResult.Error });
+    module.handle(data(30, Buffer.from('x')));
+    module.handle(clientStatus(31, FileXferResult.Cancelled));
+    module.handle(data(32, Buffer.from('xy')));
+    expect((await statusOf(30)).result).toBe(FileXferResult.Success);
+    expect((await statusOf(32)).result).toBe(FileXferResult.Error);
+    module.resetClient();
+    await expect.poll(() => [...closed].sort()).toEqual([30, 31, 32, 33, 34]);
+    expect(files()).toEqual(['done']);
+  });
+
+  it(`ends a transfer with ERROR (BUSY) when more than ${MAX_PENDING_WRITES} writes wait for the disk, leaving nothing`, async () => {
+    module.handle(start(40, 'many', 10_000));
+    for (let i = 0; i <= MAX_PENDING_WRITES; i++) module.handle(data(40, Buffer.from('x')));
+    expect((await statusOf(40)).info).toEqual({ kind: 'io-error', errorType: 0, errorCode: GioError.Busy });
+    await expect.poll(() => closed).toEqual([40]);
+    expect(files()).toEqual([]);
+  });
+
+  it(`ends a transfer with ERROR (BUSY) when more than ${MAX_PENDING_BYTES} bytes wait for the disk, but takes one message of any size`, async () => {
+    const big = Buffer.alloc(MAX_PENDING_BYTES + 1);
+    module.handle(start(41, 'one-big', big.length));
+    module.handle(data(41, big));
+    expect((await statusOf(41)).result).toBe(FileXferResult.CanSendData);
+    expect((await statusOf(41)).result).toBe(FileXferResult.Success);
+    module.handle(start(42, 'two-halves', big.length));
+    module.handle(data(42, big.subarray(0, 1)));
+    module.handle(data(42, big.subarray(1)));
+    expect((await statusOf(42)).info).toEqual({ kind: 'io-error', errorType: 0, errorCode: GioError.Busy });
+    await expect.poll(files).toEqual(['one-big']);
+  });
+
+  it('removes at start the hidden temporary files a killed helper left where O_TMPFILE is missing', async () => {
+    mkdirSync(downloads);
+    const left = await openHidden(downloads, 0o600);
+    await left.handle.close();
+    writeFileSync(join(downloads, 'kept.txt'), 'mine');
+    const next = new FileXferModule();
+    await next.start(collectingContext().ctx);
+    await next.stop();
+    expect(files()).toEqual(['kept.txt']);
   });
 
   it('ignores DATA and STATUS for ids it does not know', async () => {

@@ -1,0 +1,93 @@
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { link, open, readdir, unlink, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadLibc } from '../../platform/uinput/libc.js';
+
+/** open(2)'s O_TMPFILE as Linux defines it (__O_TMPFILE with O_DIRECTORY). */
+const O_TMPFILE = 0o20000000 | constants.O_DIRECTORY;
+const AT_FDCWD = -100;
+const AT_SYMLINK_FOLLOW = 0x400;
+/** What open(2) says when the folder's filesystem (or the kernel) has no O_TMPFILE. */
+const NO_TMPFILE = new Set(['EOPNOTSUPP', 'EISDIR', 'EINVAL']);
+/** The fallback's hidden names: one a killed helper left is removed by the next (see {@link removeLeftovers}). */
+const HIDDEN = /^\.vdagent-xfer-[0-9a-f]{16}\.part$/;
+
+/** A file being received: it has no visible name until it is complete. */
+export interface PendingFile {
+  /** The open file to write into. */
+  readonly handle: FileHandle;
+  /**
+   * Syncs the data and links the file under the first of `names` free in its folder, exclusively;
+   * the path it got, or undefined when every name is taken.
+   */
+  publish(names: readonly string[]): Promise<string | undefined>;
+  /** Closes the file: unless published, nothing of it remains. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a file in `dir` that appears only when published: an unnamed O_TMPFILE (the kernel frees
+ * it with the last descriptor, whatever kills the process), or where the filesystem has none a
+ * hidden temporary name, removed on close and by the next helper's {@link removeLeftovers}.
+ */
+export async function openPendingFile(dir: string, mode: number): Promise<PendingFile> {
+  try {
+    return await openUnnamed(dir, mode);
+  } catch (err) {
+    if (!NO_TMPFILE.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
+    return openHidden(dir, mode);
+  }
+}
+
+/** The O_TMPFILE kind: linked with linkat(AT_SYMLINK_FOLLOW) through /proc/self/fd, which fails with EEXIST on a taken name. */
+export async function openUnnamed(dir: string, mode: number): Promise<PendingFile> {
+  const handle = await open(dir, O_TMPFILE | constants.O_WRONLY, mode);
+  return {
+    handle,
+    publish: (names) =>
+      publishAs(handle, dir, names, async (path) => {
+        const libc = await loadLibc();
+        libc.linkat(AT_FDCWD, `/proc/self/fd/${handle.fd}`, AT_FDCWD, path, AT_SYMLINK_FOLLOW);
+      }),
+    close: () => handle.close().catch(() => undefined),
+  };
+}
+
+/** The fallback kind: a hidden name in the folder, hard-linked to the final name (exclusive) and removed on close. */
+export async function openHidden(dir: string, mode: number): Promise<PendingFile> {
+  const temp = join(dir, `.vdagent-xfer-${randomBytes(8).toString('hex')}.part`);
+  const handle = await open(temp, 'wx', mode);
+  return {
+    handle,
+    publish: (names) => publishAs(handle, dir, names, (path) => link(temp, path)),
+    close: async () => {
+      await handle.close().catch(() => undefined);
+      await unlink(temp).catch(() => undefined);
+    },
+  };
+}
+
+/** Removes the hidden temporary files a killed helper left in `dir` (only names this module makes). */
+export async function removeLeftovers(dir: string): Promise<void> {
+  const names = await readdir(dir).catch(() => []);
+  await Promise.all(names.filter((n) => HIDDEN.test(n)).map((n) => unlink(join(dir, n)).catch(() => undefined)));
+}
+
+/** fsync, then the first name `linkTo` can take (EEXIST: the next), then fsync of the folder so the name lasts. */
+async function publishAs(handle: FileHandle, dir: string, names: readonly string[], linkTo: (path: string) => Promise<void>): Promise<string | undefined> {
+  await handle.sync();
+  for (const name of names) {
+    const path = join(dir, name);
+    try {
+      await linkTo(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw err;
+    }
+    const folder = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+    await folder.sync().finally(() => folder.close());
+    return path;
+  }
+  return undefined;
+}

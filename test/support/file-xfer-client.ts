@@ -1,0 +1,57 @@
+import { FileXferResult, MessageType, type FileXferStatusMessage } from '../../src/protocol/index.js';
+import type { Harness } from './harness.js';
+
+/** A client sending files to the agent the way spice-gtk does, with ids of its own. */
+export class TransferClient {
+  private nextId = 1;
+
+  constructor(private readonly agent: Harness) {}
+
+  /** The next status the agent answers for transfer `id`. */
+  statusOf(id: number, timeoutMs = 5000): Promise<FileXferStatusMessage> {
+    return this.agent.sim.expect(MessageType.FileXferStatus, { where: (m) => m.id === id, timeoutMs });
+  }
+
+  /** Sends START without waiting for the answer; the transfer's id. */
+  async start(name: string, size: number): Promise<number> {
+    const id = this.nextId++;
+    await this.agent.sim.send({ type: MessageType.FileXferStart, id, keyfile: `[vdagent-file-xfer]\nname=${name}\nsize=${size}\n` });
+    return id;
+  }
+
+  /** Asks to send a file; the transfer's id and the agent's first answer. */
+  async begin(name: string, size: number): Promise<{ id: number; status: FileXferStatusMessage }> {
+    const id = await this.start(name, size);
+    return { id, status: await this.statusOf(id) };
+  }
+
+  /** Sends DATA for a transfer. */
+  data(id: number, data: Buffer): Promise<void> {
+    return this.agent.sim.send({ type: MessageType.FileXferData, id, data });
+  }
+
+  /** The client cancels a transfer (the user pressed cancel). */
+  cancel(id: number): Promise<void> {
+    return this.agent.sim.send({ type: MessageType.FileXferStatus, id, result: FileXferResult.Cancelled });
+  }
+
+  /** Sends a whole file in 64 KiB DATA messages; the final status. */
+  async sendFile(name: string, content: Buffer): Promise<FileXferStatusMessage> {
+    const { id, status } = await this.begin(name, content.length);
+    if (status.result !== FileXferResult.CanSendData) return status;
+    for (let off = 0; off < content.length || off === 0; off += 65536) await this.data(id, content.subarray(off, off + 65536));
+    return this.statusOf(id);
+  }
+
+  /** Waits until a START is no longer answered VDAGENT_NOT_CONNECTED (a helper serves); a probe accepted is cancelled. */
+  async untilServed(): Promise<FileXferStatusMessage> {
+    for (;;) {
+      const { id, status } = await this.begin('probe', 1);
+      if (status.result !== FileXferResult.VdagentNotConnected) {
+        if (status.result === FileXferResult.CanSendData) await this.cancel(id);
+        return status;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
