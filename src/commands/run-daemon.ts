@@ -1,5 +1,5 @@
 import { DEFAULT_ACTIONS_DIRS, loadActions, type ActionSet } from '../actions/actions-d.js';
-import { watchDirectories } from '../actions/watch.js';
+import { watchDirectories, watchedDirectories } from '../actions/watch.js';
 import { Daemon } from '../daemon.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { SESSION_SPECS, sessionBridgeFor } from '../session/select.js';
@@ -79,15 +79,15 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const reload = (why: string): void => {
     reloading = reloading.then(async () => {
       log.info(`${why}: reloading actions.d`);
-      // Directories created since the last load are watched from now on.
-      watcher.close();
-      watcher = watchDirectories(dirs, () => reload('actions.d changed'));
       actions = load();
+      // Directories created or linked to since the last load are watched from now on.
+      watcher.close();
+      watcher = watchDirectories(watchedDirectories(dirs, actions), () => reload('actions.d changed'));
       await daemon?.reload(actions);
       for (const s of services) await s.reload(actions);
     });
   };
-  watcher = watchDirectories(dirs, () => reload('actions.d changed'));
+  watcher = watchDirectories(watchedDirectories(dirs, actions), () => reload('actions.d changed'));
   process.on('SIGHUP', () => reload('SIGHUP'));
   await new Promise<void>((resolve) => {
     const stop = (sig: string): void => {
