@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../log/logger.js';
-import { isDistrust, readWalked, walkPath } from './trusted-path.js';
+import { type Distrust, isDistrust, readWalked, walkPath } from './trusted-path.js';
 
 /** Vendor defaults, then the administrator's overrides (later wins). */
 export const DEFAULT_ACTIONS_DIRS = ['/usr/lib/vdagent/actions.d', '/etc/vdagent/actions.d'];
@@ -40,6 +40,8 @@ export interface LoadOptions {
    * writable by group or others (default: when root).
    */
   checkOwners?: boolean;
+  /** Told of each entry refused as untrusted (the log line is written too). */
+  onRefused?: (name: string, path: string, why: Distrust) => void;
 }
 
 /**
@@ -70,6 +72,7 @@ export function loadActions(dirs: readonly string[], options: LoadOptions = {}):
         const walked = walkPath(path, walk);
         if (isDistrust(walked)) {
           options.log?.warn(`actions.d: ${path}: ${walked.reason}; refused`);
+          options.onRefused?.(name, path, walked);
           continue;
         }
         const overrides = entries.get(name)?.path;

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadActions } from '../../../src/actions/actions-d.js';
 import { isDistrust, readWalked, walkPath } from '../../../src/actions/trusted-path.js';
 import { watchedDirectories } from '../../../src/actions/watch.js';
+import { describeActions } from '../../../src/commands/actions.js';
 import { memoryLogger } from '../../support/log.js';
 
 /** An unprivileged user that exists on every Debian system. */
@@ -103,6 +104,15 @@ describe.runIf(asRoot)('actions.d entries are trusted only through root-owned pa
     // The user re-points the middle link at a list of their own.
     asNobody('sh', ['-c', `printf '/bin/bash\\n' > ${join(user, 'mine')} && ln -sfn ${join(user, 'mine')} ${join(user, 'exec')}`]);
     expect(load().set.has('exec')).toBe(false);
+  });
+
+  it('shows a refused entry in vdagent actions, with the component at fault', () => {
+    const user = dirOf('user', NOBODY);
+    file(join(user, 'exec'), '/bin/bash\n');
+    symlinkSync(join(user, 'exec'), join(admin, 'exec'));
+    expect(describeActions([admin]).find((l) => l.startsWith('exec '))).toMatch(
+      new RegExp(`^exec +refused +\\(no entry\\) \\(refused ${join(admin, 'exec')}: ${user} is owned by uid ${NOBODY}, not by root\\)$`),
+    );
   });
 
   it('refuses a link an unprivileged user owns in a root-owned directory, naming the link', () => {
