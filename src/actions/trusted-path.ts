@@ -20,7 +20,7 @@ export interface WalkedPath {
   real: string;
   /** What the walk found at its end. */
   stats: Stats;
-  /** The directories holding each link followed and the end itself: where a change re-points the path. */
+  /** The directories holding each link followed and the end (but /dev for a mask): where a change re-points the path. */
   dirs: string[];
 }
 
@@ -81,7 +81,8 @@ export function walkPath(path: string, options: WalkOptions): WalkedPath | Distr
   }
   const mask = cur === '/dev/null' && st.isCharacterDevice();
   if (trusted && !mask && writable(st)) return { component: cur, code: 'writable', reason: `${cur} is writable by group or others (mode ${mode(st)})` };
-  dirs.add(st.isDirectory() ? cur : dirname(cur));
+  // A mask's /dev is not followed: it changes with every device, and /dev/null stays.
+  if (!mask) dirs.add(st.isDirectory() ? cur : dirname(cur));
   return { real: cur, stats: st, dirs: [...dirs] };
 }
 

@@ -185,6 +185,6 @@ describe.runIf(asRoot)('actions.d entries are trusted only through root-owned pa
 
   it('still takes a link to /dev/null as a mask', () => {
     symlinkSync('/dev/null', join(admin, 'exec'));
-    expect(load().set.get('exec')).toMatchObject({ enabled: false, content: '' });
+    expect(load().set.get('exec')).toMatchObject({ enabled: false, content: '', dirs: [admin] });
   });
 });
