@@ -1,6 +1,7 @@
-import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync, type Stats } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../log/logger.js';
+import { type Distrust, isDistrust, readWalked, walkPath } from './trusted-path.js';
 
 /** Vendor defaults, then the administrator's overrides (later wins). */
 export const DEFAULT_ACTIONS_DIRS = ['/usr/lib/vdagent/actions.d', '/etc/vdagent/actions.d'];
@@ -22,6 +23,8 @@ export interface ActionEntry {
   content: string;
   /** The earlier entry of the same name it replaces, if any. */
   overrides?: string;
+  /** The directories holding the entry's links and its file: a change there can re-point it. */
+  dirs: readonly string[];
 }
 
 /** The effective entries by name. */
@@ -31,34 +34,34 @@ export type ActionSet = ReadonlyMap<string, ActionEntry>;
 export interface LoadOptions {
   /** Where refusals are logged. */
   log?: Logger;
-  /** Refuse entries and directories writable by group/others or owned by another user (default: when root). */
+  /**
+   * Refuse entries reached through anything others could change: every component of the path,
+   * each link's own location and every step of its target, must be owned by root and not
+   * writable by group or others (default: when root).
+   */
   checkOwners?: boolean;
-}
-
-/** Why a file or directory may not be trusted, or undefined when it may. */
-function distrust(st: Stats, what: string): string | undefined {
-  if (st.uid !== (process.getuid?.() ?? 0)) return `${what} is owned by uid ${st.uid}, not by the daemon's user`;
-  if ((st.mode & 0o022) !== 0) return `${what} is writable by group or others (mode ${(st.mode & 0o777).toString(8)})`;
-  return undefined;
+  /** Told of each entry refused as untrusted (the log line is written too). */
+  onRefused?: (name: string, path: string, why: Distrust) => void;
 }
 
 /**
  * Merges actions.d directories: a later directory's entry replaces an earlier one of the same
  * name; a link to /dev/null masks it; leftovers and dot-files are ignored; missing directories are
- * empty. As root, entries and directories that others could have written are refused.
+ * empty. As root, an entry or directory whose path others could change is refused, naming the
+ * component at fault; an entry's text is read through the very file that was checked.
  */
 export function loadActions(dirs: readonly string[], options: LoadOptions = {}): ActionSet {
-  const check = options.checkOwners ?? process.getuid?.() === 0;
+  const walk = { check: options.checkOwners ?? process.getuid?.() === 0 };
   const entries = new Map<string, ActionEntry>();
   for (const dir of dirs) {
     let names: string[];
     try {
-      names = readdirSync(dir);
-      const bad = check ? distrust(statSync(dir), `directory ${dir}`) : undefined;
-      if (bad) {
-        options.log?.warn(`actions.d: ${bad}; its entries are refused`);
+      const walked = walkPath(dir, walk);
+      if (isDistrust(walked)) {
+        options.log?.warn(`actions.d: directory ${dir}: ${walked.reason}; its entries are refused`);
         continue;
       }
+      names = readdirSync(walked.real);
     } catch {
       continue;
     }
@@ -66,27 +69,25 @@ export function loadActions(dirs: readonly string[], options: LoadOptions = {}):
       if (name.startsWith('.') || LEFTOVER.test(name)) continue;
       const path = join(dir, name);
       try {
-        const link = lstatSync(path);
-        const overrides = entries.get(name)?.path;
-        if (link.isSymbolicLink() && readlinkSync(path) === '/dev/null') {
-          entries.set(name, { name, path, enabled: false, content: '', overrides });
+        const walked = walkPath(path, walk);
+        if (isDistrust(walked)) {
+          options.log?.warn(`actions.d: ${path}: ${walked.reason}; refused`);
+          options.onRefused?.(name, path, walked);
           continue;
         }
-        const st = statSync(path);
-        if (!st.isFile()) {
+        const overrides = entries.get(name)?.path;
+        if (walked.real === '/dev/null' && walked.stats.isCharacterDevice()) {
+          entries.set(name, { name, path, enabled: false, content: '', overrides, dirs: walked.dirs });
+          continue;
+        }
+        if (!walked.stats.isFile()) {
           options.log?.warn(`actions.d: ${path} is not a regular file; ignored`);
           continue;
         }
-        // A link's own mode means nothing; its owner and the file behind it count.
-        const linkBad = link.isSymbolicLink() && link.uid !== (process.getuid?.() ?? 0) ? `link ${path} is owned by uid ${link.uid}` : undefined;
-        const bad = check ? (linkBad ?? distrust(st, link.isSymbolicLink() ? `the file behind ${path}` : `entry ${path}`)) : undefined;
-        if (bad) {
-          options.log?.warn(`actions.d: ${bad}; refused`);
-          continue;
-        }
-        const content = st.size > MAX_CONTENT ? '' : readFileSync(path, 'utf8');
-        if (st.size > MAX_CONTENT) options.log?.warn(`actions.d: ${path} is larger than ${MAX_CONTENT} bytes; its content is ignored`);
-        entries.set(name, { name, path, enabled: true, content, overrides });
+        const large = walked.stats.size > MAX_CONTENT;
+        if (large) options.log?.warn(`actions.d: ${path} is larger than ${MAX_CONTENT} bytes; its content is ignored`);
+        const content = large ? '' : readWalked(walked, MAX_CONTENT);
+        entries.set(name, { name, path, enabled: true, content, overrides, dirs: walked.dirs });
       } catch (err) {
         options.log?.warn(`actions.d: ${path}: ${err instanceof Error ? err.message : String(err)}; ignored`);
       }

@@ -1,4 +1,14 @@
 import { watch, type FSWatcher } from 'node:fs';
+import type { ActionSet } from './actions-d.js';
+
+/**
+ * The directories to follow for an action set: the actions.d directories, and those holding the
+ * links and files its entries were read through (actions.available, ...), so that re-pointing a
+ * link there reloads. Refused entries add none: only trusted directories are followed.
+ */
+export function watchedDirectories(dirs: readonly string[], actions: ActionSet): string[] {
+  return [...new Set([...dirs, ...[...actions.values()].flatMap((e) => e.dirs)])];
+}
 
 /**
  * Calls `onChange` after anything changes in the given directories (inotify through fs.watch, no

@@ -1,5 +1,5 @@
 import { DEFAULT_ACTIONS_DIRS, loadActions, type ActionSet } from '../actions/actions-d.js';
-import { watchDirectories } from '../actions/watch.js';
+import { watchDirectories, watchedDirectories } from '../actions/watch.js';
 import { Daemon } from '../daemon.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { SESSION_SPECS, sessionBridgeFor } from '../session/select.js';
@@ -76,18 +76,26 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
 
   let reloading = Promise.resolve();
   let watcher = { close(): void {} };
+  // Watches the actions.d directories and those the current entries link through; the new
+  // watcher starts before the old one stops, so no change falls between them.
+  const follow = (): void => {
+    const previous = watcher;
+    watcher = watchDirectories(watchedDirectories(dirs, actions), () => reload('actions.d changed'));
+    previous.close();
+  };
   const reload = (why: string): void => {
     reloading = reloading.then(async () => {
       log.info(`${why}: reloading actions.d`);
-      // Directories created since the last load are watched from now on.
-      watcher.close();
-      watcher = watchDirectories(dirs, () => reload('actions.d changed'));
+      // Directories created since the last load are watched before they are read...
+      follow();
       actions = load();
+      // ...and those the new entries link through from now on.
+      follow();
       await daemon?.reload(actions);
       for (const s of services) await s.reload(actions);
     });
   };
-  watcher = watchDirectories(dirs, () => reload('actions.d changed'));
+  follow();
   process.on('SIGHUP', () => reload('SIGHUP'));
   await new Promise<void>((resolve) => {
     const stop = (sig: string): void => {

@@ -5,6 +5,7 @@ import { BUILTIN_MODULES } from '../../src/actions/registry.js';
 import { Capability, MessageType } from '../../src/protocol/index.js';
 import { ClientSimulator } from '../../src/sim/simulator.js';
 import { ROOT } from '../support/harness.js';
+import { readUnitFile, setting, unitBytes } from '../support/systemd-unit.js';
 import { packagePath } from './support/package.js';
 import { cacheRoot } from './support/cache.js';
 import { buildDataDisk } from './support/data-disk.js';
@@ -96,6 +97,22 @@ describe('the packaged agent in a Debian guest on a real kernel', () => {
   it('installs enabled, and does not run while the guest has neither port', () => {
     expect(probe.lines).toContain('enabled enabled');
     expect(agentReportsBeforePlug).toEqual(['agent none']);
+  });
+
+  it('runs under the unit’s limits, with a restart policy that never gives up', () => {
+    const unit = readUnitFile(join(ROOT, 'systemd', 'vdagent.service'));
+    const service = (key: string): string => setting(unit, 'Service', key) ?? '';
+    expect(probe.lines).toEqual(
+      expect.arrayContaining([
+        `unit MemoryMax=${unitBytes(service('MemoryMax'))}`,
+        `unit OOMPolicy=${service('OOMPolicy')}`,
+        `unit TasksMax=${service('TasksMax')}`,
+        `unit LimitNOFILE=${service('LimitNOFILE')}`,
+        `unit Restart=${service('Restart')}`,
+        'unit StartLimitIntervalUSec=0',
+        `unit RestartSteps=${service('RestartSteps')}`,
+      ]),
+    );
   });
 
   it('starts when its port is hot-plugged: udev tags it, the enabled unit is wanted by the device', () => {

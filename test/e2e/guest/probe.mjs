@@ -5,6 +5,7 @@
 //   install STATUS               dpkg -i finished (its output follows as "dpkg: ..." lines on failure)
 //   install kept                 the package was already installed (a reboot)
 //   enabled STATE                systemctl is-enabled vdagent
+//   unit KEY=VALUE               the unit's limits and restart policy as systemd reads them
 //   agent PID|none               the vdagent daemon process, whenever it changes
 //   input EVENTN NAME            a new virtual input device (uinput)
 //   event EVENTN TYPE CODE VALUE an input event from it (EV_SYN left out)
@@ -110,6 +111,9 @@ if (installed.output === 'install ok installed') {
   if (install.status !== 0) for (const line of install.output.split('\n')) say(`dpkg: ${line}`);
 }
 say(`enabled ${(await runCommand('systemctl', ['is-enabled', 'vdagent.service'])).output.trim()}`);
+const LIMITS = ['MemoryMax', 'OOMPolicy', 'TasksMax', 'LimitNOFILE', 'Restart', 'StartLimitIntervalUSec', 'RestartSteps'];
+const shown = await runCommand('systemctl', ['show', 'vdagent.service', ...LIMITS.flatMap((p) => ['-p', p])]);
+for (const line of shown.output.split('\n').filter(Boolean)) say(`unit ${line}`);
 
 let lastPid;
 for (;;) {
