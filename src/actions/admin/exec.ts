@@ -8,6 +8,7 @@ import { BASE_ENV, childEnvironment } from './exec-env.js';
 import { errorText, pipe } from './libc.js';
 import type { AdminLog } from './log.js';
 import type { ExecPolicy } from './policy.js';
+import { unrefChild } from './run-program.js';
 
 /** guest-exec jobs kept at once, running or finished but not yet collected by guest-exec-status. */
 export const MAX_JOBS = 64;
@@ -94,6 +95,8 @@ export class ExecCommands {
     }
     try {
       const child = spawn(program, args.optStrList('arg') ?? [], { argv0: program, env: env.env, stdio });
+      // Jobs outlive a stopping agent, as qemu-ga's do, and do not hold it up.
+      unrefChild(child);
       await new Promise<void>((resolve, reject) => {
         child.once('spawn', resolve);
         child.once('error', reject);
@@ -120,7 +123,7 @@ export class ExecCommands {
     };
     if (merged) {
       job.pending++;
-      job.out = new Capture(new Socket({ fd: merged[0], readable: true, writable: false }), this.pool, done);
+      job.out = new Capture(new Socket({ fd: merged[0], readable: true, writable: false }).unref(), this.pool, done);
     } else {
       if (child.stdout) job.pending++;
       if (child.stderr) job.pending++;

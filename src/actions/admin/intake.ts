@@ -103,7 +103,7 @@ export class RequestIntake {
 
   private hold(chunk: Buffer): void {
     if (this.heldBytes + chunk.length > this.limits.maxHeld) {
-      this.log.warn(`${this.port.name}: the host sends requests faster than it reads answers; ${chunk.length} bytes of input dropped`);
+      this.log.warn(`${this.port.name}: the host sends requests faster than they are answered; input dropped`);
       return;
     }
     this.held.push(Buffer.from(chunk));

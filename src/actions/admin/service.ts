@@ -16,7 +16,7 @@ import { adminPolicy, type AdminPolicy } from './policy.js';
 import { realClock, type SystemClock } from './set-time.js';
 
 /** How long stopping waits for the request in progress (a hook or program may hang) before closing anyway. */
-const STOP_GRACE_MS = 1000;
+const STOP_GRACE_MS = 500;
 
 /** The system seams: the real ones, or recorders for tests that must not freeze or move the clock. */
 export interface AdminSystem {

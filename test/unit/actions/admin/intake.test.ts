@@ -45,7 +45,7 @@ describe('the request intake', () => {
     intake.push(pings(0, 4));
     intake.push(pings(4, 20));
     intake.push(pings(100, 20));
-    expect(lines().some((l) => l.includes('the host sends requests faster than it reads answers'))).toBe(true);
+    expect(lines().some((l) => l.includes('the host sends requests faster than they are answered'))).toBe(true);
     const taken: (ParseEvent | undefined)[] = [];
     for (let e = intake.next(); e; e = intake.next()) taken.push(e);
     expect(ids(taken)).toEqual(Array.from({ length: 24 }, (_, i) => String(i)));
