@@ -31,6 +31,8 @@ export enum QgaErrorCode {
   CommandFailed = 'command-failed',
   /** An administrator's rule refused the request (a program not in the exec list). */
   NotAllowed = 'not-allowed',
+  /** A bound on what the agent keeps for the host (exec results, open files) is reached. */
+  LimitReached = 'limit-reached',
 }
 
 /** An error answered to the host as `{"error": {"class", "desc"}}`. */

@@ -4,7 +4,7 @@ import { JsonLexer, type Token, TokenType } from './lexer.js';
 import { decodeLenient } from './utf8.js';
 import { ValueBuilder } from './value-builder.js';
 
-/** Ceilings on one JSON value; the defaults are QEMU's. */
+/** Ceilings on one JSON value; the defaults are QEMU's, but for memory. */
 export interface ParserLimits {
   /** Bytes of all tokens of one value, including the token in progress (64 MiB). */
   maxBytes: number;
@@ -12,21 +12,34 @@ export interface ParserLimits {
   maxTokens: number;
   /** Open braces and brackets (1024). */
   maxDepth: number;
+  /** Estimated heap bytes of the parsed value (96 MiB: a 64 MiB string token and its request fit). */
+  maxMemory: number;
 }
 
-/** QEMU's limits: a value of at most 64 MiB in at most 2 Mi tokens, nested at most 1024 deep. */
-export const QEMU_LIMITS: Readonly<ParserLimits> = { maxBytes: 64 * 1024 * 1024, maxTokens: 2 * 1024 * 1024, maxDepth: 1024 };
+/**
+ * QEMU's limits: a value of at most 64 MiB in at most 2 Mi tokens, nested at most 1024 deep; and
+ * ours, which QEMU's small C objects do not need: at most 96 MiB of parsed value in memory.
+ */
+export const QEMU_LIMITS: Readonly<ParserLimits> = {
+  maxBytes: 64 * 1024 * 1024,
+  maxTokens: 2 * 1024 * 1024,
+  maxDepth: 1024,
+  maxMemory: 96 * 1024 * 1024,
+};
 
 /** Longest stray text quoted in an error (QEMU quotes all of it; a cap keeps error lines short). */
 const MAX_STRAY = 1024;
 
-/** What the stream yields: a complete value (with the bytes it took), or an error to answer. */
+/** What the stream yields: a complete value (with its estimated heap bytes), or an error to answer. */
 export type ParseEvent = { kind: 'value'; value: JsonValue; size: number } | { kind: 'error'; error: QgaError };
 
 /**
  * The guest agent's input: a stream of JSON values, not lines. A value ends when its braces and
  * brackets balance (or a closing one has no opener); lexical errors, 0xFF bytes and limits each
- * yield one error and parsing starts afresh, as in qemu-ga.
+ * yield one error and parsing starts afresh, as in qemu-ga. The value is built as its tokens come
+ * and refused as soon as its estimated memory passes the ceiling, so it never exists whole; the
+ * rest of that value is then skipped unbuilt (one error, not one per remaining token), up to where
+ * its brackets balance or a lexical error or 0xFF resynchronises.
  */
 export class JsonStreamParser {
   private readonly lexer: JsonLexer;
@@ -35,6 +48,8 @@ export class JsonStreamParser {
   private brackets = 0;
   private bytes = 0;
   private tokens = 0;
+  /** Inside a value refused for its memory: tokens are only counted until it ends. */
+  private skipping = false;
   private events: ParseEvent[] = [];
 
   constructor(private readonly limits: Readonly<ParserLimits> = QEMU_LIMITS) {
@@ -65,12 +80,17 @@ export class JsonStreamParser {
     else if (token.type === TokenType.RCurly) this.braces--;
     else if (token.type === TokenType.LSquare) this.brackets++;
     else if (token.type === TokenType.RSquare) this.brackets--;
+    const ended = this.braces < 0 || this.brackets < 0 || (this.braces === 0 && this.brackets === 0);
+    if (this.skipping) {
+      if (ended) this.restart();
+      return;
+    }
     this.bytes += token.text.length;
     this.tokens++;
     this.builder.push(token);
-    if (this.braces < 0 || this.brackets < 0 || (this.braces === 0 && this.brackets === 0)) {
+    if (ended) {
       const { error, value } = this.builder;
-      const size = this.bytes;
+      const size = this.builder.memory;
       this.restart();
       if (error) this.events.push({ kind: 'error', error });
       else if (value !== undefined) this.events.push({ kind: 'value', value, size });
@@ -80,6 +100,14 @@ export class JsonStreamParser {
     if (this.bytes > this.limits.maxBytes) this.fail(new QgaError(QgaErrorCode.JsonLimit, 'JSON token size limit exceeded'));
     else if (this.tokens > this.limits.maxTokens) this.fail(new QgaError(QgaErrorCode.JsonLimit, 'JSON token count limit exceeded'));
     else if (this.braces + this.brackets > this.limits.maxDepth) this.fail(new QgaError(QgaErrorCode.JsonLimit, 'JSON nesting depth limit exceeded'));
+    else if (this.builder.memory > this.limits.maxMemory) this.skipRest();
+  }
+
+  /** Refuses the value for its memory and drops what was built; its brackets stay counted. */
+  private skipRest(): void {
+    this.builder.reset();
+    this.skipping = true;
+    this.events.push({ kind: 'error', error: new QgaError(QgaErrorCode.JsonLimit, 'JSON value memory limit exceeded') });
   }
 
   private fail(error: QgaError): void {
@@ -93,5 +121,6 @@ export class JsonStreamParser {
     this.brackets = 0;
     this.bytes = 0;
     this.tokens = 0;
+    this.skipping = false;
   }
 }

@@ -2,6 +2,7 @@ import { jsonSyntaxError, QgaError } from './errors.js';
 import type { JsonObject, JsonValue } from './json.js';
 import { type Token, TokenType } from './lexer.js';
 import { decodeScalar } from './scalar.js';
+import { NODE_COST, scalarCost } from './value-cost.js';
 
 type Frame =
   | { kind: 'array'; items: JsonValue[]; expect: 'first' | 'value' | 'separator' }
@@ -10,6 +11,7 @@ type Frame =
 /**
  * Builds one JSON value from its tokens with an explicit stack (no recursion, whatever the depth).
  * The first error is kept, as QEMU's parser reports the first one; later tokens are ignored.
+ * `memory` estimates the heap the value holds so far, so a caller can stop it growing.
  */
 export class ValueBuilder {
   private stack: Frame[] = [];
@@ -17,12 +19,15 @@ export class ValueBuilder {
   value: JsonValue | undefined;
   /** The first error met. */
   error: QgaError | undefined;
+  /** Estimated heap bytes of the value so far (NODE_COST). */
+  memory = 0;
 
   /** Starts a new value. */
   reset(): void {
     this.stack = [];
     this.value = undefined;
     this.error = undefined;
+    this.memory = 0;
   }
 
   /** Takes the next token. */
@@ -62,9 +67,17 @@ export class ValueBuilder {
       }
     }
     // Everything else expects a value (an object key is parsed as a value, then checked).
-    if (t === TokenType.LCurly) this.stack.push({ kind: 'object', members: new Map(), key: '', expect: 'first' });
-    else if (t === TokenType.LSquare) this.stack.push({ kind: 'array', items: [], expect: 'first' });
-    else this.deliver(decodeScalar(token));
+    if (t === TokenType.LCurly) {
+      this.memory += NODE_COST.object;
+      this.stack.push({ kind: 'object', members: new Map(), key: '', expect: 'first' });
+    } else if (t === TokenType.LSquare) {
+      this.memory += NODE_COST.array;
+      this.stack.push({ kind: 'array', items: [], expect: 'first' });
+    } else {
+      const value = decodeScalar(token);
+      this.memory += scalarCost(value, token.plain);
+      this.deliver(value);
+    }
   }
 
   private close(): void {
@@ -77,10 +90,12 @@ export class ValueBuilder {
     if (!top) {
       this.value = value;
     } else if (top.kind === 'array') {
+      this.memory += NODE_COST.item;
       top.items.push(value);
       top.expect = 'separator';
     } else if (top.expect === 'value') {
       if (top.members.has(top.key)) throw jsonSyntaxError('duplicate key');
+      this.memory += NODE_COST.member;
       top.members.set(top.key, value);
       top.expect = 'separator';
     } else {

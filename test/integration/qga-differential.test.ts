@@ -88,7 +88,10 @@ const ARGUMENT_ERRORS = [
 // Known differences, not compared: capture-output also takes QEMU 8.1's modes, so a wrong type is
 // "expected: GuestExecCaptureOutput" (8.1) rather than "expected: boolean" (7.2); created files get
 // mode 0600, not 0666; after a 64 MiB token vdagent skips the rest like any bad input instead of
-// lexing the string's remains.
+// lexing the string's remains; the host's environment is limited to the names the exec entry
+// accepts (never PATH and the like), and a program runs under its listed name; a value is refused
+// past 96 MiB of estimated memory (qemu-ga has no such ceiling), and exec results, captured output
+// and file handles kept for the host are capped (qemu-ga keeps them without bound).
 // Never sent to qemu-ga: guest-shutdown with a valid mode, guest-suspend-*, guest-fsfreeze-freeze
 // (they would act on this machine), guest-set-time with a valid time or none (it would set its
 // clock), guest-fsfreeze-thaw (it would thaw what another test froze).
@@ -101,7 +104,7 @@ describe.skipIf(!existsSync(QEMU_GA))('the same requests to vdagent and to Debia
   beforeAll(async () => {
     dir = mkdtempSync(join(os.tmpdir(), 'qga-diff-'));
     chmodSync(dir, 0o755);
-    const actions = makeActionsDir(dir, { info: '', file: '', exec: '*\n' });
+    const actions = makeActionsDir(dir, { info: '', file: '', exec: '*\nenv = A\n' });
     mkdirSync(join(dir, 'hooks'), { mode: 0o755 });
     mkdirSync(join(dir, 'files'), { mode: 0o755 });
     writeFileSync(join(actions, 'fsfreeze'), `hook-dir = ${dir}/hooks\n`, { mode: 0o644 });
@@ -198,7 +201,7 @@ describe.skipIf(!existsSync(QEMU_GA))('the same requests to vdagent and to Debia
       { path: '/bin/sh', arg: ['-c', 'kill -TERM $$'], 'capture-output': true },
       { path: '/bin/cat', 'input-data': 'cGlwZWQgaW5wdXQK', 'capture-output': true },
       { path: '/bin/echo', arg: ['no capture'] },
-      { path: 'sh', arg: ['-c', 'echo "$A:$HOME"'], env: ['PATH=/bin:/usr/bin', 'A=b'], 'capture-output': true },
+      { path: 'sh', arg: ['-c', 'echo "$A:$HOME"'], env: ['A=b'], 'capture-output': true },
       { path: '/bin/sh', arg: ['-c', ':'], 'capture-output': false },
     ];
     for (const args of runs) {

@@ -76,7 +76,7 @@ describe('the daemon process serving the QEMU guest agent on a pty', () => {
     write(join(hooks, '20-second'), recorder, 0o755);
     write(join(hooks, '30-backup~'), recorder, 0o755);
     write(join(hooks, '40-not-executable'), recorder, 0o644);
-    write(join(admin, 'exec'), '# allowed programs\n/bin/echo\n/bin/cat\n/bin/sh\n/usr/bin/head # for the output cap\n');
+    write(join(admin, 'exec'), '# allowed programs\n/bin/echo\n/bin/cat\n/bin/sh\n/usr/bin/head # for the output cap\nenv = FOO\n');
     write(join(admin, 'file'), '');
     write(join(admin, 'set-time'), `hwclock = ${root}/hwclock\n`);
     write(join(admin, 'fsfreeze'), `hook-dir = ${hooks}\n`);
@@ -262,7 +262,7 @@ describe('the daemon process serving the QEMU guest agent on a pty', () => {
       expect(status).toEqual({ exited: true, exitcode: 0, 'out-data': b64('hello $HOME ; ls\n'), 'out-truncated': false });
     });
 
-    it('passes input data, the exit code, the signal and only the given environment', async () => {
+    it('passes input data, the exit code, the signal, and the accepted environment over a fixed one', async () => {
       const { client } = agent;
       expect(await run(client, { path: '/bin/cat', 'input-data': b64('piped input\n'), 'capture-output': true })).toMatchObject({ 'out-data': b64('piped input\n') });
       expect(await run(client, { path: '/bin/sh', arg: ['-c', 'echo out; echo err >&2; exit 3'], 'capture-output': true })).toEqual({
@@ -274,8 +274,8 @@ describe('the daemon process serving the QEMU guest agent on a pty', () => {
         'err-truncated': false,
       });
       expect(await run(client, { path: '/bin/sh', arg: ['-c', 'kill -TERM $$'] })).toEqual({ exited: true, signal: 15 });
-      expect(await run(client, { path: 'sh', arg: ['-c', 'echo "$FOO:$HOME:$PATH"'], env: ['PATH=/bin', 'FOO=bar'], 'capture-output': true })).toMatchObject({
-        'out-data': b64('bar::/bin\n'),
+      expect(await run(client, { path: 'sh', arg: ['-c', 'echo "$0:$FOO:$HOME:$PATH:$LANG"'], env: ['FOO=bar'], 'capture-output': true })).toMatchObject({
+        'out-data': b64('/bin/sh:bar::/usr/sbin:/usr/bin:/sbin:/bin:C.UTF-8\n'),
       });
     });
 

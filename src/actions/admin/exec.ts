@@ -2,41 +2,18 @@ import { spawn, type StdioOptions } from 'node:child_process';
 import { accessSync, closeSync, constants } from 'node:fs';
 import { Socket } from 'node:net';
 import os from 'node:os';
-import type { Readable } from 'node:stream';
 import { type Args, decodeBase64, jsonObject, type JsonObject, QgaError, QgaErrorCode } from '../../qga/index.js';
+import { Capture, OutputPool } from './exec-capture.js';
+import { BASE_ENV, childEnvironment } from './exec-env.js';
 import { errorText, pipe } from './libc.js';
+import type { AdminLog } from './log.js';
+import type { ExecPolicy } from './policy.js';
+import { unrefChild } from './run-program.js';
 
-/** Captured output kept per stream; the excess is read and dropped (qemu-ga's cap). */
-export const MAX_CAPTURE = 16 * 1024 * 1024;
-/** PATH when a supplied environment has none (GLib's fallback). */
-const FALLBACK_PATH = '/bin:/usr/bin:.';
-
-/** Output of one stream, capped. */
-class Capture {
-  private chunks: Buffer[] = [];
-  private size = 0;
-  truncated = false;
-
-  constructor(stream: Readable, done: () => void) {
-    stream.on('data', (chunk: Buffer) => {
-      const room = MAX_CAPTURE - this.size;
-      if (chunk.length > room) this.truncated = true;
-      if (room <= 0) return;
-      const kept = chunk.length > room ? chunk.subarray(0, room) : chunk;
-      this.chunks.push(kept);
-      this.size += kept.length;
-    });
-    stream.on('error', () => undefined);
-    stream.on('close', done);
-  }
-
-  /** `out-data`/`err-data` and the truncated flag, or nothing when the stream was empty. */
-  report(status: JsonObject, data: string, flag: string): void {
-    if (this.size === 0) return;
-    status.set(data, Buffer.concat(this.chunks, this.size).toString('base64'));
-    status.set(flag, this.truncated);
-  }
-}
+/** guest-exec jobs kept at once, running or finished but not yet collected by guest-exec-status. */
+export const MAX_JOBS = 64;
+/** Captured output of all kept jobs together. */
+export const MAX_KEPT_OUTPUT = 64 * 1024 * 1024;
 
 /** A process started by guest-exec, until the host has seen it exit. */
 interface Job {
@@ -61,30 +38,50 @@ export function resolveProgram(path: string, searchPath: string): string | undef
   return undefined;
 }
 
-const failed = (detail: string): QgaError =>
-  new QgaError(QgaErrorCode.CommandFailed, `Guest agent command failed, error was '${detail}'`);
+const failed = (detail: string, code = QgaErrorCode.CommandFailed): QgaError =>
+  new QgaError(code, `Guest agent command failed, error was '${detail}'`);
 
-/** guest-exec and guest-exec-status: programs from the exec allow list, by argument vector, never a shell. */
+/**
+ * guest-exec and guest-exec-status: programs from the exec allow list, by argument vector, never a
+ * shell, under the name the entry lists, with a fixed environment plus the variables the entry
+ * accepts. Kept jobs and their output are bounded; past a bound new jobs are refused until the
+ * host collects finished ones.
+ */
 export class ExecCommands {
   private readonly jobs = new Map<number, Job>();
+  private readonly pool = new OutputPool(MAX_KEPT_OUTPUT);
 
-  constructor(private readonly allowed: (program: string) => boolean) {}
+  constructor(
+    private readonly policy: () => ExecPolicy,
+    private readonly log: AdminLog,
+  ) {}
+
+  /** A refusal by the entry: logged naming it, answered in qemu-ga's shape. */
+  private refuse(detail: string): QgaError {
+    this.log.warn(`guest-exec refused by ${this.policy().entry ?? 'actions.d exec'}: ${detail}`);
+    return failed(detail, QgaErrorCode.NotAllowed);
+  }
 
   /** guest-exec: starts the program and answers its pid at once. */
   async exec(args: Args): Promise<JsonObject> {
     const path = args.str('path');
-    const env = args.optStrList('env');
     const input = args.optStr('input-data');
     const stdin = input === undefined ? undefined : decodeBase64(input);
     const capture = args.optBoolOrStr('capture-output') ?? false;
     const mode = capture === true ? 'separated' : capture === false ? 'none' : capture;
-    const searchPath = env ? (env.find((e) => e.startsWith('PATH='))?.slice(5) ?? FALLBACK_PATH) : (process.env.PATH ?? FALLBACK_PATH);
-    const program = resolveProgram(path, searchPath);
+    const policy = this.policy();
+    const resolved = resolveProgram(path, BASE_ENV.PATH as string);
     // Checked before existence, so a refused host learns nothing about the guest's files.
-    if (!this.allowed(program ?? path)) {
-      throw new QgaError(QgaErrorCode.NotAllowed, `Guest agent command failed, error was 'program \u201C${path}\u201D is not allowed by actions.d exec'`);
+    const program = policy.program(resolved ?? path);
+    if (!program) throw this.refuse(`program \u201C${path}\u201D is not allowed by actions.d exec`);
+    const env = childEnvironment(args.optStrList('env') ?? [], policy.env);
+    if (!env.ok) throw this.refuse(`environment variable \u201C${env.refused}\u201D is not accepted by actions.d exec`);
+    if (!resolved) throw failed(`Failed to execute child process \u201C${path}\u201D (No such file or directory)`);
+    if (this.jobs.size >= MAX_JOBS || this.pool.full) {
+      const kept = `${this.jobs.size} processes, ${this.pool.used} bytes of output`;
+      this.log.warn(`guest-exec refused: ${kept} kept for the host`);
+      throw failed(`too many guest-exec results kept (${kept}); collect them with guest-exec-status`, QgaErrorCode.LimitReached);
     }
-    if (!program) throw failed(`Failed to execute child process \u201C${path}\u201D (No such file or directory)`);
 
     let merged: [number, number] | undefined;
     let stdio: StdioOptions;
@@ -96,18 +93,29 @@ export class ExecCommands {
       const err = mode === 'separated' || mode === 'stderr' ? 'pipe' : 'ignore';
       stdio = [stdin ? 'pipe' : 'ignore', out, err];
     }
-    const environment = env ? Object.fromEntries(env.filter((e) => e.includes('=')).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])) : process.env;
-    const child = spawn(program, args.optStrList('arg') ?? [], { argv0: path, env: environment, stdio });
-    if (merged) closeSync(merged[1]);
     try {
+      const child = spawn(program, args.optStrList('arg') ?? [], { argv0: program, env: env.env, stdio });
+      // Jobs outlive a stopping agent, as qemu-ga's do, and do not hold it up.
+      unrefChild(child);
       await new Promise<void>((resolve, reject) => {
         child.once('spawn', resolve);
         child.once('error', reject);
       });
+      if (stdin && child.stdin) {
+        child.stdin.on('error', () => undefined);
+        child.stdin.end(stdin);
+      }
+      return jsonObject({ pid: this.keep(child, merged) });
     } catch (err) {
       if (merged) closeSync(merged[0]);
       throw failed(`Failed to execute child process \u201C${path}\u201D (${errorText(err)})`);
+    } finally {
+      if (merged) closeSync(merged[1]);
     }
+  }
+
+  /** Records a started child and its output streams; answers its pid. */
+  private keep(child: ReturnType<typeof spawn>, merged: [number, number] | undefined): number {
     const pid = child.pid as number;
     const job: Job = { out: undefined, err: undefined, pending: 1, exit: undefined };
     const done = (): void => {
@@ -115,23 +123,19 @@ export class ExecCommands {
     };
     if (merged) {
       job.pending++;
-      job.out = new Capture(new Socket({ fd: merged[0], readable: true, writable: false }), done);
+      job.out = new Capture(new Socket({ fd: merged[0], readable: true, writable: false }).unref(), this.pool, done);
     } else {
       if (child.stdout) job.pending++;
       if (child.stderr) job.pending++;
-      job.out = child.stdout ? new Capture(child.stdout, done) : undefined;
-      job.err = child.stderr ? new Capture(child.stderr, done) : undefined;
+      job.out = child.stdout ? new Capture(child.stdout, this.pool, done) : undefined;
+      job.err = child.stderr ? new Capture(child.stderr, this.pool, done) : undefined;
     }
     child.once('exit', (code, signal) => {
       job.exit = { code, signal };
       done();
     });
-    if (stdin && child.stdin) {
-      child.stdin.on('error', () => undefined);
-      child.stdin.end(stdin);
-    }
     this.jobs.set(pid, job);
-    return jsonObject({ pid });
+    return pid;
   }
 
   /** guest-exec-status: running, or exited with code or signal and the captured output (then forgotten). */

@@ -4,6 +4,8 @@ import { errorText, lseek } from './libc.js';
 
 /** Largest guest-file-read count: its base64 must fit QEMU's 64 MiB token limit. */
 export const MAX_READ = 48 * 1024 * 1024;
+/** Handles open at once; past it guest-file-open fails as if the process were out of descriptors. */
+export const MAX_HANDLES = 128;
 /** The first handle, as qemu-ga numbers them. */
 const FIRST_HANDLE = 1000;
 /** Mode of files guest-file-open creates (qemu-ga uses 0666; only root should read what the host writes). */
@@ -31,7 +33,7 @@ export function openFlags(mode: string): number | undefined {
 const invalidCount = (n: bigint): QgaError => new QgaError(QgaErrorCode.InvalidParameterValue, `value '${n}' is invalid for argument count`);
 const WHENCE: Readonly<Record<string, number>> = { set: 0, cur: 1, end: 2 };
 
-/** guest-file-*: open files by handle, unbuffered, non-blocking. */
+/** guest-file-*: open files by handle, unbuffered, non-blocking, at most MAX_HANDLES at once. */
 export class FileCommands {
   private readonly handles = new Map<bigint, number>();
   private next = BigInt(FIRST_HANDLE);
@@ -49,6 +51,9 @@ export class FileCommands {
     const mode = args.optStr('mode') ?? 'r';
     const flags = openFlags(mode);
     if (flags === undefined) throw new QgaError(QgaErrorCode.InvalidParameterValue, `invalid file open mode '${mode}'`);
+    if (this.handles.size >= MAX_HANDLES) {
+      throw new QgaError(QgaErrorCode.LimitReached, `failed to open file '${path}' (mode: '${mode}'): Too many open files (${MAX_HANDLES} handles)`);
+    }
     const base = flags | c.O_NOCTTY | c.O_NONBLOCK | O_CLOEXEC;
     let fd: number;
     try {

@@ -1,8 +1,9 @@
 import { realpathSync } from 'node:fs';
-import { isAbsolute } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import type { ActionSet } from '../actions-d.js';
 import { parseSettings } from '../actions-d.js';
 import type { QgaAction } from '../../qga/index.js';
+import { unacceptableName } from './exec-env.js';
 
 /** Where fsfreeze hook programs live unless the fsfreeze entry says `hook-dir = DIR`. */
 export const DEFAULT_HOOK_DIR = '/etc/vdagent/fsfreeze-hook.d';
@@ -15,12 +16,26 @@ export interface PolicyNote {
   text: string;
 }
 
+/** What the exec entry allows. */
+export interface ExecPolicy {
+  /** The entry's file, for log lines (undefined when exec is off). */
+  readonly entry: string | undefined;
+  /**
+   * The listed path an absolute program path stands for (run under that name, as argv[0]), or
+   * undefined when it is not allowed. Only directories' links are followed: a link with another
+   * name (a busybox applet) is another program.
+   */
+  program(path: string): string | undefined;
+  /** Variable names the host's environment may set (`env = NAME NAME…`). */
+  readonly env: ReadonlySet<string>;
+}
+
 /** What the administrator allowed, read from actions.d. */
 export interface AdminPolicy {
   /** Whether an action's entry is present and not masked. */
   enabled(action: QgaAction): boolean;
-  /** Whether the exec entry allows running this absolute program path. */
-  execAllowed(program: string): boolean;
+  /** The exec entry's programs and environment names. */
+  readonly exec: ExecPolicy;
   /** The shutdown entry's file, run with the mode as its one argument. */
   readonly shutdownProgram: string | undefined;
   /** The fsfreeze hook directory. */
@@ -31,10 +46,10 @@ export interface AdminPolicy {
   readonly notes: readonly PolicyNote[];
 }
 
-/** A path with its symbolic links resolved, or itself when it does not exist. */
-function canonical(path: string): string {
+/** A path with its directory's symbolic links resolved (the name itself is kept), as listed when that fails. */
+function programKey(path: string): string {
   try {
-    return realpathSync(path);
+    return join(realpathSync(dirname(path)), basename(path));
   } catch {
     return path;
   }
@@ -59,19 +74,33 @@ export function adminPolicy(actions: ActionSet): AdminPolicy {
   };
 
   let anyProgram = false;
-  const programs = new Set<string>();
+  const programs = new Map<string, string>();
+  const env = new Set<string>();
   const exec = entry('exec');
   exec?.content.split('\n').forEach((raw, i) => {
     const line = raw.replace(/#.*/, '').trim();
+    const where = `actions.d: ${exec.path}:${i + 1}`;
+    const eq = line.indexOf('=');
     if (line === '') return;
     if (line === '*') anyProgram = true;
-    else if (isAbsolute(line)) programs.add(canonical(line));
-    else notes.push({ level: 'warn', text: `actions.d: ${exec.path}:${i + 1}: ${JSON.stringify(line)} is not an absolute path; ignored` });
+    else if (isAbsolute(line)) programs.set(programKey(line), line);
+    else if (eq > 0 && line.slice(0, eq).trim() === 'env') {
+      for (const name of line.slice(eq + 1).trim().split(/\s+/).filter(Boolean)) {
+        const why = unacceptableName(name);
+        if (why) notes.push({ level: 'error', text: `${where}: env ${JSON.stringify(name)} ${why}; ignored` });
+        else env.add(name);
+      }
+    } else if (eq > 0) notes.push({ level: 'warn', text: `${where}: unknown setting ${line.slice(0, eq).trim()}; ignored` });
+    else notes.push({ level: 'warn', text: `${where}: ${JSON.stringify(line)} is not an absolute path; ignored` });
   });
 
   return {
     enabled: (action) => entry(action) !== undefined,
-    execAllowed: (program) => anyProgram || programs.has(canonical(program)),
+    exec: {
+      entry: exec?.path,
+      program: (path) => (anyProgram ? path : programs.get(programKey(path))),
+      env,
+    },
     shutdownProgram: entry('shutdown')?.path,
     hookDir: settings('fsfreeze', ['hook-dir']).get('hook-dir') ?? DEFAULT_HOOK_DIR,
     hwclock: settings('set-time', ['hwclock']).get('hwclock') ?? DEFAULT_HWCLOCK,

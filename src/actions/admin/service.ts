@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { ActionSet } from '../actions-d.js';
 import type { Service } from '../../commands/run-daemon.js';
 import type { Logger } from '../../log/logger.js';
-import { type CommandSpec, JsonStreamParser, type ParseEvent } from '../../qga/index.js';
+import type { CommandSpec } from '../../qga/index.js';
 import { openPortFor } from '../../transport/open-port.js';
 import { PortSupervisor } from '../../transport/supervisor.js';
 import { QgaDispatcher } from './dispatcher.js';
@@ -11,13 +11,12 @@ import { FileCommands } from './files.js';
 import { kernelFreezer, type Freezer } from './freezer.js';
 import { FreezeCommands } from './fsfreeze.js';
 import { adminHandlers } from './handlers.js';
+import { RequestIntake } from './intake.js';
 import { adminPolicy, type AdminPolicy } from './policy.js';
 import { realClock, type SystemClock } from './set-time.js';
 
-/** Requests waiting for their turn before new ones are dropped (a host that floods and never reads). */
-const MAX_QUEUED = 65536;
-/** Bytes of requests waiting before new ones are dropped. */
-const MAX_QUEUED_BYTES = 128 * 1024 * 1024;
+/** How long stopping waits for the request in progress (a hook or program may hang) before closing anyway. */
+const STOP_GRACE_MS = 500;
 
 /** The system seams: the real ones, or recorders for tests that must not freeze or move the clock. */
 export interface AdminSystem {
@@ -45,8 +44,10 @@ function packageVersion(): string {
 
 /**
  * Serves the QEMU guest-agent protocol on its port: bytes to the JSON stream parser, one request at
- * a time in arrival order, each answer written before the next request runs. Bad input is answered
- * and serving goes on; the port is kept open (reopened with back-off after errors).
+ * a time in arrival order, each answer written before the next request runs; a host that sends
+ * faster than it reads answers is slowed down (RequestIntake). Bad input is answered and serving
+ * goes on; the port is kept open (reopened with back-off after errors). Stopping drops what is
+ * queued and waits at most STOP_GRACE_MS for the request in progress.
  */
 export async function startQgaService(opts: QgaServiceOptions): Promise<Service> {
   const { log } = opts;
@@ -65,7 +66,7 @@ export async function startQgaService(opts: QgaServiceOptions): Promise<Service>
     // Logs may live on a frozen filesystem: writing them could block the thaw.
     frozenChanged: (frozen) => (log.silent = frozen),
   });
-  const exec = new ExecCommands((program) => policy.execAllowed(program));
+  const exec = new ExecCommands(() => policy.exec, log);
   const files = new FileCommands();
   const gate = {
     enabled: (spec: CommandSpec) => spec.action === 'always' || policy.enabled(spec.action),
@@ -85,46 +86,39 @@ export async function startQgaService(opts: QgaServiceOptions): Promise<Service>
 
   const port = openPortFor(path);
   const supervisor = new PortSupervisor(port, log);
-  const parser = new JsonStreamParser();
-  const queue: ParseEvent[] = [];
-  let queuedBytes = 0;
+  const intake = new RequestIntake(port, log, () => supervisor.healthy());
   let running: Promise<void> | undefined;
+  let stopping = false;
 
-  const sizeOf = (e: ParseEvent): number => (e.kind === 'value' ? e.size : 0);
   const drain = async (): Promise<void> => {
-    for (let event = queue.shift(); event; event = queue.shift()) {
-      queuedBytes -= sizeOf(event);
+    for (let event = intake.next(); event && !stopping; event = intake.next()) {
       const answer = await dispatcher.answer(event);
-      if (answer && port.isOpen) await port.write(answer).catch((err: Error) => log.warn(`${port.name}: ${err.message}`));
+      if (answer && port.isOpen && !stopping) await port.write(answer).catch((err: Error) => log.warn(`${port.name}: ${err.message}`));
     }
   };
   const kick = (): void => {
-    if (running || queue.length === 0) return;
+    if (running || stopping || intake.length === 0) return;
     running = drain().finally(() => {
       running = undefined;
       kick();
     });
   };
   supervisor.on('data', (chunk) => {
-    for (const event of parser.feed(chunk)) {
-      if (event.kind === 'value') supervisor.healthy();
-      if (queue.length >= MAX_QUEUED || queuedBytes + sizeOf(event) > MAX_QUEUED_BYTES) {
-        log.warn(`${port.name}: the host sends requests faster than it reads answers; request dropped`);
-        continue;
-      }
-      queue.push(event);
-      queuedBytes += sizeOf(event);
-    }
+    intake.push(chunk);
     kick();
   });
-  supervisor.on('down', () => parser.reset());
+  supervisor.on('down', () => intake.reset());
   supervisor.start();
   log.info(`QEMU guest agent on ${path}`);
 
   return {
     reload: applyPolicy,
     async stop() {
-      await running;
+      stopping = true;
+      intake.clear();
+      let grace: NodeJS.Timeout | undefined;
+      await Promise.race([running, new Promise((resolve) => (grace = setTimeout(resolve, STOP_GRACE_MS)))]);
+      clearTimeout(grace);
       if (freeze.frozen) await freeze.thaw();
       files.closeAll();
       await supervisor.stop();

@@ -51,3 +51,49 @@ describe('parser limits', () => {
     expect(events[0]?.kind === 'error' && [events[0].error.code, events[0].error.desc]).toEqual([QgaErrorCode.JsonLimit, 'JSON token count limit exceeded']);
   });
 });
+
+describe('the memory of a parsed value', () => {
+  /** `[{},{},…]` of about `mib` MiB, in 64 KiB chunks, then more input. */
+  function* emptyObjects(mib: number): Generator<Buffer> {
+    const chunk = Buffer.from('{},'.repeat(64 * 1024 / 3));
+    yield Buffer.from('[');
+    for (let i = 0; i < (mib * 1024 * 1024) / chunk.length; i++) yield chunk;
+    yield Buffer.from('{}]');
+  }
+
+  it('refuses 15.8 MiB of [{},{},…] once its estimated memory passes the ceiling, with one error, then parses on', () => {
+    const parser = new JsonStreamParser();
+    const events: string[] = [];
+    let refusedAfterBytes = 0;
+    let fed = 0;
+    for (const chunk of emptyObjects(15.8)) {
+      fed += chunk.length;
+      const got = describeEvents(parser.feed(chunk));
+      if (got.length > 0 && events.length === 0) refusedAfterBytes = fed;
+      events.push(...got);
+    }
+    events.push(...describeEvents(parser.feed(Buffer.from('{"execute":"guest-ping"}'))));
+    expect(events).toEqual(['error: JSON value memory limit exceeded', '{"execute": "guest-ping"}']);
+    // 96 MiB of Maps at 192 bytes each is some 524,000 objects, 1.5 MiB of text.
+    expect(refusedAfterBytes).toBeLessThan(2 * 1024 * 1024);
+  });
+
+  it('refuses before the token count ceiling, and an 0xFF inside the skipped rest resynchronises', () => {
+    const limits = { ...QEMU_LIMITS, maxMemory: 10_000 };
+    expect(parse(`[${'{},'.repeat(100)}\xff{"execute":"guest-ping"}`, limits)).toEqual([
+      'error: JSON value memory limit exceeded',
+      "error: JSON parse error, stray '\uFFFD'",
+      '{"execute": "guest-ping"}',
+    ]);
+  });
+
+  it('charges strings by their characters: a 64 MiB base64 string fits, as guest-file-write needs', () => {
+    const parser = new JsonStreamParser();
+    parser.feed(Buffer.from('{"execute":"guest-file-write","arguments":{"handle":1000,"buf-b64":"'));
+    const chunk = Buffer.alloc(1024 * 1024, 'A');
+    for (let mib = 0; mib < 63; mib++) expect(parser.feed(chunk)).toEqual([]);
+    const events = parser.feed(Buffer.from('"}}'));
+    expect(events.map((e) => e.kind)).toEqual(['value']);
+    expect(events[0]?.kind === 'value' && events[0].size).toBeGreaterThan(63 * 1024 * 1024);
+  });
+});

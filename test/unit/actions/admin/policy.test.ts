@@ -24,19 +24,36 @@ describe('the admin policy read from actions.d', () => {
     expect(['info', 'file', 'exec', 'shutdown'].map((a) => policy.enabled(a as 'info'))).toEqual([true, true, false, false]);
   });
 
-  it('allows the exec list’s programs, links followed, and nothing else; notes lines that are not absolute', () => {
+  it('allows the exec list’s programs under their listed names, directory links followed, and nothing else', () => {
     entry('exec', '# allowed\n/usr/bin/echo  # trailing comment\n\nrelative/prog\n');
-    const policy = adminPolicy(loadActions([dir]));
-    expect(policy.execAllowed('/usr/bin/echo')).toBe(true);
+    const { exec, notes } = adminPolicy(loadActions([dir]));
+    expect(exec.program('/usr/bin/echo')).toBe('/usr/bin/echo');
+    symlinkSync('/usr/bin', join(dir, 'bin'));
+    expect(exec.program(join(dir, 'bin/echo'))).toBe('/usr/bin/echo');
+    // A link with another name is another program (a multi-call binary picks its applet by name).
     symlinkSync('/usr/bin/echo', join(dir, 'echo-link'));
-    expect(policy.execAllowed(join(dir, 'echo-link'))).toBe(true);
-    expect(policy.execAllowed('/usr/bin/id')).toBe(false);
-    expect(policy.notes.map((n) => n.text)).toEqual([`actions.d: ${dir}/exec:4: "relative/prog" is not an absolute path; ignored`]);
+    expect(exec.program(join(dir, 'echo-link'))).toBeUndefined();
+    expect(exec.program('/usr/bin/id')).toBeUndefined();
+    expect(exec.entry).toBe(join(dir, 'exec'));
+    expect(notes.map((n) => n.text)).toEqual([`actions.d: ${dir}/exec:4: "relative/prog" is not an absolute path; ignored`]);
   });
 
   it('allows any program with a "*" line', () => {
     entry('exec', '*\n');
-    expect(adminPolicy(loadActions([dir])).execAllowed('/usr/bin/id')).toBe(true);
+    expect(adminPolicy(loadActions([dir])).exec.program('/usr/bin/id')).toBe('/usr/bin/id');
+  });
+
+  it('accepts the environment names of env settings, but never injection variables, with an error line each', () => {
+    entry('exec', '/bin/echo\nenv = LANG TZ\nenv=MY_SETTING LD_PRELOAD BASH_FUNC_date%% PYTHONPATH 1bad\ncolour = blue\n');
+    const { exec, notes } = adminPolicy(loadActions([dir]));
+    expect([...exec.env]).toEqual(['LANG', 'TZ', 'MY_SETTING']);
+    expect(notes.map((n) => [n.level, n.text])).toEqual([
+      ['error', `actions.d: ${dir}/exec:3: env "LD_PRELOAD" can make a program load or run other code, and can never be accepted; ignored`],
+      ['error', `actions.d: ${dir}/exec:3: env "BASH_FUNC_date%%" is not a variable name; ignored`],
+      ['error', `actions.d: ${dir}/exec:3: env "PYTHONPATH" can make a program load or run other code, and can never be accepted; ignored`],
+      ['error', `actions.d: ${dir}/exec:3: env "1bad" is not a variable name; ignored`],
+      ['warn', `actions.d: ${dir}/exec:4: unknown setting colour; ignored`],
+    ]);
   });
 
   it('reads the hook directory and hwclock settings, noting unknown keys', () => {

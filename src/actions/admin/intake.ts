@@ -1,0 +1,133 @@
+import { JsonStreamParser, type ParseEvent } from '../../qga/index.js';
+import type { AdminLog } from './log.js';
+
+/** Bounds of the request queue and of the input held back while it is full. */
+export interface IntakeLimits {
+  /** Parsed requests waiting for the worker. */
+  maxItems: number;
+  /** Estimated heap bytes of the waiting requests. */
+  maxBytes: number;
+  /** Raw input held unparsed while the queue is full (for a port that cannot pause). */
+  maxHeld: number;
+}
+
+/** The bounds the service uses: a worker that is behind holds at most some 16 MiB of requests. */
+export const INTAKE_LIMITS: Readonly<IntakeLimits> = { maxItems: 256, maxBytes: 16 * 1024 * 1024, maxHeld: 4 * 1024 * 1024 };
+
+/** Input is parsed in slices of this size, so a full queue overshoots by at most one slice's values. */
+const SLICE = 4096;
+
+/**
+ * Reading control of the port. The Port interface may offer pause/resume (being added to the
+ * transport); until then this is the one place that assumes them, and uses them when present.
+ */
+interface Pausable {
+  pause?: () => void;
+  resume?: () => void;
+}
+
+/**
+ * The guest agent's input side: bytes to the JSON stream parser, parsed requests to a queue
+ * bounded in items and bytes. While the queue is full, input stays unparsed and the port is paused
+ * (back-pressure: the host's writes block); a port that cannot pause has its input held up to
+ * `maxHeld`, past which it is dropped with a log line.
+ */
+export class RequestIntake {
+  private readonly parser = new JsonStreamParser();
+  private readonly queue: ParseEvent[] = [];
+  private queuedBytes = 0;
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+  private paused = false;
+
+  constructor(
+    private readonly port: Pausable & { readonly name: string },
+    private readonly log: AdminLog,
+    /** Called for each value parsed (the port carries a valid stream). */
+    private readonly healthy: () => void,
+    private readonly limits: Readonly<IntakeLimits> = INTAKE_LIMITS,
+  ) {}
+
+  /** Requests waiting. */
+  get length(): number {
+    return this.queue.length;
+  }
+
+  /** Takes bytes from the port. */
+  push(chunk: Buffer): void {
+    const rest = this.heldBytes > 0 ? chunk : this.parse(chunk);
+    if (rest) this.hold(rest);
+  }
+
+  /** The next request for the worker, parsing held input as room frees up. */
+  next(): ParseEvent | undefined {
+    const event = this.queue.shift();
+    if (event?.kind === 'value') this.queuedBytes -= event.size;
+    this.refill();
+    return event;
+  }
+
+  /** Forgets queued requests and held input (the service stops). */
+  clear(): void {
+    this.queue.length = 0;
+    this.queuedBytes = 0;
+    this.reset();
+  }
+
+  /** Forgets partial and held input (the port went down); parsed requests stay queued. */
+  reset(): void {
+    this.parser.reset();
+    this.held = [];
+    this.heldBytes = 0;
+    this.setPaused(false);
+  }
+
+  private get full(): boolean {
+    return this.queue.length >= this.limits.maxItems || this.queuedBytes >= this.limits.maxBytes;
+  }
+
+  /** Parses a chunk slice by slice until the queue is full; answers the rest, if any. */
+  private parse(chunk: Buffer): Buffer | undefined {
+    for (let at = 0; at < chunk.length; at += SLICE) {
+      if (this.full) return chunk.subarray(at);
+      for (const event of this.parser.feed(chunk.subarray(at, at + SLICE))) {
+        if (event.kind === 'value') {
+          this.healthy();
+          this.queuedBytes += event.size;
+        }
+        this.queue.push(event);
+      }
+    }
+    return undefined;
+  }
+
+  private hold(chunk: Buffer): void {
+    if (this.heldBytes + chunk.length > this.limits.maxHeld) {
+      this.log.warn(`${this.port.name}: the host sends requests faster than they are answered; input dropped`);
+      return;
+    }
+    this.held.push(Buffer.from(chunk));
+    this.heldBytes += chunk.length;
+    this.setPaused(true);
+  }
+
+  private refill(): void {
+    while (this.held.length > 0 && !this.full) {
+      const chunk = this.held.shift() as Buffer;
+      this.heldBytes -= chunk.length;
+      const rest = this.parse(chunk);
+      if (rest) {
+        this.held.unshift(rest);
+        this.heldBytes += rest.length;
+      }
+    }
+    if (this.heldBytes === 0) this.setPaused(false);
+  }
+
+  private setPaused(paused: boolean): void {
+    if (paused === this.paused) return;
+    this.paused = paused;
+    if (paused) this.port.pause?.();
+    else this.port.resume?.();
+  }
+}

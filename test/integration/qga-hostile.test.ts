@@ -1,0 +1,248 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { makeActionsDir } from '../support/actions-dir.js';
+import { rssOf } from '../support/proc.js';
+import type { QgaClient } from '../support/qga-client.js';
+import { startQgaDaemon, type QgaDaemon } from '../support/qga-harness.js';
+
+const generic = (desc: string): string => `{"error": {"class": "GenericError", "desc": "${desc}"}}`;
+const b64 = (s: string): string => Buffer.from(s).toString('base64');
+/** qemu-ga's curly quotes as they appear on the wire. */
+const quoted = (s: string): string => `\\u201C${s}\\u201D`;
+const MiB = 1024 * 1024;
+
+/** Polls guest-exec-status until the process has exited. */
+async function waitExit(client: QgaClient, pid: number): Promise<Record<string, unknown>> {
+  for (;;) {
+    const status = (await client.json({ execute: 'guest-exec-status', arguments: { pid } })).return as Record<string, unknown>;
+    if (status.exited) return status;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Runs a program through guest-exec and returns its final status. */
+async function run(client: QgaClient, args: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const started = await client.json({ execute: 'guest-exec', arguments: args });
+  expect(started.error).toBeUndefined();
+  return waitExit(client, (started.return as { pid: number }).pid);
+}
+
+/** A shared object whose constructor creates `marker`: proof that a preload ran. */
+function buildPreload(dir: string, marker: string): string {
+  writeFileSync(join(dir, 'preload.c'), `#include <stdio.h>\n__attribute__((constructor)) static void hit(void) { FILE *f = fopen("${marker}", "w"); if (f) fclose(f); }\n`);
+  execFileSync('gcc', ['-shared', '-fPIC', '-o', join(dir, 'preload.so'), join(dir, 'preload.c')]);
+  return join(dir, 'preload.so');
+}
+
+describe('a hostile host against guest-exec, guest-file and the request stream', () => {
+  let root: string;
+  let marker: string;
+  let entry: string;
+  let agent: QgaDaemon;
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(os.tmpdir(), 'qga-hostile-'));
+    chmodSync(root, 0o755);
+    marker = join(root, 'marker');
+    const bin = join(root, 'bin');
+    mkdirSync(bin, { mode: 0o755 });
+    // An allowed bash script that calls a command an exported function could replace.
+    writeFileSync(join(bin, 'greet'), '#!/bin/bash\ndate >/dev/null\necho hi\n', { mode: 0o755 });
+    // Busybox applets by name: only ls is allowed.
+    symlinkSync('/usr/bin/busybox', join(bin, 'ls'));
+    symlinkSync('/usr/bin/busybox', join(bin, 'sh'));
+    symlinkSync(bin, join(root, 'bin-link'));
+    const actions = makeActionsDir(root, {
+      info: '',
+      file: '',
+      exec: `/bin/echo\n/usr/bin/env\n/usr/bin/head\n${bin}/greet\n${bin}/ls\nenv = GREETING LD_PRELOAD\nenv = BASH_FUNC_date%%\n`,
+    });
+    entry = join(actions, 'exec');
+    agent = await startQgaDaemon({ actionsDirs: [actions] });
+  });
+
+  afterAll(async () => {
+    await agent?.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  beforeEach(async () => {
+    rmSync(marker, { force: true });
+    await agent.client.sync();
+  });
+
+  afterEach((ctx) => {
+    if (ctx.task.result?.state === 'fail') process.stderr.write(`--- daemon log ---\n${agent.logs()}\n`);
+  });
+
+  describe('the exec allow list means what it says', () => {
+    it('logs, naming the entry, that loader and function variables can never be accepted', () => {
+      const lines = agent.logs().split('\n').filter((l) => l.includes(entry));
+      expect(lines.some((l) => l.includes('"LD_PRELOAD"'))).toBe(true);
+      expect(lines.some((l) => l.includes('"BASH_FUNC_date%%"'))).toBe(true);
+    });
+
+    it('refuses LD_PRELOAD even though the entry names it: the preloaded code never runs', async () => {
+      const preload = buildPreload(root, marker);
+      // The library works: run directly with it, echo creates the marker.
+      spawnSync('/bin/echo', [], { env: { LD_PRELOAD: preload } });
+      expect(existsSync(marker)).toBe(true);
+      rmSync(marker);
+
+      expect(await agent.client.call({ execute: 'guest-exec', arguments: { path: '/bin/echo', env: [`LD_PRELOAD=${preload}`], 'capture-output': true } })).toBe(
+        generic(`Guest agent command failed, error was 'environment variable ${quoted('LD_PRELOAD')} is not accepted by actions.d exec'`),
+      );
+      expect(await agent.client.call('{"execute":"guest-ping"}')).toBe('{"return": {}}');
+      expect(existsSync(marker)).toBe(false);
+      expect(agent.logs()).toContain(`guest-exec refused by ${entry}`);
+    });
+
+    it('refuses an exported bash function for an allowed script: the function never runs', async () => {
+      const env = { 'BASH_FUNC_date%%': `() { touch ${marker}; }` };
+      spawnSync(join(root, 'bin/greet'), [], { env });
+      expect(existsSync(marker)).toBe(true);
+      rmSync(marker);
+
+      const answer = await agent.client.call({ execute: 'guest-exec', arguments: { path: join(root, 'bin/greet'), env: [`BASH_FUNC_date%%=() { touch ${marker}; }`] } });
+      expect(answer).toBe(generic(`Guest agent command failed, error was 'environment variable ${quoted('BASH_FUNC_date%%')} is not accepted by actions.d exec'`));
+      expect(await run(agent.client, { path: join(root, 'bin/greet'), 'capture-output': true })).toEqual({ exited: true, exitcode: 0, 'out-data': b64('hi\n'), 'out-truncated': false });
+      expect(existsSync(marker)).toBe(false);
+    });
+
+    it('passes listed names over a fixed environment, refuses unlisted ones and strings without a value', async () => {
+      expect(await run(agent.client, { path: '/usr/bin/env', env: ['GREETING=hello'], 'capture-output': true })).toMatchObject({
+        'out-data': b64('PATH=/usr/sbin:/usr/bin:/sbin:/bin\nLANG=C.UTF-8\nGREETING=hello\n'),
+      });
+      for (const env of [['GREETING=hello', 'OTHER=1'], ['GREETING'], ['PATH=/tmp']]) {
+        const name = (env.at(-1) as string).split('=')[0] as string;
+        expect(await agent.client.call({ execute: 'guest-exec', arguments: { path: '/usr/bin/env', env } })).toBe(
+          generic(`Guest agent command failed, error was 'environment variable ${quoted(name)} is not accepted by actions.d exec'`),
+        );
+      }
+    });
+
+    it('runs a busybox applet only under its listed name: argv[0] cannot pick another applet', async () => {
+      const { client } = agent;
+      for (const path of [join(root, 'bin/sh'), '/usr/bin/busybox']) {
+        expect(await client.call({ execute: 'guest-exec', arguments: { path, arg: ['-c', `touch ${marker}`] } })).toBe(
+          generic(`Guest agent command failed, error was 'program ${quoted(path)} is not allowed by actions.d exec'`),
+        );
+      }
+      // Through a link to its directory it is the same program, still run as ls.
+      expect(await run(client, { path: join(root, 'bin-link/ls'), arg: [join(root, 'bin')], 'capture-output': true })).toMatchObject({ 'out-data': b64('greet\nls\nsh\n') });
+      expect(existsSync(marker)).toBe(false);
+    });
+  });
+
+  describe('what the agent keeps for the host is bounded', () => {
+    it('refuses 15.8 MiB of [{},{},…] by its memory with one error, stays within 250 MB more RSS, and serves on', async () => {
+      const { client } = agent;
+      const before = rssOf(agent.pid);
+      let peak = before;
+      const chunk = Buffer.from('{},'.repeat(MiB / 3));
+      await client.send('[');
+      for (let sent = 0; sent < 15.8 * MiB; sent += chunk.length) {
+        await client.send(chunk);
+        peak = Math.max(peak, rssOf(agent.pid));
+      }
+      await client.send('{}]');
+      expect((await client.next(60_000)).text).toBe(generic('JSON value memory limit exceeded'));
+      expect(await client.call('{"execute":"guest-ping"}')).toBe('{"return": {}}');
+      expect(await client.quietFor(200)).toBe(true);
+      process.stderr.write(`[{},{},…] flood: RSS ${(before / MiB).toFixed(0)} MiB, peak +${((peak - before) / MiB).toFixed(0)} MiB\n`);
+      expect(peak - before).toBeLessThan(250 * 1000 * 1000);
+    }, 90_000);
+
+    it('keeps at most 64 uncollected guest-exec results: 300 requests start 64, refuse the rest, and collecting frees a place', async () => {
+      const { client } = agent;
+      await client.send(Array.from({ length: 300 }, () => '{"execute":"guest-exec","arguments":{"path":"/bin/echo"}}').join(''));
+      const pids: number[] = [];
+      const refusals = new Set<string>();
+      for (let i = 0; i < 300; i++) {
+        const { text } = await client.next();
+        const pid = /^\{"return": \{"pid": (\d+)\}\}$/.exec(text)?.[1];
+        if (pid) pids.push(Number(pid));
+        else refusals.add(text);
+      }
+      expect(pids.length).toBe(64);
+      expect([...refusals]).toEqual([
+        generic("Guest agent command failed, error was 'too many guest-exec results kept (64 processes, 0 bytes of output); collect them with guest-exec-status'"),
+      ]);
+      for (const pid of pids) await waitExit(client, pid);
+      expect((await run(client, { path: '/bin/echo', arg: ['again'], 'capture-output': true }))['out-data']).toBe(b64('again\n'));
+    });
+
+    it('keeps at most 64 MiB of uncollected output; new jobs wait until the host collects', async () => {
+      const { client } = agent;
+      const pids: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        const answer = await client.json({ execute: 'guest-exec', arguments: { path: '/usr/bin/head', arg: ['-c', String(16 * MiB), '/dev/zero'], 'capture-output': true } });
+        pids.push((answer.return as { pid: number }).pid);
+      }
+      const probe = async (): Promise<string> => {
+        const answer = await client.json({ execute: 'guest-exec', arguments: { path: '/bin/echo' } });
+        if (answer.error) return answer.error.desc;
+        await waitExit(client, (answer.return as { pid: number }).pid);
+        return 'started';
+      };
+      await expect.poll(probe, { timeout: 20_000 }).toBe(
+        `Guest agent command failed, error was 'too many guest-exec results kept (4 processes, ${64 * MiB} bytes of output); collect them with guest-exec-status'`,
+      );
+      for (const pid of pids) expect(Buffer.from((await waitExit(client, pid))['out-data'] as string, 'base64').length).toBe(16 * MiB);
+      expect(await probe()).toBe('started');
+    }, 30_000);
+
+    it('keeps at most 128 open file handles, refused like a shortage of descriptors', async () => {
+      const { client } = agent;
+      const handles: number[] = [];
+      for (let i = 0; i < 128; i++) handles.push((await client.json({ execute: 'guest-file-open', arguments: { path: '/dev/null' } })).return as number);
+      expect(await client.call({ execute: 'guest-file-open', arguments: { path: '/dev/null' } })).toBe(
+        generic("failed to open file '/dev/null' (mode: 'r'): Too many open files (128 handles)"),
+      );
+      await client.json({ execute: 'guest-file-close', arguments: { handle: handles.pop() } });
+      handles.push((await client.json({ execute: 'guest-file-open', arguments: { path: '/dev/null' } })).return as number);
+      for (const handle of handles) expect((await client.json({ execute: 'guest-file-close', arguments: { handle } })).return).toEqual({});
+    });
+
+  });
+});
+
+describe('stopping with a full request queue', () => {
+  let root: string;
+  let agent: QgaDaemon | undefined;
+  const sleepers: number[] = [];
+
+  afterAll(() => {
+    // The programs left running were started in their own sessions; end them by pid.
+    for (const pid of sleepers) if (pid > 0) spawnSync('kill', [String(pid)]);
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('ends within 2 s of SIGTERM, while a request hangs, a guest-exec job runs and thousands of requests wait', async () => {
+    root = mkdtempSync(join(os.tmpdir(), 'qga-stop-'));
+    chmodSync(root, 0o755);
+    writeFileSync(join(root, 'sleeper'), '');
+    const actions = makeActionsDir(root, { info: '', exec: '/usr/bin/sleep\n' });
+    writeFileSync(join(actions, 'shutdown'), `#!/bin/sh\necho $$ > ${root}/sleeper\nexec sleep 60\n`, { mode: 0o755 });
+    agent = await startQgaDaemon({ actionsDirs: [actions] });
+    const { client } = agent;
+    const job = await client.json({ execute: 'guest-exec', arguments: { path: '/usr/bin/sleep', arg: ['60'], 'capture-output': true } });
+    sleepers.push((job.return as { pid: number }).pid);
+    const before = rssOf(agent.pid);
+    // Each guest-shutdown waits for its program, and the first one never ends.
+    const request = Buffer.from('{"execute":"guest-shutdown","arguments":{"mode":"halt"}}'.repeat(16 * 1024));
+    for (let i = 0; i < 8; i++) await client.send(request);
+    await expect.poll(() => readFileSync(join(root, 'sleeper'), 'utf8'), { timeout: 10_000 }).not.toBe('');
+    sleepers.push(Number(readFileSync(join(root, 'sleeper'), 'utf8')));
+    const grown = rssOf(agent.pid) - before;
+    const started = performance.now();
+    await agent.stop();
+    const took = performance.now() - started;
+    process.stderr.write(`stop with a full queue: ${took.toFixed(0)} ms; RSS grew ${(grown / MiB).toFixed(0)} MiB over 7 MiB of requests\n`);
+    expect(took).toBeLessThan(2000);
+    expect(grown).toBeLessThan(100 * MiB);
+  }, 30_000);
+});
