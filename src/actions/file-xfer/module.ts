@@ -53,10 +53,11 @@ export class FileXferModule implements ActionModule {
     this.ctx = undefined;
   }
 
-  handle(message: Message): void {
-    if (message.type === MessageType.FileXferStart) this.begin(message);
-    else if (message.type === MessageType.FileXferData) this.receive(message);
-    else if (message.type === MessageType.FileXferStatus) this.clientStatus(message);
+  /** Resolves once the message's file work is done (the session helper acknowledges it then). */
+  handle(message: Message): Promise<void> | void {
+    if (message.type === MessageType.FileXferStart) return this.begin(message);
+    if (message.type === MessageType.FileXferData) return this.receive(message);
+    if (message.type === MessageType.FileXferStatus) return this.clientStatus(message);
   }
 
   resetClient(): void {
@@ -64,7 +65,7 @@ export class FileXferModule implements ActionModule {
     void this.dropAll();
   }
 
-  private begin(m: FileXferStartMessage): void {
+  private begin(m: FileXferStartMessage): Promise<void> | void {
     if (this.transfers.size >= MAX_ACTIVE_TRANSFERS) return this.reply(xferIoError(m.id, GioError.TooManyOpenFiles));
     if (this.transfers.has(m.id)) return this.reply(xferStatus(m.id, FileXferResult.Error));
     const request = readTransferRequest(m.keyfile);
@@ -73,7 +74,7 @@ export class FileXferModule implements ActionModule {
     if (!name) return this.reply(xferIoError(m.id, GioError.InvalidFilename));
     const t: Transfer = { id: m.id, size: request.size, received: 0, work: Promise.resolve(), dropped: false };
     this.transfers.set(t.id, t);
-    this.step(t, () => this.create(t, name));
+    return this.step(t, () => this.create(t, name));
   }
 
   /** Checks the space, creates the file under a free name, pre-sizes it, and asks for data. */
@@ -103,7 +104,7 @@ export class FileXferModule implements ActionModule {
     this.reply(xferStatus(t.id, FileXferResult.CanSendData));
   }
 
-  private receive(m: FileXferDataMessage): void {
+  private receive(m: FileXferDataMessage): Promise<void> | void {
     const t = this.transfers.get(m.id);
     if (!t) return; // unknown or finished id: ignored
     if (t.received + m.data.length > t.size) {
@@ -113,7 +114,7 @@ export class FileXferModule implements ActionModule {
     const position = t.received;
     t.received += m.data.length;
     const last = t.received === t.size;
-    this.step(t, async () => {
+    return this.step(t, async () => {
       const file = t.file as FileHandle;
       await file.write(m.data, 0, m.data.length, position);
       if (!last) return;
@@ -125,22 +126,22 @@ export class FileXferModule implements ActionModule {
     });
   }
 
-  private clientStatus(m: FileXferStatusMessage): void {
+  private clientStatus(m: FileXferStatusMessage): Promise<void> | void {
     const t = this.transfers.get(m.id);
     // CANCELLED (user) or ERROR (read error) from the client: delete silently; anything else is ignored.
-    if (t && (m.result === FileXferResult.Cancelled || m.result === FileXferResult.Error)) this.drop(t);
+    if (t && (m.result === FileXferResult.Cancelled || m.result === FileXferResult.Error)) return this.drop(t);
   }
 
   /** Queues a file operation; a failure ends the transfer with ERROR and its GLib error code. */
-  private step(t: Transfer, op: () => Promise<void>): void {
-    t.work = t.work
+  private step(t: Transfer, op: () => Promise<void>): Promise<void> {
+    return (t.work = t.work
       .then(async () => {
         if (!t.dropped) await op();
       })
       .catch((err: unknown) => {
         this.ctx?.log.warn(`file-xfer ${t.id}: ${err instanceof Error ? err.message : String(err)}`);
         this.finish(t, xferIoError(t.id, gioErrorOf(err)));
-      });
+      }));
   }
 
   /** Ends a transfer early with a status to the client; the partial file is deleted. */
@@ -151,14 +152,14 @@ export class FileXferModule implements ActionModule {
   }
 
   /** Forgets a transfer, closes and deletes its file once queued operations have run. */
-  private drop(t: Transfer): void {
+  private drop(t: Transfer): Promise<void> {
     t.dropped = true;
     this.transfers.delete(t.id);
-    t.work = t.work.then(async () => {
+    return (t.work = t.work.then(async () => {
       await t.file?.close().catch(() => undefined);
       t.file = undefined;
       if (t.path) await unlink(t.path).catch(() => undefined);
-    });
+    }));
   }
 
   private async dropAll(): Promise<void> {
