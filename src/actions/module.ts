@@ -16,6 +16,8 @@ export interface ModuleContext {
   settings: ReadonlyMap<string, string>;
   /** Command-line options that reach modules. */
   options: ModuleOptions;
+  /** Says the module's sink is behind (true) or caught up (false); the port is not read meanwhile. */
+  behind?(behind: boolean): void;
 }
 
 /** Command-line options modules may read. */

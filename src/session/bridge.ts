@@ -22,6 +22,8 @@ export interface SessionBridgeOptions {
 export interface SessionBridgeEvents {
   /** The session modules' capability bits changed: announce again (request=0). */
   capabilities: [];
+  /** The helper is behind (true: stop reading the port) or caught up, or gone (false). */
+  behind: [behind: boolean];
 }
 
 /**
@@ -126,6 +128,7 @@ export class SessionBridge extends EventEmitter<SessionBridgeEvents> implements 
       this.changed();
     });
     helper.on('message', (module, message) => this.fromHelper(module, message));
+    helper.on('behind', (behind) => this.emit('behind', behind));
     helper.on('exit', () => {
       this.loseAll();
       this.changed();
@@ -139,6 +142,7 @@ export class SessionBridge extends EventEmitter<SessionBridgeEvents> implements 
     if (!helper) return;
     this.helper = undefined;
     helper.removeAllListeners();
+    this.emit('behind', false);
     this.loseAll();
     const done: Promise<void> = helper.stop().finally(() => this.stopping.delete(done));
     this.stopping.add(done);
