@@ -44,6 +44,12 @@ const STOP_GRACE_MS = 3000;
  * slow helper that still makes progress (a file written to a slow disk) acknowledges and stays.
  */
 const STALL_MS = 12_000;
+/**
+ * Node flags of the helper: V8's young generation grows to 16 MiB per semi-space by default, and
+ * under a message flood that garbage alone is ~50 MB of RSS; 2 MiB keeps the helper within its
+ * memory bound (the daemon's launcher passes the same flag).
+ */
+export const NODE_FLAGS = ['--max-semi-space-size=2'];
 /** Variables of the daemon's environment every helper keeps. */
 const KEPT = ['PATH', 'LANG', 'JOURNAL_STREAM'];
 
@@ -117,7 +123,7 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
   }
 
   private async spawn(): Promise<void> {
-    const args = [...this.command.args];
+    const args = [...NODE_FLAGS, ...this.command.args];
     const id = this.desktop.identity;
     if (id && process.getuid?.() === 0) args.push('--uid', String(id.uid), '--gid', String(id.gid));
     else if (id && id.uid !== process.getuid?.()) {
