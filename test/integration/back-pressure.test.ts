@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, closeSync, constants, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, constants, existsSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -65,12 +65,12 @@ describe.runIf(process.getuid?.() === 0)('back-pressure from the SPICE port to t
   let sink: string;
   let h: Harness;
 
-  async function start(extra: string[] = []): Promise<void> {
+  async function start(env: NodeJS.ProcessEnv = {}): Promise<void> {
     h = await startPtyHarness({
       actionsDirs: [makeActionsDir(root, { 'file-xfer': '', mouse: '' })],
       session: 'current',
-      env: { HOME: root },
-      extraArgs: ['--fake-uinput', sink, ...extra],
+      env: { HOME: root, ...env },
+      extraArgs: ['--fake-uinput', sink],
     });
     await h.sim.expect(MessageType.AnnounceCapabilities, { where: (m) => m.request, timeoutMs: 10_000 });
     await untilServed(h);
@@ -166,4 +166,46 @@ describe.runIf(process.getuid?.() === 0)('back-pressure from the SPICE port to t
       closeSync(reader);
     }
   }, 120_000);
+
+  it('kills a helper that declares a frame over the bound (Node IPC would buffer up to 2 GiB of it), without holding its bytes', async () => {
+    execFileSync('touch', [sink]);
+    // Preloaded into the first helper only (the daemon and later helpers skip it): a 2 GiB frame header, then 512 MiB of its payload.
+    const once = join(root, 'hostile-done');
+    const hostile = join(root, 'hostile.cjs');
+    writeFileSync(
+      hostile,
+      `const fs = require('fs');
+if (process.argv.includes('session') && !fs.existsSync(${JSON.stringify(once)})) {
+  fs.writeFileSync(${JSON.stringify(once)}, '');
+  const s = new (require('net').Socket)({ fd: 3, readable: false, writable: true });
+  s.on('error', () => undefined);
+  const header = Buffer.alloc(4);
+  header.writeUInt32BE(0x7fffffff, 0);
+  s.write(header);
+  const junk = Buffer.alloc(1 << 20, 0x41);
+  let sent = 0;
+  const pump = () => { while (sent < 512 << 20 && !s.destroyed) { sent += junk.length; if (!s.write(junk)) return s.once('drain', pump); } };
+  pump();
+}
+`,
+    );
+    let peak = 0;
+    const watch = setInterval(() => {
+      try {
+        peak = Math.max(peak, h.rss());
+      } catch {
+        // The previous test's daemon (h is set once this one's starts): nothing to read.
+      }
+    }, 5);
+    try {
+      // Served (start() waits for it): the hostile helper was killed at its header, and a sound one serves now.
+      await start({ NODE_OPTIONS: `--require ${hostile}` });
+    } finally {
+      clearInterval(watch);
+    }
+    expect(existsSync(once)).toBe(true);
+    expect(h.logs()).toMatch(/EMSGSIZE/);
+    expect(peak - h.rss()).toBeLessThanOrEqual(BOUND);
+    await stillAnswers(h, sink);
+  }, 60_000);
 });
