@@ -5,6 +5,7 @@ import { AgentConnection } from './agent/connection.js';
 import type { Logger } from './log/logger.js';
 import type { SessionBridge } from './session/bridge.js';
 import type { Port } from './transport/port.js';
+import { PortFlow } from './transport/flow.js';
 import { PortSupervisor } from './transport/supervisor.js';
 
 /** What a daemon needs: its port, its logger and the effective actions.d entries. */
@@ -33,12 +34,16 @@ interface Running {
 export class Daemon {
   readonly connection: AgentConnection;
   readonly supervisor: PortSupervisor;
+  /** Pauses the port while the helper or a module's sink is behind. */
+  readonly flow: PortFlow;
   private readonly running = new Map<string, Running>();
   private portOpen = false;
 
   constructor(private readonly config: DaemonConfig) {
     const { port, log } = config;
     this.supervisor = new PortSupervisor(port, log);
+    this.flow = new PortFlow(port);
+    config.session?.on('behind', (behind) => this.flow.set('session helper', behind));
     this.connection = new AgentConnection((chunk) => port.write(chunk), { log, maxMessageSize: config.maxMessageSize });
     this.supervisor.on('open', () => {
       this.portOpen = true;
@@ -90,6 +95,7 @@ export class Daemon {
       if (w && settingsKey(w) === r.settings) continue;
       await r.module.stop().catch((err: unknown) => this.config.log.error(`module ${name}: stop failed: ${String(err)}`));
       this.running.delete(name);
+      this.flow.set(`module ${name}`, false);
       this.config.log.info(`module ${name} stopped`);
     }
     for (const [name, e] of wanted) {
@@ -104,6 +110,7 @@ export class Daemon {
         log: this.config.log,
         settings: e.settings,
         options: this.config.options ?? {},
+        behind: (behind) => this.flow.set(`module ${name}`, behind),
       };
       try {
         await module.start(ctx);

@@ -18,6 +18,8 @@ export interface ModuleContext {
   options: ModuleOptions;
   /** In the session helper: tells the daemon what request `id` held is gone (a transfer's file is closed). */
   closed?(id: number): void;
+  /** Says the module's sink is behind (true) or caught up (false); the port is not read meanwhile. */
+  behind?(behind: boolean): void;
 }
 
 /** Command-line options modules may read. */

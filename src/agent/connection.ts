@@ -28,6 +28,8 @@ export interface AgentOptions {
   maxMessageSize?: number;
   /** Bound on queued output bytes. */
   maxQueuedBytes?: number;
+  /** Bound on queued output chunks. */
+  maxQueuedChunks?: number;
 }
 
 /** Events of an agent connection. */
@@ -57,7 +59,7 @@ export class AgentConnection extends EventEmitter<AgentEvents> {
     super();
     this.log = options.log;
     this.debug = options.log.isDebugEnabled();
-    this.output = new OutputQueue(write, options.maxQueuedBytes);
+    this.output = new OutputQueue(write, options.maxQueuedBytes, options.maxQueuedChunks);
     this.reassembler = new Reassembler(
       { message: (raw) => this.onRaw(raw), error: (err, port) => this.onError(err, port) },
       { maxMessageSize: options.maxMessageSize },
@@ -107,7 +109,7 @@ export class AgentConnection extends EventEmitter<AgentEvents> {
   /** Queues a message to the client. */
   send(message: Message): boolean {
     const ok = this.output.enqueue(toChunks(message, this.context));
-    if (!ok) this.log.warn(`output queue full (${this.output.pendingBytes} bytes waiting): ${messageName(message.type)} dropped`);
+    if (!ok) this.log.warn(`output queue full (${this.output.pendingBytes} bytes in ${this.output.pendingChunks} chunks waiting): ${messageName(message.type)} dropped`);
     else if (this.debug) this.log.debug(`-> ${describeMessage(message)}`);
     return ok;
   }

@@ -1,9 +1,12 @@
 /** Default bound on bytes waiting for the port (a host that stops reading cannot grow memory). */
 export const DEFAULT_MAX_QUEUED_BYTES = 16 * 1024 * 1024;
+/** Default bound on chunks waiting (a flood of small messages costs more than their bytes). */
+export const DEFAULT_MAX_QUEUED_CHUNKS = 8192;
 
 /**
- * Chunks waiting for the port, written one at a time in order. Bounded in bytes: a message that
- * would pass the bound is refused, unless the queue is empty (so one large clipboard answer fits).
+ * Chunks waiting for the port, written one at a time in order. Bounded in bytes and in chunks: a
+ * message that would pass a bound is refused, unless the queue is empty (so one large clipboard
+ * answer fits).
  */
 export class OutputQueue {
   private readonly chunks: Buffer[] = [];
@@ -14,7 +17,13 @@ export class OutputQueue {
   constructor(
     private readonly write: (chunk: Buffer) => Promise<void>,
     private readonly maxBytes = DEFAULT_MAX_QUEUED_BYTES,
+    private readonly maxChunks = DEFAULT_MAX_QUEUED_CHUNKS,
   ) {}
+
+  /** Chunks waiting. */
+  get pendingChunks(): number {
+    return this.chunks.length;
+  }
 
   /** Bytes waiting. */
   get pendingBytes(): number {
@@ -24,7 +33,8 @@ export class OutputQueue {
   /** Queues the chunks of one message; false when refused for the bound. */
   enqueue(chunks: readonly Buffer[]): boolean {
     const size = chunks.reduce((n, c) => n + c.length, 0);
-    if (this.bytes > 0 && this.bytes + size > this.maxBytes) return false;
+    const busy = this.chunks.length > 0;
+    if (busy && (this.bytes + size > this.maxBytes || this.chunks.length + chunks.length > this.maxChunks)) return false;
     this.chunks.push(...chunks);
     this.bytes += size;
     if (!this.pumping) void this.pump();

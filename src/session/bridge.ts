@@ -22,6 +22,8 @@ export interface SessionBridgeOptions {
 export interface SessionBridgeEvents {
   /** The session modules' capability bits changed: announce again (request=0). */
   capabilities: [];
+  /** The helper is behind (true: stop reading the port) or caught up, or gone (false). */
+  behind: [behind: boolean];
 }
 
 /**
@@ -38,6 +40,8 @@ export class SessionBridge extends EventEmitter<SessionBridgeEvents> implements 
   private sentCaps: CapabilitySet | undefined;
   private capsKey = '';
   private readonly stopping = new Set<Promise<void>>();
+  /** What the current helper did wrong, each logged once per helper run (a hostile one cannot flood the log). */
+  private readonly reported = new Set<'refused' | 'unencodable'>();
 
   constructor(private readonly options: SessionBridgeOptions) {
     super();
@@ -127,7 +131,9 @@ export class SessionBridge extends EventEmitter<SessionBridgeEvents> implements 
     });
     helper.on('message', (module, message) => this.fromHelper(module, message));
     helper.on('closed', (module, id) => this.proxies.get(module)?.closed(id));
+    helper.on('behind', (behind) => this.emit('behind', behind));
     helper.on('exit', () => {
+      this.reported.clear();
       this.loseAll();
       this.changed();
     });
@@ -140,6 +146,8 @@ export class SessionBridge extends EventEmitter<SessionBridgeEvents> implements 
     if (!helper) return;
     this.helper = undefined;
     helper.removeAllListeners();
+    this.emit('behind', false);
+    this.reported.clear();
     this.loseAll();
     const done: Promise<void> = helper.stop().finally(() => this.stopping.delete(done));
     this.stopping.add(done);
@@ -155,10 +163,16 @@ export class SessionBridge extends EventEmitter<SessionBridgeEvents> implements 
     const proxy = this.proxies.get(module);
     try {
       if (proxy && this.served.has(module) && proxy.fromHelper(message)) return;
-      this.options.log.warn(`session helper: ${module} may not send ${messageName(message.type)}; dropped`);
+      this.reportOnce('refused', `session helper: ${module} may not send ${messageName(message.type)}; dropped (further refusals are not logged)`);
     } catch (err) {
-      this.options.log.warn(`session helper: ${module}'s ${messageName(message.type)} cannot be encoded (${String(err)}); dropped`);
+      this.reportOnce('unencodable', `session helper: ${module}'s ${messageName(message.type)} cannot be encoded (${String(err)}); dropped (further ones are not logged)`);
     }
+  }
+
+  private reportOnce(what: 'refused' | 'unencodable', text: string): void {
+    if (this.reported.has(what)) return;
+    this.reported.add(what);
+    this.options.log.warn(text);
   }
 
   /** Tells the helper the client's capabilities when they changed since it last heard them. */

@@ -1,10 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Monitor } from '../platform/display/monitor.js';
 import { EventEmitter } from 'node:events';
+import type { Duplex } from 'node:stream';
 import type { Logger } from '../log/logger.js';
 import type { Message } from '../protocol/index.js';
 import { Backoff } from '../transport/backoff.js';
+import { CHANNEL_FD, FrameChannel, MAX_FRAME } from './channel.js';
+import { HELPER_WINDOW, InFlightWindow } from './in-flight.js';
 import { isFromHelper, type ToHelper } from './ipc.js';
+import { estimateSize } from './message-size.js';
 import type { Desktop } from './source.js';
 
 /** How to start `vdagent session`: the program and its arguments up to the role name. */
@@ -27,24 +31,51 @@ export interface HelperEvents {
   closed: [module: string, id: number];
   /** The helper process ended (it is restarted unless stopped). */
   exit: [];
+  /** The helper is behind (true: stop reading the port) or caught up (false). */
+  behind: [behind: boolean];
 }
 
 /** A helper that stayed up this long had a working start: its next crash restarts it quickly again. */
 const STABLE_MS = 10_000;
 /** How long a helper may take to end after SIGTERM before it is killed. */
 const STOP_GRACE_MS = 3000;
+/**
+ * How long a helper may keep its window full without acknowledging anything before it is killed
+ * (SIGKILL also ends a stopped process). The port is paused meanwhile, so every client feature,
+ * the daemon's own mouse included, waits: a stuck helper must not hold them longer than this. A
+ * slow helper that still makes progress (a file written to a slow disk) acknowledges and stays.
+ */
+const STALL_MS = 12_000;
+/**
+ * Node flags of the helper: V8's young generation grows to 16 MiB per semi-space by default, and
+ * under a message flood that garbage alone is ~50 MB of RSS; 2 MiB keeps the helper within its
+ * memory bound (the daemon's launcher passes the same flag).
+ */
+export const NODE_FLAGS = ['--max-semi-space-size=2'];
 /** Variables of the daemon's environment every helper keeps. */
 const KEPT = ['PATH', 'LANG', 'JOURNAL_STREAM'];
 
 /**
  * One desktop's `vdagent session` process. The daemon spawns it itself, as root, over an inherited
- * IPC channel (a socketpair: nothing on disk another process could connect to); the child drops to
+ * channel (a socketpair: nothing on disk another process could connect to); the child drops to
  * the session's user, groups included, before it reads a message. A crashed helper is started again
  * with back-off; `stop()` ends it for good.
+ *
+ * Back-pressure: what was sent but not yet acknowledged (the helper acks once a module finished a
+ * message) is bounded by {@link HELPER_WINDOW}; when it is full, or the socket holds more than its
+ * mark, the helper is `behind` and the daemon stops reading the port. A helper behind without any
+ * ack for {@link STALL_MS} is killed and restarted, and the client hears what it lost.
  */
 export class SessionHelper extends EventEmitter<HelperEvents> {
   private child: ChildProcess | undefined;
+  private channel: FrameChannel | undefined;
   private greeted = false;
+  private readonly window = new InFlightWindow(HELPER_WINDOW, () => this.flow());
+  /** Messages the socket buffered past its mark and has not written yet. */
+  private backlog = 0;
+  private behind = false;
+  private stall: NodeJS.Timeout | undefined;
+  private reported = false;
   private stopped = false;
   private restart: NodeJS.Timeout | undefined;
   private startedAt = 0;
@@ -65,7 +96,19 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
 
   /** Sends a message once the helper listens; dropped otherwise (the state is resent on hello). */
   send(message: ToHelper): void {
-    if (this.greeted && this.child?.connected) this.child.send(message);
+    const channel = this.channel;
+    if (!this.greeted || !channel?.open) return;
+    this.window.sent(estimateSize(message));
+    let buffered = false;
+    buffered = !channel.send(message, () => {
+      if (!buffered || channel !== this.channel) return;
+      this.backlog--;
+      this.flow();
+    });
+    if (buffered) {
+      this.backlog++;
+      this.flow();
+    }
   }
 
   /** Ends the helper: SIGTERM (it stops its modules), SIGKILL if it does not end in time. */
@@ -82,7 +125,7 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
   }
 
   private async spawn(): Promise<void> {
-    const args = [...this.command.args];
+    const args = [...NODE_FLAGS, ...this.command.args];
     const id = this.desktop.identity;
     if (id && process.getuid?.() === 0) args.push('--uid', String(id.uid), '--gid', String(id.gid));
     else if (id && id.uid !== process.getuid?.()) {
@@ -94,22 +137,39 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
     for (const k of KEPT) if (process.env[k] !== undefined) env[k] = process.env[k];
     Object.assign(env, await this.desktop.environment());
     if (this.stopped) return;
-    const child = spawn(this.command.execPath, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced', env, cwd: '/' });
+    // Not Node's IPC: it buffers a frame of any declared size from the (untrusted) helper.
+    const child = spawn(this.command.execPath, args, { stdio: ['ignore', 'inherit', 'inherit', 'pipe'], env, cwd: '/' });
+    const channel = new FrameChannel(child.stdio[CHANNEL_FD] as Duplex, MAX_FRAME);
     this.child = child;
+    this.channel = channel;
     this.greeted = false;
     this.startedAt = Date.now();
     this.log.info(`session ${this.desktop.id}: helper ${child.pid} started${id ? ` as ${id.uid}:${id.gid}` : ''}`);
-    child.on('message', (m: unknown) => this.received(m));
+    channel.on('message', (m: unknown) => this.received(child, m));
+    channel.on('malformed', (err) => this.malformed(child, err));
     child.on('error', (err) => this.log.error(`session ${this.desktop.id}: helper: ${err.message}`));
     child.once('exit', (code, signal) => this.exited(child, code, signal));
   }
 
-  private received(m: unknown): void {
+  /** A broken frame: an oversized one ends the channel, so the helper is ended (and restarted). */
+  private malformed(child: ChildProcess, err: NodeJS.ErrnoException): void {
+    if (this.child !== child) return;
+    const fatal = err.code === 'EMSGSIZE';
+    this.reportOnce(`session ${this.desktop.id}: helper sent a malformed frame (${err.message})${fatal ? '; killing it' : '; dropped'}`);
+    if (fatal) child.kill('SIGKILL');
+  }
+
+  private received(child: ChildProcess, m: unknown): void {
+    if (this.child !== child) return;
     if (!isFromHelper(m)) {
-      this.log.warn(`session ${this.desktop.id}: malformed message from the helper; ignored`);
+      this.reportOnce(`session ${this.desktop.id}: malformed message from the helper; ignored`);
       return;
     }
-    if (m.kind === 'hello') {
+    if (m.kind === 'ack') {
+      this.window.acked(m.count);
+      if (this.behind) this.armStall(); // progress: the helper is slow, not stuck
+      this.flow();
+    } else if (m.kind === 'hello') {
       this.greeted = true;
       this.emit('hello');
     } else if (m.kind === 'running') this.emit('running', m.modules);
@@ -118,8 +178,44 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
     else this.emit('message', m.module, m.message);
   }
 
+  /** Recomputes whether the helper is behind; says so when it changed. */
+  private flow(): void {
+    const behind = this.window.full || this.backlog > 0;
+    if (behind === this.behind) return;
+    this.behind = behind;
+    if (behind) this.armStall();
+    else clearTimeout(this.stall);
+    this.emit('behind', behind);
+  }
+
+  private armStall(): void {
+    clearTimeout(this.stall);
+    this.stall = setTimeout(() => {
+      const child = this.child;
+      if (!child || !this.behind) return;
+      this.log.warn(
+        `session ${this.desktop.id}: helper ${child.pid} acknowledged nothing for ${STALL_MS / 1000} s with ${this.window.items} messages (${this.window.pendingBytes} bytes) in flight; killing it`,
+      );
+      child.kill('SIGKILL');
+    }, STALL_MS);
+  }
+
+  /** Logs a helper's misbehaviour once per helper process (a hostile helper cannot flood the log). */
+  private reportOnce(text: string): void {
+    if (this.reported) return;
+    this.reported = true;
+    this.log.warn(text);
+  }
+
   private exited(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
-    if (this.child === child) this.child = undefined;
+    if (this.child !== child) return;
+    this.child = undefined;
+    this.channel?.close();
+    this.channel = undefined;
+    this.reported = false;
+    this.backlog = 0;
+    this.window.clear();
+    this.flow();
     this.greeted = false;
     this.emit('exit');
     if (this.stopped) return;

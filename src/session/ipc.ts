@@ -2,8 +2,8 @@ import type { Monitor } from '../platform/display/monitor.js';
 import { isMessageType, type DeviceDisplayInfo, type Message } from '../protocol/index.js';
 
 /**
- * What travels on the daemon↔helper channel. Node's IPC channel with `serialization: 'advanced'`
- * (structured clone) carries typed messages as they are: Buffers stay Buffers (no base64 of file
+ * What travels on the daemon↔helper channel (channel.ts: structured clone in bounded frames)
+ * carries typed messages as they are: Buffers stay Buffers (no base64 of file
  * data), bigints stay bigints (the free-space detail), and the daemon encodes what the helper sends
  * with the client's real capabilities, exactly as for its own modules.
  */
@@ -38,7 +38,9 @@ export type FromHelper =
   /** The desktop layout the session applied, for the daemon's mouse (null: none known). */
   | { kind: 'layout'; monitors: Monitor[] | null }
   /** A module closed what one client request held (a transfer's file, by transfer id). */
-  | { kind: 'closed'; module: string; id: number };
+  | { kind: 'closed'; module: string; id: number }
+  /** The helper finished this many more of the daemon's messages, oldest first (flow control). */
+  | { kind: 'ack'; count: number };
 
 /** Whether a value from the helper (a less trusted process) is a well-formed {@link FromHelper}. */
 export function isFromHelper(value: unknown): value is FromHelper {
@@ -47,6 +49,8 @@ export function isFromHelper(value: unknown): value is FromHelper {
   switch (v.kind) {
     case 'hello':
       return true;
+    case 'ack':
+      return Number.isSafeInteger(v.count) && (v.count as number) > 0;
     case 'running':
       return Array.isArray(v.modules) && v.modules.every((m) => typeof m === 'string');
     case 'closed':

@@ -14,12 +14,16 @@ interface Running {
 /**
  * The helper's side of the channel: runs the session modules the daemon names, hands them the
  * client's messages and sends what they say back. Messages are taken in order; a module's own
- * work may overlap.
+ * work may overlap. Each message is acknowledged once its module finished it (a file written, not
+ * just queued), in batches: the daemon's window of unacknowledged messages bounds the work here.
  */
 export class SessionRunner {
   private readonly running = new Map<string, Running>();
   private clientCaps = CapabilitySet.empty;
   private queue = Promise.resolve();
+  /** Messages finished since the last ack. */
+  private finished = 0;
+  private ackScheduled = false;
 
   constructor(
     private readonly send: (message: FromHelper) => void,
@@ -32,11 +36,16 @@ export class SessionRunner {
 
   /** Takes one message from the daemon. */
   receive(message: ToHelper): void {
-    this.queue = this.queue
-      .then(() => this.take(message))
-      .catch((err: unknown) => {
+    this.queue = this.queue.then(async () => {
+      let work: Promise<void> | undefined;
+      try {
+        work = (await this.take(message))?.work;
+      } catch (err) {
         this.log.error(`session: ${String(err)}`);
-      });
+      }
+      if (!work) return this.finish();
+      void work.finally(() => this.finish());
+    });
   }
 
   /** Stops every module (deleting what they leave unfinished). */
@@ -45,7 +54,21 @@ export class SessionRunner {
     await this.apply([]);
   }
 
-  private async take(message: ToHelper): Promise<void> {
+  /** One more message finished: acknowledged with the others of this turn of the event loop. */
+  private finish(): void {
+    this.finished++;
+    if (this.ackScheduled) return;
+    this.ackScheduled = true;
+    setImmediate(() => {
+      this.ackScheduled = false;
+      const count = this.finished;
+      this.finished = 0;
+      if (count > 0) this.send({ kind: 'ack', count });
+    });
+  }
+
+  /** Takes a message; a module's work still running is returned (wrapped, so it is not awaited here). */
+  private async take(message: ToHelper): Promise<{ work: Promise<void> } | undefined> {
     switch (message.kind) {
       case 'modules':
         await this.apply(message.modules);
@@ -65,8 +88,12 @@ export class SessionRunner {
         const module = this.running.get(message.module)?.module;
         if (!module?.handles.includes(message.message.type)) return;
         const done = module.handle(message.message);
-        if (done instanceof Promise) done.catch((err: unknown) => this.log.error(`${module.name}: ${String(err)}`));
-        return;
+        if (!(done instanceof Promise)) return;
+        return {
+          work: done.catch((err: unknown) => {
+            this.log.error(`${module.name}: ${String(err)}`);
+          }),
+        };
       }
     }
   }

@@ -39,6 +39,9 @@ export class CharDevicePort extends EventEmitter<PortEvents> implements Port {
   private abortOpen = false;
   private closing: Promise<void> | undefined;
   private borrowedFd: number | undefined;
+  private paused = false;
+  /** Read loops waiting for resume(). */
+  private readonly resumers = new Set<() => void>();
 
   /** A port on the device at `path` (named `name` in logs), opened by open(). */
   constructor(
@@ -57,6 +60,19 @@ export class CharDevicePort extends EventEmitter<PortEvents> implements Port {
 
   get isOpen(): boolean {
     return this.session !== undefined;
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    for (const wake of [...this.resumers]) wake();
   }
 
   async open(): Promise<void> {
@@ -146,6 +162,22 @@ export class CharDevicePort extends EventEmitter<PortEvents> implements Port {
     });
   }
 
+  /** Waits while paused, with the poller unarmed for reading; false when the port closed meanwhile. */
+  private async unpaused(s: Session): Promise<boolean> {
+    while (this.paused && !s.closed) {
+      await new Promise<void>((resolve) => {
+        const wake = (): void => {
+          this.resumers.delete(wake);
+          s.sleeps.delete(wake);
+          resolve();
+        };
+        this.resumers.add(wake);
+        s.sleeps.add(wake);
+      });
+    }
+    return !s.closed;
+  }
+
   /**
    * Waits `delayMs` with the poller unarmed (epoll reports HUP all along while the host is
    * absent), then for readiness. False when the port closed meanwhile or poll failed.
@@ -172,6 +204,7 @@ export class CharDevicePort extends EventEmitter<PortEvents> implements Port {
     // The first read waits for readiness too: open() returns before any data is emitted.
     if (!(await this.ready(s, 'readable', 0))) return;
     while (!s.closed) {
+      if (this.paused && !(await this.unpaused(s))) return;
       let n: number;
       try {
         n = fs.readSync(s.fd, scratch, 0, scratch.length, null);

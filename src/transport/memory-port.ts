@@ -8,6 +8,9 @@ export class MemoryPort extends EventEmitter<PortEvents> implements Port {
   private opened = false;
   /** Incremented whenever this side closes, so bytes in flight to an older session are dropped. */
   private session = 0;
+  private paused = false;
+  /** What arrived while paused, delivered on resume; a writer waits until its bytes are delivered. */
+  private readonly held: { chunk: Buffer; session: number; delivered?: () => void }[] = [];
 
   /** A side named `name`; use createMemoryPortPair() to get a connected pair. */
   constructor(readonly name: string) {
@@ -24,6 +27,23 @@ export class MemoryPort extends EventEmitter<PortEvents> implements Port {
     return this.opened;
   }
 
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    while (!this.paused && this.held.length > 0) {
+      const h = this.held.shift() as (typeof this.held)[number];
+      this.deliver(h.chunk, h.session);
+      h.delivered?.();
+    }
+  }
+
   async open(): Promise<void> {
     if (this.opened) throw errnoError('EBUSY', `${this.name} is already open`);
     this.opened = true;
@@ -35,6 +55,8 @@ export class MemoryPort extends EventEmitter<PortEvents> implements Port {
     if (!peer || data.length === 0) return;
     const chunk = Buffer.from(data); // the caller may reuse its buffer
     const session = peer.session;
+    // A paused peer takes nothing: the writer waits, as on a full kernel buffer.
+    if (peer.paused) return new Promise((resolve) => peer.held.push({ chunk, session, delivered: resolve }));
     setImmediate(() => peer.deliver(chunk, session));
   }
 
@@ -54,11 +76,14 @@ export class MemoryPort extends EventEmitter<PortEvents> implements Port {
     if (!this.opened) return;
     this.opened = false;
     this.session++;
+    // Held bytes belong to the old session: dropped, their writers released.
+    for (const h of this.held.splice(0)) h.delivered?.();
   }
 
-  /** Bytes for a side that is not open (or was reopened since they were sent) are discarded. */
+  /** Bytes for a side that is not open (or was reopened since they were sent) are discarded; held while paused. */
   private deliver(chunk: Buffer, session: number): void {
-    if (this.opened && this.session === session) this.emit('data', chunk);
+    if (this.paused) this.held.push({ chunk, session });
+    else if (this.opened && this.session === session) this.emit('data', chunk);
   }
 }
 

@@ -19,6 +19,15 @@ export interface Port extends EventEmitter<PortEvents> {
   open(): Promise<void>;
   /** Writes all bytes; resolves once the kernel took them (queues on EAGAIN, never drops). */
   write(data: Buffer): Promise<void>;
+  /**
+   * Stops reading: no `data` is emitted and the port is not read, so the kernel's buffer fills and
+   * the host's writes block, as they would on an agent blocked in write(2). Lasts across reopens.
+   */
+  pause(): void;
+  /** Reads again after pause(). */
+  resume(): void;
+  /** Whether reading is paused. */
+  readonly isPaused: boolean;
   /** Closes the port; pending writes reject. */
   close(): Promise<void>;
   /** Whether the port is open. */

@@ -44,6 +44,9 @@ export class SerialPortPort extends EventEmitter<PortEvents> implements Port {
   private sp: SerialPort<typeof LinuxBinding> | undefined;
   private opening = false;
   private abortOpen = false;
+  private paused = false;
+  /** Arms the reader again; set while a pause left it unarmed. */
+  private rearm: (() => void) | undefined;
 
   /** A port on the tty at `path`, opened by open(). */
   constructor(
@@ -55,6 +58,21 @@ export class SerialPortPort extends EventEmitter<PortEvents> implements Port {
 
   get isOpen(): boolean {
     return this.sp !== undefined;
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    const rearm = this.rearm;
+    this.rearm = undefined;
+    rearm?.();
   }
 
   async open(): Promise<void> {
@@ -118,12 +136,19 @@ export class SerialPortPort extends EventEmitter<PortEvents> implements Port {
    * the non-blocking descriptor right in the poller's callback. serialport reads on libuv's thread
    * pool, whose wake-ups put a millisecond-scale tail on every message, and allocates a promise
    * chain per read. A 0-byte read or EIO is a hang-up (pty master closed); serialport's own reader
-   * would spin on the former. The event loop runs between reads.
+   * would spin on the former. The event loop runs between reads. While paused the poller is left
+   * unarmed for reading (the kernel buffer fills) until resume().
    */
   private startReading(sp: SerialPort<typeof LinuxBinding>, binding: LinuxPortBinding): void {
     const scratch = Buffer.allocUnsafe(READ_SIZE);
     const poller = binding.poller;
+    const arm = (): void => {
+      if (this.sp !== sp) return;
+      if (this.paused) this.rearm = arm;
+      else poller.poller.poll(READABLE);
+    };
     const stop = (err?: Error): void => {
+      if (this.rearm === arm) this.rearm = undefined;
       poller.off('readable', onReadable);
       if (err) this.lost(sp, withCode(err));
     };
@@ -131,20 +156,21 @@ export class SerialPortPort extends EventEmitter<PortEvents> implements Port {
       // Cancelled: the port is closing. Another error: the poller failed (hang-up, broken descriptor).
       if (this.sp !== sp || binding.fd === null) return stop();
       if (err) return stop((err as { canceled?: boolean }).canceled ? undefined : err);
+      if (this.paused) return arm(); // armed before pause(): read nothing until resume()
       let n: number;
       try {
         n = fs.readSync(binding.fd, scratch, 0, scratch.length, null);
       } catch (e) {
-        if (isRetry(e)) return poller.poller.poll(READABLE);
+        if (isRetry(e)) return arm();
         return stop(e as Error);
       }
       if (n === 0) return stop(Object.assign(new Error(`${this.name} hung up (read returned 0)`), { code: 'EIO' }));
-      poller.poller.poll(READABLE);
+      arm();
       // A copy: the scratch buffer is reused, consumers may keep what they are given.
       this.emit('data', Buffer.from(scratch.subarray(0, n)));
     };
     poller.on('readable', onReadable);
-    poller.poller.poll(READABLE);
+    arm();
   }
 
   /** Closes the serialport stream, ignoring errors (it may already be closed). */

@@ -9,6 +9,7 @@ import { ClientSimulator, type SimulatorOptions } from '../../src/sim/simulator.
 import { CharDevicePort } from '../../src/transport/chardev-port.js';
 import { createMemoryPortPair } from '../../src/transport/memory-port.js';
 import { openPtyPair } from '../../src/transport/pty.js';
+import { NODE_FLAGS } from '../../src/session/helper.js';
 import { rssOf } from './proc.js';
 
 /** The repository root: the nearest folder above this file with a package.json (also from build/). */
@@ -32,6 +33,8 @@ export interface Harness {
   rss(): number;
   /** Everything the daemon logged so far. */
   logs(): string;
+  /** The pty master's non-blocking descriptor, to write as a raw host (pty harness only). */
+  hostFd?: number;
   /** Stops the daemon and releases the port. */
   stop(): Promise<void>;
 }
@@ -54,11 +57,11 @@ export interface HarnessOptions {
 /** Starts a harness of some kind. */
 export type HarnessFactory = (options?: HarnessOptions) => Promise<Harness>;
 
-/** The real daemon process on a real pty pair made here; the simulator talks on the master. */
+/** The real daemon process (with the Node flags its launcher passes) on a real pty pair made here; the simulator talks on the master. */
 export const startPtyHarness: HarnessFactory = async (options = {}) => {
   const pty = openPtyPair();
   // Mouse events go nowhere unless a test asks: a root test run must not create a real tablet.
-  const args = [CLI, 'daemon', '--port', pty.slavePath, '--qga-port', 'none', '--session', options.session ?? 'none', '--fake-uinput', '/dev/null'];
+  const args = [...NODE_FLAGS, CLI, 'daemon', '--port', pty.slavePath, '--qga-port', 'none', '--session', options.session ?? 'none', '--fake-uinput', '/dev/null'];
   for (const dir of options.actionsDirs ?? [VENDOR_ACTIONS]) args.push('--actions-dir', dir);
   if (options.debug) args.push('--debug');
   args.push(...(options.extraArgs ?? []));
@@ -73,6 +76,7 @@ export const startPtyHarness: HarnessFactory = async (options = {}) => {
   return {
     sim,
     pid: child.pid as number,
+    hostFd: pty.masterFd,
     rss: () => rssOf(child.pid as number),
     logs: () => log,
     async stop() {

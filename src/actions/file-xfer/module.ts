@@ -71,10 +71,11 @@ export class FileXferModule implements ActionModule {
     this.ctx = undefined;
   }
 
-  handle(message: Message): void {
-    if (message.type === MessageType.FileXferStart) this.begin(message);
-    else if (message.type === MessageType.FileXferData) this.receive(message);
-    else if (message.type === MessageType.FileXferStatus) this.clientStatus(message);
+  /** Resolves once the message's file work is done (the session helper acknowledges it then). */
+  handle(message: Message): Promise<void> | void {
+    if (message.type === MessageType.FileXferStart) return this.begin(message);
+    if (message.type === MessageType.FileXferData) return this.receive(message);
+    if (message.type === MessageType.FileXferStatus) return this.clientStatus(message);
   }
 
   resetClient(): void {
@@ -82,7 +83,7 @@ export class FileXferModule implements ActionModule {
     void this.dropAll();
   }
 
-  private begin(m: FileXferStartMessage): void {
+  private begin(m: FileXferStartMessage): Promise<void> | void {
     const refuse = (status: FileXferStatusMessage): void => {
       this.reply(status);
       this.ctx?.closed?.(m.id);
@@ -96,7 +97,7 @@ export class FileXferModule implements ActionModule {
     const t: Transfer = { id: m.id, name, size: request.size, received: 0, pendingBytes: 0, pendingWrites: 0, work: Promise.resolve(), ended: false };
     this.transfers.set(t.id, t);
     this.held.add(t);
-    this.step(t, () => this.open(t));
+    return this.step(t, () => this.open(t));
   }
 
   /** Checks the space and that a name is free, opens the unnamed file, pre-sizes it, and asks for data. */
@@ -106,10 +107,14 @@ export class FileXferModule implements ActionModule {
     const { bavail, bsize } = await statfs(dir, { bigint: true });
     const free = bavail * bsize;
     if (BigInt(t.size) > free) {
-      this.end(t, { type: MessageType.FileXferStatus, id: t.id, result: FileXferResult.NotEnoughSpace, info: { kind: 'free-space', bytes: free } });
+      void this.end(t, { type: MessageType.FileXferStatus, id: t.id, result: FileXferResult.NotEnoughSpace, info: { kind: 'free-space', bytes: free } });
       return;
     }
-    if (!(await anyFree(dir, candidateNames(t.name)))) return this.end(t, xferIoError(t.id, GioError.Exists));
+    if (!(await anyFree(dir, candidateNames(t.name)))) {
+      // Not returned: this runs inside the transfer's own work chain, which end() extends.
+      void this.end(t, xferIoError(t.id, GioError.Exists));
+      return;
+    }
     t.file = await openPendingFile(dir, FILE_MODE);
     await t.file.handle.truncate(t.size);
     if (t.ended) return;
@@ -117,7 +122,7 @@ export class FileXferModule implements ActionModule {
     this.reply(xferStatus(t.id, FileXferResult.CanSendData));
   }
 
-  private receive(m: FileXferDataMessage): void {
+  private receive(m: FileXferDataMessage): Promise<void> | void {
     const t = this.transfers.get(m.id);
     if (!t) return; // unknown or finished id: ignored
     if (t.received + m.data.length > t.size) return this.end(t, xferStatus(t.id, FileXferResult.Error));
@@ -133,56 +138,59 @@ export class FileXferModule implements ActionModule {
     const last = t.received === t.size;
     // Complete: what the client says of this id from now on is for a finished transfer.
     if (last) this.transfers.delete(t.id);
-    this.step(t, async () => {
+    return this.step(t, async () => {
       const file = t.file as PendingFile;
       await file.handle.write(m.data, 0, m.data.length, position);
       t.pendingBytes -= m.data.length;
       t.pendingWrites--;
       if (!last) return;
       const path = await file.publish(candidateNames(t.name));
-      if (!path) return this.end(t, xferIoError(t.id, GioError.Exists));
+      if (!path) {
+        void this.end(t, xferIoError(t.id, GioError.Exists));
+        return;
+      }
       this.ctx?.log.info(`file-xfer ${t.id}: ${path} complete`);
-      this.end(t, xferStatus(t.id, FileXferResult.Success));
+      void this.end(t, xferStatus(t.id, FileXferResult.Success));
     });
   }
 
-  private clientStatus(m: FileXferStatusMessage): void {
+  private clientStatus(m: FileXferStatusMessage): Promise<void> | void {
     const t = this.transfers.get(m.id);
     // CANCELLED (user) or ERROR (read error) from the client: dropped silently; anything else is ignored.
-    if (t && (m.result === FileXferResult.Cancelled || m.result === FileXferResult.Error)) this.end(t);
+    if (t && (m.result === FileXferResult.Cancelled || m.result === FileXferResult.Error)) return this.end(t);
   }
 
   /** Queues a file operation; a failure ends the transfer with ERROR and its GLib error code. */
-  private step(t: Transfer, op: () => Promise<void>): void {
-    t.work = t.work
+  private step(t: Transfer, op: () => Promise<void>): Promise<void> {
+    return (t.work = t.work
       .then(async () => {
         if (!t.ended) await op();
       })
       .catch((err: unknown) => {
         this.ctx?.log.warn(`file-xfer ${t.id}: ${err instanceof Error ? err.message : String(err)}`);
-        this.end(t, xferIoError(t.id, gioErrorOf(err)));
-      });
+        void this.end(t, xferIoError(t.id, gioErrorOf(err)));
+      }));
   }
 
   /**
    * Ends a transfer (with a status to the client, or silently): its id is free for the client at
    * once; its file is closed once queued operations have run, then the daemon hears it is gone.
    */
-  private end(t: Transfer, status?: FileXferStatusMessage): void {
-    if (t.ended) return;
+  private end(t: Transfer, status?: FileXferStatusMessage): Promise<void> {
+    if (t.ended) return t.work;
     t.ended = true;
     if (this.transfers.get(t.id) === t) this.transfers.delete(t.id);
     if (status) this.reply(status);
-    t.work = t.work.then(async () => {
+    return (t.work = t.work.then(async () => {
       await t.file?.close();
       t.file = undefined;
       this.held.delete(t);
       this.ctx?.closed?.(t.id);
-    });
+    }));
   }
 
   private async dropAll(): Promise<void> {
-    for (const t of this.transfers.values()) this.end(t);
+    for (const t of this.transfers.values()) void this.end(t);
     await Promise.all([...this.held].map((t) => t.work));
   }
 

@@ -74,6 +74,8 @@ export class MouseModule implements ActionModule {
     this.fixed = setting === undefined ? undefined : parseLayoutSetting(setting);
     this.follow(this.currentLayout());
     const device = this.makeDevice(ctx.options);
+    // A sink that falls behind (a FIFO nobody reads) stops the port being read, not memory growing.
+    device.onBehind = (behind) => ctx.behind?.(behind);
     await device.open(this.bounds);
     this.ctx = ctx;
     this.device = device;

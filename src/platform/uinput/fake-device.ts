@@ -1,5 +1,6 @@
-import { open, type FileHandle } from 'node:fs/promises';
-import { writeSync } from 'node:fs';
+import { closeSync, constants, openSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { EventSink } from './event-sink.js';
 import { InputEventEncoder, nowMicros, type InputEvent } from './input-event.js';
 import type { PointerDevice, TabletSize } from './pointer-device.js';
 
@@ -11,13 +12,23 @@ import type { PointerDevice, TabletSize } from './pointer-device.js';
 export class FakePointerDevice implements PointerDevice {
   /** The sizes the device was created with, in order. */
   readonly created: TabletSize[] = [];
-  private file: FileHandle | undefined;
+  private fd: number | undefined;
+  private sink: EventSink | undefined;
   private readonly encoder = new InputEventEncoder();
+  onBehind?: (behind: boolean) => void;
 
   constructor(readonly path: string) {}
 
   async open(size: TabletSize): Promise<void> {
-    this.file = await open(this.path, 'a');
+    // A blocking open waits (off the event loop) for a FIFO's reader; with one there, the
+    // non-blocking open the writes use succeeds.
+    const waiting = await open(this.path, 'a');
+    try {
+      this.fd = openSync(this.path, constants.O_WRONLY | constants.O_APPEND | constants.O_NONBLOCK);
+    } finally {
+      await waiting.close();
+    }
+    this.sink = new EventSink(this.fd, (behind) => this.onBehind?.(behind));
     this.created.push({ ...size });
   }
 
@@ -26,13 +37,14 @@ export class FakePointerDevice implements PointerDevice {
   }
 
   emit(events: readonly InputEvent[]): void {
-    if (!this.file) return;
-    // Synchronous, so the records of one state are never interleaved with the next.
-    writeSync(this.file.fd, this.encoder.encode(events, nowMicros()));
+    // One write per state, queued in order, so the records of one state are never interleaved with the next.
+    this.sink?.write(this.encoder.encode(events, nowMicros()));
   }
 
   async close(): Promise<void> {
-    await this.file?.close();
-    this.file = undefined;
+    this.sink?.close();
+    this.sink = undefined;
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
   }
 }

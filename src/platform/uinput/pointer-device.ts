@@ -21,8 +21,13 @@ export interface PointerDevice {
   open(size: TabletSize): Promise<void>;
   /** Re-creates the open device for a new desktop size (all buttons come back released). */
   resize(size: TabletSize): Promise<void>;
-  /** Injects events, in order (the caller ends each state with SYN_REPORT). */
+  /**
+   * Injects events, in order (the caller ends each state with SYN_REPORT). What the kernel does
+   * not take at once waits in a bounded queue; throws ENOBUFS when that is full.
+   */
   emit(events: readonly InputEvent[]): void;
+  /** Hears when the device falls behind (true: stop feeding it) and catches up (false). */
+  onBehind?: (behind: boolean) => void;
   /** Removes the device. */
   close(): Promise<void>;
 }

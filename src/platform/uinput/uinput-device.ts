@@ -1,4 +1,5 @@
 import { closeSync, constants, openSync, writeSync } from 'node:fs';
+import { EventSink } from './event-sink.js';
 import { EV_ABS, EV_KEY, EV_REL, ABS_X, ABS_Y, REL_WHEEL, InputEventEncoder, nowMicros, type InputEvent } from './input-event.js';
 import { loadLibc, SystemCallError, type Libc } from './libc.js';
 import { TABLET_BUTTONS, TABLET_NAME, type PointerDevice, type TabletSize } from './pointer-device.js';
@@ -33,7 +34,9 @@ const ID: InputId = { bustype: BUS_VIRTUAL, vendor: 0, product: 0, version: 1 };
  */
 export class UinputDevice implements PointerDevice {
   private fd: number | undefined;
+  private sink: EventSink | undefined;
   private readonly encoder = new InputEventEncoder();
+  onBehind?: (behind: boolean) => void;
 
   constructor(readonly path: string = UINPUT_PATH) {}
 
@@ -47,6 +50,7 @@ export class UinputDevice implements PointerDevice {
       throw err;
     }
     this.fd = fd;
+    this.sink = new EventSink(fd, (behind) => this.onBehind?.(behind));
   }
 
   async resize(size: TabletSize): Promise<void> {
@@ -56,14 +60,15 @@ export class UinputDevice implements PointerDevice {
   }
 
   emit(events: readonly InputEvent[]): void {
-    if (this.fd === undefined) return;
-    writeSync(this.fd, this.encoder.encode(events, nowMicros()));
+    this.sink?.write(this.encoder.encode(events, nowMicros()));
   }
 
   async close(): Promise<void> {
     if (this.fd === undefined) return;
     const fd = this.fd;
     this.fd = undefined;
+    this.sink?.close();
+    this.sink = undefined;
     const libc = await loadLibc();
     try {
       libc.ioctlInt(fd, UI_DEV_DESTROY, 0, 'UI_DEV_DESTROY');

@@ -7,6 +7,7 @@ import type { Port, PortEvents } from '../../../src/transport/port.js';
 export class SocketPort extends EventEmitter<PortEvents> implements Port {
   private socket: Socket | undefined;
   private closing = false;
+  private paused = false;
 
   /** A port on the UNIX socket at `path` (QEMU's side), opened by open(). */
   constructor(
@@ -18,6 +19,20 @@ export class SocketPort extends EventEmitter<PortEvents> implements Port {
 
   get isOpen(): boolean {
     return this.socket !== undefined;
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  pause(): void {
+    this.paused = true;
+    this.socket?.pause();
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.socket?.resume();
   }
 
   /** Connects, waiting up to `waitMs` for QEMU to create the socket and listen on it. */
@@ -38,6 +53,7 @@ export class SocketPort extends EventEmitter<PortEvents> implements Port {
     this.closing = false;
     this.socket = socket;
     socket.on('data', (chunk: Buffer) => this.emit('data', chunk));
+    if (this.paused) socket.pause();
     socket.on('error', () => undefined);
     socket.on('close', () => {
       this.socket = undefined;

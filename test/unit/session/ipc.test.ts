@@ -15,8 +15,15 @@ describe('what the daemon accepts from the session helper', () => {
     ['monitors that are not a list', { kind: 'layout', monitors: 'all of them' }],
     ['a message of a type that does not exist', { kind: 'message', module: 'file-xfer', message: { type: 99 } }],
     ['an unknown kind', { kind: 'exec', path: '/bin/sh' }],
+    ['an ack of no message', { kind: 'ack', count: 0 }],
+    ['an ack of a fractional count', { kind: 'ack', count: 1.5 }],
+    ['an ack of a count that is not a number', { kind: 'ack', count: '9' }],
   ])('refuses %s', (_what, value) => {
     expect(isFromHelper(value)).toBe(false);
+  });
+
+  it('accepts an ack of a positive whole count', () => {
+    expect(isFromHelper({ kind: 'ack', count: 250 })).toBe(true);
   });
 
   it('accepts a module message of a defined type', () => {

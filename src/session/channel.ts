@@ -1,0 +1,129 @@
+import { EventEmitter } from 'node:events';
+import type { Duplex } from 'node:stream';
+import { deserialize, serialize } from 'node:v8';
+import { DEFAULT_MAX_MESSAGE_SIZE } from '../protocol/index.js';
+import { errnoError } from '../transport/errno.js';
+
+/** Bound on a frame: the largest message (a clipboard of the default --max-message-size) and its wrapping. */
+export const MAX_FRAME = DEFAULT_MAX_MESSAGE_SIZE + (1 << 20);
+
+/** The file descriptor of the channel in the helper (after stdin, stdout and stderr). */
+export const CHANNEL_FD = 3;
+
+/** Bytes of a frame's header: the payload's length, 32-bit big-endian. */
+const HEADER = 4;
+
+/** Events of a {@link FrameChannel}. */
+export interface FrameChannelEvents {
+  /** One message, as the peer sent it (check it: the peer may be hostile). */
+  message: [value: unknown];
+  /** A frame that does not deserialize (dropped, `EBADMSG`), or one over the bound (`EMSGSIZE`: the channel is closed). */
+  malformed: [err: NodeJS.ErrnoException];
+  /** The stream ended or failed. */
+  close: [];
+}
+
+/**
+ * The daemon ↔ helper channel on the inherited socketpair: structured-clone messages (Buffers and
+ * bigints kept, as with Node's 'advanced' IPC) in length-prefixed frames. Node's own IPC reads a
+ * frame of any declared length (up to 4 GiB) into memory before looking at it; here a frame over
+ * `maxFrame` is refused from its header, before its payload is buffered, so a peer can make the
+ * reader hold at most one frame of `maxFrame` bytes.
+ */
+export class FrameChannel extends EventEmitter<FrameChannelEvents> {
+  private readonly parts: Buffer[] = [];
+  private buffered = 0;
+  private closed = false;
+
+  /** A channel on `socket` that accepts frames of at most `maxFrame` bytes. */
+  constructor(
+    private readonly socket: Duplex,
+    private readonly maxFrame: number,
+  ) {
+    super();
+    socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    socket.on('error', () => this.shut());
+    socket.on('close', () => this.shut());
+  }
+
+  /** Whether the channel still carries messages. */
+  get open(): boolean {
+    return !this.closed;
+  }
+
+  /**
+   * Sends one message. False when the socket's buffer is past its high-water mark (the caller
+   * should wait for `done`, called once the message is handed to the kernel or dropped).
+   */
+  send(value: unknown, done?: (err?: Error | null) => void): boolean {
+    if (this.closed) {
+      // Nothing is buffered for a closed channel: the message is dropped.
+      if (done) process.nextTick(done, errnoError('EPIPE', 'the channel is closed'));
+      return true;
+    }
+    const payload = serialize(value);
+    const header = Buffer.allocUnsafe(HEADER);
+    header.writeUInt32BE(payload.length, 0);
+    this.socket.cork();
+    this.socket.write(header);
+    const ok = this.socket.write(payload, done);
+    this.socket.uncork();
+    return ok;
+  }
+
+  /** Ends the channel (the peer sees end of stream). */
+  close(): void {
+    if (this.closed) return;
+    this.shut();
+    this.socket.end();
+  }
+
+  private receive(chunk: Buffer): void {
+    this.parts.push(chunk);
+    this.buffered += chunk.length;
+    while (!this.closed && this.buffered >= HEADER) {
+      const head = this.take(HEADER, false);
+      const size = head.readUInt32BE(0);
+      if (size > this.maxFrame) {
+        this.emit('malformed', errnoError('EMSGSIZE', `a frame of ${size} bytes is over the bound of ${this.maxFrame}`));
+        this.shut();
+        this.socket.destroy();
+        return;
+      }
+      if (this.buffered < HEADER + size) return;
+      this.take(HEADER, true);
+      const payload = this.take(size, true);
+      let value: unknown;
+      try {
+        value = deserialize(payload);
+      } catch (err) {
+        this.emit('malformed', errnoError('EBADMSG', `a frame does not deserialize: ${(err as Error).message}`));
+        continue;
+      }
+      this.emit('message', value);
+    }
+  }
+
+  /** The first `n` buffered bytes, removed when `consume`. */
+  private take(n: number, consume: boolean): Buffer {
+    let first = this.parts[0] as Buffer;
+    if (first.length < n) {
+      first = Buffer.concat(this.parts);
+      this.parts.splice(0, this.parts.length, first);
+    }
+    if (!consume) return first.subarray(0, n);
+    const out = first.subarray(0, n);
+    if (first.length === n) this.parts.shift();
+    else this.parts[0] = first.subarray(n);
+    this.buffered -= n;
+    return out;
+  }
+
+  private shut(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.parts.length = 0;
+    this.buffered = 0;
+    this.emit('close');
+  }
+}

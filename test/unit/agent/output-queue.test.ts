@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { OutputQueue } from '../../../src/agent/output-queue.js';
+
+/** A port write that takes nothing until released: the host stopped reading. */
+function stuckPort(): { write: (chunk: Buffer) => Promise<void>; written: Buffer[]; release(): void } {
+  const written: Buffer[] = [];
+  const waiting: (() => void)[] = [];
+  return {
+    written,
+    write: (chunk) =>
+      new Promise((resolve) => {
+        written.push(chunk);
+        waiting.push(resolve);
+      }),
+    release: () => {
+      for (const r of waiting.splice(0)) r();
+    },
+  };
+}
+
+const chunk = (n: number): Buffer => Buffer.alloc(n, 1);
+
+describe('the agent output queue', () => {
+  it('refuses a message past the chunk bound even when its bytes fit', () => {
+    const port = stuckPort();
+    const q = new OutputQueue(port.write, 1 << 20, 4);
+    const results = Array.from({ length: 6 }, () => q.enqueue([chunk(8)]));
+    expect(results).toEqual([true, true, true, true, false, false]);
+    expect(q.pendingChunks).toBe(4);
+    expect(q.pendingBytes).toBe(32);
+  });
+
+  it('refuses a message past the byte bound even when its chunks fit', () => {
+    const port = stuckPort();
+    const q = new OutputQueue(port.write, 100, 1000);
+    expect([q.enqueue([chunk(60)]), q.enqueue([chunk(60)])]).toEqual([true, false]);
+  });
+
+  it('takes one message larger than both bounds when nothing waits (a large clipboard answer)', () => {
+    const port = stuckPort();
+    const q = new OutputQueue(port.write, 100, 2);
+    expect(q.enqueue([chunk(80), chunk(80), chunk(80)])).toBe(true);
+    expect(q.enqueue([chunk(1)])).toBe(false);
+  });
+
+  it('takes messages again once the port wrote what waited', async () => {
+    const port = stuckPort();
+    const q = new OutputQueue(port.write, 1 << 20, 2);
+    q.enqueue([chunk(1)]);
+    q.enqueue([chunk(1)]);
+    expect(q.enqueue([chunk(1)])).toBe(false);
+    for (let i = 0; i < 4 && q.pendingChunks > 0; i++) {
+      port.release();
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(q.pendingChunks).toBe(0);
+    expect(q.enqueue([chunk(1)])).toBe(true);
+    expect(port.written.length).toBe(3);
+  });
+});

@@ -1,0 +1,79 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FrameChannel } from '../../../src/session/channel.js';
+
+/** Two connected UNIX stream sockets (like the inherited socketpair). */
+async function socketPair(): Promise<{ a: Socket; b: Socket; close(): void }> {
+  const dir = mkdtempSync(join(tmpdir(), 'channel-'));
+  const path = join(dir, 's');
+  const server: Server = createServer();
+  await new Promise<void>((r) => server.listen(path, r));
+  const accepted = new Promise<Socket>((r) => server.once('connection', r));
+  const a = connect(path);
+  const b = await accepted;
+  server.close();
+  return {
+    a,
+    b,
+    close() {
+      a.destroy();
+      b.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
+
+describe('the daemon ↔ helper frame channel', () => {
+  it('carries structured messages with Buffers and bigints, in order', async () => {
+    const pair = await socketPair();
+    cleanups.push(pair.close);
+    const tx = new FrameChannel(pair.a, 1 << 20);
+    const rx = new FrameChannel(pair.b, 1 << 20);
+    const got: unknown[] = [];
+    const all = new Promise<void>((r) => rx.on('message', (m) => got.push(m) === 3 && r()));
+    tx.send({ kind: 'a', data: Buffer.from([0, 255]) });
+    tx.send({ kind: 'b', bytes: 1n << 60n });
+    tx.send({ kind: 'c', big: Buffer.alloc(300_000, 7) });
+    await all;
+    expect(got[0]).toEqual({ kind: 'a', data: Buffer.from([0, 255]) });
+    expect(got[1]).toEqual({ kind: 'b', bytes: 1n << 60n });
+    expect(Buffer.isBuffer((got[2] as { big: Buffer }).big)).toBe(true);
+  });
+
+  it('refuses a frame declared over the bound from its header, without buffering its payload, and closes', async () => {
+    const pair = await socketPair();
+    cleanups.push(pair.close);
+    const rx = new FrameChannel(pair.b, 1 << 20);
+    const malformed = new Promise<NodeJS.ErrnoException>((r) => rx.once('malformed', r));
+    const closed = new Promise<void>((r) => rx.once('close', r));
+    const header = Buffer.alloc(4);
+    header.writeUInt32BE(0xfffffff0, 0);
+    pair.a.on('error', () => undefined);
+    pair.a.write(Buffer.concat([header, Buffer.alloc(64 * 1024)]));
+    expect((await malformed).code).toBe('EMSGSIZE');
+    await closed;
+    expect(rx.open).toBe(false);
+  });
+
+  it('drops a frame that does not deserialize and goes on with the next', async () => {
+    const pair = await socketPair();
+    cleanups.push(pair.close);
+    const rx = new FrameChannel(pair.b, 1 << 20);
+    const codes: string[] = [];
+    rx.on('malformed', (err) => codes.push(err.code ?? ''));
+    const next = new Promise<unknown>((r) => rx.once('message', r));
+    const junk = Buffer.from([0, 0, 0, 3, 0xff, 0x00, 0x99]);
+    pair.a.write(junk);
+    new FrameChannel(pair.a, 1 << 20).send({ kind: 'hello' });
+    expect(await next).toEqual({ kind: 'hello' });
+    expect(codes).toEqual(['EBADMSG']);
+  });
+});

@@ -1,0 +1,57 @@
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import type { ActionModule } from '../../../src/actions/module.js';
+import { createLogger } from '../../../src/log/logger.js';
+import { FileXferResult, MessageType, type Message } from '../../../src/protocol/index.js';
+import type { FromHelper } from '../../../src/session/ipc.js';
+import { SessionRunner } from '../../../src/session/runner.js';
+
+/** A session module whose handling of each message ends only when the test says so. */
+function slowModule(): { module: ActionModule; finish(): void; handled: number } {
+  const pending: (() => void)[] = [];
+  const state = {
+    handled: 0,
+    finish: () => pending.shift()?.(),
+    module: {
+      name: 'slow',
+      capabilities: [],
+      handles: [MessageType.FileXferStatus],
+      host: 'session',
+      start: async () => undefined,
+      stop: async () => undefined,
+      resetClient: () => undefined,
+      handle: () =>
+        new Promise<void>((resolve) => {
+          state.handled++;
+          pending.push(resolve);
+        }),
+    } satisfies ActionModule,
+  };
+  return state;
+}
+
+const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 10));
+const status: Message = { type: MessageType.FileXferStatus, id: 1, result: FileXferResult.Cancelled };
+
+describe('the helper acknowledges the daemon', () => {
+  it('once a module finished a message, not when it was handed over; in batches', async () => {
+    const slow = slowModule();
+    const sent: FromHelper[] = [];
+    const runner = new SessionRunner((m) => sent.push(m), createLogger({ stream: new PassThrough(), journal: false }), [{ name: 'slow', create: () => slow.module }]);
+    runner.receive({ kind: 'modules', modules: [{ name: 'slow', settings: [] }] });
+    await tick();
+    const acks = (): number => sent.filter((m) => m.kind === 'ack').reduce((n, m) => n + (m.kind === 'ack' ? m.count : 0), 0);
+    expect(acks()).toBe(1); // the modules message
+    for (let i = 0; i < 3; i++) runner.receive({ kind: 'message', module: 'slow', message: status });
+    await tick();
+    expect([slow.handled, acks()]).toEqual([3, 1]); // taken in order, overlapping, none finished
+    slow.finish();
+    slow.finish();
+    await tick();
+    expect(acks()).toBe(3);
+    slow.finish();
+    await tick();
+    expect(acks()).toBe(4);
+    expect(sent.filter((m) => m.kind === 'ack').length).toBeLessThan(4); // batched
+  });
+});
