@@ -8,7 +8,7 @@ type Add = (name: string, value: string, target: string) => void;
 /** Bound on daemon + helper memory over their idle value under any hostile host. */
 const RSS_GROWTH_BOUND = 64 * 1024 * 1024;
 /** Longest a scenario writes. */
-const SCENARIO_MS = 15_000;
+const SCENARIO_MS = 12_000;
 /** How long the agent may take to answer once a scenario's writing is over. */
 const ANSWER_MS = 10_000;
 /** Start/cancel pairs of the storm. */
