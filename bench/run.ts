@@ -1,5 +1,6 @@
 import { decodeThroughput } from './decode-throughput.js';
 import { daemonBenchmarks } from './daemon.js';
+import { hostileBenchmarks } from './hostile.js';
 import { mouseBenchmarks } from './mouse.js';
 
 /** `npm run bench`: prints each measurement against its target; asserts nothing. */
@@ -12,6 +13,7 @@ async function main(): Promise<void> {
   await decodeThroughput(add);
   await daemonBenchmarks(add);
   await mouseBenchmarks(add);
+  await hostileBenchmarks(add);
 }
 
 void main();
