@@ -123,3 +123,20 @@ describe('createLogger', () => {
   });
 
 });
+
+describe('the report line', () => {
+  it('is written even when the window it lands in has used up its budget', async () => {
+    let t = 0;
+    const r = new RateLimiter({ windowMs: 300, budget: 10, now: () => t });
+    const { log, lines } = journalLogger(r);
+    for (let i = 0; i < 50; i++) log.warn(`line ${'z'.repeat(i)}`);
+    t = 300; // a new window, flooded at once, before the first window's report is written
+    for (let i = 0; i < 50; i++) log.warn(`line ${'z'.repeat(i)}`);
+    expect(lines).toHaveLength(20);
+    await new Promise((done) => setTimeout(done, 450));
+    expect(lines[20]).toMatch(/^<4>flood control: 40 log lines suppressed/);
+    t = 10_000; // let the timer armed for the second window find its report, so none stays behind
+    await new Promise((done) => setTimeout(done, 400));
+    expect(lines[21]).toMatch(/^<4>flood control: 40 log lines suppressed/);
+  });
+});
