@@ -1,14 +1,20 @@
 /** The smallest block a payload spanning chunks is collected in. */
 export const MIN_BLOCK_SIZE = 64 * 1024;
 /** Blocks after the first hold this fraction of the bytes already collected. */
-const GROWTH = 0.1;
+const GROWTH = 0.08;
+/** A block is stretched to the declared end when that is at most this much larger. */
+const STRETCH = 1.25;
+/** The most memory a collector holds beyond 1.1 × the bytes it received. */
+export const COLLECTOR_SLACK = STRETCH * MIN_BLOCK_SIZE;
 
 /**
  * Collects the payload of one message that spans chunks, copying each piece once. Blocks are sized
- * by what has arrived, never by what the header declares: at least 64 KiB, then a tenth of the bytes
- * collected, and never past the declared end. So the memory held is at most 1.1 × bytes received
- * + 64 KiB whatever the chunk sizes, a lying header reserves nothing, and there is no repeated
- * copying as a single growing buffer would need; the blocks are joined once, at the end.
+ * by what has arrived, never by what the header declares: 64 KiB, then 8 % of the bytes collected,
+ * stretched by up to a quarter to end exactly at the declared size (so a 64 KiB + 12 FILE_XFER_DATA
+ * is one block), never past it. The unused end of the last block is so at most a tenth of the bytes
+ * received or 80 KiB: memory held is at most 1.1 × received + 80 KiB whatever the chunk sizes, a
+ * lying header reserves nothing, and nothing is copied again as a growing buffer would be; the
+ * blocks are joined once, at the end, when there are several.
  */
 export class PayloadCollector {
   private blocks: Buffer[] = [];
@@ -29,8 +35,9 @@ export class PayloadCollector {
     while (off < piece.length) {
       let block = this.blocks[this.blocks.length - 1];
       if (!block || this.filled === block.length) {
-        const size = Math.min(this.declared - this.collected, Math.max(MIN_BLOCK_SIZE, Math.floor(this.collected * GROWTH)));
-        block = Buffer.allocUnsafe(size);
+        const rest = this.declared - this.collected;
+        const want = Math.max(MIN_BLOCK_SIZE, Math.floor(this.collected * GROWTH));
+        block = Buffer.allocUnsafe(rest <= want * STRETCH ? rest : want);
         this.blocks.push(block);
         this.filled = 0;
       }

@@ -3,20 +3,20 @@
  * 1.1 × the bytes received plus a constant, whatever the chunk sizes and whatever a header declares.
  */
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   CHUNK_HEADER_SIZE,
   ChunkPort,
+  COLLECTOR_SLACK,
   MESSAGE_HEADER_SIZE,
   MessageType,
-  MIN_BLOCK_SIZE,
   type Reassembler,
   splitMessage,
 } from '../../../src/protocol/index.js';
 import { chunk, messageHeader, recorder } from './support.js';
 
-/** The constant of the bound, per port: one minimal block and the headers being collected. */
-const SLACK = 2 * (MIN_BLOCK_SIZE + MESSAGE_HEADER_SIZE) + CHUNK_HEADER_SIZE;
+/** The constant of the bound: per port a collector's slack and a message header, and a chunk header. */
+const SLACK = 2 * (COLLECTOR_SLACK + MESSAGE_HEADER_SIZE) + CHUNK_HEADER_SIZE;
 const DECLARED = 128 * 1024 * 1024 - 1;
 
 /** Feeds `stream` in pushes of `push` bytes and asserts the bound after each. */
@@ -121,5 +121,19 @@ describe('memory held while reassembling', () => {
     feedWithinBound(r, stream, 4096);
     expect(errors).toEqual([]);
     expect(messages.map((m) => m.type)).toEqual([MessageType.GraphicsDeviceInfo, MessageType.Clipboard]);
+  });
+
+  it('collects a spice-gtk file block (64 KiB + 12 bytes in 33 chunks) straight into the payload it hands out, with no join', () => {
+    const { r, messages, errors } = recorder();
+    const stream = Buffer.concat(splitMessage(Buffer.concat([messageHeader(MessageType.FileXferData, 65536 + 12), Buffer.alloc(65536 + 12, 7)])));
+    const concat = vi.spyOn(Buffer, 'concat');
+    try {
+      r.push(stream);
+      expect(concat).not.toHaveBeenCalled();
+    } finally {
+      concat.mockRestore();
+    }
+    expect(errors).toEqual([]);
+    expect(messages[0]!.payload.equals(Buffer.alloc(65548, 7))).toBe(true);
   });
 });
