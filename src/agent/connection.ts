@@ -179,10 +179,6 @@ export class AgentConnection extends EventEmitter<AgentEvents> {
 
   private onError(err: VdagentError, port: number | undefined): void {
     const where = port === undefined ? '' : ` (chunk port ${port})`;
-    if (err.code === ErrorCode.UnknownMessageType) {
-      this.reportOnce(err.messageType ?? -1, `${err.message}: consumed and dropped`);
-      return;
-    }
     this.log.warn(`${ErrorCode[err.code]}: ${err.message}${where}; ${err.severity === Severity.Resync ? 'reopening the port' : 'message dropped'}`);
     if (err.severity === Severity.Resync) this.emit('resync', err);
   }

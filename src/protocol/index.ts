@@ -10,3 +10,5 @@ export * from './reassembler.js';
 export * from './splitter.js';
 export * from './table.js';
 export { MAX_MONITORS } from './payloads/monitors.js';
+export * from './ceilings.js';
+export { COLLECTOR_SLACK, MIN_BLOCK_SIZE } from './payload-collector.js';

@@ -9,6 +9,8 @@ import {
 } from './constants.js';
 import { ErrorCode, VdagentError } from './errors.js';
 import { readMessageHeader } from './header.js';
+import { PayloadCollector } from './payload-collector.js';
+import { payloadCeiling } from './table.js';
 
 /** A whole message as it came off the wire, before typed decoding. */
 export interface RawMessage {
@@ -32,7 +34,10 @@ export interface ReassemblerSink {
 
 /** Limits of the reassembler. */
 export interface ReassemblerOptions {
-  /** Ceiling on a message's declared payload size (default 128 MiB). */
+  /**
+   * Ceiling on a CLIPBOARD's (or an unknown type's) declared payload size (default 128 MiB); every
+   * other type has its own smaller ceiling from the message table, and none exceeds this one.
+   */
   maxMessageSize?: number;
   /** Largest chunk data size accepted (default VD_AGENT_MAX_DATA_SIZE = 2048). */
   maxChunkSize?: number;
@@ -50,7 +55,8 @@ class PortAssembler {
   private size = 0;
   /** Whether the payload is kept (false: counted and dropped). */
   private keep = false;
-  private pieces: Buffer[] = [];
+  /** The payload so far of a kept message spanning chunks; none while it needs no copy. */
+  private collector: PayloadCollector | undefined;
   /** Bytes left in the current chunk to discard after an error inside it. */
   private discard = 0;
 
@@ -62,7 +68,7 @@ class PortAssembler {
 
   /** Bytes held for an incomplete message. */
   get buffered(): number {
-    return this.hdrFilled + this.pieces.reduce((n, p) => n + p.length, 0);
+    return this.hdrFilled + (this.collector?.held ?? 0);
   }
 
   /** Forgets any partial message (CLIENT_DISCONNECTED, new client, resync). */
@@ -70,7 +76,7 @@ class PortAssembler {
     this.hdrFilled = 0;
     this.need = -1;
     this.keep = false;
-    this.pieces = [];
+    this.collector = undefined;
     this.discard = 0;
   }
 
@@ -105,14 +111,24 @@ class PortAssembler {
           this.discard = chunkLeft;
           return;
         }
-        if (this.need === 0) this.complete();
+        if (this.need === 0) this.complete(this.keep ? Buffer.alloc(0) : undefined);
         continue;
       }
       const n = Math.min(this.need, data.length - off);
-      if (this.keep) this.pieces.push(data.subarray(off, off + n));
+      const piece = data.subarray(off, off + n);
       this.need -= n;
       off += n;
-      if (this.need === 0) this.complete();
+      if (!this.keep) {
+        if (this.need === 0) this.complete(undefined);
+      } else if (this.need === 0 && !this.collector) {
+        // The whole payload in one piece: handed out as a view, never copied.
+        this.complete(piece);
+      } else {
+        // Copied, so that a piece never pins the (larger) buffer it arrived in.
+        this.collector ??= new PayloadCollector(this.size);
+        this.collector.add(piece);
+        if (this.need === 0) this.complete(this.collector.take());
+      }
     }
   }
 
@@ -122,8 +138,9 @@ class PortAssembler {
     this.type = h.type;
     this.opaque = h.opaque;
     this.size = h.size;
-    if (h.size > this.maxMessageSize) {
-      this.fail(ErrorCode.MessageTooLarge, `message type ${h.type} declares ${h.size} bytes, ceiling is ${this.maxMessageSize}`);
+    const ceiling = payloadCeiling(h.type, this.maxMessageSize);
+    if (h.size > ceiling) {
+      this.fail(ErrorCode.MessageTooLarge, `message type ${h.type} declares ${h.size} bytes, ceiling is ${ceiling}`);
       return false;
     }
     if (restOfChunk > h.size) {
@@ -142,16 +159,13 @@ class PortAssembler {
     return true;
   }
 
-  private complete(): void {
-    const keep = this.keep;
-    const pieces = this.pieces;
+  /** Ends the current message; `payload` is undefined for a message that was not kept. */
+  private complete(payload: Buffer | undefined): void {
     this.hdrFilled = 0;
     this.need = -1;
     this.keep = false;
-    this.pieces = [];
-    if (!keep) return;
-    const payload = pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces, this.size);
-    this.sink.message({ port: this.port, type: this.type, opaque: this.opaque, payload });
+    this.collector = undefined;
+    if (payload) this.sink.message({ port: this.port, type: this.type, opaque: this.opaque, payload });
   }
 
   private fail(code: ErrorCode, text: string): void {
@@ -161,8 +175,9 @@ class PortAssembler {
 
 /**
  * Turns the byte stream of the port into messages: the chunk layer (spec §3) and one reassembly
- * state per chunk port (spec §5). Copies bytes only when a message spans chunks; memory grows with
- * bytes received, never with sizes declared.
+ * state per chunk port (spec §5). Copies bytes only when a message spans chunks; memory held is at
+ * most 1.1 × bytes received + a constant, never a function of sizes declared, and a header
+ * declaring more than its type's ceiling is refused before any payload is kept.
  */
 export class Reassembler {
   private readonly chunkHdr = Buffer.alloc(CHUNK_HEADER_SIZE);

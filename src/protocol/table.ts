@@ -1,4 +1,5 @@
-import { Capability, MessageType } from './constants.js';
+import { FILE_XFER_DATA_CEILING, FILE_XFER_START_CEILING, GRAPHICS_DEVICE_INFO_CEILING, MONITORS_CONFIG_CEILING, ONE_CHUNK_PAYLOAD } from './ceilings.js';
+import { Capability, isMessageType, MessageType } from './constants.js';
 import type { CodecContext } from './context.js';
 import type { Message, MessageOf } from './messages.js';
 import { decodeClipboard, decodeClipboardGrab, decodeClipboardRelease, decodeClipboardRequest, decodeMaxClipboard, encodeClipboard, encodeClipboardGrab, encodeClipboardRelease, encodeClipboardRequest, encodeMaxClipboard } from './payloads/clipboard.js';
@@ -14,6 +15,8 @@ export interface MessageSpec<M extends Message> {
   name: string;
   /** The capability that governs the message, if any (spec §5.1). */
   capability?: Capability;
+  /** Largest declared payload accepted (ceilings.ts); absent for CLIPBOARD: the configured ceiling. */
+  maxSize?: number;
   /** Payload → typed message; throws VdagentError (drop severity). */
   decode(payload: Buffer, ctx: CodecContext): M;
   /** Typed message → payload. */
@@ -22,27 +25,33 @@ export interface MessageSpec<M extends Message> {
 
 type Table = { [T in MessageType]: MessageSpec<MessageOf<T>> };
 
-/** The message table: all 16 types, their size rules (in decode), capability, decode and encode. */
+/** The message table: all 16 types, their size ceilings and rules (in decode), capability, decode and encode. */
 export const MESSAGE_TABLE: Table = {
-  [MessageType.MouseState]: { name: 'MOUSE_STATE', capability: Capability.MouseState, decode: decodeMouseState, encode: encodeMouseState },
-  [MessageType.MonitorsConfig]: { name: 'MONITORS_CONFIG', capability: Capability.MonitorsConfig, decode: decodeMonitorsConfig, encode: encodeMonitorsConfig },
-  [MessageType.Reply]: { name: 'REPLY', capability: Capability.Reply, decode: decodeReply, encode: encodeReply },
+  [MessageType.MouseState]: { name: 'MOUSE_STATE', capability: Capability.MouseState, maxSize: ONE_CHUNK_PAYLOAD, decode: decodeMouseState, encode: encodeMouseState },
+  [MessageType.MonitorsConfig]: { name: 'MONITORS_CONFIG', capability: Capability.MonitorsConfig, maxSize: MONITORS_CONFIG_CEILING, decode: decodeMonitorsConfig, encode: encodeMonitorsConfig },
+  [MessageType.Reply]: { name: 'REPLY', capability: Capability.Reply, maxSize: ONE_CHUNK_PAYLOAD, decode: decodeReply, encode: encodeReply },
   [MessageType.Clipboard]: { name: 'CLIPBOARD', capability: Capability.ClipboardByDemand, decode: decodeClipboard, encode: encodeClipboard },
-  [MessageType.DisplayConfig]: { name: 'DISPLAY_CONFIG', capability: Capability.DisplayConfig, decode: decodeDisplayConfig, encode: encodeDisplayConfig },
-  [MessageType.AnnounceCapabilities]: { name: 'ANNOUNCE_CAPABILITIES', decode: decodeAnnounce, encode: encodeAnnounce },
-  [MessageType.ClipboardGrab]: { name: 'CLIPBOARD_GRAB', capability: Capability.ClipboardByDemand, decode: decodeClipboardGrab, encode: encodeClipboardGrab },
-  [MessageType.ClipboardRequest]: { name: 'CLIPBOARD_REQUEST', capability: Capability.ClipboardByDemand, decode: decodeClipboardRequest, encode: encodeClipboardRequest },
-  [MessageType.ClipboardRelease]: { name: 'CLIPBOARD_RELEASE', capability: Capability.ClipboardByDemand, decode: decodeClipboardRelease, encode: encodeClipboardRelease },
-  [MessageType.FileXferStart]: { name: 'FILE_XFER_START', decode: decodeFileXferStart, encode: encodeFileXferStart },
-  [MessageType.FileXferStatus]: { name: 'FILE_XFER_STATUS', capability: Capability.FileXferDetailedErrors, decode: decodeFileXferStatus, encode: encodeFileXferStatus },
-  [MessageType.FileXferData]: { name: 'FILE_XFER_DATA', decode: decodeFileXferData, encode: encodeFileXferData },
-  [MessageType.ClientDisconnected]: { name: 'CLIENT_DISCONNECTED', decode: decodeClientDisconnected, encode: encodeClientDisconnected },
-  [MessageType.MaxClipboard]: { name: 'MAX_CLIPBOARD', capability: Capability.MaxClipboard, decode: decodeMaxClipboard, encode: encodeMaxClipboard },
-  [MessageType.AudioVolumeSync]: { name: 'AUDIO_VOLUME_SYNC', capability: Capability.AudioVolumeSync, decode: decodeAudioVolumeSync, encode: encodeAudioVolumeSync },
-  [MessageType.GraphicsDeviceInfo]: { name: 'GRAPHICS_DEVICE_INFO', capability: Capability.GraphicsDeviceInfo, decode: decodeGraphicsDeviceInfo, encode: encodeGraphicsDeviceInfo },
+  [MessageType.DisplayConfig]: { name: 'DISPLAY_CONFIG', capability: Capability.DisplayConfig, maxSize: ONE_CHUNK_PAYLOAD, decode: decodeDisplayConfig, encode: encodeDisplayConfig },
+  [MessageType.AnnounceCapabilities]: { name: 'ANNOUNCE_CAPABILITIES', maxSize: ONE_CHUNK_PAYLOAD, decode: decodeAnnounce, encode: encodeAnnounce },
+  [MessageType.ClipboardGrab]: { name: 'CLIPBOARD_GRAB', capability: Capability.ClipboardByDemand, maxSize: ONE_CHUNK_PAYLOAD, decode: decodeClipboardGrab, encode: encodeClipboardGrab },
+  [MessageType.ClipboardRequest]: { name: 'CLIPBOARD_REQUEST', capability: Capability.ClipboardByDemand, maxSize: ONE_CHUNK_PAYLOAD, decode: decodeClipboardRequest, encode: encodeClipboardRequest },
+  [MessageType.ClipboardRelease]: { name: 'CLIPBOARD_RELEASE', capability: Capability.ClipboardByDemand, maxSize: ONE_CHUNK_PAYLOAD, decode: decodeClipboardRelease, encode: encodeClipboardRelease },
+  [MessageType.FileXferStart]: { name: 'FILE_XFER_START', maxSize: FILE_XFER_START_CEILING, decode: decodeFileXferStart, encode: encodeFileXferStart },
+  [MessageType.FileXferStatus]: { name: 'FILE_XFER_STATUS', capability: Capability.FileXferDetailedErrors, maxSize: ONE_CHUNK_PAYLOAD, decode: decodeFileXferStatus, encode: encodeFileXferStatus },
+  [MessageType.FileXferData]: { name: 'FILE_XFER_DATA', maxSize: FILE_XFER_DATA_CEILING, decode: decodeFileXferData, encode: encodeFileXferData },
+  [MessageType.ClientDisconnected]: { name: 'CLIENT_DISCONNECTED', maxSize: ONE_CHUNK_PAYLOAD, decode: decodeClientDisconnected, encode: encodeClientDisconnected },
+  [MessageType.MaxClipboard]: { name: 'MAX_CLIPBOARD', capability: Capability.MaxClipboard, maxSize: ONE_CHUNK_PAYLOAD, decode: decodeMaxClipboard, encode: encodeMaxClipboard },
+  [MessageType.AudioVolumeSync]: { name: 'AUDIO_VOLUME_SYNC', capability: Capability.AudioVolumeSync, maxSize: ONE_CHUNK_PAYLOAD, decode: decodeAudioVolumeSync, encode: encodeAudioVolumeSync },
+  [MessageType.GraphicsDeviceInfo]: { name: 'GRAPHICS_DEVICE_INFO', capability: Capability.GraphicsDeviceInfo, maxSize: GRAPHICS_DEVICE_INFO_CEILING, decode: decodeGraphicsDeviceInfo, encode: encodeGraphicsDeviceInfo },
 };
 
 /** The vd_agent.h name of a message type, or `TYPE_<n>` for unknown numbers. */
 export function messageName(type: number): string {
   return (MESSAGE_TABLE as Partial<Record<number, { name: string }>>)[type]?.name ?? `TYPE_${type}`;
+}
+
+/** The largest declared payload accepted for a message type: its own ceiling, never above `maxMessageSize`. */
+export function payloadCeiling(type: number, maxMessageSize: number): number {
+  const own = isMessageType(type) ? MESSAGE_TABLE[type].maxSize : undefined;
+  return own === undefined ? maxMessageSize : Math.min(own, maxMessageSize);
 }

@@ -119,7 +119,7 @@ describe.each(kinds)('the agent on %s', (_kind, start) => {
   it('holds only received bytes for a message declaring 100 MiB', async () => {
     await startup();
     const before = h.rss();
-    const header = rawMessage(MessageType.FileXferData, Buffer.alloc(2028), { declaredSize: 100 * 1024 * 1024 });
+    const header = rawMessage(MessageType.Clipboard, Buffer.alloc(2028), { declaredSize: 100 * 1024 * 1024 });
     await h.sim.sendRaw(chunk(ChunkPort.Client, header));
     await h.sim.disconnect();
     await stillServes();
