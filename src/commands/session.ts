@@ -1,28 +1,36 @@
 import { createLogger } from '../log/logger.js';
+import { completeEnvironment } from '../session/environment.js';
 import type { FromHelper, ToHelper } from '../session/ipc.js';
+import { loadSessionCode } from '../session/preload.js';
 import { dropPrivileges, type Identity } from '../session/privileges.js';
 import { SessionRunner } from '../session/runner.js';
 
 /** Options of `vdagent session`. */
 export interface SessionOptions {
-  /** The user to become before anything else (absent: stay who we are). */
+  /** The user to become once the code is loaded (absent: stay who we are). */
   identity?: Identity;
+  /** A logind session's leader (0: none known): complete the session environment first. */
+  leader?: number;
   debug: boolean;
 }
 
 /**
  * `vdagent session`: the per-session helper. The daemon starts it over an inherited IPC channel;
- * it drops to the session's user first, then runs the session modules the daemon names until the
- * channel closes or SIGTERM.
+ * it loads all its code (the logger's formats included) while it may still read the installation,
+ * drops to the session's user, completes the session environment as that user, then runs the
+ * session modules the daemon names until the channel closes or SIGTERM.
  */
 export async function runSession(opts: SessionOptions): Promise<number> {
-  if (opts.identity) dropPrivileges(opts.identity);
   const log = createLogger({ debug: opts.debug });
+  await loadSessionCode();
+  if (opts.identity) dropPrivileges(opts.identity);
   const channel = process.send?.bind(process);
   if (!channel) {
     log.error('vdagent session is started by the daemon, over its IPC channel');
     return 2;
   }
+  // The user's bus and processes are read as the user: at worst they mislead or delay this helper.
+  if (opts.leader !== undefined) Object.assign(process.env, await completeEnvironment(process.env, opts.leader, log));
   const send = (m: FromHelper): void => {
     if (process.connected) channel(m);
   };
@@ -33,6 +41,8 @@ export async function runSession(opts: SessionOptions): Promise<number> {
   await new Promise<void>((resolve) => {
     process.once('disconnect', resolve);
     process.once('SIGTERM', resolve);
+    // The daemon may have gone while the environment was being completed.
+    if (!process.connected) resolve();
   });
   await runner.stop();
   if (process.connected) process.disconnect?.();
