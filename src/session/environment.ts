@@ -69,7 +69,7 @@ export function logindEnvironment(s: Pick<LoginSession, 'display' | 'runtimePath
  * DBUS_SESSION_BUS_ADDRESS: each as `known` has it (what logind says), else from the user's systemd
  * manager, else from the session leader's environment. The helper calls it as the session's user,
  * after dropping privileges: both sources belong to that user. A source that cannot be read is
- * skipped with a debug line; only the sources needed are asked.
+ * skipped with a debug line; only the sources needed are asked. Logs where each variable came from.
  */
 export async function completeEnvironment(known: NodeJS.ProcessEnv, leader: number, log: Logger): Promise<Record<string, string>> {
   const skip = (what: string) => (err: unknown): Layer => {
@@ -77,14 +77,21 @@ export async function completeEnvironment(known: NodeJS.ProcessEnv, leader: numb
     return {};
   };
   const missing = SESSION_VARIABLES.some((name) => !known[name]);
-  const layers: Layer[] = [
-    known,
-    ...(missing ? await Promise.all([fromUserManager(known.XDG_RUNTIME_DIR).catch(skip('user manager')), fromLeader(leader).catch(skip(`leader ${leader}`))]) : []),
+  const [manager, leaderEnv] = missing ? await Promise.all([fromUserManager(known.XDG_RUNTIME_DIR).catch(skip('user manager')), fromLeader(leader).catch(skip(`leader ${leader}`))]) : [{}, {}];
+  const layers: [source: string, layer: Layer][] = [
+    ['logind', known],
+    ['the user manager', manager],
+    [`leader ${leader}`, leaderEnv],
   ];
   const env: Record<string, string> = {};
+  const from = layers.map(([source]) => ({ source, names: [] as string[] }));
   for (const name of SESSION_VARIABLES) {
-    const value = layers.find((l) => l[name])?.[name];
-    if (value) env[name] = value;
+    const i = layers.findIndex(([, l]) => l[name]);
+    if (i < 0) continue;
+    env[name] = layers[i]?.[1][name] as string;
+    from[i]?.names.push(name);
   }
+  const sources = from.filter((f) => f.names.length > 0).map((f) => `${f.names.join(', ')} from ${f.source}`);
+  log.info(`session environment: ${sources.join('; ') || 'none'}`);
   return env;
 }
