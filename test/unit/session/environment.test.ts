@@ -3,20 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import dbus, { type MessageBus } from 'dbus-next';
+import type { MessageBus } from 'dbus-next';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/log/logger.js';
 import { completeEnvironment, logindEnvironment } from '../../../src/session/environment.js';
 import { startBusDaemon, type BusDaemon } from '../../support/dbus-daemon.js';
-
-/** The user's systemd manager as far as its Environment property goes. */
-class SystemdManager extends dbus.interface.Interface {
-  Environment = ['DISPLAY=:systemd', 'XAUTHORITY=/systemd/Xauthority', 'DBUS_SESSION_BUS_ADDRESS=unix:path=/systemd/bus', 'NOT_WANTED=1'];
-  constructor() {
-    super('org.freedesktop.systemd1.Manager');
-  }
-}
-SystemdManager.configureMembers({ properties: { Environment: { signature: 'as', access: 'read' } } });
+import { startFakeUserManager } from '../../support/fake-user-manager.js';
 
 describe('the session environment', () => {
   const log = createLogger({ stream: new PassThrough(), journal: false });
@@ -28,9 +20,7 @@ describe('the session environment', () => {
   beforeAll(async () => {
     runtime = mkdtempSync(join(tmpdir(), 'runtime-'));
     userBus = await startBusDaemon(join(runtime, 'bus'), 'session');
-    systemd = dbus.sessionBus({ busAddress: userBus.address });
-    await systemd.requestName('org.freedesktop.systemd1', 0);
-    systemd.export('/org/freedesktop/systemd1', new SystemdManager());
+    systemd = await startFakeUserManager(userBus.address, ['DISPLAY=:systemd', 'XAUTHORITY=/systemd/Xauthority', 'DBUS_SESSION_BUS_ADDRESS=unix:path=/systemd/bus', 'NOT_WANTED=1']);
     leader = spawn('sleep', ['60'], { env: { DISPLAY: ':leader', XAUTHORITY: '/leader/Xauthority', WAYLAND_DISPLAY: 'wayland-leader' }, stdio: 'ignore' });
   });
 
