@@ -1,9 +1,8 @@
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { decodeInputEvents, EV_ABS } from '../../src/platform/uinput/input-event.js';
 import { FileXferResult, MessageType } from '../../src/protocol/index.js';
 import { makeActionsDir } from '../support/actions-dir.js';
 import { startBusDaemon, type BusDaemon } from '../support/dbus-daemon.js';
@@ -12,6 +11,7 @@ import { startFakeUserManager } from '../support/fake-user-manager.js';
 import { untilFileXferServed } from '../support/file-xfer-probe.js';
 import { startPtyHarness, type Harness } from '../support/harness.js';
 import { startHostileBus, type HostileBehaviour, type HostileBus } from '../support/hostile-bus.js';
+import { expectBothPortsServed } from '../support/ports-served.js';
 import { helperPid } from '../support/proc.js';
 import { openQgaPty, type QgaPty } from '../support/qga-pty.js';
 import { createTestUser, removeTestUser, type TestUser } from '../support/test-user.js';
@@ -44,15 +44,6 @@ describe.runIf(process.getuid?.() === 0)('the session environment, read as the s
     const id = String(nextSession++);
     logind.add({ id, user: USER, uid: user.uid, gid: user.gid, display: ':7', runtimePath: runtime, leader });
     logind.activate(id);
-  };
-
-  /** The daemon still serves both ports: a mouse event reaches the device, guest-ping is answered. */
-  const bothPortsServed = async (): Promise<void> => {
-    const before = existsSync(events) ? readFileSync(events).length : 0;
-    await agent.sim.mouse(123, 45);
-    const written = () => (existsSync(events) ? decodeInputEvents(readFileSync(events).subarray(before)).filter((e) => e.type === EV_ABS).map((e) => e.value) : []);
-    await expect.poll(written, { timeout: 5000 }).toEqual([123, 45]);
-    expect(await qga.client.json({ execute: 'guest-ping' })).toEqual({ return: {} });
   };
 
   beforeAll(async () => {
@@ -122,7 +113,7 @@ describe.runIf(process.getuid?.() === 0)('the session environment, read as the s
     // The bus was asked (by the helper's busctl, as the user), never by anything authenticating as root.
     expect(hostile.clients.length).toBeGreaterThan(0);
     expect(hostile.clients.flat()).not.toContain(ROOT_AUTH);
-    await bothPortsServed();
+    await expectBothPortsServed(agent, qga, events);
   });
 
   describe('a well-behaved session', () => {
@@ -154,7 +145,7 @@ describe.runIf(process.getuid?.() === 0)('the session environment, read as the s
         activate(rootLeader.pid);
         await expect.poll(() => agent.logs(), { timeout: 5000 }).toContain('session environment: DISPLAY, XDG_RUNTIME_DIR from logind; XAUTHORITY from the user manager\n');
         await untilFileXferServed(agent);
-        await bothPortsServed();
+        await expectBothPortsServed(agent, qga, events);
       } finally {
         manager.disconnect();
       }
