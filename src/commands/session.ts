@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { createLogger } from '../log/logger.js';
 import { completeEnvironment } from '../session/environment.js';
 import type { FromHelper, ToHelper } from '../session/ipc.js';
@@ -29,21 +30,22 @@ export async function runSession(opts: SessionOptions): Promise<number> {
     log.error('vdagent session is started by the daemon, over its IPC channel');
     return 2;
   }
+  const ended = new AbortController();
+  process.once('disconnect', () => ended.abort());
+  process.once('SIGTERM', () => ended.abort());
+  if (!process.connected) ended.abort();
   // The user's bus and processes are read as the user: at worst they mislead or delay this helper.
-  if (opts.leader !== undefined) Object.assign(process.env, await completeEnvironment(process.env, opts.leader, log));
+  if (opts.leader !== undefined) Object.assign(process.env, await completeEnvironment(process.env, opts.leader, log, ended.signal));
   const send = (m: FromHelper): void => {
     if (process.connected) channel(m);
   };
   const runner = new SessionRunner(send, log);
   // The daemon made the channel and is trusted; the other direction is checked there.
   process.on('message', (m) => runner.receive(m as ToHelper));
-  send({ kind: 'hello' });
-  await new Promise<void>((resolve) => {
-    process.once('disconnect', resolve);
-    process.once('SIGTERM', resolve);
-    // The daemon may have gone while the environment was being completed.
-    if (!process.connected) resolve();
-  });
+  if (!ended.signal.aborted) {
+    send({ kind: 'hello' });
+    await once(ended.signal, 'abort');
+  }
   await runner.stop();
   if (process.connected) process.disconnect?.();
   return 0;

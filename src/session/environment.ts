@@ -36,14 +36,15 @@ function parseStringArray(json: string): string[] {
  * The user's systemd manager environment (`Environment` on the bus in the runtime directory). The
  * bus is the user's to replace, so it is asked by busctl, a child process with its own bounds: a
  * peer that declares a huge message, sends garbage or never answers makes busctl fail or be killed,
- * and this process only reads at most {@link MANAGER_MAX_BYTES} of JSON.
+ * and this process only reads at most {@link MANAGER_MAX_BYTES} of JSON. Killed when `signal` aborts:
+ * busctl does not give up by itself on a peer that declared a message and sends no more of it.
  */
-function fromUserManager(runtimeDir: string | undefined): Promise<Layer> {
+function fromUserManager(runtimeDir: string | undefined, signal?: AbortSignal): Promise<Layer> {
   if (!runtimeDir) return Promise.resolve({});
   const args = [`--address=unix:path=${runtimeDir}/bus`, '--json=short', `--timeout=${MANAGER_TIMEOUT_MS / 1000}`];
   args.push('get-property', 'org.freedesktop.systemd1', '/org/freedesktop/systemd1', 'org.freedesktop.systemd1.Manager', 'Environment');
   return new Promise((resolve, reject) => {
-    execFile('busctl', args, { timeout: MANAGER_TIMEOUT_MS, killSignal: 'SIGKILL', maxBuffer: MANAGER_MAX_BYTES }, (err, stdout, stderr) => {
+    execFile('busctl', args, { timeout: MANAGER_TIMEOUT_MS, killSignal: 'SIGKILL', maxBuffer: MANAGER_MAX_BYTES, signal }, (err, stdout, stderr) => {
       if (err) reject(new Error(err.killed ? `no answer within ${MANAGER_TIMEOUT_MS} ms` : stderr.trim() || err.message));
       else resolve(parseAssignments(parseStringArray(stdout)));
     });
@@ -69,15 +70,16 @@ export function logindEnvironment(s: Pick<LoginSession, 'display' | 'runtimePath
  * DBUS_SESSION_BUS_ADDRESS: each as `known` has it (what logind says), else from the user's systemd
  * manager, else from the session leader's environment. The helper calls it as the session's user,
  * after dropping privileges: both sources belong to that user. A source that cannot be read is
- * skipped with a debug line; only the sources needed are asked. Logs where each variable came from.
+ * skipped with a debug line; only the sources needed are asked; `signal` cuts the asking short.
+ * Logs where each variable came from.
  */
-export async function completeEnvironment(known: NodeJS.ProcessEnv, leader: number, log: Logger): Promise<Record<string, string>> {
+export async function completeEnvironment(known: NodeJS.ProcessEnv, leader: number, log: Logger, signal?: AbortSignal): Promise<Record<string, string>> {
   const skip = (what: string) => (err: unknown): Layer => {
     log.debug(`session environment: ${what}: ${err instanceof Error ? err.message : String(err)}`);
     return {};
   };
   const missing = SESSION_VARIABLES.some((name) => !known[name]);
-  const [manager, leaderEnv] = missing ? await Promise.all([fromUserManager(known.XDG_RUNTIME_DIR).catch(skip('user manager')), fromLeader(leader).catch(skip(`leader ${leader}`))]) : [{}, {}];
+  const [manager, leaderEnv] = missing ? await Promise.all([fromUserManager(known.XDG_RUNTIME_DIR, signal).catch(skip('user manager')), fromLeader(leader).catch(skip(`leader ${leader}`))]) : [{}, {}];
   const layers: [source: string, layer: Layer][] = [
     ['logind', known],
     ['the user manager', manager],

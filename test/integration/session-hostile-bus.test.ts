@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +25,20 @@ const ROOT_AUTH = 'AUTH EXTERNAL 30';
 function environOf(pid: number): Record<string, string> {
   const pairs = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean);
   return Object.fromEntries(pairs.map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]));
+}
+
+/** The command names of a user's processes. */
+function processesOf(uid: number): string[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .flatMap((pid) => {
+      try {
+        const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+        return Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]) === uid ? [/^Name:\s+(.*)$/m.exec(status)?.[1] ?? ''] : [];
+      } catch {
+        return []; // ended meanwhile
+      }
+    });
 }
 
 describe.runIf(process.getuid?.() === 0)('the session environment, read as the session user from what the user controls', () => {
@@ -113,6 +127,16 @@ describe.runIf(process.getuid?.() === 0)('the session environment, read as the s
     // The bus was asked (by the helper's busctl, as the user), never by anything authenticating as root.
     expect(hostile.clients.length).toBeGreaterThan(0);
     expect(hostile.clients.flat()).not.toContain(ROOT_AUTH);
+    await expectBothPortsServed(agent, qga, events);
+  });
+
+  it('a user bus that never answers, and the session ends meanwhile: the helper ends and leaves no busctl behind', async () => {
+    hostile = await startHostileBus(join(runtime, 'bus'), 'silent', user);
+    activate();
+    await expect.poll(() => hostile?.clients.length, { timeout: 5000 }).toBe(1);
+    expect(processesOf(user.uid)).toContain('busctl');
+    logind.clear();
+    await expect.poll(() => processesOf(user.uid), { timeout: 5000 }).toEqual([]);
     await expectBothPortsServed(agent, qga, events);
   });
 
