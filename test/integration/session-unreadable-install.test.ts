@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,8 @@ import { untilFileXferServed } from '../support/file-xfer-probe.js';
 import { ROOT, startPtyHarness, type Harness } from '../support/harness.js';
 import { helperPid } from '../support/proc.js';
 import { createTestUser, removeTestUser, type TestUser } from '../support/test-user.js';
+import { COMPOSITOR_USER, compositorUser, startSway } from '../support/wayland.js';
+import { wlCopy, type WlCopy } from '../support/wl-clipboard.js';
 import { startXvfb, type XServer } from '../support/x-server.js';
 import { xclipCopy } from '../support/xclip.js';
 
@@ -95,5 +97,29 @@ describe.runIf(process.getuid?.() === 0)('a helper whose user cannot read the in
     expect((await agent.sim.expect(MessageType.Clipboard, { timeoutMs: 5000 })).data.toString()).toBe('copied as the user');
     // Still the first helper: nothing it needed later was missing.
     expect(helperPid(agent.pid)).toBe(helper);
+  });
+
+  it('on Wayland, the helper finds WAYLAND_DISPLAY in its leader as the user, and the Wayland clipboard follows the guest', async () => {
+    const dir = mkdtempSync(join(root, 'sway-'));
+    const sway = await startSway(dir);
+    const { uid, gid } = compositorUser();
+    const leader = spawn('sleep', ['60'], { uid, gid, env: { WAYLAND_DISPLAY: sway.env.WAYLAND_DISPLAY }, stdio: 'ignore' });
+    let copy: WlCopy | undefined;
+    try {
+      agent.sim.consumeAll();
+      logind.add({ id: '2', user: COMPOSITOR_USER, uid, gid, type: 'wayland', runtimePath: sway.env.XDG_RUNTIME_DIR, leader: leader.pid });
+      logind.activate('2');
+      await agent.sim.expect(MessageType.AnnounceCapabilities, { where: (m) => m.caps.has(Capability.ClipboardByDemand), timeoutMs: 15_000 });
+      copy = wlCopy(sway.env, 'clipboard', 'text/plain;charset=utf-8', 'copied on wayland');
+      const grab = await agent.sim.expect(MessageType.ClipboardGrab, { timeoutMs: 5000 });
+      expect([grab.selection, grab.types]).toEqual([ClipboardSelection.Clipboard, [ClipboardType.Utf8Text]]);
+      await agent.sim.send({ type: MessageType.ClipboardRequest, selection: ClipboardSelection.Clipboard, dataType: ClipboardType.Utf8Text });
+      expect((await agent.sim.expect(MessageType.Clipboard, { timeoutMs: 5000 })).data.toString()).toBe('copied on wayland');
+    } finally {
+      await copy?.stop();
+      leader.kill();
+      logind.clear();
+      await sway.stop();
+    }
   });
 });
