@@ -24,9 +24,12 @@ vdagent decode [FILE|-]     read FILE (or standard input) and print each message
 vdagent actions [--actions-dir DIR]...
                             states: on, off (no entry), masked (link to /dev/null),
                             invalid (a setting is wrong), unknown (no such action)
-vdagent session [--uid UID --gid GID] [--debug]
-                            becomes UID:GID with UID's groups first, then runs the session modules
-                            the daemon names over the IPC channel it was started with
+vdagent session [--uid UID --gid GID] [--leader PID] [--debug]
+                            loads all its code, becomes UID:GID with UID's groups, then runs the
+                            session modules the daemon names over the IPC channel it was started
+                            with; --leader (a logind session's leader, 0 for none): first completes
+                            DISPLAY, WAYLAND_DISPLAY, XAUTHORITY, DBUS_SESSION_BUS_ADDRESS from the
+                            user's systemd manager, then from that process's environment
 `;
 
 /** Entry point: parses arguments and runs a role. */
@@ -73,14 +76,18 @@ async function main(argv: string[]): Promise<number> {
     return (await import('./commands/decode.js')).runDecode(positionals[0]);
   }
   if (command === 'session') {
-    const { values } = parseArgs({ args: rest, options: { uid: { type: 'string' }, gid: { type: 'string' }, debug: { type: 'boolean', default: false } } });
-    const { uid, gid } = values;
+    const { values } = parseArgs({ args: rest, options: { uid: { type: 'string' }, gid: { type: 'string' }, leader: { type: 'string' }, debug: { type: 'boolean', default: false } } });
+    const { uid, gid, leader } = values;
     if ((uid === undefined) !== (gid === undefined) || [uid, gid].some((n) => n !== undefined && !/^\d+$/.test(n))) {
       process.stderr.write('vdagent session: --uid and --gid go together, as numbers\n');
       return 2;
     }
+    if (leader !== undefined && !/^\d+$/.test(leader)) {
+      process.stderr.write('vdagent session: --leader is a process id\n');
+      return 2;
+    }
     const identity = uid === undefined ? undefined : { uid: Number(uid), gid: Number(gid) };
-    return (await import('./commands/session.js')).runSession({ identity, debug: values.debug });
+    return (await import('./commands/session.js')).runSession({ identity, leader: leader === undefined ? undefined : Number(leader), debug: values.debug });
   }
   if (command === 'actions') {
     const { values } = parseArgs({ args: rest, options: { 'actions-dir': { type: 'string', multiple: true, default: [] } } });

@@ -1,41 +1,52 @@
+import { once } from 'node:events';
 import { fstatSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { createLogger } from '../log/logger.js';
 import { CHANNEL_FD, FrameChannel, MAX_FRAME } from '../session/channel.js';
+import { completeEnvironment } from '../session/environment.js';
 import type { FromHelper, ToHelper } from '../session/ipc.js';
+import { loadSessionCode } from '../session/preload.js';
 import { dropPrivileges, type Identity } from '../session/privileges.js';
 import { SessionRunner } from '../session/runner.js';
 
 /** Options of `vdagent session`. */
 export interface SessionOptions {
-  /** The user to become before anything else (absent: stay who we are). */
+  /** The user to become once the code is loaded (absent: stay who we are). */
   identity?: Identity;
+  /** A logind session's leader (0: none known): complete the session environment first. */
+  leader?: number;
   debug: boolean;
 }
 
 /**
- * `vdagent session`: the per-session helper. The daemon starts it over an inherited channel;
- * it drops to the session's user first, then runs the session modules the daemon names until the
- * channel closes or SIGTERM.
+ * `vdagent session`: the per-session helper. The daemon starts it over an inherited channel; it
+ * loads all its code (the logger's formats included) while it may still read the installation,
+ * drops to the session's user, completes the session environment as that user, then runs the
+ * session modules the daemon names until the channel closes or SIGTERM.
  */
 export async function runSession(opts: SessionOptions): Promise<number> {
-  if (opts.identity) dropPrivileges(opts.identity);
   const log = createLogger({ debug: opts.debug });
+  await loadSessionCode();
   if (!isSocket(CHANNEL_FD)) {
     log.error(`vdagent session is started by the daemon, over its channel on fd ${CHANNEL_FD}`);
     return 2;
   }
+  if (opts.identity) dropPrivileges(opts.identity);
   const channel = new FrameChannel(new Socket({ fd: CHANNEL_FD, readable: true, writable: true }), MAX_FRAME);
+  const ended = new AbortController();
+  channel.once('close', () => ended.abort());
+  process.once('SIGTERM', () => ended.abort());
+  // The user's bus and processes are read as the user: at worst they mislead or delay this helper.
+  if (opts.leader !== undefined) Object.assign(process.env, await completeEnvironment(process.env, opts.leader, log, ended.signal));
   const send = (m: FromHelper): void => void channel.send(m);
   const runner = new SessionRunner(send, log);
   // The daemon made the channel and is trusted; the other direction is checked there.
   channel.on('message', (m) => runner.receive(m as ToHelper));
   channel.on('malformed', (err) => log.error(`session: ${err.message}`));
-  send({ kind: 'hello' });
-  await new Promise<void>((resolve) => {
-    channel.once('close', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  if (!ended.signal.aborted) {
+    send({ kind: 'hello' });
+    await once(ended.signal, 'abort');
+  }
   await runner.stop();
   channel.close();
   return 0;

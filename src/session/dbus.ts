@@ -6,17 +6,25 @@ const CALL_TIMEOUT_MS = 5000;
 /** Property values of one interface, by name, as D-Bus variants unpacked. */
 export type Properties = ReadonlyMap<string, unknown>;
 
-/** Resolves once the bus accepted us (Hello answered); rejects on a connection error. */
+/**
+ * Resolves once the bus accepted us (Hello answered). Rejects on a connection error, or when the
+ * bus does not answer in time; the connection is then closed, and errors it still raises are
+ * ignored (nobody uses it any more).
+ */
 export function connected(bus: MessageBus): Promise<void> {
   return new Promise((resolve, reject) => {
-    const fail = (err: unknown): void => {
+    const settle = (err?: unknown): void => {
+      clearTimeout(timer);
       bus.off('connect', ok);
+      bus.off('error', fail);
+      if (err === undefined) return resolve();
+      bus.on('error', () => undefined);
+      bus.disconnect();
       reject(err instanceof Error ? err : new Error(String(err)));
     };
-    const ok = (): void => {
-      bus.off('error', fail);
-      resolve();
-    };
+    const ok = (): void => settle();
+    const fail = (err: unknown): void => settle(err ?? new Error('connection failed'));
+    const timer = setTimeout(() => fail(new Error(`the bus did not accept us within ${CALL_TIMEOUT_MS} ms`)), CALL_TIMEOUT_MS);
     bus.once('connect', ok);
     bus.once('error', fail);
   });

@@ -132,6 +132,7 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
       this.log.error(`session ${this.desktop.id}: the daemon does not run as root and cannot start a helper as uid ${id.uid}`);
       return;
     }
+    if (this.desktop.leader !== undefined) args.push('--leader', String(this.desktop.leader));
     if (this.log.level === 'debug') args.push('--debug');
     const env: Record<string, string | undefined> = {};
     for (const k of KEPT) if (process.env[k] !== undefined) env[k] = process.env[k];

@@ -55,15 +55,24 @@ export class Seat0Tracker {
     private readonly onChange: (session: LoginSession | undefined) => void,
   ) {}
 
-  /** Connects to the system bus and reports the current state; rejects when there is no bus. */
+  /**
+   * Connects to the system bus and reports the current state; rejects when there is no bus, or
+   * when it does not answer in time (every call on it has a timeout, so a stalled bus or logind
+   * never holds the daemon up).
+   */
   static async start(log: Logger, onChange: (session: LoginSession | undefined) => void): Promise<Seat0Tracker> {
     const bus = dbus.systemBus();
     await connected(bus);
     const tracker = new Seat0Tracker(bus, log, onChange);
     bus.on('error', (err: unknown) => log.warn(`system bus: ${String(err)}`));
     bus.on('message', (m) => tracker.signal(m));
-    await addMatch(bus, `type='signal',sender='${LOGIN1}'`);
-    await addMatch(bus, `type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='${LOGIN1}'`);
+    try {
+      await addMatch(bus, `type='signal',sender='${LOGIN1}'`);
+      await addMatch(bus, `type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='${LOGIN1}'`);
+    } catch (err) {
+      tracker.stop();
+      throw err;
+    }
     tracker.refresh();
     return tracker;
   }

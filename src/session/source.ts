@@ -12,6 +12,12 @@ export interface Desktop {
   locked: boolean;
   /** The session's environment, found anew each time a helper starts. */
   environment(): Promise<Record<string, string | undefined>>;
+  /**
+   * A logind session's leader process (0: logind names none). When present, the helper completes
+   * the session's environment itself, as the session's user: the daemon never reads the user's bus
+   * or processes.
+   */
+  leader?: number;
 }
 
 /** Where desktops come from: logind (`--session auto`) or the invoking user (`--session current`). */

@@ -97,8 +97,11 @@ export class FakeLogind {
   private readonly seat = new SeatInterface();
   private readonly sessions = new Map<string, { path: string; iface: SessionInterface }>();
   private readonly users = new Set<number>();
+  private stalled = false;
 
   private constructor(private readonly bus: MessageBus) {
+    // Runs before the exported interfaces answer: a call it takes is left unanswered.
+    bus.addMethodHandler(() => this.stalled);
     bus.export(ROOT, this.manager);
     bus.export(`${ROOT}/seat/seat0`, this.seat);
   }
@@ -158,6 +161,11 @@ export class FakeLogind {
     this.bus.unexport(s.path, s.iface);
     this.sessions.delete(id);
     this.manager.SessionRemoved(id, s.path);
+  }
+
+  /** Leaves every method call (property reads included) unanswered, as a hung logind does, or answers again; signals still go out. */
+  stall(stalled: boolean): void {
+    this.stalled = stalled;
   }
 
   /** Ends every session. */

@@ -8,14 +8,22 @@ export function checkClipboardBackend(value: string): string | undefined {
   return ['auto', 'x11', 'wayland'].includes(value) ? undefined : `expected auto, x11 or wayland, got ${JSON.stringify(value)}`;
 }
 
-/** Makes one backend (only the chosen one is loaded: no Xlib on Wayland). */
+/** Each backend's code, loaded on first use (the daemon, which runs no backend, never loads it). */
+const waylandCode = () => import('../../platform/clipboard/wayland.js');
+const x11Code = () => import('../../platform/clipboard/x11/backend.js');
+
+/**
+ * Loads every backend's code now. The session helper does so before it drops privileges: as the
+ * session's user it may not be able to read the installation.
+ */
+export async function loadClipboardBackends(): Promise<void> {
+  await Promise.all([waylandCode(), x11Code()]);
+}
+
+/** Makes one backend. */
 async function make(kind: 'x11' | 'wayland', env: NodeJS.ProcessEnv): Promise<ClipboardBackend> {
-  if (kind === 'wayland') {
-    const { WaylandClipboardBackend } = await import('../../platform/clipboard/wayland.js');
-    return new WaylandClipboardBackend(env);
-  }
-  const { X11ClipboardBackend } = await import('../../platform/clipboard/x11/backend.js');
-  return new X11ClipboardBackend(env.DISPLAY ?? '');
+  if (kind === 'wayland') return new (await waylandCode()).WaylandClipboardBackend(env);
+  return new (await x11Code()).X11ClipboardBackend(env.DISPLAY ?? '');
 }
 
 /**

@@ -9,6 +9,12 @@ const TEMPORARY = 1;
 const LAYOUT_LOGICAL = 1;
 const CALL_TIMEOUT_MS = 10_000;
 
+/**
+ * Loads the D-Bus client (on first use: other desktops never need it). The session helper calls it
+ * before it drops privileges: as the session's user it may not be able to read the installation.
+ */
+export const loadDbusClient = () => import('dbus-next');
+
 /** A Mutter mode: id, size, refresh, preferred scale, supported scales, properties. */
 interface MutterMode {
   id: string;
@@ -162,7 +168,7 @@ export class MutterBackend implements DisplayBackend {
   }
 
   private async call(member: string, signature: string, body: unknown[]): Promise<unknown[]> {
-    const { default: dbus } = await import('dbus-next');
+    const { default: dbus } = await loadDbusClient();
     if (!this.bus) {
       const fresh = dbus.sessionBus({ busAddress: this.env.DBUS_SESSION_BUS_ADDRESS });
       // A lost connection is made again on the next call.

@@ -3,20 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import dbus, { type MessageBus } from 'dbus-next';
+import type { MessageBus } from 'dbus-next';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/log/logger.js';
-import { sessionEnvironment } from '../../../src/session/environment.js';
+import { completeEnvironment, logindEnvironment } from '../../../src/session/environment.js';
 import { startBusDaemon, type BusDaemon } from '../../support/dbus-daemon.js';
-
-/** The user's systemd manager as far as its Environment property goes. */
-class SystemdManager extends dbus.interface.Interface {
-  Environment = ['DISPLAY=:systemd', 'XAUTHORITY=/systemd/Xauthority', 'DBUS_SESSION_BUS_ADDRESS=unix:path=/systemd/bus', 'NOT_WANTED=1'];
-  constructor() {
-    super('org.freedesktop.systemd1.Manager');
-  }
-}
-SystemdManager.configureMembers({ properties: { Environment: { signature: 'as', access: 'read' } } });
+import { startFakeUserManager } from '../../support/fake-user-manager.js';
 
 describe('the session environment', () => {
   const log = createLogger({ stream: new PassThrough(), journal: false });
@@ -28,9 +20,7 @@ describe('the session environment', () => {
   beforeAll(async () => {
     runtime = mkdtempSync(join(tmpdir(), 'runtime-'));
     userBus = await startBusDaemon(join(runtime, 'bus'), 'session');
-    systemd = dbus.sessionBus({ busAddress: userBus.address });
-    await systemd.requestName('org.freedesktop.systemd1', 0);
-    systemd.export('/org/freedesktop/systemd1', new SystemdManager());
+    systemd = await startFakeUserManager(userBus.address, ['DISPLAY=:systemd', 'XAUTHORITY=/systemd/Xauthority', 'DBUS_SESSION_BUS_ADDRESS=unix:path=/systemd/bus', 'NOT_WANTED=1']);
     leader = spawn('sleep', ['60'], { env: { DISPLAY: ':leader', XAUTHORITY: '/leader/Xauthority', WAYLAND_DISPLAY: 'wayland-leader' }, stdio: 'ignore' });
   });
 
@@ -41,8 +31,13 @@ describe('the session environment', () => {
     rmSync(runtime, { recursive: true, force: true });
   });
 
-  it('takes each variable from logind, else the user manager, else the session leader', async () => {
-    const env = await sessionEnvironment({ display: ':5', runtimePath: runtime, leader: leader.pid as number }, log);
+  it('keeps what logind says: the X11 display and the runtime directory', () => {
+    expect(logindEnvironment({ display: ':5', runtimePath: runtime })).toEqual({ DISPLAY: ':5', XDG_RUNTIME_DIR: runtime });
+    expect(logindEnvironment({ display: '', runtimePath: '' })).toEqual({});
+  });
+
+  it('completes each variable logind left out from the user manager, else the session leader', async () => {
+    const env = await completeEnvironment({ DISPLAY: ':5', XDG_RUNTIME_DIR: runtime, HOME: '/not/a/session/variable' }, leader.pid as number, log);
     expect(env).toEqual({
       DISPLAY: ':5',
       XDG_RUNTIME_DIR: runtime,
@@ -54,8 +49,7 @@ describe('the session environment', () => {
 
   it('goes on without the sources it cannot read', async () => {
     const nowhere = join(runtime, 'missing');
-    expect(await sessionEnvironment({ display: '', runtimePath: nowhere, leader: 0 }, log)).toEqual({ XDG_RUNTIME_DIR: nowhere });
-    const env = await sessionEnvironment({ display: '', runtimePath: '', leader: leader.pid as number }, log);
-    expect(env).toEqual({ DISPLAY: ':leader', XAUTHORITY: '/leader/Xauthority', WAYLAND_DISPLAY: 'wayland-leader' });
+    expect(await completeEnvironment({ XDG_RUNTIME_DIR: nowhere }, 0, log)).toEqual({ XDG_RUNTIME_DIR: nowhere });
+    expect(await completeEnvironment({}, leader.pid as number, log)).toEqual({ DISPLAY: ':leader', XAUTHORITY: '/leader/Xauthority', WAYLAND_DISPLAY: 'wayland-leader' });
   });
 });
