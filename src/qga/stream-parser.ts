@@ -12,19 +12,21 @@ export interface ParserLimits {
   maxTokens: number;
   /** Open braces and brackets (1024). */
   maxDepth: number;
-  /** Estimated heap bytes of the parsed value (96 MiB: a 64 MiB string token and its request fit). */
+  /** Estimated heap bytes of the parsed value, the token in progress included (32 MiB). */
   maxMemory: number;
 }
 
 /**
  * QEMU's limits: a value of at most 64 MiB in at most 2 Mi tokens, nested at most 1024 deep; and
- * ours, which QEMU's small C objects do not need: at most 96 MiB of parsed value in memory.
+ * ours, which QEMU's small C objects do not need: at most 32 MiB of parsed value in memory, so
+ * that one request cannot take the daemon past its bound of idle + 64 MB (a guest-file-write
+ * therefore carries at most some 24 MiB of data; hosts send far smaller blocks).
  */
 export const QEMU_LIMITS: Readonly<ParserLimits> = {
   maxBytes: 64 * 1024 * 1024,
   maxTokens: 2 * 1024 * 1024,
   maxDepth: 1024,
-  maxMemory: 96 * 1024 * 1024,
+  maxMemory: 32 * 1024 * 1024,
 };
 
 /** Longest stray text quoted in an error (QEMU quotes all of it; a cap keeps error lines short). */
@@ -53,7 +55,8 @@ export class JsonStreamParser {
   private events: ParseEvent[] = [];
 
   constructor(private readonly limits: Readonly<ParserLimits> = QEMU_LIMITS) {
-    this.lexer = new JsonLexer({ token: (t) => this.token(t), budget: () => this.limits.maxBytes - this.bytes });
+    // A token in progress is charged to both ceilings: text it adds becomes as many characters.
+    this.lexer = new JsonLexer({ token: (t) => this.token(t), budget: () => Math.min(this.limits.maxBytes - this.bytes, this.limits.maxMemory - this.builder.memory) });
   }
 
   /** Parses a chunk; returns the values and errors it completed, in order. */

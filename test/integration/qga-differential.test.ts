@@ -87,11 +87,11 @@ const ARGUMENT_ERRORS = [
 
 // Known differences, not compared: capture-output also takes QEMU 8.1's modes, so a wrong type is
 // "expected: GuestExecCaptureOutput" (8.1) rather than "expected: boolean" (7.2); created files get
-// mode 0600, not 0666; after a 64 MiB token vdagent skips the rest like any bad input instead of
-// lexing the string's remains; the host's environment is limited to the names the exec entry
-// accepts (never PATH and the like), and a program runs under its listed name; a value is refused
-// past 96 MiB of estimated memory (qemu-ga has no such ceiling), and exec results, captured output
-// and file handles kept for the host are capped (qemu-ga keeps them without bound).
+// mode 0600, not 0666; after a token over the limit vdagent skips the rest like any bad input
+// instead of lexing the string's remains; the host's environment is limited to the names the exec
+// entry accepts (never PATH and the like), and a program runs under its listed name; a value is
+// refused past 32 MiB of estimated memory, a token at 32 MiB rather than 64 (qemu-ga has no memory
+// ceiling), and exec results, captured output and file handles kept for the host are capped (qemu-ga keeps them without bound).
 // Never sent to qemu-ga: guest-shutdown with a valid mode, guest-suspend-*, guest-fsfreeze-freeze
 // (they would act on this machine), guest-set-time with a valid time or none (it would set its
 // clock), guest-fsfreeze-thaw (it would thaw what another test froze).

@@ -180,7 +180,7 @@ describe('the daemon process serving the QEMU guest agent on a pty', () => {
       await client.sync();
     });
 
-    it('refuses a 100 MiB string at the 64 MiB ceiling, before it has all arrived', async () => {
+    it('refuses a 100 MiB string at the token ceiling (32 MiB of memory), before it has all arrived', async () => {
       const { client } = agent;
       await client.send('{"execute":"guest-ping","id":"');
       const chunk = Buffer.alloc(1024 * 1024, 'a');

@@ -21,7 +21,7 @@ describe('parser limits', () => {
     );
   });
 
-  it('refuses a 100 MiB string at the 64 MiB ceiling while it streams in, holding no more than the ceiling', () => {
+  it('refuses a 100 MiB string at the 32 MiB memory ceiling while it streams in, holding no more than the ceiling', () => {
     const parser = new JsonStreamParser();
     parser.feed(Buffer.from('{"execute":"guest-ping","id":"'));
     const chunk = Buffer.alloc(1024 * 1024, 'a');
@@ -33,7 +33,7 @@ describe('parser limits', () => {
         expect(describeEvents(events)).toEqual(['error: JSON token size limit exceeded']);
       }
     }
-    expect(refusedAfter).toBe(64);
+    expect(refusedAfter).toBe(32);
     // The rest is skipped like any bad input; the closing brace has no opener.
     expect(describeEvents(parser.feed(Buffer.from('"}\n{"execute":"guest-ping"}')))).toEqual([
       'error: JSON parse error, expecting value',
@@ -74,8 +74,8 @@ describe('the memory of a parsed value', () => {
     }
     events.push(...describeEvents(parser.feed(Buffer.from('{"execute":"guest-ping"}'))));
     expect(events).toEqual(['error: JSON value memory limit exceeded', '{"execute": "guest-ping"}']);
-    // 96 MiB of Maps at 192 bytes each is some 524,000 objects, 1.5 MiB of text.
-    expect(refusedAfterBytes).toBeLessThan(2 * 1024 * 1024);
+    // 32 MiB of Maps at 192 bytes each is some 175,000 objects, 0.5 MiB of text.
+    expect(refusedAfterBytes).toBeLessThan(1024 * 1024);
   });
 
   it('refuses before the token count ceiling, and an 0xFF inside the skipped rest resynchronises', () => {
@@ -87,13 +87,13 @@ describe('the memory of a parsed value', () => {
     ]);
   });
 
-  it('charges strings by their characters: a 64 MiB base64 string fits, as guest-file-write needs', () => {
+  it('charges strings by their characters: a 31 MiB base64 string fits, as a large guest-file-write needs', () => {
     const parser = new JsonStreamParser();
     parser.feed(Buffer.from('{"execute":"guest-file-write","arguments":{"handle":1000,"buf-b64":"'));
     const chunk = Buffer.alloc(1024 * 1024, 'A');
-    for (let mib = 0; mib < 63; mib++) expect(parser.feed(chunk)).toEqual([]);
+    for (let mib = 0; mib < 31; mib++) expect(parser.feed(chunk)).toEqual([]);
     const events = parser.feed(Buffer.from('"}}'));
     expect(events.map((e) => e.kind)).toEqual(['value']);
-    expect(events[0]?.kind === 'value' && events[0].size).toBeGreaterThan(63 * 1024 * 1024);
+    expect(events[0]?.kind === 'value' && events[0].size).toBeGreaterThan(31 * 1024 * 1024);
   });
 });
