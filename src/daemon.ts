@@ -56,6 +56,8 @@ export class Daemon {
     });
     this.connection.on('resync', () => this.supervisor.resync());
     this.connection.on('healthy', () => this.supervisor.healthy());
+    // A host that does not read our answers meets back-pressure before any answer is refused.
+    this.connection.on('behind', (behind) => this.flow.set('output to the host', behind));
     config.session?.on('capabilities', () => this.announceModules());
   }
 

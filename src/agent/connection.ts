@@ -38,6 +38,8 @@ export interface AgentEvents {
   resync: [err: VdagentError];
   /** A valid message arrived: the port is healthy. */
   healthy: [];
+  /** Output to the host is behind (true: stop reading the port) or caught up (false). */
+  behind: [behind: boolean];
 }
 
 /**
@@ -59,7 +61,7 @@ export class AgentConnection extends EventEmitter<AgentEvents> {
     super();
     this.log = options.log;
     this.debug = options.log.isDebugEnabled();
-    this.output = new OutputQueue(write, options.maxQueuedBytes, options.maxQueuedChunks);
+    this.output = new OutputQueue(write, options.maxQueuedBytes, options.maxQueuedChunks, (behind) => this.emit('behind', behind));
     this.reassembler = new Reassembler(
       { message: (raw) => this.onRaw(raw), error: (err, port) => this.onError(err, port) },
       { maxMessageSize: options.maxMessageSize },

@@ -6,18 +6,22 @@ export const DEFAULT_MAX_QUEUED_CHUNKS = 8192;
 /**
  * Chunks waiting for the port, written one at a time in order. Bounded in bytes and in chunks: a
  * message that would pass a bound is refused, unless the queue is empty (so one large clipboard
- * answer fits).
+ * answer fits). Half-way to either bound it reports itself behind, so its owner stops reading
+ * what makes answers (the host then blocks, as with a C agent blocked in write) before anything
+ * must be refused; it is caught up again at an eighth of both.
  */
 export class OutputQueue {
   private readonly chunks: Buffer[] = [];
   private bytes = 0;
   private pumping = false;
   private generation = 0;
+  private behind = false;
 
   constructor(
     private readonly write: (chunk: Buffer) => Promise<void>,
     private readonly maxBytes = DEFAULT_MAX_QUEUED_BYTES,
     private readonly maxChunks = DEFAULT_MAX_QUEUED_CHUNKS,
+    private readonly onBehind: (behind: boolean) => void = () => undefined,
   ) {}
 
   /** Chunks waiting. */
@@ -37,6 +41,7 @@ export class OutputQueue {
     if (busy && (this.bytes + size > this.maxBytes || this.chunks.length + chunks.length > this.maxChunks)) return false;
     this.chunks.push(...chunks);
     this.bytes += size;
+    this.flow();
     if (!this.pumping) void this.pump();
     return true;
   }
@@ -46,6 +51,17 @@ export class OutputQueue {
     this.chunks.length = 0;
     this.bytes = 0;
     this.generation++;
+    this.flow();
+  }
+
+  /** Reports a crossing of the high or low mark. */
+  private flow(): void {
+    const behind = this.behind
+      ? this.bytes > this.maxBytes / 8 || this.chunks.length > this.maxChunks / 8
+      : this.bytes >= this.maxBytes / 2 || this.chunks.length >= this.maxChunks / 2;
+    if (behind === this.behind) return;
+    this.behind = behind;
+    this.onBehind(behind);
   }
 
   private async pump(): Promise<void> {
@@ -58,6 +74,7 @@ export class OutputQueue {
         if (gen !== this.generation) break;
         this.chunks.shift();
         this.bytes -= chunk.length;
+        this.flow();
       }
     } catch {
       // The port failed: its owner reopens it and announces again; stale output is dropped.

@@ -3,7 +3,7 @@ import { chmodSync, closeSync, constants, existsSync, mkdtempSync, openSync, rea
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ChunkPort, FileXferResult, MessageType, type FileXferStatusMessage, type Message } from '../../src/protocol/index.js';
+import { Capability, CapabilitySet, ChunkPort, FileXferResult, MessageType, type FileXferStatusMessage, type Message } from '../../src/protocol/index.js';
 import { makeActionsDir } from '../support/actions-dir.js';
 import { daemonAndHelperRss, flood, wire } from '../support/flood.js';
 import { startPtyHarness, type Harness } from '../support/harness.js';
@@ -209,3 +209,29 @@ if (process.argv.includes('session') && !fs.existsSync(${JSON.stringify(once)}))
     await stillAnswers(h, sink);
   }, 60_000);
 });
+
+describe('back-pressure from the host to itself', () => {
+  it('stops reading a host that does not read its answers, instead of dropping answers, and answers every request once it reads again', async () => {
+    const h = await startPtyHarness();
+    try {
+      await h.sim.expect(MessageType.AnnounceCapabilities, { where: (m) => m.request, timeoutMs: 10_000 });
+      let answers = 0;
+      h.sim.on('record', (r) => {
+        if (r.from === 'agent' && r.message?.type === MessageType.AnnounceCapabilities && !r.message.request) answers++;
+      });
+      // Each announcement with request=1 is answered: 20,000 answers are more chunks than the output queue holds.
+      const requests = 20_000;
+      const data = wire(Array.from({ length: requests }, () => ({ type: MessageType.AnnounceCapabilities, request: true, caps: CapabilitySet.of(Capability.MouseState) })));
+      h.hostPort?.pause();
+      const first = await flood(h.hostFd as number, data, { giveUpMs: 1500 });
+      expect(first.blocked).toBe(true);
+      h.hostPort?.resume();
+      await flood(h.hostFd as number, data.subarray(first.accepted));
+      await expect.poll(() => answers, { timeout: 30_000 }).toBe(requests);
+      expect(h.logs()).not.toContain('output queue full');
+    } finally {
+      await h.stop();
+    }
+  }, 60_000);
+});
+

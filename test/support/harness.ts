@@ -9,6 +9,7 @@ import { ClientSimulator, type SimulatorOptions } from '../../src/sim/simulator.
 import { CharDevicePort } from '../../src/transport/chardev-port.js';
 import { createMemoryPortPair } from '../../src/transport/memory-port.js';
 import { openPtyPair } from '../../src/transport/pty.js';
+import type { Port } from '../../src/transport/port.js';
 import { NODE_FLAGS } from '../../src/session/helper.js';
 import { rssOf } from './proc.js';
 
@@ -35,6 +36,8 @@ export interface Harness {
   logs(): string;
   /** The pty master's non-blocking descriptor, to write as a raw host (pty harness only). */
   hostFd?: number;
+  /** The host's side of the port the simulator reads (pause it to play a host that stops reading). */
+  hostPort?: Port;
   /** Stops the daemon and releases the port. */
   stop(): Promise<void>;
 }
@@ -77,6 +80,7 @@ export const startPtyHarness: HarnessFactory = async (options = {}) => {
     sim,
     pid: child.pid as number,
     hostFd: pty.masterFd,
+    hostPort: port,
     rss: () => rssOf(child.pid as number),
     logs: () => log,
     async stop() {

@@ -57,4 +57,23 @@ describe('the agent output queue', () => {
     expect(q.enqueue([chunk(1)])).toBe(true);
     expect(port.written.length).toBe(3);
   });
+
+  it('says it is behind half-way to a bound, and caught up at an eighth of both or when cleared', async () => {
+    const port = stuckPort();
+    const said: boolean[] = [];
+    const q = new OutputQueue(port.write, 1 << 20, 16, (behind) => said.push(behind));
+    for (let i = 0; i < 7; i++) q.enqueue([chunk(1)]);
+    expect(said).toEqual([]);
+    q.enqueue([chunk(1)]);
+    expect(said).toEqual([true]);
+    for (let i = 0; i < 16 && q.pendingChunks > 2; i++) {
+      port.release();
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(said).toEqual([true, false]);
+    q.enqueue([chunk(1 << 19)]);
+    expect(said).toEqual([true, false, true]);
+    q.clear();
+    expect(said).toEqual([true, false, true, false]);
+  });
 });
