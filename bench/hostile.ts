@@ -81,8 +81,17 @@ export async function hostileBenchmarks(add: Add): Promise<void> {
       const cancel = d.agent.sim.send({ type: MessageType.FileXferStatus, id, result: FileXferResult.Cancelled });
       if (!(await before(deadline, Promise.all([start, cancel]).then(() => undefined)))) break;
     }
-    // A cancelled transfer gets no answer; a new one afterwards must.
-    const answered = await canSend(d, n + 1, 1).then((ok) => (ok ? 'a new transfer accepted afterwards' : 'a new transfer refused afterwards'), () => 'a new transfer NOT answered afterwards');
+    // A cancelled transfer gets no answer; a new one afterwards must, and is accepted once the
+    // helper has closed the files of the storm (until then it counts them toward the 128).
+    const after = performance.now();
+    let answered = 'a new transfer NOT answered afterwards';
+    for (let id = n + 1; performance.now() - after < ANSWER_MS; id++) {
+      const ok = await canSend(d, id, 1).catch(() => undefined);
+      if (ok === undefined) break;
+      answered = ok ? `a new transfer accepted ${((performance.now() - after) / 1000).toFixed(1)} s afterwards` : 'a new transfer still refused afterwards';
+      if (ok) break;
+      await sleep(100);
+    }
     return `${n} start/cancel pairs, ${answered}`;
   });
 
