@@ -13,7 +13,7 @@ import { startPtyHarness, type Harness } from '../support/harness.js';
 import { startHostileBus, type HostileBehaviour, type HostileBus } from '../support/hostile-bus.js';
 import { expectBothPortsServed } from '../support/ports-served.js';
 import { helperPid } from '../support/proc.js';
-import { openQgaPty, type QgaPty } from '../support/qga-pty.js';
+import { openQgaPty, type QgaPty } from '../support/qga-harness.js';
 import { createTestUser, removeTestUser, type TestUser } from '../support/test-user.js';
 
 const USER = 'vdagent-env';

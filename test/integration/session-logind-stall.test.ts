@@ -10,7 +10,7 @@ import { TransferClient } from '../support/file-xfer-client.js';
 import { startPtyHarness, type Harness } from '../support/harness.js';
 import { startHostileBus, type HostileBus } from '../support/hostile-bus.js';
 import { expectBothPortsServed } from '../support/ports-served.js';
-import { openQgaPty, type QgaPty } from '../support/qga-pty.js';
+import { openQgaPty, type QgaPty } from '../support/qga-harness.js';
 
 const me = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
 
