@@ -1,9 +1,9 @@
-import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import { Backoff } from './backoff.js';
 import { FdWatcher } from './fd-watcher.js';
 import { errnoError, isRetry } from './errno.js';
-import type { Port, PortEvents } from './port.js';
+import { PausablePort } from './pausable-port.js';
+import type { Port } from './port.js';
 
 const O_CLOEXEC = 0o2000000; // Linux; not in fs.constants (libuv adds it anyway)
 const OPEN_FLAGS =
@@ -33,13 +33,12 @@ interface Session {
 }
 
 /** A Port on a character device that is not a tty (virtio-serial), or on any non-blocking fd. */
-export class CharDevicePort extends EventEmitter<PortEvents> implements Port {
+export class CharDevicePort extends PausablePort implements Port {
   private session: Session | undefined;
   private opening = false;
   private abortOpen = false;
   private closing: Promise<void> | undefined;
   private borrowedFd: number | undefined;
-  private paused = false;
   /** Read loops waiting for resume(). */
   private readonly resumers = new Set<() => void>();
 
@@ -62,16 +61,8 @@ export class CharDevicePort extends EventEmitter<PortEvents> implements Port {
     return this.session !== undefined;
   }
 
-  get isPaused(): boolean {
-    return this.paused;
-  }
-
-  pause(): void {
-    this.paused = true;
-  }
-
-  resume(): void {
-    this.paused = false;
+  /** Wakes the read loops waiting in unpaused(). */
+  protected resumed(): void {
     for (const wake of [...this.resumers]) wake();
   }
 
@@ -164,7 +155,7 @@ export class CharDevicePort extends EventEmitter<PortEvents> implements Port {
 
   /** Waits while paused, with the poller unarmed for reading; false when the port closed meanwhile. */
   private async unpaused(s: Session): Promise<boolean> {
-    while (this.paused && !s.closed) {
+    while (this.isPaused && !s.closed) {
       await new Promise<void>((resolve) => {
         const wake = (): void => {
           this.resumers.delete(wake);
@@ -204,7 +195,7 @@ export class CharDevicePort extends EventEmitter<PortEvents> implements Port {
     // The first read waits for readiness too: open() returns before any data is emitted.
     if (!(await this.ready(s, 'readable', 0))) return;
     while (!s.closed) {
-      if (this.paused && !(await this.unpaused(s))) return;
+      if (this.isPaused && !(await this.unpaused(s))) return;
       let n: number;
       try {
         n = fs.readSync(s.fd, scratch, 0, scratch.length, null);

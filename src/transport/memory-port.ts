@@ -1,14 +1,13 @@
-import { EventEmitter } from 'node:events';
 import { errnoError } from './errno.js';
-import type { Port, PortEvents } from './port.js';
+import { PausablePort } from './pausable-port.js';
+import type { Port } from './port.js';
 
 /** One end of an in-memory port pair: what one side writes, the other receives asynchronously. */
-export class MemoryPort extends EventEmitter<PortEvents> implements Port {
+export class MemoryPort extends PausablePort implements Port {
   private peer: MemoryPort | undefined;
   private opened = false;
   /** Incremented whenever this side closes, so bytes in flight to an older session are dropped. */
   private session = 0;
-  private paused = false;
   /** What arrived while paused, delivered on resume; a writer waits until its bytes are delivered. */
   private readonly held: { chunk: Buffer; session: number; delivered?: () => void }[] = [];
 
@@ -27,17 +26,9 @@ export class MemoryPort extends EventEmitter<PortEvents> implements Port {
     return this.opened;
   }
 
-  get isPaused(): boolean {
-    return this.paused;
-  }
-
-  pause(): void {
-    this.paused = true;
-  }
-
-  resume(): void {
-    this.paused = false;
-    while (!this.paused && this.held.length > 0) {
+  /** Delivers what arrived while paused, until a delivery pauses this side again. */
+  protected resumed(): void {
+    while (!this.isPaused && this.held.length > 0) {
       const h = this.held.shift() as (typeof this.held)[number];
       this.deliver(h.chunk, h.session);
       h.delivered?.();
@@ -56,7 +47,7 @@ export class MemoryPort extends EventEmitter<PortEvents> implements Port {
     const chunk = Buffer.from(data); // the caller may reuse its buffer
     const session = peer.session;
     // A paused peer takes nothing: the writer waits, as on a full kernel buffer.
-    if (peer.paused) return new Promise((resolve) => peer.held.push({ chunk, session, delivered: resolve }));
+    if (peer.isPaused) return new Promise((resolve) => peer.held.push({ chunk, session, delivered: resolve }));
     setImmediate(() => peer.deliver(chunk, session));
   }
 
@@ -82,7 +73,7 @@ export class MemoryPort extends EventEmitter<PortEvents> implements Port {
 
   /** Bytes for a side that is not open (or was reopened since they were sent) are discarded; held while paused. */
   private deliver(chunk: Buffer, session: number): void {
-    if (this.paused) this.held.push({ chunk, session });
+    if (this.isPaused) this.held.push({ chunk, session });
     else if (this.opened && this.session === session) this.emit('data', chunk);
   }
 }

@@ -1,11 +1,11 @@
-import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import type { LinuxPortBinding } from '@serialport/bindings-cpp';
 import { LinuxBinding } from '@serialport/bindings-cpp';
 import { SerialPortStream as SerialPort } from '@serialport/stream';
 import { errnoError, isRetry } from './errno.js';
 import { READABLE } from './fd-watcher.js';
-import type { Port, PortEvents } from './port.js';
+import { PausablePort } from './pausable-port.js';
+import type { Port } from './port.js';
 
 /** Options of a {@link SerialPortPort}. */
 export interface SerialPortPortOptions {
@@ -40,11 +40,10 @@ function withCode(err: Error): NodeJS.ErrnoException {
 const READ_SIZE = 64 * 1024;
 
 /** A Port on a tty or pty through the serialport package, in raw 8-bit mode. */
-export class SerialPortPort extends EventEmitter<PortEvents> implements Port {
+export class SerialPortPort extends PausablePort implements Port {
   private sp: SerialPort<typeof LinuxBinding> | undefined;
   private opening = false;
   private abortOpen = false;
-  private paused = false;
   /** Arms the reader again; set while a pause left it unarmed. */
   private rearm: (() => void) | undefined;
 
@@ -60,16 +59,8 @@ export class SerialPortPort extends EventEmitter<PortEvents> implements Port {
     return this.sp !== undefined;
   }
 
-  get isPaused(): boolean {
-    return this.paused;
-  }
-
-  pause(): void {
-    this.paused = true;
-  }
-
-  resume(): void {
-    this.paused = false;
+  /** Arms the reader a pause left unarmed. */
+  protected resumed(): void {
     const rearm = this.rearm;
     this.rearm = undefined;
     rearm?.();
@@ -144,7 +135,7 @@ export class SerialPortPort extends EventEmitter<PortEvents> implements Port {
     const poller = binding.poller;
     const arm = (): void => {
       if (this.sp !== sp) return;
-      if (this.paused) this.rearm = arm;
+      if (this.isPaused) this.rearm = arm;
       else poller.poller.poll(READABLE);
     };
     const stop = (err?: Error): void => {
@@ -156,7 +147,7 @@ export class SerialPortPort extends EventEmitter<PortEvents> implements Port {
       // Cancelled: the port is closing. Another error: the poller failed (hang-up, broken descriptor).
       if (this.sp !== sp || binding.fd === null) return stop();
       if (err) return stop((err as { canceled?: boolean }).canceled ? undefined : err);
-      if (this.paused) return arm(); // armed before pause(): read nothing until resume()
+      if (this.isPaused) return arm(); // armed before pause(): read nothing until resume()
       let n: number;
       try {
         n = fs.readSync(binding.fd, scratch, 0, scratch.length, null);

@@ -11,7 +11,7 @@ import { TransferClient } from '../support/file-xfer-client.js';
 import { startPtyHarness, type Harness } from '../support/harness.js';
 import { filesOpenIn } from '../support/open-files.js';
 import { helperPid } from '../support/proc.js';
-import { createSessionUser, removeSessionUser, type SessionUser } from '../support/session-user.js';
+import { createTestUser, removeTestUser, type TestUser } from '../support/test-user.js';
 
 const USER = 'vdagent-xfer';
 const MIB = 1024 * 1024;
@@ -24,7 +24,7 @@ describe.runIf(process.getuid?.() === 0)('received files exist only when complet
   let actionsDir: string;
   let bus: BusDaemon;
   let logind: FakeLogind;
-  let user: SessionUser;
+  let user: TestUser;
   let agent: Harness;
   let client: TransferClient;
   let sessions = 0;
@@ -51,13 +51,13 @@ describe.runIf(process.getuid?.() === 0)('received files exist only when complet
     actionsDir = makeActionsDir(root, { 'file-xfer': '' });
     bus = await startBusDaemon(join(root, 'system_bus_socket'));
     logind = await FakeLogind.start(bus.address);
-    user = createSessionUser(root, USER);
+    user = createTestUser(USER, join(root, 'home'), { incoming: true });
   });
 
   afterAll(async () => {
     logind.stop();
     await bus.stop();
-    removeSessionUser(USER);
+    removeTestUser(USER);
     rmSync(root, { recursive: true, force: true });
   });
 

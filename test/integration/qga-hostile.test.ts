@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { makeActionsDir } from '../support/actions-dir.js';
 import { rssOf } from '../support/proc.js';
-import type { QgaClient } from '../support/qga-client.js';
+import { runGuestExec, waitExit } from '../support/guest-exec.js';
 import { startQgaDaemon, type QgaDaemon } from '../support/qga-harness.js';
 
 const generic = (desc: string): string => `{"error": {"class": "GenericError", "desc": "${desc}"}}`;
@@ -13,22 +13,6 @@ const b64 = (s: string): string => Buffer.from(s).toString('base64');
 /** qemu-ga's curly quotes as they appear on the wire. */
 const quoted = (s: string): string => `\\u201C${s}\\u201D`;
 const MiB = 1024 * 1024;
-
-/** Polls guest-exec-status until the process has exited. */
-async function waitExit(client: QgaClient, pid: number): Promise<Record<string, unknown>> {
-  for (;;) {
-    const status = (await client.json({ execute: 'guest-exec-status', arguments: { pid } })).return as Record<string, unknown>;
-    if (status.exited) return status;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** Runs a program through guest-exec and returns its final status. */
-async function run(client: QgaClient, args: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const started = await client.json({ execute: 'guest-exec', arguments: args });
-  expect(started.error).toBeUndefined();
-  return waitExit(client, (started.return as { pid: number }).pid);
-}
 
 /** A shared object whose constructor creates `marker`: proof that a preload ran. */
 function buildPreload(dir: string, marker: string): string {
@@ -108,12 +92,12 @@ describe('a hostile host against guest-exec, guest-file and the request stream',
 
       const answer = await agent.client.call({ execute: 'guest-exec', arguments: { path: join(root, 'bin/greet'), env: [`BASH_FUNC_date%%=() { touch ${marker}; }`] } });
       expect(answer).toBe(generic(`Guest agent command failed, error was 'environment variable ${quoted('BASH_FUNC_date%%')} is not accepted by actions.d exec'`));
-      expect(await run(agent.client, { path: join(root, 'bin/greet'), 'capture-output': true })).toEqual({ exited: true, exitcode: 0, 'out-data': b64('hi\n'), 'out-truncated': false });
+      expect(await runGuestExec(agent.client, { path: join(root, 'bin/greet'), 'capture-output': true })).toEqual({ exited: true, exitcode: 0, 'out-data': b64('hi\n'), 'out-truncated': false });
       expect(existsSync(marker)).toBe(false);
     });
 
     it('passes listed names over a fixed environment, refuses unlisted ones and strings without a value', async () => {
-      expect(await run(agent.client, { path: '/usr/bin/env', env: ['GREETING=hello'], 'capture-output': true })).toMatchObject({
+      expect(await runGuestExec(agent.client, { path: '/usr/bin/env', env: ['GREETING=hello'], 'capture-output': true })).toMatchObject({
         'out-data': b64('PATH=/usr/sbin:/usr/bin:/sbin:/bin\nLANG=C.UTF-8\nGREETING=hello\n'),
       });
       for (const env of [['GREETING=hello', 'OTHER=1'], ['GREETING'], ['PATH=/tmp']]) {
@@ -132,7 +116,7 @@ describe('a hostile host against guest-exec, guest-file and the request stream',
         );
       }
       // Through a link to its directory it is the same program, still run as ls.
-      expect(await run(client, { path: join(root, 'bin-link/ls'), arg: [join(root, 'bin')], 'capture-output': true })).toMatchObject({ 'out-data': b64('greet\nls\nsh\n') });
+      expect(await runGuestExec(client, { path: join(root, 'bin-link/ls'), arg: [join(root, 'bin')], 'capture-output': true })).toMatchObject({ 'out-data': b64('greet\nls\nsh\n') });
       expect(existsSync(marker)).toBe(false);
     });
   });
@@ -172,7 +156,7 @@ describe('a hostile host against guest-exec, guest-file and the request stream',
         generic("Guest agent command failed, error was 'too many guest-exec results kept (64 processes, 0 bytes of output); collect them with guest-exec-status'"),
       ]);
       for (const pid of pids) await waitExit(client, pid);
-      expect((await run(client, { path: '/bin/echo', arg: ['again'], 'capture-output': true }))['out-data']).toBe(b64('again\n'));
+      expect((await runGuestExec(client, { path: '/bin/echo', arg: ['again'], 'capture-output': true }))['out-data']).toBe(b64('again\n'));
     });
 
     it('keeps at most 64 MiB of uncollected output; new jobs wait until the host collects', async () => {

@@ -8,11 +8,10 @@ import type { Freezer } from '../../src/actions/admin/freezer.js';
 import { startQgaService } from '../../src/actions/admin/service.js';
 import type { Service } from '../../src/commands/run-daemon.js';
 import { QgaError, QgaErrorCode } from '../../src/qga/index.js';
-import { CharDevicePort } from '../../src/transport/chardev-port.js';
-import { openPtyPair, type PtyPair } from '../../src/transport/pty.js';
+import { runGuestExec, waitExit } from '../support/guest-exec.js';
 import { memoryLogger } from '../support/log.js';
-import { QgaClient } from '../support/qga-client.js';
-import { startQgaDaemon, type QgaDaemon } from '../support/qga-harness.js';
+import type { QgaClient } from '../support/qga-client.js';
+import { openQgaPty, startQgaDaemon, type QgaDaemon, type QgaPty } from '../support/qga-harness.js';
 import { pattern } from '../unit/transport/helpers.js';
 
 /** An error line as qemu-ga writes it; `desc` is given as it appears on the wire (escapes included). */
@@ -26,22 +25,6 @@ function write(path: string, text: string, mode = 0o644): string {
   writeFileSync(path, text, { mode });
   chmodSync(path, mode);
   return path;
-}
-
-/** Polls guest-exec-status until the process has exited. */
-async function waitExit(client: QgaClient, pid: number): Promise<Record<string, unknown>> {
-  for (;;) {
-    const status = (await client.json({ execute: 'guest-exec-status', arguments: { pid } })).return as Record<string, unknown>;
-    if (status.exited) return status;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** Runs a program through guest-exec and returns its final status. */
-async function run(client: QgaClient, args: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const started = await client.json({ execute: 'guest-exec', arguments: args });
-  expect(started.error).toBeUndefined();
-  return waitExit(client, (started.return as { pid: number }).pid);
 }
 
 /**
@@ -258,14 +241,14 @@ describe('the daemon process serving the QEMU guest agent on a pty', () => {
 
   describe('exec', () => {
     it('runs an allowed program by argument vector and captures its output', async () => {
-      const status = await run(agent.client, { path: '/bin/echo', arg: ['hello', '$HOME', '; ls'], 'capture-output': true });
+      const status = await runGuestExec(agent.client, { path: '/bin/echo', arg: ['hello', '$HOME', '; ls'], 'capture-output': true });
       expect(status).toEqual({ exited: true, exitcode: 0, 'out-data': b64('hello $HOME ; ls\n'), 'out-truncated': false });
     });
 
     it('passes input data, the exit code, the signal, and the accepted environment over a fixed one', async () => {
       const { client } = agent;
-      expect(await run(client, { path: '/bin/cat', 'input-data': b64('piped input\n'), 'capture-output': true })).toMatchObject({ 'out-data': b64('piped input\n') });
-      expect(await run(client, { path: '/bin/sh', arg: ['-c', 'echo out; echo err >&2; exit 3'], 'capture-output': true })).toEqual({
+      expect(await runGuestExec(client, { path: '/bin/cat', 'input-data': b64('piped input\n'), 'capture-output': true })).toMatchObject({ 'out-data': b64('piped input\n') });
+      expect(await runGuestExec(client, { path: '/bin/sh', arg: ['-c', 'echo out; echo err >&2; exit 3'], 'capture-output': true })).toEqual({
         exited: true,
         exitcode: 3,
         'out-data': b64('out\n'),
@@ -273,22 +256,22 @@ describe('the daemon process serving the QEMU guest agent on a pty', () => {
         'err-data': b64('err\n'),
         'err-truncated': false,
       });
-      expect(await run(client, { path: '/bin/sh', arg: ['-c', 'kill -TERM $$'] })).toEqual({ exited: true, signal: 15 });
-      expect(await run(client, { path: 'sh', arg: ['-c', 'echo "$0:$FOO:$HOME:$PATH:$LANG"'], env: ['FOO=bar'], 'capture-output': true })).toMatchObject({
+      expect(await runGuestExec(client, { path: '/bin/sh', arg: ['-c', 'kill -TERM $$'] })).toEqual({ exited: true, signal: 15 });
+      expect(await runGuestExec(client, { path: 'sh', arg: ['-c', 'echo "$0:$FOO:$HOME:$PATH:$LANG"'], env: ['FOO=bar'], 'capture-output': true })).toMatchObject({
         'out-data': b64('/bin/sh:bar::/usr/sbin:/usr/bin:/sbin:/bin:C.UTF-8\n'),
       });
     });
 
     it('captures merged or one stream with capture-output modes', async () => {
       const script = { path: '/bin/sh', arg: ['-c', 'echo out; echo err >&2'] };
-      expect(await run(agent.client, { ...script, 'capture-output': 'merged' })).toMatchObject({ 'out-data': b64('out\nerr\n') });
-      const stderrOnly = await run(agent.client, { ...script, 'capture-output': 'stderr' });
+      expect(await runGuestExec(agent.client, { ...script, 'capture-output': 'merged' })).toMatchObject({ 'out-data': b64('out\nerr\n') });
+      const stderrOnly = await runGuestExec(agent.client, { ...script, 'capture-output': 'stderr' });
       expect(stderrOnly).toMatchObject({ 'err-data': b64('err\n') });
       expect(stderrOnly['out-data']).toBeUndefined();
     });
 
     it('caps captured output at 16 MiB and flags it truncated', async () => {
-      const status = await run(agent.client, { path: '/usr/bin/head', arg: ['-c', '17000000', '/dev/zero'], 'capture-output': true });
+      const status = await runGuestExec(agent.client, { path: '/usr/bin/head', arg: ['-c', '17000000', '/dev/zero'], 'capture-output': true });
       expect(Buffer.from(status['out-data'] as string, 'base64').length).toBe(16 * 1024 * 1024);
       expect(status['out-truncated']).toBe(true);
     });
@@ -451,8 +434,7 @@ describe('the daemon with only the vendor entries', () => {
 
 describe('the service in-process, with a recording freezer and clock', () => {
   let root: string;
-  let pty: PtyPair;
-  let host: CharDevicePort;
+  let qga: QgaPty;
   let client: QgaClient;
   let service: Service;
   const calls: string[] = [];
@@ -487,12 +469,10 @@ describe('the service in-process, with a recording freezer and clock', () => {
     write(join(root, 'fsfreeze'), `hook-dir = ${hooks}\n`);
     write(join(root, 'set-time'), `hwclock = ${root}/hwclock\n`);
     write(join(root, 'info'), '');
-    pty = openPtyPair();
-    host = CharDevicePort.fromFd(pty.masterFd, 'qga master');
-    await host.open();
-    client = new QgaClient(host);
+    qga = await openQgaPty();
+    client = qga.client;
     service = await startQgaService({
-      path: pty.slavePath,
+      path: qga.path,
       log: memoryLogger().log,
       actions: loadActions([root]),
       system: { freezer, clock: { set: (ns) => void calls.push(`set clock ${ns}`) } },
@@ -502,8 +482,7 @@ describe('the service in-process, with a recording freezer and clock', () => {
 
   afterAll(async () => {
     await service?.stop();
-    await host?.close();
-    pty?.close();
+    await qga?.close();
     rmSync(root, { recursive: true, force: true });
   });
 

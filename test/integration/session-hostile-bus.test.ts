@@ -8,12 +8,12 @@ import { makeActionsDir } from '../support/actions-dir.js';
 import { startBusDaemon, type BusDaemon } from '../support/dbus-daemon.js';
 import { FakeLogind } from '../support/fake-logind.js';
 import { startFakeUserManager } from '../support/fake-user-manager.js';
-import { untilFileXferServed } from '../support/file-xfer-probe.js';
+import { TransferClient } from '../support/file-xfer-client.js';
 import { startPtyHarness, type Harness } from '../support/harness.js';
 import { startHostileBus, type HostileBehaviour, type HostileBus } from '../support/hostile-bus.js';
 import { expectBothPortsServed } from '../support/ports-served.js';
 import { helperPid } from '../support/proc.js';
-import { openQgaPty, type QgaPty } from '../support/qga-pty.js';
+import { openQgaPty, type QgaPty } from '../support/qga-harness.js';
 import { createTestUser, removeTestUser, type TestUser } from '../support/test-user.js';
 
 const USER = 'vdagent-env';
@@ -115,7 +115,7 @@ describe.runIf(process.getuid?.() === 0)('the session environment, read as the s
       if (pid) helpers.add(pid);
     }, 20);
     try {
-      expect((await untilFileXferServed(agent)).result).toBe(FileXferResult.CanSendData);
+      expect((await new TransferClient(agent).untilServed()).result).toBe(FileXferResult.CanSendData);
     } finally {
       clearInterval(watch);
     }
@@ -161,14 +161,14 @@ describe.runIf(process.getuid?.() === 0)('the session environment, read as the s
 
         // A helper's own completions do not show in /proc/PID/environ: it names their sources.
         activate(ownLeader.pid);
-        await untilFileXferServed(agent);
+        await new TransferClient(agent).untilServed();
         await expect.poll(() => agent.logs(), { timeout: 5000 }).toContain(
           `session environment: DISPLAY, XDG_RUNTIME_DIR from logind; XAUTHORITY from the user manager; WAYLAND_DISPLAY from leader ${ownLeader.pid}`,
         );
 
         activate(rootLeader.pid);
         await expect.poll(() => agent.logs(), { timeout: 5000 }).toContain('session environment: DISPLAY, XDG_RUNTIME_DIR from logind; XAUTHORITY from the user manager\n');
-        await untilFileXferServed(agent);
+        await new TransferClient(agent).untilServed();
         await expectBothPortsServed(agent, qga, events);
       } finally {
         manager.disconnect();

@@ -6,11 +6,11 @@ import { FileXferResult, MessageType } from '../../src/protocol/index.js';
 import { makeActionsDir } from '../support/actions-dir.js';
 import { startBusDaemon } from '../support/dbus-daemon.js';
 import { FakeLogind } from '../support/fake-logind.js';
-import { untilFileXferServed } from '../support/file-xfer-probe.js';
+import { TransferClient } from '../support/file-xfer-client.js';
 import { startPtyHarness, type Harness } from '../support/harness.js';
 import { startHostileBus, type HostileBus } from '../support/hostile-bus.js';
 import { expectBothPortsServed } from '../support/ports-served.js';
-import { openQgaPty, type QgaPty } from '../support/qga-pty.js';
+import { openQgaPty, type QgaPty } from '../support/qga-harness.js';
 
 const me = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
 
@@ -66,7 +66,7 @@ describe('a system bus or logind that stops answering', () => {
       // The seat's next PropertiesChanged makes the daemon read again.
       logind.stall(false);
       logind.activate('1');
-      expect((await untilFileXferServed(agent)).result).toBe(FileXferResult.CanSendData);
+      expect((await new TransferClient(agent).untilServed()).result).toBe(FileXferResult.CanSendData);
     } finally {
       logind.stop();
       await bus.stop();

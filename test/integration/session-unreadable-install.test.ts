@@ -7,8 +7,8 @@ import { Capability, ClipboardSelection, ClipboardType, FileXferResult, MessageT
 import { makeActionsDir } from '../support/actions-dir.js';
 import { startBusDaemon, type BusDaemon } from '../support/dbus-daemon.js';
 import { FakeLogind } from '../support/fake-logind.js';
-import { untilFileXferServed } from '../support/file-xfer-probe.js';
-import { ROOT, startPtyHarness, type Harness } from '../support/harness.js';
+import { TransferClient } from '../support/file-xfer-client.js';
+import { CLI, ROOT, startPtyHarness, type Harness } from '../support/harness.js';
 import { helperPid } from '../support/proc.js';
 import { createTestUser, removeTestUser, type TestUser } from '../support/test-user.js';
 import { COMPOSITOR_USER, compositorUser, startSway } from '../support/wayland.js';
@@ -49,12 +49,12 @@ describe.runIf(process.getuid?.() === 0)('a helper whose user cannot read the in
     bus = await startBusDaemon(join(root, 'system_bus_socket'));
     logind = await FakeLogind.start(bus.address);
     x = await startXvfb();
-    // The daemon runs the copy: the prefix replaces the CLI the harness names with the copy's.
+    // The daemon runs the copy: the prefix replaces the CLI the harness names (after node's flags) with the copy's.
     agent = await startPtyHarness({
       actionsDirs: [makeActionsDir(root, { 'file-xfer': '', clipboard: '' })],
       session: 'auto',
       env: { DBUS_SYSTEM_BUS_ADDRESS: bus.address },
-      prefix: ['sh', '-c', `shift; exec "$0" ${cli} "$@"`],
+      prefix: ['sh', '-c', `for a; do shift; [ "$a" = "${CLI}" ] && a="${cli}"; set -- "$@" "$a"; done; exec "$0" "$@"`],
     });
     await agent.sim.expect(MessageType.AnnounceCapabilities, { where: (m) => m.request, timeoutMs: 5000 });
   }, 60_000);
@@ -78,7 +78,7 @@ describe.runIf(process.getuid?.() === 0)('a helper whose user cannot read the in
   it('loads everything before dropping privileges: one helper serves file transfers and the X11 clipboard', async () => {
     logind.add({ id: '1', user: USER, uid: user.uid, gid: user.gid, display: x.display });
     logind.activate('1');
-    expect((await untilFileXferServed(agent)).result).toBe(FileXferResult.CanSendData);
+    expect((await new TransferClient(agent).untilServed()).result).toBe(FileXferResult.CanSendData);
     const helper = helperPid(agent.pid);
     expect(Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${helper}/status`, 'utf8'))?.[1])).toBe(user.uid);
 

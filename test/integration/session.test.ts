@@ -1,97 +1,25 @@
-import { execFileSync } from 'node:child_process';
 import { makeActionsDir } from '../support/actions-dir.js';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Capability, FileXferResult, MessageType, type FileXferStatusMessage } from '../../src/protocol/index.js';
+import { Capability, FileXferResult, MessageType } from '../../src/protocol/index.js';
 import { SPICE_GTK_CAPS } from '../../src/sim/simulator.js';
 import { startBusDaemon, type BusDaemon } from '../support/dbus-daemon.js';
 import { FakeLogind, type FakeSession } from '../support/fake-logind.js';
+import { TransferClient } from '../support/file-xfer-client.js';
 import { startPtyHarness, type Harness } from '../support/harness.js';
 import { helperPid } from '../support/proc.js';
+import { createTestUser, removeTestUser, type TestUser } from '../support/test-user.js';
 
 const USER = 'vdagent-sess';
 const EXTRA_GROUP = 'vdagent-sess-x';
-
-/** A user made for the suite: a second group, and a home whose user-dirs.dirs names the download folder. */
-interface TestUser {
-  uid: number;
-  gid: number;
-  extraGid: number;
-  home: string;
-  downloads: string;
-}
-
-const run = (cmd: string, args: string[]): string => execFileSync(cmd, args, { encoding: 'utf8' }).trim();
-
-function createUser(root: string): TestUser {
-  removeUser();
-  const home = join(root, 'home');
-  run('groupadd', [EXTRA_GROUP]);
-  run('useradd', ['--no-create-home', '--home-dir', home, '--shell', '/usr/sbin/nologin', '--user-group', '--groups', EXTRA_GROUP, USER]);
-  const uid = Number(run('id', ['-u', USER]));
-  const gid = Number(run('id', ['-g', USER]));
-  const extraGid = Number(run('getent', ['group', EXTRA_GROUP]).split(':')[2]);
-  mkdirSync(join(home, '.config'), { recursive: true });
-  writeFileSync(join(home, '.config', 'user-dirs.dirs'), 'XDG_DOWNLOAD_DIR="$HOME/Incoming"\n');
-  for (const p of [home, join(home, '.config'), join(home, '.config', 'user-dirs.dirs')]) chownSync(p, uid, gid);
-  chmodSync(home, 0o700);
-  return { uid, gid, extraGid, home, downloads: join(home, 'Incoming') };
-}
-
-function removeUser(): void {
-  for (const [cmd, name] of [
-    ['userdel', USER],
-    ['groupdel', EXTRA_GROUP],
-  ] as const) {
-    try {
-      execFileSync(cmd, [name], { stdio: 'ignore' });
-    } catch {
-      // Not there: nothing to remove.
-    }
-  }
-}
 
 /** The real daemon on a real pty with the client simulator, once it announced itself. */
 async function startAgent(actionsDir: string, session: string, env: NodeJS.ProcessEnv): Promise<Harness> {
   const agent = await startPtyHarness({ actionsDirs: [actionsDir], session, env });
   await agent.sim.expect(MessageType.AnnounceCapabilities, { where: (m) => m.request, timeoutMs: 5000 });
   return agent;
-}
-
-let nextId = 1;
-
-/** The status the agent answers for transfer `id`. */
-const statusOf = (a: Harness, id: number): Promise<FileXferStatusMessage> => a.sim.expect(MessageType.FileXferStatus, { where: (m) => m.id === id, timeoutMs: 5000 });
-
-/** Asks to send a file; resolves with the transfer's id and the agent's first answer. */
-async function begin(a: Harness, name: string, size: number): Promise<{ id: number; status: FileXferStatusMessage }> {
-  const id = nextId++;
-  await a.sim.send({ type: MessageType.FileXferStart, id, keyfile: `[vdagent-file-xfer]\nname=${name}\nsize=${size}\n` });
-  return { id, status: await statusOf(a, id) };
-}
-
-/** Sends a whole file the way spice-gtk does (64 KiB DATA messages); resolves with the final status. */
-async function sendFile(a: Harness, name: string, content: Buffer): Promise<FileXferStatusMessage> {
-  const { id, status } = await begin(a, name, content.length);
-  if (status.result !== FileXferResult.CanSendData) return status;
-  for (let off = 0; off < content.length || off === 0; off += 65536) {
-    await a.sim.send({ type: MessageType.FileXferData, id, data: content.subarray(off, off + 65536) });
-  }
-  return statusOf(a, id);
-}
-
-/** Waits until a START is no longer answered VDAGENT_NOT_CONNECTED (a helper serves); a probe accepted is cancelled. */
-async function untilServed(a: Harness): Promise<FileXferStatusMessage> {
-  for (;;) {
-    const { id, status } = await begin(a, 'probe', 1);
-    if (status.result !== FileXferResult.VdagentNotConnected) {
-      if (status.result === FileXferResult.CanSendData) await a.sim.send({ type: MessageType.FileXferStatus, id, result: FileXferResult.Cancelled });
-      return status;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe.runIf(process.getuid?.() === 0)('desktop sessions followed through logind, as the client sees them', () => {
@@ -101,6 +29,7 @@ describe.runIf(process.getuid?.() === 0)('desktop sessions followed through logi
   let logind: FakeLogind;
   let user: TestUser;
   let agent: Harness;
+  let client: TransferClient;
   const session = (id: string, more: Partial<FakeSession> = {}): FakeSession => ({ id, user: USER, uid: user.uid, gid: user.gid, display: ':7', ...more });
 
   /** The next announcement the agent makes by itself (request=0). */
@@ -114,18 +43,19 @@ describe.runIf(process.getuid?.() === 0)('desktop sessions followed through logi
     actionsDir = makeActionsDir(root, { 'file-xfer': '' });
     bus = await startBusDaemon(join(root, 'system_bus_socket'));
     logind = await FakeLogind.start(bus.address);
-    user = createUser(root);
+    user = createTestUser(USER, join(root, 'home'), { extraGroup: EXTRA_GROUP, incoming: true });
   });
 
   afterAll(async () => {
     logind.stop();
     await bus.stop();
-    removeUser();
+    removeTestUser(USER, EXTRA_GROUP);
     rmSync(root, { recursive: true, force: true });
   });
 
   beforeEach(async () => {
     agent = await startAgent(actionsDir, 'auto', { DBUS_SYSTEM_BUS_ADDRESS: bus.address });
+    client = new TransferClient(agent);
   });
 
   afterEach(async (ctx) => {
@@ -137,22 +67,22 @@ describe.runIf(process.getuid?.() === 0)('desktop sessions followed through logi
 
   it('without a graphical session answers START with VDAGENT_NOT_CONNECTED and announces no FILE_XFER_DISABLED', async () => {
     expect(agent.sim.agentCaps?.has(Capability.FileXferDisabled)).toBe(false);
-    expect((await begin(agent, 'a.txt', 3)).status.result).toBe(FileXferResult.VdagentNotConnected);
+    expect((await client.begin('a.txt', 3)).status.result).toBe(FileXferResult.VdagentNotConnected);
     logind.add(session('1', { type: 'tty' }));
     logind.activate('1');
     await new Promise((r) => setTimeout(r, 300));
-    expect((await begin(agent, 'a.txt', 3)).status.result).toBe(FileXferResult.VdagentNotConnected);
+    expect((await client.begin('a.txt', 3)).status.result).toBe(FileXferResult.VdagentNotConnected);
     // logind's SetType: the tty session becomes graphical, and a helper serves it.
     logind.change('1', { Type: 'wayland' });
-    expect((await untilServed(agent)).result).toBe(FileXferResult.CanSendData);
+    expect((await client.untilServed()).result).toBe(FileXferResult.CanSendData);
   });
 
   it('runs the helper as the session user, with its groups and the session environment, and a file lands byte-exact in the download folder', async () => {
     logind.add(session('2'));
     logind.activate('2');
-    await untilServed(agent);
+    await client.untilServed();
     const content = Buffer.from(Array.from({ length: 200_000 }, (_, i) => (i * 31 + (i >> 8)) & 0xff));
-    expect((await sendFile(agent, 'report.bin', content)).result).toBe(FileXferResult.Success);
+    expect((await client.sendFile('report.bin', content)).result).toBe(FileXferResult.Success);
     const path = join(user.downloads, 'report.bin');
     expect(readFileSync(path).equals(content)).toBe(true);
     expect([statSync(path).uid, statSync(path).gid]).toEqual([user.uid, user.gid]);
@@ -160,7 +90,7 @@ describe.runIf(process.getuid?.() === 0)('desktop sessions followed through logi
     const pid = helperPid(agent.pid) as number;
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     expect(/^Uid:\s+(\d+)\s+(\d+)\s+(\d+)/m.exec(status)?.slice(1).map(Number)).toEqual([user.uid, user.uid, user.uid]);
-    expect(/^Groups:\s*([\d ]*)$/m.exec(status)?.[1]?.trim().split(' ').map(Number).sort()).toEqual([user.gid, user.extraGid].sort());
+    expect(/^Groups:\s*([\d ]*)$/m.exec(status)?.[1]?.trim().split(' ').map(Number).sort()).toEqual([user.gid, user.extraGid as number].sort());
     expect(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')).toEqual(expect.arrayContaining(['DISPLAY=:7', `XDG_RUNTIME_DIR=/run/user/${user.uid}`]));
   });
 
@@ -168,75 +98,75 @@ describe.runIf(process.getuid?.() === 0)('desktop sessions followed through logi
     logind.add(session('3', { class: 'greeter' }));
     logind.activate('3');
     expect((await reannounced()).caps.has(Capability.FileXferDisabled)).toBe(true);
-    expect((await begin(agent, 'a.txt', 1)).status.result).toBe(FileXferResult.Disabled);
+    expect((await client.begin('a.txt', 1)).status.result).toBe(FileXferResult.Disabled);
 
     logind.add(session('4'));
     logind.activate('4');
     expect((await reannounced()).caps.has(Capability.FileXferDisabled)).toBe(false);
-    expect((await untilServed(agent)).result).toBe(FileXferResult.CanSendData);
+    expect((await client.untilServed()).result).toBe(FileXferResult.CanSendData);
   });
 
   it('refuses transfers while the session is locked (SESSION_LOCKED, ERROR for a client without bit 14), and accepts them once unlocked', async () => {
     logind.add(session('5'));
     logind.activate('5');
-    await untilServed(agent);
+    await client.untilServed();
     logind.change('5', { LockedHint: true });
-    await expect.poll(async () => (await begin(agent, 'a.txt', 1)).status.result, { timeout: 5000 }).toBe(FileXferResult.SessionLocked);
+    await expect.poll(async () => (await client.begin('a.txt', 1)).status.result, { timeout: 5000 }).toBe(FileXferResult.SessionLocked);
     await agent.sim.send({ type: MessageType.AnnounceCapabilities, request: false, caps: SPICE_GTK_CAPS.without(Capability.FileXferDetailedErrors) });
-    expect((await begin(agent, 'a.txt', 1)).status.result).toBe(FileXferResult.Error);
+    expect((await client.begin('a.txt', 1)).status.result).toBe(FileXferResult.Error);
 
     logind.change('5', { LockedHint: false });
-    await expect.poll(async () => (await sendFile(agent, 'after-unlock.txt', Buffer.from('ok'))).result, { timeout: 5000 }).toBe(FileXferResult.Success);
+    await expect.poll(async () => (await client.sendFile('after-unlock.txt', Buffer.from('ok'))).result, { timeout: 5000 }).toBe(FileXferResult.Success);
     expect(readFileSync(join(user.downloads, 'after-unlock.txt'), 'utf8')).toBe('ok');
   });
 
   it('cancels the open transfer when another session takes the seat, deletes its partial file, and serves the new session', async () => {
     logind.add(session('6'));
     logind.activate('6');
-    await untilServed(agent);
-    const first = await begin(agent, 'partial.bin', 10);
-    await agent.sim.send({ type: MessageType.FileXferData, id: first.id, data: Buffer.from('12345') });
+    await client.untilServed();
+    const first = await client.begin('partial.bin', 10);
+    await client.data(first.id, Buffer.from('12345'));
     const helper = helperPid(agent.pid);
 
     logind.add(session('7'));
     logind.activate('7');
-    expect((await statusOf(agent, first.id)).result).toBe(FileXferResult.Cancelled);
+    expect((await client.statusOf(first.id)).result).toBe(FileXferResult.Cancelled);
     await expect.poll(downloaded, { timeout: 5000 }).toEqual([]);
-    expect((await untilServed(agent)).result).toBe(FileXferResult.CanSendData);
+    expect((await client.untilServed()).result).toBe(FileXferResult.CanSendData);
     expect(helperPid(agent.pid)).not.toBe(helper);
-    expect((await sendFile(agent, 'second.txt', Buffer.from('second'))).result).toBe(FileXferResult.Success);
+    expect((await client.sendFile('second.txt', Buffer.from('second'))).result).toBe(FileXferResult.Success);
   });
 
   it('stops the helper when the session ends: the open transfer is cancelled and START gets VDAGENT_NOT_CONNECTED again', async () => {
     logind.add(session('8'));
     logind.activate('8');
-    await untilServed(agent);
-    const open = await begin(agent, 'open.bin', 10);
+    await client.untilServed();
+    const open = await client.begin('open.bin', 10);
     logind.remove('8');
-    expect((await statusOf(agent, open.id)).result).toBe(FileXferResult.Cancelled);
-    expect((await begin(agent, 'a.txt', 1)).status.result).toBe(FileXferResult.VdagentNotConnected);
+    expect((await client.statusOf(open.id)).result).toBe(FileXferResult.Cancelled);
+    expect((await client.begin('a.txt', 1)).status.result).toBe(FileXferResult.VdagentNotConnected);
     await expect.poll(() => helperPid(agent.pid), { timeout: 5000 }).toBeUndefined();
   });
 
   it('restarts a helper that crashed: its open transfer is cancelled, and the next transfer succeeds', async () => {
     logind.add(session('9'));
     logind.activate('9');
-    await untilServed(agent);
-    const open = await begin(agent, 'open.bin', 10);
+    await client.untilServed();
+    const open = await client.begin('open.bin', 10);
     const crashed = helperPid(agent.pid) as number;
     process.kill(crashed, 'SIGKILL');
-    expect((await statusOf(agent, open.id)).result).toBe(FileXferResult.Cancelled);
-    expect((await untilServed(agent)).result).toBe(FileXferResult.CanSendData);
+    expect((await client.statusOf(open.id)).result).toBe(FileXferResult.Cancelled);
+    expect((await client.untilServed()).result).toBe(FileXferResult.CanSendData);
     expect(helperPid(agent.pid)).not.toBe(crashed);
-    expect((await sendFile(agent, 'after-crash.txt', Buffer.from('again'))).result).toBe(FileXferResult.Success);
+    expect((await client.sendFile('after-crash.txt', Buffer.from('again'))).result).toBe(FileXferResult.Success);
   });
 
   it('drops open transfers and their files, without a word, when the client disconnects', async () => {
     logind.add(session('10'));
     logind.activate('10');
-    await untilServed(agent);
-    const open = await begin(agent, 'dropped.bin', 10);
-    await agent.sim.send({ type: MessageType.FileXferData, id: open.id, data: Buffer.from('12345') });
+    await client.untilServed();
+    const open = await client.begin('dropped.bin', 10);
+    await client.data(open.id, Buffer.from('12345'));
     // The file has no name until it is complete (see file-xfer-lifecycle.test.ts).
     expect(downloaded()).toEqual([]);
     await agent.sim.disconnect();
@@ -266,8 +196,9 @@ describe('without logind', () => {
     const home = join(root, 'home');
     mkdirSync(home);
     agent = await startAgent(actionsDir, 'current', { HOME: home, XDG_CONFIG_HOME: undefined });
-    await untilServed(agent);
-    expect((await sendFile(agent, 'here.txt', Buffer.from('current'))).result).toBe(FileXferResult.Success);
+    const client = new TransferClient(agent);
+    await client.untilServed();
+    expect((await client.sendFile('here.txt', Buffer.from('current'))).result).toBe(FileXferResult.Success);
     // No user-dirs.dirs: no download or desktop folder is named, so the file lands in the home folder.
     expect(readFileSync(join(home, 'here.txt'), 'utf8')).toBe('current');
     const status = readFileSync(`/proc/${helperPid(agent.pid)}/status`, 'utf8');
@@ -276,8 +207,9 @@ describe('without logind', () => {
 
   it('--session auto without a system bus keeps answering VDAGENT_NOT_CONNECTED', async () => {
     agent = await startAgent(actionsDir, 'auto', { DBUS_SYSTEM_BUS_ADDRESS: `unix:path=${join(root, 'no-bus')}` });
+    const client = new TransferClient(agent);
     await expect.poll(() => agent.logs(), { timeout: 5000 }).toContain('no system bus');
-    expect((await begin(agent, 'a.txt', 1)).status.result).toBe(FileXferResult.VdagentNotConnected);
+    expect((await client.begin('a.txt', 1)).status.result).toBe(FileXferResult.VdagentNotConnected);
   });
 
   it('--session none keeps session modules off: FILE_XFER_START is dropped unanswered', async () => {

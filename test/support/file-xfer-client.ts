@@ -1,9 +1,13 @@
 import { FileXferResult, MessageType, type FileXferStatusMessage } from '../../src/protocol/index.js';
 import type { Harness } from './harness.js';
 
+/** Where untilServed()'s probes number their transfers: far from the ids a test uses. */
+const FIRST_PROBE_ID = 900_000;
+
 /** A client sending files to the agent the way spice-gtk does, with ids of its own. */
 export class TransferClient {
   private nextId = 1;
+  private nextProbeId = FIRST_PROBE_ID;
 
   constructor(private readonly agent: Harness) {}
 
@@ -15,7 +19,7 @@ export class TransferClient {
   /** Sends START without waiting for the answer; the transfer's id. */
   async start(name: string, size: number): Promise<number> {
     const id = this.nextId++;
-    await this.agent.sim.send({ type: MessageType.FileXferStart, id, keyfile: `[vdagent-file-xfer]\nname=${name}\nsize=${size}\n` });
+    await this.sendStart(id, name, size);
     return id;
   }
 
@@ -43,15 +47,25 @@ export class TransferClient {
     return this.statusOf(id);
   }
 
-  /** Waits until a START is no longer answered VDAGENT_NOT_CONNECTED (a helper serves); a probe accepted is cancelled. */
+  /**
+   * Waits until a helper serves file-xfer: asks to send a one-byte file until START is no longer
+   * answered VDAGENT_NOT_CONNECTED, cancels a probe that was accepted, and resolves with the answer.
+   * Probes are numbered from 900000 up, so they take none of the ids a test numbers itself.
+   */
   async untilServed(): Promise<FileXferStatusMessage> {
     for (;;) {
-      const { id, status } = await this.begin('probe', 1);
+      const id = this.nextProbeId++;
+      await this.sendStart(id, 'probe', 1);
+      const status = await this.statusOf(id);
       if (status.result !== FileXferResult.VdagentNotConnected) {
         if (status.result === FileXferResult.CanSendData) await this.cancel(id);
         return status;
       }
       await new Promise((r) => setTimeout(r, 100));
     }
+  }
+
+  private sendStart(id: number, name: string, size: number): Promise<void> {
+    return this.agent.sim.send({ type: MessageType.FileXferStart, id, keyfile: `[vdagent-file-xfer]\nname=${name}\nsize=${size}\n` });
   }
 }

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import { decodeInputEvents, EV_ABS } from '../../src/platform/uinput/input-event.js';
 import type { Harness } from './harness.js';
-import type { QgaPty } from './qga-pty.js';
+import type { QgaPty } from './qga-harness.js';
 
 /**
  * Checks that a daemon serves both its ports: a mouse position the client sends reaches the

@@ -4,6 +4,14 @@ import { openPtyPair, type PtyPair } from '../../src/transport/pty.js';
 import { CLI } from './harness.js';
 import { QgaClient } from './qga-client.js';
 
+/** A pty made for a daemon's `--qga-port`, with a guest-agent client on the host end. */
+export interface QgaPty {
+  /** The path to give as `--qga-port`. */
+  path: string;
+  client: QgaClient;
+  close(): Promise<void>;
+}
+
 /** The daemon process with its guest-agent port on a pty, and a client on the host end. */
 export interface QgaDaemon {
   client: QgaClient;
@@ -12,14 +20,29 @@ export interface QgaDaemon {
   stop(): Promise<void>;
 }
 
+/** Opens a pty pair: the daemon gets the slave path, the client talks on the master. */
+export async function openQgaPty(): Promise<QgaPty> {
+  const pty = openPtyPair();
+  const port = CharDevicePort.fromFd(pty.masterFd, 'qga master');
+  await port.open();
+  return {
+    path: pty.slavePath,
+    client: new QgaClient(port),
+    async close() {
+      await port.close();
+      pty.close();
+    },
+  };
+}
+
 /**
  * Starts `vdagent daemon` on two pty pairs made here (the SPICE port, unused, and the guest-agent
  * port), with the given actions.d directories, and synchronises with it.
  */
 export async function startQgaDaemon(options: { actionsDirs: string[]; env?: NodeJS.ProcessEnv }): Promise<QgaDaemon> {
   const spice: PtyPair = openPtyPair();
-  const qga: PtyPair = openPtyPair();
-  const args = [CLI, 'daemon', '--port', spice.slavePath, '--qga-port', qga.slavePath, '--session', 'none'];
+  const qga = await openQgaPty();
+  const args = [CLI, 'daemon', '--port', spice.slavePath, '--qga-port', qga.path, '--session', 'none'];
   for (const dir of options.actionsDirs) args.push('--actions-dir', dir);
   const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -29,26 +52,22 @@ export async function startQgaDaemon(options: { actionsDirs: string[]; env?: Nod
   child.stdout.on('data', (d: Buffer) => (log += d.toString()));
   child.stderr.on('data', (d: Buffer) => (log += d.toString()));
   const spicePort = CharDevicePort.fromFd(spice.masterFd, 'spice master');
-  const qgaPort = CharDevicePort.fromFd(qga.masterFd, 'qga master');
   spicePort.on('data', () => undefined);
   await spicePort.open();
-  await qgaPort.open();
-  const client = new QgaClient(qgaPort);
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
     }
-    await qgaPort.close();
+    await qga.close();
     await spicePort.close();
-    qga.close();
     spice.close();
   };
   try {
-    await client.sync();
+    await qga.client.sync();
   } catch (err) {
     await stop();
     throw new Error(`${(err as Error).message}; daemon log:\n${log}`);
   }
-  return { client, pid: child.pid as number, logs: () => log, stop };
+  return { client: qga.client, pid: child.pid as number, logs: () => log, stop };
 }

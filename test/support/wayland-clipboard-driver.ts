@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ROOT } from './harness.js';
 import { compositorUser } from './wayland.js';
@@ -14,6 +17,21 @@ export class DriverError extends Error {
   ) {
     super(message);
   }
+}
+
+/** What the driver runs, relative to the tree: it imports the backend from ../../dist. */
+const DRIVER_FILES = ['package.json', 'dist', 'test/fixtures/wayland-clipboard-driver.mjs'];
+
+/**
+ * A copy of the driver and the built code it imports in a fresh directory anyone may read: the
+ * tree may sit in a directory only root can enter (a clone in a 0700 directory), and the driver
+ * runs as the compositor's user. Returns the directory.
+ */
+function readableDriverCopy(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'wayland-driver-'));
+  chmodSync(dir, 0o755);
+  for (const path of DRIVER_FILES) cpSync(join(ROOT, path), join(dir, path), { recursive: true });
+  return dir;
 }
 
 /**
@@ -32,10 +50,12 @@ export class WaylandClipboardDriver {
   /** Starts the driver process in `env` (the compositor's), with the backend's timeout. */
   constructor(env: Record<string, string>, timeoutMs: number) {
     const user = compositorUser();
-    this.child = spawn(process.execPath, [`${ROOT}test/fixtures/wayland-clipboard-driver.mjs`, String(timeoutMs)], { uid: user.uid, gid: user.gid, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const dir = readableDriverCopy();
+    this.child = spawn(process.execPath, [join(dir, 'test/fixtures/wayland-clipboard-driver.mjs'), String(timeoutMs)], { uid: user.uid, gid: user.gid, cwd: dir, env, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stderr?.on('data', (d: Buffer) => (this.stderr += d.toString()));
-    // A driver that dies fails what waits for it, with what it printed.
+    // A driver that dies fails what waits for it, with what it printed; its copy goes either way.
     this.child.once('exit', (code, signal) => {
+      rmSync(dir, { recursive: true, force: true });
       this.died = `the clipboard driver exited (${signal ?? `status ${code}`}): ${this.stderr}`;
       for (const answer of this.answers.values()) answer({ error: this.died });
       this.waiting?.();
