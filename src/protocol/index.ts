@@ -11,4 +11,4 @@ export * from './splitter.js';
 export * from './table.js';
 export { MAX_MONITORS } from './payloads/monitors.js';
 export * from './ceilings.js';
-export { COLLECTOR_SLACK, MIN_BLOCK_SIZE } from './payload-collector.js';
+export { COLLECTOR_SLACK, MIN_BLOCK_SIZE, PayloadCollector } from './payload-collector.js';

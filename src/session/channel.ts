@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { deserialize, serialize } from 'node:v8';
-import { DEFAULT_MAX_MESSAGE_SIZE } from '../protocol/index.js';
+import { DEFAULT_MAX_MESSAGE_SIZE, PayloadCollector } from '../protocol/index.js';
 import { errnoError } from '../transport/errno.js';
 
 /** Bound on a frame: the largest message (a clipboard of the default --max-message-size) and its wrapping. */
@@ -27,12 +27,18 @@ export interface FrameChannelEvents {
  * The daemon ↔ helper channel on the inherited socketpair: structured-clone messages (Buffers and
  * bigints kept, as with Node's 'advanced' IPC) in length-prefixed frames. Node's own IPC reads a
  * frame of any declared length (up to 4 GiB) into memory before looking at it; here a frame over
- * `maxFrame` is refused from its header, before its payload is buffered, so a peer can make the
- * reader hold at most one frame of `maxFrame` bytes.
+ * `maxFrame` is refused from its header, before its payload is buffered, and a frame that spans
+ * reads is copied into blocks as it arrives (never kept as one Buffer per read), so a peer can make
+ * the reader hold at most about 1.1 × one frame of `maxFrame` bytes, however it cuts its writes.
  */
 export class FrameChannel extends EventEmitter<FrameChannelEvents> {
-  private readonly parts: Buffer[] = [];
-  private buffered = 0;
+  /** The header being read, and how much of it arrived. */
+  private readonly head = Buffer.alloc(HEADER);
+  private headFilled = 0;
+  /** The payload of a frame that spans reads (copied once, memory proportional to what arrived). */
+  private frame: PayloadCollector | undefined;
+  /** Payload bytes the frame still needs. */
+  private need = 0;
   private closed = false;
 
   /** A channel on `socket` that accepts frames of at most `maxFrame` bytes. */
@@ -79,51 +85,58 @@ export class FrameChannel extends EventEmitter<FrameChannelEvents> {
   }
 
   private receive(chunk: Buffer): void {
-    this.parts.push(chunk);
-    this.buffered += chunk.length;
-    while (!this.closed && this.buffered >= HEADER) {
-      const head = this.take(HEADER, false);
-      const size = head.readUInt32BE(0);
-      if (size > this.maxFrame) {
-        this.emit('malformed', errnoError('EMSGSIZE', `a frame of ${size} bytes is over the bound of ${this.maxFrame}`));
-        this.shut();
-        this.socket.destroy();
-        return;
+    let off = 0;
+    while (!this.closed && off < chunk.length) {
+      if (!this.frame) {
+        const n = Math.min(HEADER - this.headFilled, chunk.length - off);
+        chunk.copy(this.head, this.headFilled, off, off + n);
+        this.headFilled += n;
+        off += n;
+        if (this.headFilled < HEADER) return;
+        this.headFilled = 0;
+        const size = this.head.readUInt32BE(0);
+        if (size > this.maxFrame) {
+          this.emit('malformed', errnoError('EMSGSIZE', `a frame of ${size} bytes is over the bound of ${this.maxFrame}`));
+          this.shut();
+          this.socket.destroy();
+          return;
+        }
+        // A frame within this chunk is read in place; one that spans chunks is collected.
+        if (chunk.length - off >= size) {
+          this.deliver(chunk.subarray(off, off + size));
+          off += size;
+          continue;
+        }
+        this.frame = new PayloadCollector(size);
+        this.need = size;
       }
-      if (this.buffered < HEADER + size) return;
-      this.take(HEADER, true);
-      const payload = this.take(size, true);
-      let value: unknown;
-      try {
-        value = deserialize(payload);
-      } catch (err) {
-        this.emit('malformed', errnoError('EBADMSG', `a frame does not deserialize: ${(err as Error).message}`));
-        continue;
-      }
-      this.emit('message', value);
+      const n = Math.min(this.need, chunk.length - off);
+      this.frame.add(chunk.subarray(off, off + n));
+      off += n;
+      this.need -= n;
+      if (this.need > 0) return;
+      const payload = this.frame.take();
+      this.frame = undefined;
+      this.deliver(payload);
     }
   }
 
-  /** The first `n` buffered bytes, removed when `consume`. */
-  private take(n: number, consume: boolean): Buffer {
-    let first = this.parts[0] as Buffer;
-    if (first.length < n) {
-      first = Buffer.concat(this.parts);
-      this.parts.splice(0, this.parts.length, first);
+  /** Hands on one frame's message, or reports it malformed. */
+  private deliver(payload: Buffer): void {
+    let value: unknown;
+    try {
+      value = deserialize(payload);
+    } catch (err) {
+      this.emit('malformed', errnoError('EBADMSG', `a frame does not deserialize: ${(err as Error).message}`));
+      return;
     }
-    if (!consume) return first.subarray(0, n);
-    const out = first.subarray(0, n);
-    if (first.length === n) this.parts.shift();
-    else this.parts[0] = first.subarray(n);
-    this.buffered -= n;
-    return out;
+    this.emit('message', value);
   }
 
   private shut(): void {
     if (this.closed) return;
     this.closed = true;
-    this.parts.length = 0;
-    this.buffered = 0;
+    this.frame = undefined;
     this.emit('close');
   }
 }

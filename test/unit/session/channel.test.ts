@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
+import { serialize } from 'node:v8';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FrameChannel } from '../../../src/session/channel.js';
@@ -75,5 +76,28 @@ describe('the daemon ↔ helper frame channel', () => {
     new FrameChannel(pair.a, 1 << 20).send({ kind: 'hello' });
     expect(await next).toEqual({ kind: 'hello' });
     expect(codes).toEqual(['EBADMSG']);
+  });
+
+  it('reassembles frames however the writes are cut, one byte at a time included', async () => {
+    const pair = await socketPair();
+    cleanups.push(pair.close);
+    const rx = new FrameChannel(pair.b, 1 << 20);
+    const got: unknown[] = [];
+    const all = new Promise<void>((r) => rx.on('message', (m) => got.push(m) === 3 && r()));
+    const sent = [{ kind: 'a' }, { kind: 'b', data: Buffer.alloc(100_000, 3) }, { kind: 'c' }];
+    const frames = Buffer.concat(sent.map((m) => {
+      const payload = serialize(m);
+      const header = Buffer.alloc(4);
+      header.writeUInt32BE(payload.length, 0);
+      return Buffer.concat([header, payload]);
+    }));
+    // The first frame and a half one byte a write, the rest at once.
+    for (let i = 0; i < 2000; i++) {
+      pair.a.write(frames.subarray(i, i + 1));
+      if (i % 100 === 0) await new Promise((r) => setImmediate(r));
+    }
+    pair.a.write(frames.subarray(2000));
+    await all;
+    expect(got).toEqual(sent);
   });
 });
