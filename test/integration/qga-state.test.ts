@@ -138,3 +138,27 @@ describe('the guest agent state directory', () => {
     expect(await a.client.call({ execute: 'guest-file-open', arguments: { path: '/dev/null' } })).toBe('{"return": 1000}');
   });
 });
+
+describe('guest-fsfreeze-status without the fsfreeze entry', () => {
+  let root: string;
+  let agent: QgaDaemon;
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(os.tmpdir(), 'qga-nofreeze-'));
+    chmodSync(root, 0o755);
+    agent = await startQgaDaemon({ actionsDirs: [root], args: ['--state-dir', join(root, 'missing')] });
+  });
+
+  afterAll(async () => {
+    await agent?.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('is answered, as qemu-ga does by default, while freeze and thaw stay disabled', async () => {
+    expect(await agent.client.call('{"execute":"guest-fsfreeze-status"}')).toBe('{"return": "thawed"}');
+    expect(await agent.client.call('{"execute":"guest-fsfreeze-freeze"}')).toBe(err('CommandNotFound', 'Command guest-fsfreeze-freeze has been disabled'));
+    expect(await agent.client.call('{"execute":"guest-fsfreeze-thaw"}')).toBe(err('CommandNotFound', 'Command guest-fsfreeze-thaw has been disabled'));
+    const info = (await agent.client.json('{"execute":"guest-info"}')).return as { supported_commands: { name: string; enabled: boolean }[] };
+    expect(info.supported_commands.find((c) => c.name === 'guest-fsfreeze-status')?.enabled).toBe(true);
+  });
+});
