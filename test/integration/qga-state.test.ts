@@ -161,4 +161,19 @@ describe('guest-fsfreeze-status without the fsfreeze entry', () => {
     const info = (await agent.client.json('{"execute":"guest-info"}')).return as { supported_commands: { name: string; enabled: boolean }[] };
     expect(info.supported_commands.find((c) => c.name === 'guest-fsfreeze-status')?.enabled).toBe(true);
   });
+
+  it('serves the thaw of an agent that starts frozen, so it is never stuck frozen', async () => {
+    const stateDir = join(root, 'state');
+    mkdirSync(stateDir, { mode: 0o700 });
+    writeFileSync(join(stateDir, STATE_FILE), 'not a record', { mode: 0o600 });
+    const frozen = await startQgaDaemon({ actionsDirs: [root], args: ['--state-dir', stateDir] });
+    try {
+      expect(await frozen.client.call('{"execute":"guest-fsfreeze-status"}')).toBe('{"return": "frozen"}');
+      expect((await frozen.client.json('{"execute":"guest-fsfreeze-thaw"}')).return).toEqual(expect.any(Number));
+      expect(await frozen.client.call('{"execute":"guest-fsfreeze-status"}')).toBe('{"return": "thawed"}');
+      expect(await frozen.client.call('{"execute":"guest-fsfreeze-thaw"}')).toBe(err('CommandNotFound', 'Command guest-fsfreeze-thaw has been disabled'));
+    } finally {
+      await frozen.stop();
+    }
+  });
 });

@@ -74,7 +74,8 @@ export async function startQgaService(opts: QgaServiceOptions): Promise<Service>
   const exec = new ExecCommands(() => policy.exec, log);
   const files = new FileCommands(state);
   const gate = {
-    enabled: (spec: CommandSpec) => spec.action === 'always' || policy.enabled(spec.action),
+    // A restarted agent can start frozen whatever the entries say; a thaw is its only way out.
+    enabled: (spec: CommandSpec) => spec.action === 'always' || policy.enabled(spec.action) || (freeze.frozen && spec.name === 'guest-fsfreeze-thaw'),
     frozen: () => freeze.frozen,
   };
   const handlers = adminHandlers({
