@@ -131,6 +131,29 @@ describe('the guest agent state directory', () => {
     expect(stateRecord()).toEqual({ frozen: false, handleLimit: 1000 });
   });
 
+  it('refuses a state directory others may write: starts frozen from memory and leaves the directory alone', async () => {
+    const file = join(stateDir, STATE_FILE);
+    const record = JSON.stringify({ frozen: false, handleLimit: 5000 });
+    writeFileSync(file, record, { mode: 0o600 });
+    chmodSync(stateDir, 0o777);
+    const a = await start();
+    expect(await a.client.call('{"execute":"guest-fsfreeze-status"}')).toBe('{"return": "frozen"}');
+    await a.client.call('{"execute":"guest-fsfreeze-thaw"}');
+    expect(await a.client.call({ execute: 'guest-file-open', arguments: { path: '/dev/null' } })).toBe('{"return": 1000}');
+    expect(readFileSync(file, 'utf8')).toBe(record);
+  });
+
+  it('refuses to freeze, and to open a file past its reserved handles, when the state cannot be written', async () => {
+    // A directory where the temporary record goes makes every write fail, even for root.
+    mkdirSync(join(stateDir, `.${STATE_FILE}.tmp`));
+    const a = await start();
+    const freeze = await a.client.json({ execute: 'guest-fsfreeze-freeze-list', arguments: { mountpoints: ['/not/a/mount'] } });
+    expect(freeze.error?.class).toBe('GenericError');
+    expect(freeze.error?.desc).toMatch(/^failed to record the frozen state: /);
+    expect(await a.client.call('{"execute":"guest-fsfreeze-status"}')).toBe('{"return": "thawed"}');
+    expect(await a.client.call({ execute: 'guest-file-open', arguments: { path: '/dev/null' } })).toBe(err('GenericError', 'failed to commit persistent state to disk'));
+  });
+
   it('without the state directory, serves with the state in memory', async () => {
     rmSync(stateDir, { recursive: true });
     const a = await start();
