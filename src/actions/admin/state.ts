@@ -2,10 +2,8 @@ import { closeSync, constants, fsyncSync, lstatSync, openSync, readFileSync, ren
 import { join } from 'node:path';
 import type { AdminLog } from './log.js';
 
-/** The state directory the unit's StateDirectory=vdagent makes. */
-export const DEFAULT_STATE_DIR = '/var/lib/vdagent';
 /** The first file handle, as qemu-ga numbers them. */
-export const FIRST_HANDLE = 1000;
+const FIRST_HANDLE = 1000;
 /** The record's name in the state directory. */
 const STATE_FILE = 'qga-state.json';
 /** Largest record read: a real one is about 40 bytes. */
