@@ -13,6 +13,8 @@ Commands:
 vdagent daemon [options]
   --port PATH|auto          SPICE agent port; auto finds ${'com.redhat.spice.0'} (default auto)
   --qga-port PATH|auto|none QEMU guest-agent port (default none)
+  --state-dir DIR           guest-agent state kept across restarts: frozen state, file handles
+                            (default /var/lib/vdagent; when missing, kept in memory only)
   --actions-dir DIR         actions.d directory; repeatable, later wins
                             (default /usr/lib/vdagent/actions.d then /etc/vdagent/actions.d)
   --fake-uinput PATH        write pointer events as struct input_event records to PATH
@@ -45,6 +47,7 @@ async function main(argv: string[]): Promise<number> {
       options: {
         port: { type: 'string', default: 'auto' },
         'qga-port': { type: 'string', default: 'none' },
+        'state-dir': { type: 'string', default: '/var/lib/vdagent' },
         'actions-dir': { type: 'string', multiple: true, default: [] },
         'fake-uinput': { type: 'string' },
         session: { type: 'string', default: 'auto' },
@@ -62,6 +65,7 @@ async function main(argv: string[]): Promise<number> {
     return runDaemon({
       port: values.port,
       qgaPort: values['qga-port'],
+      stateDir: values['state-dir'],
       actionsDirs: values['actions-dir'],
       fakeUinput: values['fake-uinput'],
       session: values.session,

@@ -11,6 +11,8 @@ import { openPortFor } from '../transport/open-port.js';
 export interface DaemonOptions {
   port: string;
   qgaPort: string;
+  /** The guest agent's state directory (frozen state, file handles). */
+  stateDir: string;
   actionsDirs: string[];
   fakeUinput?: string;
   session: string;
@@ -71,7 +73,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       : resolvePort(opts.qgaPort, QGA_PORT_NAME, log, waiting.signal).then(async (path) => {
           if (!path) return;
           const { startQgaService } = await import('../actions/admin/service.js');
-          services.push(await startQgaService({ path, log, actions }));
+          services.push(await startQgaService({ path, log, actions, stateDir: opts.stateDir }));
         }).catch((err: unknown) => log.error(`the QEMU guest agent did not start: ${String(err)}`));
 
   let reloading = Promise.resolve();

@@ -54,7 +54,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   cmd('guest-fsfreeze-thaw', 'fsfreeze', [], { whileFrozen: true }),
   cmd('guest-fsfreeze-freeze-list', 'fsfreeze', [{ name: 'mountpoints', type: T.strList, optional: true }]),
   cmd('guest-fsfreeze-freeze', 'fsfreeze'),
-  cmd('guest-fsfreeze-status', 'fsfreeze', [], { whileFrozen: true }),
+  // Changes nothing and tells the host whether a restarted agent came back frozen: always served.
+  cmd('guest-fsfreeze-status', 'always', [], { whileFrozen: true }),
   cmd('guest-file-flush', 'file', [handle]),
   cmd('guest-file-seek', 'file', [
     handle,

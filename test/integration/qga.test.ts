@@ -1,4 +1,3 @@
-import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import { runGuestExec, waitExit } from '../support/guest-exec.js';
 import { memoryLogger } from '../support/log.js';
 import type { QgaClient } from '../support/qga-client.js';
 import { openQgaPty, startQgaDaemon, type QgaDaemon, type QgaPty } from '../support/qga-harness.js';
+import { canLoopMount, withScratchFs } from '../support/scratch-fs.js';
 import { pattern } from '../unit/transport/helpers.js';
 
 /** An error line as qemu-ga writes it; `desc` is given as it appears on the wire (escapes included). */
@@ -26,16 +26,6 @@ function write(path: string, text: string, mode = 0o644): string {
   chmodSync(path, mode);
   return path;
 }
-
-/**
- * Freezing a real filesystem is safe only for one made here: a loop-mounted scratch image, frozen
- * through guest-fsfreeze-freeze-list naming only it, never the machine's own filesystems (those
- * are covered with a recording freezer below). It needs root, mkfs.ext4 and a free loop device.
- */
-const canLoopMount = ((): boolean => {
-  if (process.getuid?.() !== 0) return false;
-  return spawnSync('mkfs.ext4', ['-V'], { stdio: 'ignore' }).status === 0 && spawnSync('losetup', ['-f'], { stdio: 'ignore' }).status === 0;
-})();
 
 describe('the daemon process serving the QEMU guest agent on a pty', () => {
   let root: string;
@@ -367,11 +357,7 @@ describe('the daemon process serving the QEMU guest agent on a pty', () => {
 
     it.skipIf(!canLoopMount)('freezes a loop-mounted scratch filesystem; until thaw only the freeze allow-list answers', async () => {
       const { client } = agent;
-      const dir = mkdtempSync(join(os.tmpdir(), 'qga-freeze-'));
-      execFileSync('truncate', ['-s', '8M', `${dir}.img`]);
-      execFileSync('mkfs.ext4', ['-q', `${dir}.img`]);
-      execFileSync('mount', ['-o', 'loop', `${dir}.img`, dir]);
-      try {
+      await withScratchFs(async (dir) => {
         expect(await client.call({ execute: 'guest-fsfreeze-freeze-list', arguments: { mountpoints: [dir, '/not/a/mount'] } })).toBe('{"return": 1}');
         expect(recorded()).toEqual(['10-first freeze', '20-second freeze']);
         expect(await client.call('{"execute":"guest-fsfreeze-status"}')).toBe('{"return": "frozen"}');
@@ -389,12 +375,7 @@ describe('the daemon process serving the QEMU guest agent on a pty', () => {
         expect(await client.call('{"execute":"guest-fsfreeze-thaw"}')).toBe('{"return": 1}');
         expect(await client.call('{"execute":"guest-fsfreeze-status"}')).toBe('{"return": "thawed"}');
         writeFileSync(join(dir, 'writable-again'), 'yes');
-      } finally {
-        spawnSync('fsfreeze', ['-u', dir], { stdio: 'ignore' });
-        execFileSync('umount', [dir]);
-        rmSync(`${dir}.img`, { force: true });
-        rmSync(dir, { recursive: true, force: true });
-      }
+      });
     });
   });
 });
@@ -469,12 +450,14 @@ describe('the service in-process, with a recording freezer and clock', () => {
     write(join(root, 'fsfreeze'), `hook-dir = ${hooks}\n`);
     write(join(root, 'set-time'), `hwclock = ${root}/hwclock\n`);
     write(join(root, 'info'), '');
+    mkdirSync(join(root, 'state'), { mode: 0o700 });
     qga = await openQgaPty();
     client = qga.client;
     service = await startQgaService({
       path: qga.path,
       log: memoryLogger().log,
       actions: loadActions([root]),
+      stateDir: join(root, 'state'),
       system: { freezer, clock: { set: (ns) => void calls.push(`set clock ${ns}`) } },
     });
     await client.sync();

@@ -1,13 +1,18 @@
 import { closeSync, constants, fchmodSync, openSync, readSync, writeSync } from 'node:fs';
-import { type Args, decodeBase64, jsonInt, jsonObject, type JsonObject, QgaError, QgaErrorCode } from '../../qga/index.js';
+import { type Args, decodeBase64, jsonObject, type JsonObject, QgaError, QgaErrorCode } from '../../qga/index.js';
 import { errorText, lseek } from './libc.js';
+import type { StateStore } from './state.js';
 
 /** Largest guest-file-read count: its base64 must fit QEMU's 64 MiB token limit. */
 export const MAX_READ = 48 * 1024 * 1024;
 /** Handles open at once; past it guest-file-open fails as if the process were out of descriptors. */
 export const MAX_HANDLES = 128;
-/** The first handle, as qemu-ga numbers them. */
-const FIRST_HANDLE = 1000;
+/**
+ * Handles reserved in the state directory at a time. qemu-ga records its counter at every open;
+ * recording the end of a block instead writes once per HANDLE_BLOCK opens, and a restarted agent
+ * still starts above every handle given before (at the end of the block, leaving a gap).
+ */
+export const HANDLE_BLOCK = 64;
 /** Mode of files guest-file-open creates (qemu-ga uses 0666; only root should read what the host writes). */
 export const CREATE_MODE = 0o600;
 
@@ -33,10 +38,27 @@ export function openFlags(mode: string): number | undefined {
 const invalidCount = (n: bigint): QgaError => new QgaError(QgaErrorCode.InvalidParameterValue, `value '${n}' is invalid for argument count`);
 const WHENCE: Readonly<Record<string, number>> = { set: 0, cur: 1, end: 2 };
 
-/** guest-file-*: open files by handle, unbuffered, non-blocking, at most MAX_HANDLES at once. */
+/**
+ * guest-file-*: open files by handle, unbuffered, non-blocking, at most MAX_HANDLES at once.
+ * Handles keep counting across restarts, so a host holding an old one cannot reach another file.
+ */
 export class FileCommands {
   private readonly handles = new Map<bigint, number>();
-  private next = BigInt(FIRST_HANDLE);
+  private next: number;
+
+  constructor(private readonly state: StateStore) {
+    this.next = state.state.handleLimit;
+  }
+
+  /** Makes sure the next handle is reserved, recording a new block when the current one is used up. */
+  private reserve(): void {
+    if (this.next < this.state.state.handleLimit) return;
+    try {
+      this.state.update({ handleLimit: this.next + HANDLE_BLOCK });
+    } catch {
+      throw new QgaError(QgaErrorCode.CommandFailed, 'failed to commit persistent state to disk');
+    }
+  }
 
   private fd(args: Args): number {
     const handle = args.int('handle');
@@ -54,6 +76,7 @@ export class FileCommands {
     if (this.handles.size >= MAX_HANDLES) {
       throw new QgaError(QgaErrorCode.LimitReached, `failed to open file '${path}' (mode: '${mode}'): Too many open files (${MAX_HANDLES} handles)`);
     }
+    this.reserve();
     const base = flags | c.O_NOCTTY | c.O_NONBLOCK | O_CLOEXEC;
     let fd: number;
     try {
@@ -72,8 +95,8 @@ export class FileCommands {
       throw new QgaError(QgaErrorCode.CommandFailed, `failed to open file '${path}' (mode: '${mode}'): ${errorText(err)}`);
     }
     const handle = this.next++;
-    this.handles.set(handle, fd);
-    return jsonInt(handle);
+    this.handles.set(BigInt(handle), fd);
+    return handle;
   }
 
   /** guest-file-close. */

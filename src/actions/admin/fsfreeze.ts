@@ -1,7 +1,9 @@
-import type { Args } from '../../qga/index.js';
+import { type Args, QgaError, QgaErrorCode } from '../../qga/index.js';
 import type { Freezer } from './freezer.js';
 import { runHooks } from './hooks.js';
+import { errorText } from './libc.js';
 import type { AdminLog } from './log.js';
+import type { StateStore } from './state.js';
 
 /** A filesystem frozen more often than this is not one a sane host made. */
 const MAX_THAWS = 64;
@@ -11,25 +13,47 @@ export interface FreezeContext {
   freezer: Freezer;
   hookDir: () => string;
   log: AdminLog;
+  /** Where the frozen state is kept across restarts. */
+  state: StateStore;
   /** Told when the frozen state starts and ends (logging stops while frozen). */
   frozenChanged(frozen: boolean): void;
 }
 
-/** guest-fsfreeze-*: the agent's frozen state, hooks around it. */
+/**
+ * guest-fsfreeze-*: the agent's frozen state, hooks around it. The state is recorded before the
+ * first filesystem is frozen and after the last is thawed, so an agent restarted after a crash
+ * mid-freeze starts frozen, as qemu-ga does.
+ */
 export class FreezeCommands {
   private isFrozen = false;
 
-  constructor(private readonly ctx: FreezeContext) {}
+  constructor(private readonly ctx: FreezeContext) {
+    if (ctx.state.state.frozen) {
+      ctx.log.warn('the agent stopped in frozen state: starting frozen, only guest-fsfreeze-thaw and -status are served until a thaw');
+      this.isFrozen = true;
+      ctx.frozenChanged(true);
+    }
+  }
 
   /** Whether the agent is in the frozen state. */
   get frozen(): boolean {
     return this.isFrozen;
   }
 
+  /** Enters the frozen state once it is recorded (throws when it cannot be), or leaves it. */
   private setFrozen(frozen: boolean): void {
     if (frozen === this.isFrozen) return;
+    if (frozen) {
+      try {
+        this.ctx.state.update({ frozen });
+      } catch (err) {
+        throw new QgaError(QgaErrorCode.CommandFailed, `failed to record the frozen state: ${errorText(err)}`);
+      }
+    }
     this.isFrozen = frozen;
     this.ctx.frozenChanged(frozen);
+    // Logging works again: a failure to record the thaw is logged, and the next start is frozen.
+    if (!frozen) this.ctx.state.tryUpdate({ frozen });
   }
 
   /** guest-fsfreeze-status. */
@@ -42,9 +66,9 @@ export class FreezeCommands {
     const only = args.optStrList('mountpoints');
     await runHooks(this.ctx.hookDir(), 'freeze', this.ctx.log);
     const dirs = this.ctx.freezer.mountpoints().reverse();
-    this.setFrozen(true);
     let count = 0;
     try {
+      this.setFrozen(true);
       for (const dir of dirs) {
         if (only && !only.includes(dir)) continue;
         if (this.ctx.freezer.freeze(dir) === 'frozen') count++;

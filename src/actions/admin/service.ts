@@ -13,6 +13,7 @@ import { FreezeCommands } from './fsfreeze.js';
 import { adminHandlers } from './handlers.js';
 import { RequestIntake } from './intake.js';
 import { adminPolicy, type AdminPolicy } from './policy.js';
+import { StateStore } from './state.js';
 import { realClock, type SystemClock } from './set-time.js';
 
 /** How long stopping waits for the request in progress (a hook or program may hang) before closing anyway. */
@@ -30,6 +31,8 @@ export interface QgaServiceOptions {
   path: string;
   log: Logger;
   actions: ActionSet;
+  /** The state directory (frozen state, file handles); without it that state lives in memory. */
+  stateDir: string;
   system?: Partial<AdminSystem>;
 }
 
@@ -59,17 +62,20 @@ export async function startQgaService(opts: QgaServiceOptions): Promise<Service>
   };
   applyPolicy(opts.actions);
 
+  const state = new StateStore(opts.stateDir, log);
   const freeze = new FreezeCommands({
     freezer: opts.system?.freezer ?? kernelFreezer,
     hookDir: () => policy.hookDir,
     log,
+    state,
     // Logs may live on a frozen filesystem: writing them could block the thaw.
     frozenChanged: (frozen) => (log.silent = frozen),
   });
   const exec = new ExecCommands(() => policy.exec, log);
-  const files = new FileCommands();
+  const files = new FileCommands(state);
   const gate = {
-    enabled: (spec: CommandSpec) => spec.action === 'always' || policy.enabled(spec.action),
+    // A restarted agent can start frozen whatever the entries say; a thaw is its only way out.
+    enabled: (spec: CommandSpec) => spec.action === 'always' || policy.enabled(spec.action) || (freeze.frozen && spec.name === 'guest-fsfreeze-thaw'),
     frozen: () => freeze.frozen,
   };
   const handlers = adminHandlers({
