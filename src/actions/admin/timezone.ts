@@ -68,20 +68,34 @@ export function tzifZoneNames(data: Buffer): ZoneName[] {
   return names;
 }
 
-/** The zone names for the process's local time: TZ (a file name or a POSIX string), else /etc/localtime. */
-function localZoneNames(env: NodeJS.ProcessEnv): ZoneName[] {
+/** The zone GLib falls back to when TZ names no zone it can read, or TZ is unset and /etc/localtime unreadable. */
+const UTC: ZoneName[] = [{ abbr: 'UTC', offset: 0 }];
+
+/**
+ * The zone names for the process's local time as GLib resolves them: an empty TZ is UTC; a set TZ is a
+ * zoneinfo file name (absolute, or below `<root>/usr/share/zoneinfo`) or a POSIX string; an unset TZ
+ * is `<root>/etc/localtime`; what none of these reads as a zone is UTC.
+ */
+function localZoneNames(env: NodeJS.ProcessEnv, root: string): ZoneName[] {
   const tz = env.TZ?.replace(/^:/, '');
-  const file = tz ? (tz.startsWith('/') ? tz : `/usr/share/zoneinfo/${tz}`) : '/etc/localtime';
+  if (tz === '') return UTC;
+  const file = tz === undefined ? `${root}/etc/localtime` : tz.startsWith('/') ? tz : `${root}/usr/share/zoneinfo/${tz}`;
+  let names: ZoneName[] = [];
   try {
-    return tzifZoneNames(readFileSync(file));
+    names = tzifZoneNames(readFileSync(file));
   } catch {
-    return tz ? posixZoneNames(tz) : [];
+    names = tz === undefined ? [] : posixZoneNames(tz);
   }
+  return names.length > 0 ? names : UTC;
 }
 
-/** guest-get-timezone: the current offset east of UTC in seconds and, when known, its abbreviation. */
-export function timezone(env: NodeJS.ProcessEnv = process.env, now = new Date()): JsonObject {
-  const offset = 0 - now.getTimezoneOffset() * 60;
-  const zone = localZoneNames(env).find((z) => z.offset === offset)?.abbr;
+/**
+ * guest-get-timezone: the current offset east of UTC in seconds and, when known, its abbreviation;
+ * `root` is where /etc and /usr/share/zoneinfo are found (for tests).
+ */
+export function timezone(env: NodeJS.ProcessEnv = process.env, now = new Date(), root = ''): JsonObject {
+  const names = localZoneNames(env, root);
+  const offset = names === UTC ? 0 : 0 - now.getTimezoneOffset() * 60;
+  const zone = names.find((z) => z.offset === offset)?.abbr;
   return jsonObject({ zone, offset });
 }
