@@ -2,10 +2,15 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } 
 import { makeActionsDir } from '../support/actions-dir.js';
 import os from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { fsInfo } from '../../src/actions/admin/fsinfo.js';
+import { localMounts } from '../../src/actions/admin/mounts.js';
+import { encodeJson } from '../../src/qga/index.js';
+import { DISK_LAYOUTS } from '../support/disk-layouts.js';
 import { startQemuGa, QEMU_GA, type QemuGa } from '../support/qemu-ga.js';
 import type { AnswerLine, QgaClient } from '../support/qga-client.js';
 import { startQgaDaemon, type QgaDaemon } from '../support/qga-harness.js';
+import { underSysfs, writeBlockSysfs } from '../support/sysfs.js';
 
 /** Everything an agent answers to `input`, up to the answer of a sync sent after it. */
 async function answersTo(client: QgaClient, input: string, marker: number): Promise<AnswerLine[]> {
@@ -254,6 +259,35 @@ describe.skipIf(!existsSync(QEMU_GA))('the same requests to vdagent and to Debia
       const a = await answersTo(ours.client, JSON.stringify(step), marker++);
       const b = await answersTo(theirs.client, JSON.stringify(theirSteps[i]), marker++);
       expect(a.map((l) => l.text.replaceAll(ourPath, 'PATH')), JSON.stringify(step)).toEqual(b.map((l) => l.text.replaceAll(theirPath, 'PATH')));
+    }
+  });
+});
+
+/** A disk address without the fields udev supplies (libudev finds no device in a tree mounted over /sys). */
+const placement = (disk: Record<string, unknown>): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(disk).filter(([k]) => k !== 'dev' && k !== 'serial'));
+
+const rootMount = existsSync(QEMU_GA) && process.getuid?.() === 0 ? localMounts().find((m) => m.dir === '/') : undefined;
+
+describe.skipIf(!rootMount)('fsinfo disk placement alike, with a QEMU machine\'s sysfs laid out under the root filesystem\'s device (needs root and a block-device root)', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(os.tmpdir(), 'qga-diff-sysfs-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it.each(Object.entries(DISK_LAYOUTS))('%s', async (_layout, tree) => {
+    const sys = join(dir, 'sys');
+    writeBlockSysfs(sys, tree(`${rootMount?.major}:${rootMount?.minor}`));
+    const theirs = await startQemuGa(join(dir, 'qemu-ga'), {}, underSysfs(sys));
+    try {
+      type Fs = { mountpoint: string; disk: Record<string, unknown>[] };
+      const theirRoot = ((await theirs.client.json({ execute: 'guest-get-fsinfo' })).return as Fs[]).find((f) => f.mountpoint === '/');
+      const ourRoot = (JSON.parse(encodeJson(fsInfo(localMounts(), { sys }))) as Fs[]).find((f) => f.mountpoint === '/');
+      expect(theirRoot?.disk).toHaveLength(1);
+      expect(ourRoot?.disk.map(placement)).toEqual(theirRoot?.disk.map(placement));
+    } finally {
+      await theirs.stop();
     }
   });
 });

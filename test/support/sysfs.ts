@@ -1,5 +1,5 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { SYSFS } from '../../src/platform/drm/connectors.js';
 
 /** A DRM connector to lay out in a test sysfs tree. */
@@ -77,7 +77,7 @@ export interface FakeBlockSysfs {
 /**
  * Writes a block-device tree as the kernel lays it out under `root`: each device's `dev` and
  * `uevent` (DEVNAME), `partition` and `slaves/` links, `dev/block/<major:minor>` links to it, and
- * `driver` links to `bus/pci/drivers/<name>`.
+ * `driver` links to `bus/pci/drivers/<name>`; links are relative, so the tree can be mounted over /sys.
  */
 export function writeBlockSysfs(root: string, tree: FakeBlockSysfs): void {
   mkdirSync(join(root, 'dev', 'block'), { recursive: true });
@@ -85,7 +85,7 @@ export function writeBlockSysfs(root: string, tree: FakeBlockSysfs): void {
   for (const [device, driver] of Object.entries(tree.drivers ?? {})) {
     mkdirSync(join(root, 'bus', 'pci', 'drivers', driver), { recursive: true });
     mkdirSync(join(root, 'devices', device), { recursive: true });
-    symlinkSync(join(root, 'bus', 'pci', 'drivers', driver), join(root, 'devices', device, 'driver'));
+    symlinkSync(relative(join(root, 'devices', device), join(root, 'bus', 'pci', 'drivers', driver)), join(root, 'devices', device, 'driver'));
   }
   for (const d of tree.devices) {
     const dir = join(root, 'devices', d.path);
@@ -93,11 +93,12 @@ export function writeBlockSysfs(root: string, tree: FakeBlockSysfs): void {
     writeFileSync(join(dir, 'dev'), `${d.dev}\n`);
     writeFileSync(join(dir, 'uevent'), `MAJOR=${d.dev.split(':')[0]}\nMINOR=${d.dev.split(':')[1]}\nDEVNAME=${d.path.split('/').pop()}\nDEVTYPE=${d.partition ? 'partition' : 'disk'}\n`);
     if (d.partition) writeFileSync(join(dir, 'partition'), '1\n');
-    symlinkSync(dir, join(root, 'dev', 'block', d.dev));
+    symlinkSync(join('..', '..', 'devices', d.path), join(root, 'dev', 'block', d.dev));
   }
   for (const d of tree.devices) {
     if (!d.slaves) continue;
-    mkdirSync(join(root, 'devices', d.path, 'slaves'));
-    for (const s of d.slaves) symlinkSync(join(root, 'devices', s), join(root, 'devices', d.path, 'slaves', s.split('/').pop() ?? s));
+    const slaves = join(root, 'devices', d.path, 'slaves');
+    mkdirSync(slaves);
+    for (const s of d.slaves) symlinkSync(relative(slaves, join(root, 'devices', s)), join(slaves, s.split('/').pop() ?? s));
   }
 }
