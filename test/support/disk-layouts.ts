@@ -29,4 +29,5 @@ export const DISK_LAYOUTS: Readonly<Record<string, (dev: string) => FakeBlockSys
     devices: [{ path: 'pci0000:00/0000:00:01.4/0000:05:00.0/nvme/nvme0/nvme0n1', dev }],
   }),
   'virtio-mmio, off PCI': (dev) => ({ devices: [{ path: 'platform/a003e00.virtio_mmio/virtio1/block/vda', dev }] }),
+  's390 virtio-blk on a channel subsystem': (dev) => ({ devices: [{ path: 'css0/0.1.0002/0.1.00a3/virtio0/block/vda', dev }] }),
 };

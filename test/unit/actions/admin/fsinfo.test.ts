@@ -47,6 +47,7 @@ describe('guest-get-fsinfo maps each filesystem to its disk as qemu-ga does', ()
     'pc IDE, secondary bus, slave': disk([0, 0, 1, 1], 'ide', { bus: 1, unit: 1, dev: '/dev/sdd' }),
     'q35 NVMe behind a PCIe root port': disk([0, 5, 0, 0], 'nvme', { dev: '/dev/nvme0n1' }),
     'virtio-mmio, off PCI': disk(null, 'virtio', { dev: '/dev/vda' }),
+    's390 virtio-blk on a channel subsystem': disk(null, 'virtio', { dev: '/dev/vda', 'ccw-address': { cssid: 0, ssid: 1, subchno: 2, devno: 0xa3 } }),
   };
 
   it.each(Object.entries(DISK_LAYOUTS))('%s: the disk’s own controller, bus type and SCSI/ATA place', (layout, tree) => {
