@@ -1,11 +1,17 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { makeActionsDir } from '../support/actions-dir.js';
 import os from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dirname, join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { fsInfo } from '../../src/actions/admin/fsinfo.js';
+import { localMounts } from '../../src/actions/admin/mounts.js';
+import { timezone } from '../../src/actions/admin/timezone.js';
+import { encodeJson } from '../../src/qga/index.js';
+import { DISK_LAYOUTS } from '../support/disk-layouts.js';
 import { startQemuGa, QEMU_GA, type QemuGa } from '../support/qemu-ga.js';
 import type { AnswerLine, QgaClient } from '../support/qga-client.js';
 import { startQgaDaemon, type QgaDaemon } from '../support/qga-harness.js';
+import { underSysfs, writeBlockSysfs } from '../support/sysfs.js';
 
 /** Everything an agent answers to `input`, up to the answer of a sync sent after it. */
 async function answersTo(client: QgaClient, input: string, marker: number): Promise<AnswerLine[]> {
@@ -255,5 +261,66 @@ describe.skipIf(!existsSync(QEMU_GA))('the same requests to vdagent and to Debia
       const b = await answersTo(theirs.client, JSON.stringify(theirSteps[i]), marker++);
       expect(a.map((l) => l.text.replaceAll(ourPath, 'PATH')), JSON.stringify(step)).toEqual(b.map((l) => l.text.replaceAll(theirPath, 'PATH')));
     }
+  });
+});
+
+/** A disk address without the fields udev supplies (libudev finds no device in a tree mounted over /sys). */
+const placement = (disk: Record<string, unknown>): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(disk).filter(([k]) => k !== 'dev' && k !== 'serial'));
+
+const rootMount = existsSync(QEMU_GA) && process.getuid?.() === 0 ? localMounts().find((m) => m.dir === '/') : undefined;
+
+describe.skipIf(!rootMount)('fsinfo disk placement alike, with a QEMU machine\'s sysfs laid out under the root filesystem\'s device (needs root and a block-device root)', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(os.tmpdir(), 'qga-diff-sysfs-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it.each(Object.entries(DISK_LAYOUTS))('%s', async (_layout, tree) => {
+    const sys = join(dir, 'sys');
+    writeBlockSysfs(sys, tree(`${rootMount?.major}:${rootMount?.minor}`));
+    const theirs = await startQemuGa(join(dir, 'qemu-ga'), {}, underSysfs(sys));
+    try {
+      type Fs = { mountpoint: string; disk: Record<string, unknown>[] };
+      const theirRoot = ((await theirs.client.json({ execute: 'guest-get-fsinfo' })).return as Fs[]).find((f) => f.mountpoint === '/');
+      const ourRoot = (JSON.parse(encodeJson(fsInfo(localMounts(), { sys }))) as Fs[]).find((f) => f.mountpoint === '/');
+      expect(theirRoot?.disk).toHaveLength(1);
+      expect(ourRoot?.disk.map(placement)).toEqual(theirRoot?.disk.map(placement));
+    } finally {
+      await theirs.stop();
+    }
+  });
+});
+
+describe.skipIf(!existsSync(QEMU_GA))('the time zone alike under TZ values, and without /etc/localtime', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(os.tmpdir(), 'qga-diff-tz-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** qemu-ga's guest-get-timezone with `env`, run under `prefix`. */
+  async function theirZone(env: NodeJS.ProcessEnv, prefix: string[] = []): Promise<unknown> {
+    const theirs = await startQemuGa(join(dir, 'qemu-ga'), env, prefix);
+    try {
+      return (await theirs.client.json({ execute: 'guest-get-timezone' })).return;
+    } finally {
+      await theirs.stop();
+    }
+  }
+
+  /** Our guest-get-timezone answer as JSON. */
+  const ourZone = (env: NodeJS.ProcessEnv, root = ''): unknown => JSON.parse(encodeJson(timezone(env, new Date(), root)));
+
+  it.each(['', 'Nowhere/Foo', 'Foo', 'Europe/Berlin', ':Asia/Tokyo', 'America/Sao_Paulo', 'CET-1CEST,M3.5.0,M10.5.0/3', 'AEST-10AEDT,M10.1.0,M4.1.0/3', 'EST5EDT', '<+0530>-5:30'])('TZ=%j', async (TZ) => {
+    expect(ourZone({ TZ })).toEqual(await theirZone({ TZ }));
+  });
+
+  const localtime = existsSync('/etc/localtime') ? realpathSync('/etc/localtime') : undefined;
+  it.skipIf(process.getuid?.() !== 0 || !localtime || localtime === '/etc/localtime')('without /etc/localtime (its zone file hidden under a tmpfs; needs root)', async () => {
+    const hide = ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', 'mount -t tmpfs none "$0" && exec "$@"', dirname(localtime ?? '')];
+    mkdirSync(join(dir, 'root', 'etc'), { recursive: true });
+    expect(ourZone({}, join(dir, 'root'))).toEqual(await theirZone({ TZ: undefined }, hide));
   });
 });

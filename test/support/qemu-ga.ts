@@ -28,14 +28,16 @@ export interface QemuGa {
 
 /**
  * Starts Debian's qemu-ga on a unix socket in `dir`, with its state, pid file and (empty) config
- * there, so that it touches nothing of the system's; `env` is added to its environment.
+ * there, so that it touches nothing of the system's; `env` is added to its environment and `prefix`
+ * (such as underSysfs) runs it.
  */
-export async function startQemuGa(dir: string, env: NodeJS.ProcessEnv = {}): Promise<QemuGa> {
+export async function startQemuGa(dir: string, env: NodeJS.ProcessEnv = {}, prefix: string[] = []): Promise<QemuGa> {
   const state = join(dir, 'state');
   mkdirSync(state, { recursive: true });
   writeFileSync(join(dir, 'qemu-ga.conf'), '');
   const socketPath = join(dir, 'qga.sock');
-  const child = spawn(QEMU_GA, ['-m', 'unix-listen', '-p', socketPath, '-t', state, '-f', join(dir, 'qemu-ga.pid')], {
+  const argv = [...prefix, QEMU_GA, '-m', 'unix-listen', '-p', socketPath, '-t', state, '-f', join(dir, 'qemu-ga.pid')];
+  const child = spawn(argv[0] ?? QEMU_GA, argv.slice(1), {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, QGA_CONF: join(dir, 'qemu-ga.conf'), ...env },
   });

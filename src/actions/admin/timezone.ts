@@ -1,87 +1,33 @@
 import { readFileSync } from 'node:fs';
 import { jsonObject, type JsonObject } from '../../qga/index.js';
+import { posixZoneAt, tzifZoneAt, type ZoneName } from './zone-at.js';
 
-/** A zone abbreviation and its offset east of UTC in seconds. */
-export interface ZoneName {
-  abbr: string;
-  offset: number;
-}
+/** The zone GLib falls back to when TZ names no zone it can read, or TZ is unset and /etc/localtime unreadable. */
+const UTC: ZoneName = { abbr: 'UTC', offset: 0 };
 
-/** The `±hh[:mm[:ss]]` offset of a POSIX TZ string, in seconds west of UTC. */
-function posixOffset(text: string): number {
-  const m = /^([+-]?)(\d{1,3})(?::(\d{1,2}))?(?::(\d{1,2}))?/.exec(text);
-  if (!m) return NaN;
-  const seconds = Number(m[2]) * 3600 + Number(m[3] ?? 0) * 60 + Number(m[4] ?? 0);
-  return m[1] === '-' ? -seconds : seconds;
-}
-
-/** The standard and daylight names of a POSIX TZ string ("CET-1CEST,M3.5.0,M10.5.0/3"). */
-export function posixZoneNames(tz: string): ZoneName[] {
-  const m = /^(<[^>]+>|[A-Za-z]{3,})([-+]?[\d:]+)(<[^>]+>|[A-Za-z]{3,})?([-+]?[\d:]+)?/.exec(tz);
-  if (!m?.[1] || !m[2]) return [];
-  const name = (s: string): string => s.replace(/^<|>$/g, '');
-  const std = -posixOffset(m[2]);
-  const names = [{ abbr: name(m[1]), offset: std }];
-  if (m[3]) names.push({ abbr: name(m[3]), offset: m[4] ? -posixOffset(m[4]) : std + 3600 });
-  return names;
+/**
+ * The local zone in force at `t` (seconds from the epoch) as GLib resolves it: an empty TZ is UTC; a
+ * set TZ is a zoneinfo file name (absolute, or below `<root>/usr/share/zoneinfo`) or a POSIX string;
+ * an unset TZ is `<root>/etc/localtime`; what none of these reads as a zone is UTC.
+ */
+function localZone(env: NodeJS.ProcessEnv, root: string, t: number): ZoneName {
+  const tz = env.TZ?.replace(/^:/, '');
+  if (tz === '') return UTC;
+  const file = tz === undefined ? `${root}/etc/localtime` : tz.startsWith('/') ? tz : `${root}/usr/share/zoneinfo/${tz}`;
+  let zone: ZoneName | undefined;
+  try {
+    zone = tzifZoneAt(readFileSync(file), t);
+  } catch {
+    zone = tz === undefined ? undefined : posixZoneAt(tz, t);
+  }
+  return zone ?? UTC;
 }
 
 /**
- * The zone names of a TZif file, most relevant first: those of its POSIX footer (the rules from
- * the last transition on), then its local time types from the latest transition backwards.
+ * guest-get-timezone: the offset east of UTC in seconds in force now and, when it has one, its
+ * abbreviation; `root` is where /etc and /usr/share/zoneinfo are found (for tests).
  */
-export function tzifZoneNames(data: Buffer): ZoneName[] {
-  if (data.toString('latin1', 0, 4) !== 'TZif') return [];
-  const version = data[4] ?? 0;
-  const counts = (at: number): number[] => [0, 1, 2, 3, 4, 5].map((i) => data.readUInt32BE(at + 20 + 4 * i));
-  let at = 0;
-  let timeSize = 4;
-  let [isut = 0, isstd = 0, leap = 0, times = 0, types = 0, chars = 0] = counts(0);
-  if (version >= 0x32) {
-    // Skip the 32-bit block to the 64-bit one.
-    at = 44 + times * 5 + types * 6 + chars + leap * 8 + isstd + isut;
-    timeSize = 8;
-    [isut = 0, isstd = 0, leap = 0, times = 0, types = 0, chars = 0] = counts(at);
-  }
-  const indices = at + 44 + times * timeSize;
-  const ttinfo = indices + times;
-  const abbrs = ttinfo + types * 6;
-  const typeName = (t: number): ZoneName => {
-    const offset = data.readInt32BE(ttinfo + t * 6);
-    const start = abbrs + (data[ttinfo + t * 6 + 5] ?? 0);
-    const end = data.indexOf(0, start);
-    return { abbr: data.toString('latin1', start, end < 0 ? abbrs + chars : end), offset };
-  };
-  const names: ZoneName[] = [];
-  if (version >= 0x32) {
-    const footerStart = abbrs + chars + leap * 12 + isstd + isut;
-    const footer = data.toString('latin1', footerStart).split('\n')[1] ?? '';
-    names.push(...posixZoneNames(footer));
-  }
-  const seen = new Set<number>();
-  for (let i = times - 1; i >= 0; i--) {
-    const t = data[indices + i] ?? 0;
-    if (!seen.has(t)) names.push(typeName(t));
-    seen.add(t);
-  }
-  for (let t = 0; t < types; t++) if (!seen.has(t)) names.push(typeName(t));
-  return names;
-}
-
-/** The zone names for the process's local time: TZ (a file name or a POSIX string), else /etc/localtime. */
-function localZoneNames(env: NodeJS.ProcessEnv): ZoneName[] {
-  const tz = env.TZ?.replace(/^:/, '');
-  const file = tz ? (tz.startsWith('/') ? tz : `/usr/share/zoneinfo/${tz}`) : '/etc/localtime';
-  try {
-    return tzifZoneNames(readFileSync(file));
-  } catch {
-    return tz ? posixZoneNames(tz) : [];
-  }
-}
-
-/** guest-get-timezone: the current offset east of UTC in seconds and, when known, its abbreviation. */
-export function timezone(env: NodeJS.ProcessEnv = process.env, now = new Date()): JsonObject {
-  const offset = 0 - now.getTimezoneOffset() * 60;
-  const zone = localZoneNames(env).find((z) => z.offset === offset)?.abbr;
-  return jsonObject({ zone, offset });
+export function timezone(env: NodeJS.ProcessEnv = process.env, now = new Date(), root = ''): JsonObject {
+  const zone = localZone(env, root, Math.floor(now.getTime() / 1000));
+  return jsonObject({ zone: zone.abbr || undefined, offset: zone.offset });
 }
