@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { type CommandSpec, guestInfo, jsonInt, type JsonObject } from '../../qga/index.js';
+import { cpuStats, loadAverage, vcpus } from './cpu.js';
 import type { Handler } from './dispatcher.js';
 import type { ExecCommands } from './exec.js';
 import type { FileCommands } from './files.js';
@@ -46,6 +47,9 @@ export function adminHandlers(d: HandlerDeps): Map<string, Handler> {
     ['guest-get-users', () => guestUsers()],
     ['guest-network-get-interfaces', () => networkInterfaces()],
     ['guest-get-fsinfo', () => fsInfo()],
+    ['guest-get-vcpus', () => vcpus()],
+    ['guest-get-load', () => loadAverage()],
+    ['guest-get-cpustats', () => cpuStats()],
     ['guest-shutdown', async (a) => (await shutdown(a, d.policy().shutdownProgram, d.log), empty())],
     ['guest-exec', (a) => d.exec.exec(a)],
     ['guest-exec-status', (a) => d.exec.status(a)],
