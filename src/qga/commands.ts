@@ -39,6 +39,7 @@ export const CAPTURE_MODES = ['none', 'stdout', 'stderr', 'separated', 'merged']
 export const COMMANDS: readonly CommandSpec[] = [
   cmd('guest-get-load', 'info'),
   cmd('guest-get-cpustats', 'info'),
+  cmd('guest-get-diskstats', 'info'),
   cmd('guest-get-osinfo', 'info'),
   cmd('guest-get-timezone', 'info'),
   cmd('guest-get-users', 'info'),

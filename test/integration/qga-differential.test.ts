@@ -88,6 +88,7 @@ const ARGUMENT_ERRORS = [
   '{"execute":"guest-get-time","arguments":{"x":1}}',
   '{"execute":"guest-get-vcpus","arguments":{"x":1}}',
   '{"execute":"guest-get-cpustats","arguments":[]}',
+  '{"execute":"guest-get-diskstats","arguments":{"a":1}}',
 ];
 
 // Known differences, not compared: capture-output also takes QEMU 8.1's modes, so a wrong type is
@@ -206,6 +207,16 @@ describe.skipIf(!existsSync(QEMU_GA))('the same requests to vdagent and to Debia
     const theirs = r.theirs.return as Cpu[];
     expect(ours.map((c) => [c.cpu, c.type])).toEqual(theirs.map((c) => [c.cpu, c.type]));
     ours.forEach((c, i) => countersAlike({ ...c, cpu: 0 }, { ...(theirs[i] as Cpu), cpu: 0 }, `cpu${c.cpu}`));
+  });
+
+  it('reports disk statistics alike: the same devices and members, counters that only grow', async () => {
+    type Disk = { name: string; major: number; minor: number; stats: Record<string, unknown> };
+    const r = await call('{"execute":"guest-get-diskstats"}');
+    const ours = r.ours.return as Disk[];
+    const theirs = r.theirs.return as Disk[];
+    expect(ours.map(({ name, major, minor }) => [name, major, minor])).toEqual(theirs.map(({ name, major, minor }) => [name, major, minor]));
+    // in-flight I/O (ios-pgr) goes down as well as up
+    ours.forEach((d, i) => countersAlike({ ...d.stats, 'ios-pgr': 0 }, { ...theirs[i]?.stats, 'ios-pgr': 0 }, d.name));
   });
 
   it('lists its commands in guest-info as qemu-ga does, each with the same flags', async () => {

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { type CommandSpec, guestInfo, jsonInt, type JsonObject } from '../../qga/index.js';
 import { cpuStats, loadAverage, vcpus } from './cpu.js';
+import { diskStatsOf } from './diskstats.js';
 import type { Handler } from './dispatcher.js';
 import type { ExecCommands } from './exec.js';
 import type { FileCommands } from './files.js';
@@ -50,6 +51,7 @@ export function adminHandlers(d: HandlerDeps): Map<string, Handler> {
     ['guest-get-vcpus', () => vcpus()],
     ['guest-get-load', () => loadAverage()],
     ['guest-get-cpustats', () => cpuStats()],
+    ['guest-get-diskstats', () => diskStatsOf()],
     ['guest-shutdown', async (a) => (await shutdown(a, d.policy().shutdownProgram, d.log), empty())],
     ['guest-exec', (a) => d.exec.exec(a)],
     ['guest-exec-status', (a) => d.exec.status(a)],
