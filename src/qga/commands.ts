@@ -52,6 +52,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     { name: 'capture-output', type: { kind: 'bool-or-enum', name: 'GuestExecCaptureOutput', values: CAPTURE_MODES }, optional: true },
   ]),
   cmd('guest-exec-status', 'exec', [{ name: 'pid', type: T.int }]),
+  cmd('guest-get-memory-block-info', 'info'),
+  cmd('guest-get-memory-blocks', 'info'),
   cmd('guest-get-fsinfo', 'info'),
   cmd('guest-get-vcpus', 'info'),
   cmd('guest-network-get-interfaces', 'info'),

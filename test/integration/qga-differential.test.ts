@@ -89,6 +89,8 @@ const ARGUMENT_ERRORS = [
   '{"execute":"guest-get-vcpus","arguments":{"x":1}}',
   '{"execute":"guest-get-cpustats","arguments":[]}',
   '{"execute":"guest-get-diskstats","arguments":{"a":1}}',
+  '{"execute":"guest-get-memory-blocks","arguments":{"x":null}}',
+  '{"execute":"guest-get-memory-block-info","arguments":{"size":1}}',
 ];
 
 // Known differences, not compared: capture-output also takes QEMU 8.1's modes, so a wrong type is
@@ -192,6 +194,14 @@ describe.skipIf(!existsSync(QEMU_GA))('the same requests to vdagent and to Debia
     const r = await call({ execute: 'guest-get-vcpus' });
     expect(r.ours).toEqual(r.theirs);
     expect(r.ours.return).not.toEqual([]);
+  });
+
+  it('reports memory blocks alike, value for value and in the same order', async () => {
+    for (const execute of ['guest-get-memory-blocks', 'guest-get-memory-block-info']) {
+      const r = await call({ execute });
+      expect(r.ours, execute).toEqual(r.theirs);
+      expect(r.ours.return, execute).toBeTruthy();
+    }
   });
 
   /** Counter objects of the same members, each of ours (asked first) at most theirs: counters only grow. */

@@ -8,6 +8,7 @@ import type { FileCommands } from './files.js';
 import { fsInfo } from './fsinfo.js';
 import type { FreezeCommands } from './fsfreeze.js';
 import type { AdminLog } from './log.js';
+import { memoryBlockInfo, memoryBlocks } from './memory-blocks.js';
 import { networkInterfaces } from './network.js';
 import { osInfo } from './osinfo.js';
 import type { AdminPolicy } from './policy.js';
@@ -52,6 +53,8 @@ export function adminHandlers(d: HandlerDeps): Map<string, Handler> {
     ['guest-get-load', () => loadAverage()],
     ['guest-get-cpustats', () => cpuStats()],
     ['guest-get-diskstats', () => diskStatsOf()],
+    ['guest-get-memory-blocks', () => memoryBlocks()],
+    ['guest-get-memory-block-info', () => memoryBlockInfo()],
     ['guest-shutdown', async (a) => (await shutdown(a, d.policy().shutdownProgram, d.log), empty())],
     ['guest-exec', (a) => d.exec.exec(a)],
     ['guest-exec-status', (a) => d.exec.status(a)],
