@@ -229,6 +229,14 @@ describe.skipIf(!existsSync(QEMU_GA))('the same requests to vdagent and to Debia
     ours.forEach((d, i) => countersAlike({ ...d.stats, 'ios-pgr': 0 }, { ...theirs[i]?.stats, 'ios-pgr': 0 }, d.name));
   });
 
+  it('lacks the newer commands in 7.2, which are served here', async () => {
+    for (const execute of NEWER_THAN_7_2) {
+      const r = await call({ execute });
+      expect(r.theirs, execute).toEqual({ error: { class: 'CommandNotFound', desc: `The command ${execute} has not been found` } });
+      expect(r.ours.return, execute).toBeTruthy();
+    }
+  });
+
   it('lists its commands in guest-info as qemu-ga does, each with the same flags', async () => {
     const r = await call('{"execute":"guest-info"}');
     type Info = { version: string; supported_commands: { name: string; enabled: boolean; 'success-response': boolean }[] };

@@ -12,6 +12,7 @@ import { memoryBlockInfo, memoryBlocks } from './memory-blocks.js';
 import { networkInterfaces } from './network.js';
 import { osInfo } from './osinfo.js';
 import type { AdminPolicy } from './policy.js';
+import { networkRoutes } from './routes.js';
 import { setTime, type SystemClock } from './set-time.js';
 import { shutdown } from './shutdown.js';
 import { timezone } from './timezone.js';
@@ -55,6 +56,7 @@ export function adminHandlers(d: HandlerDeps): Map<string, Handler> {
     ['guest-get-diskstats', () => diskStatsOf()],
     ['guest-get-memory-blocks', () => memoryBlocks()],
     ['guest-get-memory-block-info', () => memoryBlockInfo()],
+    ['guest-network-get-route', () => networkRoutes()],
     ['guest-shutdown', async (a) => (await shutdown(a, d.policy().shutdownProgram, d.log), empty())],
     ['guest-exec', (a) => d.exec.exec(a)],
     ['guest-exec-status', (a) => d.exec.status(a)],
