@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { JsonFloat, jsonInt, jsonObject, type JsonObject } from '../../qga/index.js';
+import { JsonFloat, jsonInt, jsonObject, type JsonObject, QgaError, QgaErrorCode } from '../../qga/index.js';
 import { dirEntries, fieldsOf, leadingCounters, systemFailure } from './proc-text.js';
 
 /** Where Linux lists its logical processors. */
@@ -33,7 +33,7 @@ export function vcpus(sysCpu = SYS_CPU): JsonObject[] {
       out.push(jsonObject({ 'logical-id': jsonInt(id), online: true, 'can-offline': false }));
       continue;
     }
-    if (status === '') throw systemFailure(`pread("${path}/online"): unexpected EOF`, undefined);
+    if (status === '') throw new QgaError(QgaErrorCode.CommandFailed, `pread("${path}/online"): unexpected EOF`);
     out.push(jsonObject({ 'logical-id': jsonInt(id), online: status[0] !== '0', 'can-offline': true }));
   }
   return out;
@@ -107,6 +107,7 @@ export function loadAverage(procLoadavg = '/proc/loadavg'): JsonObject {
     throw systemFailure('cannot query load average', err);
   }
   const load = parseLoadAverage(text);
-  if (load === undefined) throw systemFailure('cannot query load average', new Error('Invalid argument'));
+  // getloadavg(3) fails with EINVAL (errno 22) on text it cannot read.
+  if (load === undefined) throw systemFailure('cannot query load average', { errno: -22 });
   return load;
 }

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseCpuStats, parseLoadAverage, vcpus } from '../../../../src/actions/admin/cpu.js';
+import { loadAverage, parseCpuStats, parseLoadAverage, vcpus } from '../../../../src/actions/admin/cpu.js';
 import { encodeJson, JsonFloat, QgaError, QgaErrorCode } from '../../../../src/qga/index.js';
 
 describe('guest-get-vcpus from a sysfs cpu directory', () => {
@@ -23,6 +23,12 @@ describe('guest-get-vcpus from a sysfs cpu directory', () => {
       { 'logical-id': 1, online: true, 'can-offline': true },
       { 'logical-id': 2, online: false, 'can-offline': true },
     ]);
+  });
+
+  it('fails as qemu-ga does on an empty online file', () => {
+    mkdirSync(join(dir, 'cpu3'));
+    writeFileSync(join(dir, 'cpu3', 'online'), '');
+    expect(() => vcpus(dir)).toThrow(new QgaError(QgaErrorCode.CommandFailed, `pread("${dir}/cpu3//online"): unexpected EOF`));
   });
 
   it('fails as qemu-ga does when the directory cannot be listed', () => {
@@ -57,7 +63,15 @@ describe('guest-get-load from /proc/loadavg', () => {
     expect(parseLoadAverage('0.66 0.91 1.80 1/99 16724\n')).toEqual(new Map([['load1', new JsonFloat(0.66)], ['load5', new JsonFloat(0.91)], ['load15', new JsonFloat(1.8)]]));
   });
 
-  it('has no answer for text that is not load averages', () => {
+  it('has no answer for text that is not load averages, and fails as getloadavg does', () => {
     expect(parseLoadAverage('0.66 x\n')).toBeUndefined();
+    const dir = mkdtempSync(join(os.tmpdir(), 'loadavg-'));
+    try {
+      writeFileSync(join(dir, 'loadavg'), 'not numbers\n');
+      expect(() => loadAverage(join(dir, 'loadavg'))).toThrow(new QgaError(QgaErrorCode.CommandFailed, 'cannot query load average: Invalid argument'));
+      expect(() => loadAverage(join(dir, 'missing'))).toThrow(new QgaError(QgaErrorCode.CommandFailed, 'cannot query load average: No such file or directory'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
