@@ -56,6 +56,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   cmd('guest-get-memory-block-info', 'info'),
   cmd('guest-get-memory-blocks', 'info'),
   cmd('guest-get-fsinfo', 'info'),
+  cmd('guest-get-disks', 'info'),
   cmd('guest-get-vcpus', 'info'),
   cmd('guest-network-get-interfaces', 'info'),
   cmd('guest-fsfreeze-thaw', 'fsfreeze', [], { whileFrozen: true }),

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { type CommandSpec, guestInfo, jsonInt, type JsonObject } from '../../qga/index.js';
 import { cpuStats, loadAverage, vcpus } from './cpu.js';
+import { guestDisks } from './disks.js';
 import { diskStatsOf } from './diskstats.js';
 import type { Handler } from './dispatcher.js';
 import type { ExecCommands } from './exec.js';
@@ -50,6 +51,7 @@ export function adminHandlers(d: HandlerDeps): Map<string, Handler> {
     ['guest-get-users', () => guestUsers()],
     ['guest-network-get-interfaces', () => networkInterfaces()],
     ['guest-get-fsinfo', () => fsInfo()],
+    ['guest-get-disks', () => guestDisks()],
     ['guest-get-vcpus', () => vcpus()],
     ['guest-get-load', () => loadAverage()],
     ['guest-get-cpustats', () => cpuStats()],
