@@ -14,6 +14,7 @@ const MONITORING = [
   'guest-get-memory-blocks',
   'guest-get-memory-block-info',
   'guest-network-get-route',
+  'guest-get-disks',
 ];
 
 type Info = { supported_commands: { name: string; enabled: boolean; 'success-response': boolean }[] };
@@ -85,6 +86,13 @@ describe('the monitoring commands through the daemon on a pty, compared with the
     expect(blocks.map((b) => b['phys-index']).sort((a, b) => a - b)).toEqual(readdirSync(dir).flatMap((n) => /^memory(\d+)$/.exec(n)?.[1] ?? []).map(Number).sort((a, b) => a - b));
     for (const b of blocks) expect(b.online).toBe(readFileSync(`${dir}/memory${b['phys-index']}/state`, 'utf8').startsWith('online'));
     expect((await agent.client.json('{"execute":"guest-get-memory-block-info"}')).return).toEqual({ size: Number.parseInt(readFileSync(`${dir}/block_size_bytes`, 'utf8'), 16) });
+  });
+
+  it('guest-get-disks lists every non-empty block device of /sys/block, whole disks as such', async () => {
+    const sizes = readdirSync('/sys/block').filter((n) => readFileSync(`/sys/block/${n}/size`, 'utf8').trim() !== '0');
+    const disks = (await agent.client.json('{"execute":"guest-get-disks"}')).return as { name: string; partition: boolean }[];
+    const whole = disks.filter((d) => !d.partition).map((d) => d.name).sort();
+    expect(whole).toEqual(sizes.map((n) => `/dev/${/^DEVNAME=(.*)$/m.exec(readFileSync(`/sys/block/${n}/uevent`, 'utf8'))?.[1] ?? ''}`).sort());
   });
 
   it('guest-network-get-route lists the IPv4 then the IPv6 routing table, on the guest\'s interfaces', async () => {
