@@ -37,8 +37,8 @@ export const CAPTURE_MODES = ['none', 'stdout', 'stderr', 'separated', 'merged']
 
 /** The commands served, in the order qemu-ga lists them in guest-info (7.2's, with 10.0's newer ones first). */
 export const COMMANDS: readonly CommandSpec[] = [
-  cmd('guest-get-load', 'info'),
   cmd('guest-network-get-route', 'info'),
+  cmd('guest-get-load', 'info'),
   cmd('guest-get-cpustats', 'info'),
   cmd('guest-get-diskstats', 'info'),
   cmd('guest-get-osinfo', 'info'),

@@ -26,7 +26,7 @@ function shape(v: unknown): unknown {
 }
 
 /** Commands served here that qemu-ga 7.2 does not have (checked against qemu 10.0's schema instead). */
-const NEWER_THAN_7_2 = ['guest-get-load', 'guest-network-get-route'];
+const NEWER_THAN_7_2 = ['guest-network-get-route', 'guest-get-load'];
 
 /** Bytes that make parse errors, quirks and valid requests; each is followed by a newline. */
 const INPUTS = [

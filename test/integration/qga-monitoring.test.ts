@@ -62,7 +62,7 @@ describe('the monitoring commands through the daemon on a pty, compared with the
 
   it('guest-get-load answers the three load averages', async () => {
     const load = (await agent.client.json('{"execute":"guest-get-load"}')).return as Record<string, number>;
-    expect(Object.keys(load).sort()).toEqual(['load1', 'load15', 'load5']);
+    expect(Object.keys(load).sort()).toEqual(['load15m', 'load1m', 'load5m']);
     for (const v of Object.values(load)) expect(v).toBeGreaterThanOrEqual(0);
     expect(await agent.client.call('{"execute":"guest-get-load","arguments":{"x":1}}')).toBe('{"error": {"class": "GenericError", "desc": "Parameter \'x\' is unexpected"}}');
   });

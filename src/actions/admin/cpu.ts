@@ -95,7 +95,7 @@ export function cpuStats(procStat = '/proc/stat'): JsonObject[] {
 export function parseLoadAverage(text: string): JsonObject | undefined {
   const [l1, l5, l15] = fieldsOf(text).slice(0, 3).map(Number);
   if (l15 === undefined || [l1, l5, l15].some((v) => !Number.isFinite(v))) return undefined;
-  return jsonObject({ load1: new JsonFloat(l1 as number), load5: new JsonFloat(l5 as number), load15: new JsonFloat(l15) });
+  return jsonObject({ load1m: new JsonFloat(l1 as number), load5m: new JsonFloat(l5 as number), load15m: new JsonFloat(l15) });
 }
 
 /** guest-get-load on this guest, as getloadavg(3) reads it. */

@@ -59,8 +59,8 @@ describe('guest-get-cpustats from /proc/stat', () => {
 });
 
 describe('guest-get-load from /proc/loadavg', () => {
-  it('reads the three averages as numbers', () => {
-    expect(parseLoadAverage('0.66 0.91 1.80 1/99 16724\n')).toEqual(new Map([['load1', new JsonFloat(0.66)], ['load5', new JsonFloat(0.91)], ['load15', new JsonFloat(1.8)]]));
+  it('reads the three averages as numbers, named as qemu 10.0 names them', () => {
+    expect(parseLoadAverage('0.66 0.91 1.80 1/99 16724\n')).toEqual(new Map([['load1m', new JsonFloat(0.66)], ['load5m', new JsonFloat(0.91)], ['load15m', new JsonFloat(1.8)]]));
   });
 
   it('has no answer for text that is not load averages, and fails as getloadavg does', () => {
