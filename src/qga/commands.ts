@@ -35,8 +35,12 @@ const handle: ArgSpec = { name: 'handle', type: T.int };
 /** Modes of guest-exec's capture-output (QEMU 8.1 and later, beside true and false). */
 export const CAPTURE_MODES = ['none', 'stdout', 'stderr', 'separated', 'merged'] as const;
 
-/** The commands served, in the order qemu-ga 7.2 lists them in guest-info. */
+/** The commands served, in the order qemu-ga lists them in guest-info (7.2's, with 10.0's newer ones first). */
 export const COMMANDS: readonly CommandSpec[] = [
+  cmd('guest-network-get-route', 'info'),
+  cmd('guest-get-load', 'info'),
+  cmd('guest-get-cpustats', 'info'),
+  cmd('guest-get-diskstats', 'info'),
   cmd('guest-get-osinfo', 'info'),
   cmd('guest-get-timezone', 'info'),
   cmd('guest-get-users', 'info'),
@@ -49,7 +53,11 @@ export const COMMANDS: readonly CommandSpec[] = [
     { name: 'capture-output', type: { kind: 'bool-or-enum', name: 'GuestExecCaptureOutput', values: CAPTURE_MODES }, optional: true },
   ]),
   cmd('guest-exec-status', 'exec', [{ name: 'pid', type: T.int }]),
+  cmd('guest-get-memory-block-info', 'info'),
+  cmd('guest-get-memory-blocks', 'info'),
   cmd('guest-get-fsinfo', 'info'),
+  cmd('guest-get-disks', 'info'),
+  cmd('guest-get-vcpus', 'info'),
   cmd('guest-network-get-interfaces', 'info'),
   cmd('guest-fsfreeze-thaw', 'fsfreeze', [], { whileFrozen: true }),
   cmd('guest-fsfreeze-freeze-list', 'fsfreeze', [{ name: 'mountpoints', type: T.strList, optional: true }]),

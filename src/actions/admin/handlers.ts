@@ -1,14 +1,19 @@
 import os from 'node:os';
 import { type CommandSpec, guestInfo, jsonInt, type JsonObject } from '../../qga/index.js';
+import { cpuStats, loadAverage, vcpus } from './cpu.js';
+import { guestDisks } from './disks.js';
+import { diskStatsOf } from './diskstats.js';
 import type { Handler } from './dispatcher.js';
 import type { ExecCommands } from './exec.js';
 import type { FileCommands } from './files.js';
 import { fsInfo } from './fsinfo.js';
 import type { FreezeCommands } from './fsfreeze.js';
 import type { AdminLog } from './log.js';
+import { memoryBlockInfo, memoryBlocks } from './memory-blocks.js';
 import { networkInterfaces } from './network.js';
 import { osInfo } from './osinfo.js';
 import type { AdminPolicy } from './policy.js';
+import { networkRoutes } from './routes.js';
 import { setTime, type SystemClock } from './set-time.js';
 import { shutdown } from './shutdown.js';
 import { timezone } from './timezone.js';
@@ -46,6 +51,14 @@ export function adminHandlers(d: HandlerDeps): Map<string, Handler> {
     ['guest-get-users', () => guestUsers()],
     ['guest-network-get-interfaces', () => networkInterfaces()],
     ['guest-get-fsinfo', () => fsInfo()],
+    ['guest-get-disks', () => guestDisks()],
+    ['guest-get-vcpus', () => vcpus()],
+    ['guest-get-load', () => loadAverage()],
+    ['guest-get-cpustats', () => cpuStats()],
+    ['guest-get-diskstats', () => diskStatsOf()],
+    ['guest-get-memory-blocks', () => memoryBlocks()],
+    ['guest-get-memory-block-info', () => memoryBlockInfo()],
+    ['guest-network-get-route', () => networkRoutes()],
     ['guest-shutdown', async (a) => (await shutdown(a, d.policy().shutdownProgram, d.log), empty())],
     ['guest-exec', (a) => d.exec.exec(a)],
     ['guest-exec-status', (a) => d.exec.status(a)],

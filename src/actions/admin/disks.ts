@@ -1,0 +1,69 @@
+import { readFileSync } from 'node:fs';
+import { jsonObject, type JsonObject } from '../../qga/index.js';
+import { dirEntries, systemFailure } from './proc-text.js';
+
+/** A sysfs attribute without its trailing newline, or undefined when it cannot be read. */
+const attribute = (path: string): string | undefined => {
+  try {
+    return readFileSync(path, 'utf8').replace(/\s+$/, '');
+  } catch {
+    return undefined;
+  }
+};
+
+/** The /dev node of a sysfs block directory, from its uevent's DEVNAME. */
+const deviceOf = (dir: string): string | undefined => {
+  const name = /^DEVNAME=(.*)$/m.exec(attribute(`${dir}/uevent`) ?? '')?.[1];
+  return name === undefined ? undefined : `/dev/${name}`;
+};
+
+/** Directory entries, none when it cannot be listed. */
+const entriesOf = (dir: string): ReturnType<typeof dirEntries> | undefined => {
+  try {
+    return dirEntries(dir);
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * guest-get-disks: every non-empty block device of /sys/block with its partitions, as qemu-ga
+ * lists them (each prepended, so the last found comes first). A disk's dependencies are the
+ * devices in its `slaves` directory, a partition's its disk; a device-mapper disk's alias is its
+ * dm name. No `address` yet: the disk-address walk belongs with guest-get-fsinfo's.
+ */
+export function guestDisks(sysBlock = '/sys/block'): JsonObject[] {
+  let entries;
+  try {
+    entries = dirEntries(sysBlock);
+  } catch (err) {
+    throw systemFailure(`opendir("${sysBlock}")`, err);
+  }
+  const found: JsonObject[] = [];
+  for (const e of entries) {
+    if (!e.isSymbolicLink()) continue;
+    const dir = `${sysBlock}/${e.name}`;
+    const size = attribute(`${dir}/size`);
+    if (size === undefined || size === '0') continue;
+    const dev = deviceOf(dir);
+    if (dev === undefined) continue;
+    const slaves = entriesOf(`${dir}/slaves`);
+    found.push(jsonObject({
+      name: dev,
+      partition: false,
+      dependencies: slaves?.flatMap((s) => deviceOf(`${dir}/slaves/${s.name}`) ?? []).reverse(),
+      alias: attribute(`${dir}/dm/name`),
+    }));
+    for (const p of entriesOf(dir) ?? []) {
+      if (!p.isDirectory() || !isPartitionName(e.name, p.name)) continue;
+      const partDev = deviceOf(`${dir}/${p.name}`);
+      if (partDev !== undefined) found.push(jsonObject({ name: partDev, partition: true, dependencies: [dev] }));
+    }
+  }
+  return found.reverse();
+}
+
+/** Whether a disk's subdirectory names one of its partitions: the disk's name, then a digit or `p` and a digit. */
+export function isPartitionName(disk: string, name: string): boolean {
+  return name.startsWith(disk) && /^p?\d/.test(name.slice(disk.length));
+}
