@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { jsonObject, type JsonObject } from '../../qga/index.js';
+import { diskAddress } from './disk-address.js';
 import { dirEntries, systemFailure } from './proc-text.js';
 
 /** A sysfs attribute without its trailing newline, or undefined when it cannot be read. */
@@ -17,6 +18,15 @@ const deviceOf = (dir: string): string | undefined => {
   return name === undefined ? undefined : `/dev/${name}`;
 };
 
+/** Where a sysfs link leads, undefined when it cannot be resolved. */
+const realpathOf = (path: string): string | undefined => {
+  try {
+    return realpathSync(path);
+  } catch {
+    return undefined;
+  }
+};
+
 /** Directory entries, none when it cannot be listed. */
 const entriesOf = (dir: string): ReturnType<typeof dirEntries> | undefined => {
   try {
@@ -30,9 +40,10 @@ const entriesOf = (dir: string): ReturnType<typeof dirEntries> | undefined => {
  * guest-get-disks: every non-empty block device of /sys/block with its partitions, as qemu-ga
  * lists them (each prepended, so the last found comes first). A disk's dependencies are the
  * devices in its `slaves` directory, a partition's its disk; a device-mapper disk's alias is its
- * dm name. No `address` yet: the disk-address walk belongs with guest-get-fsinfo's.
+ * dm name. A disk that is not virtual (device-mapper, md, loop) has the `address` guest-get-fsinfo
+ * gives it: its controller's place, which libvirt matches against the domain's disks.
  */
-export function guestDisks(sysBlock = '/sys/block'): JsonObject[] {
+export function guestDisks(sysBlock = '/sys/block', udevData = '/run/udev/data'): JsonObject[] {
   let entries;
   try {
     entries = dirEntries(sysBlock);
@@ -48,11 +59,13 @@ export function guestDisks(sysBlock = '/sys/block'): JsonObject[] {
     const dev = deviceOf(dir);
     if (dev === undefined) continue;
     const slaves = entriesOf(`${dir}/slaves`);
+    const device = realpathOf(dir);
     found.push(jsonObject({
       name: dev,
       partition: false,
       dependencies: slaves?.flatMap((s) => deviceOf(`${dir}/slaves/${s.name}`) ?? []).reverse(),
       alias: attribute(`${dir}/dm/name`),
+      address: device === undefined || device.includes('/devices/virtual/') ? undefined : diskAddress(device, udevData),
     }));
     for (const p of entriesOf(dir) ?? []) {
       if (!p.isDirectory() || !isPartitionName(e.name, p.name)) continue;

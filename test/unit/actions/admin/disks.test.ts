@@ -11,9 +11,9 @@ describe('guest-get-disks from a sysfs block directory', () => {
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-  /** A block device under devices/, linked from block/ as the kernel does. */
+  /** A block device under devices/ (device-mapper ones under devices/virtual/block/), linked from block/ as the kernel does. */
   const device = (name: string, size: string, extra: Record<string, string> = {}, parts: string[] = []): string => {
-    const dir = join(root, 'devices', name);
+    const dir = name.startsWith('dm-') ? join(root, 'devices', 'virtual', 'block', name) : join(root, 'devices', name);
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'size'), `${size}\n`);
     writeFileSync(join(dir, 'uevent'), `MAJOR=8\nDEVNAME=${name}\nDEVTYPE=disk\n`);
@@ -39,9 +39,12 @@ describe('guest-get-disks from a sysfs block directory', () => {
     mkdirSync(join(dm, 'slaves'));
     symlinkSync(join(root, 'devices', 'sda', 'sda2'), join(dm, 'slaves', 'sda2'));
     const names = (list: ReturnType<typeof guestDisks>): unknown[] => list.map((d) => Object.fromEntries(d));
-    const disks = names(guestDisks(join(root, 'block')));
+    const disks = names(guestDisks(join(root, 'block'), join(root, 'udev')));
     expect(disks).toHaveLength(4);
-    expect(disks).toContainEqual({ name: '/dev/sda', partition: false, dependencies: [] });
+    // A disk outside devices/virtual has guest-get-fsinfo's address: here no known controller, but its node.
+    const sda = disks.find((d) => (d as { name: string }).name === '/dev/sda') as { address: Map<string, unknown> };
+    expect([sda.address.get('bus-type'), sda.address.get('dev')]).toEqual(['unknown', '/dev/sda']);
+    expect({ ...sda, address: undefined }).toEqual({ name: '/dev/sda', partition: false, dependencies: [], address: undefined });
     expect(disks).toContainEqual({ name: '/dev/sda1', partition: true, dependencies: ['/dev/sda'] });
     expect(disks).toContainEqual({ name: '/dev/sda2', partition: true, dependencies: ['/dev/sda'] });
     expect(disks).toContainEqual({ name: '/dev/dm-0', partition: false, dependencies: ['/dev/sda2'], alias: 'vg-root' });
