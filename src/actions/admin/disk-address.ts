@@ -1,6 +1,7 @@
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { basename } from 'node:path';
 import { jsonObject, type JsonObject } from '../../qga/index.js';
+import { readAttribute } from './proc-text.js';
 
 /** PCI drivers of the disk controllers qemu-ga recognises, with the bus type each implies. */
 const CONTROLLERS: Readonly<Record<string, string>> = {
@@ -28,14 +29,6 @@ interface Placement {
   unit: number;
   ccw?: JsonObject;
 }
-
-const read = (path: string): string | undefined => {
-  try {
-    return readFileSync(path, 'utf8').trim();
-  } catch {
-    return undefined;
-  }
-};
 
 /** The name of the driver bound to a sysfs device, or undefined. */
 function driverOf(device: string): string | undefined {
@@ -146,7 +139,7 @@ function onCcw(syspath: string, placement: Placement): boolean {
 
 /** A udev property of a block device from udev's database. */
 function udevProperty(dir: string, dev: string | undefined, key: string): string | undefined {
-  const line = (dev === undefined ? undefined : read(`${dir}/b${dev}`))
+  const line = (dev === undefined ? undefined : readAttribute(`${dir}/b${dev}`))
     ?.split('\n')
     .find((l) => l.startsWith(`E:${key}=`));
   return line?.slice(key.length + 3);
@@ -164,9 +157,9 @@ export function diskAddress(syspath: string, udevData: string): JsonObject | und
     : syspath.includes('/devices/css')
       ? onCcw(syspath, placement)
       : onVirtio(syspath, placement);
-  const devName = /^DEVNAME=(.*)$/m.exec(read(`${syspath}/uevent`) ?? '')?.[1];
+  const devName = /^DEVNAME=(.*)$/m.exec(readAttribute(`${syspath}/uevent`) ?? '')?.[1];
   const dev = devName ? `/dev/${devName}` : undefined;
-  const serial = udevProperty(udevData, read(`${syspath}/dev`), 'ID_SERIAL') || undefined;
+  const serial = udevProperty(udevData, readAttribute(`${syspath}/dev`), 'ID_SERIAL') || undefined;
   if (!placed && !dev && !serial) return undefined;
   return jsonObject({
     'pci-controller': jsonObject(placement.pci),

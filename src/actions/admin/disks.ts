@@ -1,20 +1,12 @@
-import { readFileSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { jsonObject, type JsonObject } from '../../qga/index.js';
 import { diskAddress } from './disk-address.js';
-import { dirEntries, systemFailure } from './proc-text.js';
+import { dirEntries, readAttribute, systemFailure } from './proc-text.js';
 
-/** A sysfs attribute without its trailing newline, or undefined when it cannot be read. */
-const attribute = (path: string): string | undefined => {
-  try {
-    return readFileSync(path, 'utf8').replace(/\s+$/, '');
-  } catch {
-    return undefined;
-  }
-};
 
 /** The /dev node of a sysfs block directory, from its uevent's DEVNAME. */
 const deviceOf = (dir: string): string | undefined => {
-  const name = /^DEVNAME=(.*)$/m.exec(attribute(`${dir}/uevent`) ?? '')?.[1];
+  const name = /^DEVNAME=(.*)$/m.exec(readAttribute(`${dir}/uevent`) ?? '')?.[1];
   return name === undefined ? undefined : `/dev/${name}`;
 };
 
@@ -54,7 +46,7 @@ export function guestDisks(sysBlock = '/sys/block', udevData = '/run/udev/data')
   for (const e of entries) {
     if (!e.isSymbolicLink()) continue;
     const dir = `${sysBlock}/${e.name}`;
-    const size = attribute(`${dir}/size`);
+    const size = readAttribute(`${dir}/size`);
     if (size === undefined || size === '0') continue;
     const dev = deviceOf(dir);
     if (dev === undefined) continue;
@@ -64,7 +56,7 @@ export function guestDisks(sysBlock = '/sys/block', udevData = '/run/udev/data')
       name: dev,
       partition: false,
       dependencies: slaves?.flatMap((s) => deviceOf(`${dir}/slaves/${s.name}`) ?? []).reverse(),
-      alias: attribute(`${dir}/dm/name`),
+      alias: readAttribute(`${dir}/dm/name`),
       address: device === undefined || device.includes('/devices/virtual/') ? undefined : diskAddress(device, udevData),
     }));
     for (const p of entriesOf(dir) ?? []) {

@@ -1,4 +1,4 @@
-import { type Dirent, opendirSync } from 'node:fs';
+import { type Dirent, opendirSync, readFileSync } from 'node:fs';
 import { QgaError, QgaErrorCode } from '../../qga/index.js';
 import { errorText } from './libc.js';
 
@@ -36,4 +36,13 @@ export function leadingCounters(fields: readonly string[], skip: number): bigint
 export function fieldsOf(line: string): string[] {
   const trimmed = line.trim();
   return trimmed === '' ? [] : trimmed.split(/\s+/);
+}
+
+/** A sysfs or procfs attribute without surrounding white space, or undefined when it cannot be read. */
+export function readAttribute(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
 }
