@@ -66,7 +66,7 @@ describe('the command table', () => {
     const listed = info.get('supported_commands') as Map<string, JsonValue>[];
     expect(listed.map((c) => c.get('name'))).toEqual(COMMANDS.map((c) => c.name));
     expect(listed.find((c) => c.get('name') === 'guest-shutdown')?.get('success-response')).toBe(false);
-    expect(listed.filter((c) => c.get('enabled')).map((c) => c.get('name'))).toEqual(['guest-info', 'guest-ping', 'guest-sync', 'guest-sync-delimited']);
+    expect(listed.filter((c) => c.get('enabled')).map((c) => c.get('name'))).toEqual(['guest-fsfreeze-status', 'guest-info', 'guest-ping', 'guest-sync', 'guest-sync-delimited']);
   });
 });
 
