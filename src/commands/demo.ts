@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { ABS_X, ABS_Y, decodeInputEvents, EV_ABS, EV_KEY, EV_REL, EV_SYN, type InputEvent } from '../platform/uinput/input-event.js';
-import { describeMessage, ErrorCode, MessageType } from '../protocol/index.js';
+import { describeMessage, ErrorCode, FileXferResult, MessageType } from '../protocol/index.js';
 import { ClientSimulator, type SimRecord } from '../sim/simulator.js';
 import { CharDevicePort } from '../transport/chardev-port.js';
 import { openPtyPair } from '../transport/pty.js';
@@ -79,10 +79,18 @@ export async function runDemo(): Promise<number> {
     await sim.mouse(700, 500, 0, 0);
     await new Promise((r) => setTimeout(r, 200));
     showEvents(readFileSync(events));
-    await sim.send({ type: MessageType.FileXferStart, id: 1, keyfile: '[vdagent-file-xfer]\nname=hello.txt\nsize=12\n' });
-    await sim.expect(MessageType.FileXferStatus, { where: (m) => m.id === 1, timeoutMs: 5000 });
-    await sim.send({ type: MessageType.FileXferData, id: 1, data: Buffer.from('hello, guest') });
-    await sim.expect(MessageType.FileXferStatus, { where: (m) => m.id === 1, timeoutMs: 5000 });
+    // The helper loads its code and drops privileges first: until it serves, START gets NOT_CONNECTED.
+    let id = 1;
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      await sim.send({ type: MessageType.FileXferStart, id, keyfile: '[vdagent-file-xfer]\nname=hello.txt\nsize=12\n' });
+      const status = await sim.expect(MessageType.FileXferStatus, { where: (m) => m.id === id, timeoutMs: 5000 });
+      if (status.result !== FileXferResult.VdagentNotConnected || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 250));
+      id++;
+    }
+    await sim.send({ type: MessageType.FileXferData, id, data: Buffer.from('hello, guest') });
+    await sim.expect(MessageType.FileXferStatus, { where: (m) => m.id === id, timeoutMs: 5000 });
     process.stdout.write(`          [files] ${listFiles(dir)}\n`);
     await sim.disconnect();
     await new Promise((r) => setTimeout(r, 200));
