@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { JsonFloat, jsonInt, jsonObject, type JsonObject, QgaError, QgaErrorCode } from '../../qga/index.js';
-import { dirEntries, fieldsOf, leadingCounters, systemFailure } from './proc-text.js';
+import { dirEntries, fieldsOf, leadingCounters, readSystemFile, systemFailure } from './proc-text.js';
 
 /** Where Linux lists its logical processors. */
 export const SYS_CPU = '/sys/devices/system/cpu';
@@ -82,13 +82,7 @@ function leadingInt(s: string): number {
 
 /** guest-get-cpustats on this guest. */
 export function cpuStats(procStat = '/proc/stat'): JsonObject[] {
-  let text: string;
-  try {
-    text = readFileSync(procStat, 'latin1');
-  } catch (err) {
-    throw systemFailure(`open("${procStat}")`, err);
-  }
-  return parseCpuStats(text);
+  return parseCpuStats(readSystemFile(procStat));
 }
 
 /** guest-get-load from /proc/loadavg text: the 1, 5 and 15 minute load averages. */

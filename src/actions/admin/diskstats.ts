@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { jsonInt, jsonObject, type JsonObject } from '../../qga/index.js';
-import { fieldsOf, leadingCounters, systemFailure } from './proc-text.js';
+import { fieldsOf, leadingCounters, readSystemFile } from './proc-text.js';
 
 /** A counter qemu-ga reads with `%u`: kept to its low 32 bits. */
 const u32 = (v: bigint | undefined): bigint | undefined => (v === undefined ? undefined : BigInt.asUintN(32, v));
@@ -41,11 +40,5 @@ export function parseDiskStats(text: string): JsonObject[] {
 
 /** guest-get-diskstats on this guest. */
 export function diskStatsOf(procDiskstats = '/proc/diskstats'): JsonObject[] {
-  let text: string;
-  try {
-    text = readFileSync(procDiskstats, 'latin1');
-  } catch (err) {
-    throw systemFailure(`open("${procDiskstats}")`, err);
-  }
-  return parseDiskStats(text);
+  return parseDiskStats(readSystemFile(procDiskstats));
 }

@@ -46,3 +46,12 @@ export function readAttribute(path: string): string | undefined {
     return undefined;
   }
 }
+
+/** A /proc or /sys file's text; a failure reads as qemu-ga's `open("PATH"): <error>`. */
+export function readSystemFile(path: string): string {
+  try {
+    return readFileSync(path, 'latin1');
+  } catch (err) {
+    throw systemFailure(`open("${path}")`, err);
+  }
+}

@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { jsonInt, jsonObject, type JsonObject } from '../../qga/index.js';
-import { fieldsOf, systemFailure } from './proc-text.js';
+import { fieldsOf, readSystemFile } from './proc-text.js';
 
 /** A whole hexadecimal field as `%x` reads it into 32 bits, or undefined. */
 function hex32(f: string | undefined): number | undefined {
@@ -85,13 +84,7 @@ export function parseIpv6Routes(text: string): JsonObject[] {
 
 /** guest-network-get-route: the IPv4 routes, then the IPv6 ones; either table missing is qemu-ga's error. */
 export function networkRoutes(procNet = '/proc/net'): JsonObject[] {
-  const read = (name: string): string => {
-    try {
-      return readFileSync(`${procNet}/${name}`, 'latin1');
-    } catch (err) {
-      throw systemFailure(`open("${procNet}/${name}")`, err);
-    }
-  };
+  const read = (name: string): string => readSystemFile(`${procNet}/${name}`);
   const v4 = read('route');
   const v6 = read('ipv6_route');
   return [...parseIpv4Routes(v4), ...parseIpv6Routes(v6)];
