@@ -5,13 +5,14 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { GioError, MAX_ACTIVE_TRANSFERS } from '../../src/actions/file-xfer/status.js';
 import { FileXferResult, MessageType } from '../../src/protocol/index.js';
 import { makeActionsDir } from '../support/actions-dir.js';
-import { startBusDaemon, type BusDaemon } from '../support/dbus-daemon.js';
+import type { BusDaemon } from '../support/dbus-daemon.js';
 import { FakeLogind, type FakeSession } from '../support/fake-logind.js';
 import { TransferClient } from '../support/file-xfer-client.js';
 import { startPtyHarness, type Harness } from '../support/harness.js';
 import { filesOpenIn } from '../support/open-files.js';
 import { helperPid } from '../support/proc.js';
-import { createTestUser, removeTestUser, type TestUser } from '../support/test-user.js';
+import { startSeat, type Seat } from '../support/seat.js';
+import type { TestUser } from '../support/test-user.js';
 
 const USER = 'vdagent-xfer';
 const MIB = 1024 * 1024;
@@ -25,6 +26,7 @@ describe.runIf(process.getuid?.() === 0)('received files exist only when complet
   let bus: BusDaemon;
   let logind: FakeLogind;
   let user: TestUser;
+  let seat: Seat;
   let agent: Harness;
   let client: TransferClient;
   let sessions = 0;
@@ -49,15 +51,11 @@ describe.runIf(process.getuid?.() === 0)('received files exist only when complet
     root = mkdtempSync(join(tmpdir(), 'xfer-life-'));
     chmodSync(root, 0o755);
     actionsDir = makeActionsDir(root, { 'file-xfer': '' });
-    bus = await startBusDaemon(join(root, 'system_bus_socket'));
-    logind = await FakeLogind.start(bus.address);
-    user = createTestUser(USER, join(root, 'home'), { incoming: true });
+    ({ bus, logind, user } = seat = await startSeat(root, USER, { incoming: true }));
   });
 
   afterAll(async () => {
-    logind.stop();
-    await bus.stop();
-    removeTestUser(USER);
+    await seat.stop();
     rmSync(root, { recursive: true, force: true });
   });
 

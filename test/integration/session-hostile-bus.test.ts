@@ -14,7 +14,8 @@ import { startHostileBus, type HostileBehaviour, type HostileBus } from '../supp
 import { expectBothPortsServed } from '../support/ports-served.js';
 import { helperPid } from '../support/proc.js';
 import { openQgaPty, type QgaPty } from '../support/qga-harness.js';
-import { createTestUser, removeTestUser, type TestUser } from '../support/test-user.js';
+import { startSeat, type Seat } from '../support/seat.js';
+import type { TestUser } from '../support/test-user.js';
 
 const USER = 'vdagent-env';
 
@@ -48,6 +49,7 @@ describe.runIf(process.getuid?.() === 0)('the session environment, read as the s
   let bus: BusDaemon;
   let logind: FakeLogind;
   let user: TestUser;
+  let seat: Seat;
   let qga: QgaPty;
   let agent: Harness;
   let hostile: HostileBus | undefined;
@@ -63,18 +65,14 @@ describe.runIf(process.getuid?.() === 0)('the session environment, read as the s
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'hostile-bus-'));
     chmodSync(root, 0o755);
-    bus = await startBusDaemon(join(root, 'system_bus_socket'));
-    logind = await FakeLogind.start(bus.address);
-    user = createTestUser(USER, join(root, 'home'));
+    ({ bus, logind, user } = seat = await startSeat(root, USER));
     runtime = join(root, 'run');
     mkdirSync(runtime, { mode: 0o700 });
     chownSync(runtime, user.uid, user.gid);
   });
 
   afterAll(async () => {
-    logind.stop();
-    await bus.stop();
-    removeTestUser(USER);
+    await seat.stop();
     rmSync(root, { recursive: true, force: true });
   });
 

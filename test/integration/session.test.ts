@@ -5,12 +5,13 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Capability, FileXferResult, MessageType } from '../../src/protocol/index.js';
 import { SPICE_GTK_CAPS } from '../../src/sim/simulator.js';
-import { startBusDaemon, type BusDaemon } from '../support/dbus-daemon.js';
+import type { BusDaemon } from '../support/dbus-daemon.js';
 import { FakeLogind, type FakeSession } from '../support/fake-logind.js';
 import { TransferClient } from '../support/file-xfer-client.js';
 import { startPtyHarness, type Harness } from '../support/harness.js';
 import { helperPid } from '../support/proc.js';
-import { createTestUser, removeTestUser, type TestUser } from '../support/test-user.js';
+import { startSeat, type Seat } from '../support/seat.js';
+import type { TestUser } from '../support/test-user.js';
 
 const USER = 'vdagent-sess';
 const EXTRA_GROUP = 'vdagent-sess-x';
@@ -28,6 +29,7 @@ describe.runIf(process.getuid?.() === 0)('desktop sessions followed through logi
   let bus: BusDaemon;
   let logind: FakeLogind;
   let user: TestUser;
+  let seat: Seat;
   let agent: Harness;
   let client: TransferClient;
   const session = (id: string, more: Partial<FakeSession> = {}): FakeSession => ({ id, user: USER, uid: user.uid, gid: user.gid, display: ':7', ...more });
@@ -41,15 +43,11 @@ describe.runIf(process.getuid?.() === 0)('desktop sessions followed through logi
     root = mkdtempSync(join(tmpdir(), 'sessions-'));
     chmodSync(root, 0o755);
     actionsDir = makeActionsDir(root, { 'file-xfer': '' });
-    bus = await startBusDaemon(join(root, 'system_bus_socket'));
-    logind = await FakeLogind.start(bus.address);
-    user = createTestUser(USER, join(root, 'home'), { extraGroup: EXTRA_GROUP, incoming: true });
+    ({ bus, logind, user } = seat = await startSeat(root, USER, { extraGroup: EXTRA_GROUP, incoming: true }));
   });
 
   afterAll(async () => {
-    logind.stop();
-    await bus.stop();
-    removeTestUser(USER, EXTRA_GROUP);
+    await seat.stop();
     rmSync(root, { recursive: true, force: true });
   });
 
