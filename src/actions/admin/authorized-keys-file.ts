@@ -21,13 +21,16 @@ function fail(step: KeysFailure['step'], path: string, err: unknown): never {
 
 const codeOf = (err: unknown): string | undefined => (err as NodeJS.ErrnoException).code;
 
-/** The file's lines; undefined when it (or its directory) does not exist. Never blocks on a FIFO, never reads past the bound. */
-function readLines(path: string): string[] | undefined {
+/**
+ * The file's lines; undefined when it (or its directory) does not exist and `absent` allows that.
+ * Never blocks on a FIFO, never reads past the bound.
+ */
+function readLines(path: string, absent: 'missing-is-none' | 'missing-fails'): string[] | undefined {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch (err) {
-    if (codeOf(err) === 'ENOENT' || codeOf(err) === 'ENOTDIR') return undefined;
+    if (absent === 'missing-is-none' && (codeOf(err) === 'ENOENT' || codeOf(err) === 'ENOTDIR')) return undefined;
     fail('open', path, err);
   }
   try {
@@ -130,16 +133,14 @@ export function editAuthorizedKeys(request: KeysRequest): KeysAnswer {
   const path = join(dir, 'authorized_keys');
   try {
     if (request.op === 'get') {
-      const lines = readLines(path);
-      if (!lines) fail('open', path, { code: 'ENOENT' });
-      return { ok: true, keys: listedKeys(lines) };
+      return { ok: true, keys: listedKeys(readLines(path, 'missing-fails') ?? []) };
     }
     if (request.op === 'remove') {
       if (!exists(path)) return { ok: true, keys: [] };
-      writeLines(dir, path, removedLines(readLines(path) ?? [], request.keys));
+      writeLines(dir, path, removedLines(readLines(path, 'missing-fails') ?? [], request.keys));
       return { ok: true, keys: [] };
     }
-    const lines = request.reset ? undefined : readLines(path);
+    const lines = request.reset ? undefined : readLines(path, 'missing-is-none');
     if (!lines) ensureSshDir(dir);
     writeLines(dir, path, addedLines(lines ?? [], request.keys));
     return { ok: true, keys: [] };

@@ -23,9 +23,12 @@ export interface KeysFailure {
 /** The child's answer: the keys (for get), or the failed step. */
 export type KeysAnswer = { ok: true; keys: string[] } | { ok: false; failure: KeysFailure };
 
-/** The lines of an authorized_keys file as qemu-ga splits them: on every newline, so a final newline leaves an empty last line. */
+/**
+ * The lines of an authorized_keys file as qemu-ga splits them (g_strsplit): on every newline, so a
+ * final newline leaves an empty last line, but an empty file has no line at all.
+ */
 export function fileLines(content: string): string[] {
-  return content.split('\n');
+  return content === '' ? [] : content.split('\n');
 }
 
 /** The file's content for its lines, joined by newlines (an empty last line makes the final newline). */

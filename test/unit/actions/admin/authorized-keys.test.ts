@@ -16,6 +16,11 @@ describe('authorized_keys edits, line for line as qemu-ga makes them', () => {
     expect(addedLines([], ['k1', 'k1', 'k2'])).toEqual(['k1', 'k2']);
   });
 
+  it('reads an empty file as no line at all, so a first key is not preceded by an empty line', () => {
+    expect(fileLines('')).toEqual([]);
+    expect(edit('', (l) => addedLines(l, ['k1', '']))).toBe('k1\n');
+  });
+
   it('turns an empty key into the final newline (libvirt sends one last), once', () => {
     expect(fileContent(addedLines([], ['k1', '']))).toBe('k1\n');
     expect(edit('k1\n', (l) => addedLines(l, ['k2', '']))).toBe('k1\n\nk2');
