@@ -158,6 +158,9 @@ describe.skipIf(process.getuid?.() !== 0)('user accounts through the guest agent
     it('refuses invalid keys with qemu-ga’s error and leaves the file alone', async () => {
       expect(await add(listed, ['ok', '# comment'])).toEqual({ error: { class: 'GenericError', desc: "invalid OpenSSH public key: '# comment'" } });
       expect((await remove(listed, ['a\nb'])).error?.class).toBe('GenericError');
+      // Bounded: 1025 keys, or one key of 16 KiB and one byte, are refused before anything runs.
+      expect((await add(listed, Array.from({ length: 1025 }, (_, i) => `ssh-ed25519 AAAA${i}`))).error?.class).toBe('GenericError');
+      expect((await add(listed, [`ssh-ed25519 ${'A'.repeat(16 * 1024)}`])).error?.class).toBe('GenericError');
       expect(readFileSync(keysFile(), 'utf8')).toBe('ssh-rsa AAAAkey3 three\n');
     });
 

@@ -7,6 +7,7 @@ import { MAX_AUTHORIZED_KEYS_BYTES } from './authorized-keys-file.js';
 import type { KeysAnswer, KeysFailure, KeysRequest } from './authorized-keys.js';
 import { type PasswdEntry, strerror } from './libc.js';
 import type { AdminLog } from './log.js';
+import { unrefChild } from './run-program.js';
 import { checkUserAllowed, knownUser, lookupUser } from './user-account.js';
 import type { UserRule } from './user-rule.js';
 
@@ -77,6 +78,9 @@ function asUser(user: PasswdEntry, request: KeysRequest): Promise<KeysAnswer> {
     let size = 0;
     let errors = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);
+    // Like runProgram's programs: a daemon told to stop does not wait for the editor.
+    timer.unref();
+    unrefChild(child);
     child.stdin.on('error', () => undefined);
     child.stdin.end(JSON.stringify(request));
     child.stdout.on('data', (d: Buffer) => {
@@ -97,7 +101,11 @@ function asUser(user: PasswdEntry, request: KeysRequest): Promise<KeysAnswer> {
         reject(new Error(`the authorized_keys editor for uid ${user.uid} ended with ${signal ?? `status ${code}`}: ${errors.trim()}`));
         return;
       }
-      resolve(JSON.parse(Buffer.concat(out).toString()) as KeysAnswer);
+      try {
+        resolve(JSON.parse(Buffer.concat(out).toString()) as KeysAnswer);
+      } catch (err) {
+        reject(new Error(`the authorized_keys editor for uid ${user.uid} answered no JSON: ${(err as Error).message}`));
+      }
     });
   });
 }
