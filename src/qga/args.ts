@@ -129,6 +129,16 @@ export class Args {
     return this.get(name, (v): v is readonly string[] => Array.isArray(v) && v.every((item) => typeof item === 'string'))?.slice();
   }
 
+  /** An optional boolean. */
+  optBool(name: string): boolean | undefined {
+    return this.get(name, (v): v is boolean => typeof v === 'boolean');
+  }
+
+  /** A mandatory boolean. */
+  bool(name: string): boolean {
+    return required(name, this.optBool(name));
+  }
+
   /** An optional integer-or-enum alternate. */
   optIntOrStr(name: string): bigint | string | undefined {
     return this.get(name, (v): v is bigint | string => typeof v === 'bigint' || typeof v === 'string');

@@ -2,7 +2,7 @@ import { type ArgSpec, T } from './args.js';
 import { jsonObject, type JsonObject } from './json.js';
 
 /** The actions.d entries that enable guest-agent commands; `always` commands need none. */
-export const QGA_ACTIONS = ['info', 'shutdown', 'exec', 'file', 'set-time', 'fsfreeze'] as const;
+export const QGA_ACTIONS = ['info', 'shutdown', 'exec', 'file', 'set-time', 'fsfreeze', 'ssh-keys', 'set-user-password'] as const;
 
 /** An actions.d entry that enables commands. */
 export type QgaAction = (typeof QGA_ACTIONS)[number];
@@ -41,6 +41,13 @@ export const COMMANDS: readonly CommandSpec[] = [
   cmd('guest-get-load', 'info'),
   cmd('guest-get-cpustats', 'info'),
   cmd('guest-get-diskstats', 'info'),
+  cmd('guest-ssh-remove-authorized-keys', 'ssh-keys', [{ name: 'username', type: T.str }, { name: 'keys', type: T.strList }]),
+  cmd('guest-ssh-add-authorized-keys', 'ssh-keys', [
+    { name: 'username', type: T.str },
+    { name: 'keys', type: T.strList },
+    { name: 'reset', type: T.bool, optional: true },
+  ]),
+  cmd('guest-ssh-get-authorized-keys', 'info', [{ name: 'username', type: T.str }]),
   cmd('guest-get-osinfo', 'info'),
   cmd('guest-get-timezone', 'info'),
   cmd('guest-get-users', 'info'),
@@ -55,6 +62,11 @@ export const COMMANDS: readonly CommandSpec[] = [
   cmd('guest-exec-status', 'exec', [{ name: 'pid', type: T.int }]),
   cmd('guest-get-memory-block-info', 'info'),
   cmd('guest-get-memory-blocks', 'info'),
+  cmd('guest-set-user-password', 'set-user-password', [
+    { name: 'username', type: T.str },
+    { name: 'password', type: T.str },
+    { name: 'crypted', type: T.bool },
+  ]),
   cmd('guest-get-fsinfo', 'info'),
   cmd('guest-get-disks', 'info'),
   cmd('guest-get-vcpus', 'info'),

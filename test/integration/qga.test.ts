@@ -53,6 +53,9 @@ describe('the daemon process serving the QEMU guest agent on a pty', () => {
     write(join(admin, 'file'), '');
     write(join(admin, 'set-time'), `hwclock = ${root}/hwclock\n`);
     write(join(admin, 'fsfreeze'), `hook-dir = ${hooks}\n`);
+    // On, but changing no user (qga-users.test.ts tests them).
+    write(join(admin, 'ssh-keys'), 'users =\n');
+    write(join(admin, 'set-user-password'), 'users =\n');
     write(join(root, 'os-release'), 'NAME="Test \\"OS\\""\nID=test os\nVERSION_ID=\'1 2\'\n# PRETTY_NAME=no\n');
     agent = await startQgaDaemon({ actionsDirs: [vendor, admin], env: { QGA_OS_RELEASE: join(root, 'os-release') } });
   });
@@ -397,7 +400,7 @@ describe('the daemon with only the vendor entries', () => {
   });
 
   it('answers admin commands exactly like disabled commands of qemu-ga, before checking arguments', async () => {
-    for (const execute of ['guest-exec', 'guest-file-open', 'guest-shutdown', 'guest-set-time', 'guest-fsfreeze-freeze']) {
+    for (const execute of ['guest-exec', 'guest-file-open', 'guest-shutdown', 'guest-set-time', 'guest-fsfreeze-freeze', 'guest-ssh-add-authorized-keys', 'guest-set-user-password']) {
       expect(await agent.client.call({ execute, arguments: { bogus: 1 } })).toBe(notFound(`Command ${execute} has been disabled`));
     }
     const info = (await agent.client.json('{"execute":"guest-info"}')).return as { supported_commands: { name: string; enabled: boolean }[] };

@@ -18,6 +18,8 @@ import { setTime, type SystemClock } from './set-time.js';
 import { shutdown } from './shutdown.js';
 import { timezone } from './timezone.js';
 import { guestUsers } from './users.js';
+import { setUserPassword } from './passwords.js';
+import { SshKeyCommands } from './ssh-keys.js';
 
 /** What the command implementations work with. */
 export interface HandlerDeps {
@@ -39,6 +41,7 @@ function nowNs(): bigint {
 /** Every served command's implementation, by wire name. */
 export function adminHandlers(d: HandlerDeps): Map<string, Handler> {
   const empty = (): JsonObject => new Map();
+  const sshKeys = new SshKeyCommands(() => d.policy().sshKeyUsers, d.log);
   return new Map<string, Handler>([
     ['guest-sync', (a) => jsonInt(a.int('id'))],
     ['guest-sync-delimited', (a) => jsonInt(a.int('id'))],
@@ -73,5 +76,9 @@ export function adminHandlers(d: HandlerDeps): Map<string, Handler> {
     ['guest-fsfreeze-freeze', (a) => d.freeze.freeze(a)],
     ['guest-fsfreeze-freeze-list', (a) => d.freeze.freeze(a)],
     ['guest-fsfreeze-thaw', () => d.freeze.thaw()],
+    ['guest-ssh-get-authorized-keys', (a) => sshKeys.get(a)],
+    ['guest-ssh-add-authorized-keys', (a) => sshKeys.add(a)],
+    ['guest-ssh-remove-authorized-keys', (a) => sshKeys.remove(a)],
+    ['guest-set-user-password', async (a) => (await setUserPassword(a, { users: d.policy().passwordUsers, chpasswd: d.policy().chpasswd }, d.log), empty())],
   ]);
 }

@@ -14,6 +14,7 @@ interface Libc {
   ioctl(fd: number, request: number, ...args: unknown[]): number;
   clock_settime(clock: number, ts: { tv_sec: number | bigint; tv_nsec: number }): number;
   pipe2(fds: Int32Array, flags: number): number;
+  getpwnam_r(name: string, pwd: Record<string, unknown>, buf: Buffer, size: number, result: unknown[]): number;
 }
 
 let libc: Libc | undefined;
@@ -22,12 +23,14 @@ function load(): Libc {
   if (libc) return libc;
   const lib = koffi().load('libc.so.6');
   koffi().struct('vdagent_timespec', { tv_sec: 'int64_t', tv_nsec: 'long' });
+  koffi().struct('vdagent_passwd', { name: 'char *', passwd: 'char *', uid: 'uint32_t', gid: 'uint32_t', gecos: 'char *', dir: 'char *', shell: 'char *' });
   libc = {
     strerror: lib.func('const char *strerror(int errnum)'),
     lseek: lib.func('int64_t lseek(int fd, int64_t offset, int whence)'),
     ioctl: lib.func('int ioctl(int fd, unsigned long request, ...)'),
     clock_settime: lib.func('int clock_settime(int clock, const vdagent_timespec *ts)'),
     pipe2: lib.func('int pipe2(_Out_ int32_t *fds, int flags)'),
+    getpwnam_r: lib.func('int getpwnam_r(const char *name, _Out_ vdagent_passwd *pwd, _Out_ uint8_t *buf, size_t size, _Out_ void **result)'),
   };
   return libc;
 }
@@ -84,4 +87,22 @@ export function pipe(): [number, number] {
   const fds = new Int32Array(2);
   check(load().pipe2(fds, 0o2000000), 'pipe2');
   return [fds[0] as number, fds[1] as number];
+}
+
+/** A user's account entry, as getpwnam(3) reads it (files, LDAP, … through NSS). */
+export interface PasswdEntry {
+  name: string;
+  uid: number;
+  gid: number;
+  dir: string;
+}
+
+/** getpwnam_r(3): the user's entry, or undefined when there is none; throws ErrnoError when the lookup itself fails. */
+export function passwdEntry(name: string): PasswdEntry | undefined {
+  const pwd: Record<string, unknown> = {};
+  const result: unknown[] = [null];
+  const rc = load().getpwnam_r(name, pwd, Buffer.alloc(16384), 16384, result);
+  if (rc !== 0) throw new ErrnoError(rc, 'getpwnam_r');
+  if (result[0] === null) return undefined;
+  return { name: String(pwd.name), uid: Number(pwd.uid), gid: Number(pwd.gid), dir: String(pwd.dir) };
 }

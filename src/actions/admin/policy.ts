@@ -4,11 +4,14 @@ import type { ActionSet } from '../actions-d.js';
 import { parseSettings } from '../actions-d.js';
 import type { QgaAction } from '../../qga/index.js';
 import { unacceptableName } from './exec-env.js';
+import { type UserRule, userRule } from './user-rule.js';
 
 /** Where fsfreeze hook programs live unless the fsfreeze entry says `hook-dir = DIR`. */
 export const DEFAULT_HOOK_DIR = '/etc/vdagent/fsfreeze-hook.d';
 /** The hwclock program unless the set-time entry says `hwclock = PATH` (qemu-ga's path). */
 export const DEFAULT_HWCLOCK = '/sbin/hwclock';
+/** The chpasswd program unless the set-user-password entry says `chpasswd = PATH`. */
+export const DEFAULT_CHPASSWD = '/usr/sbin/chpasswd';
 
 /** Something to tell the administrator about an entry. */
 export interface PolicyNote {
@@ -44,6 +47,12 @@ export interface AdminPolicy {
   readonly hwclock: string;
   /** Problems found in the entries. */
   readonly notes: readonly PolicyNote[];
+  /** The users whose password guest-set-user-password may set (set-user-password entry). */
+  readonly passwordUsers: UserRule;
+  /** The chpasswd program for guest-set-user-password. */
+  readonly chpasswd: string;
+  /** The users whose authorized_keys guest-ssh-add/remove-authorized-keys may change (ssh-keys entry). */
+  readonly sshKeyUsers: UserRule;
 }
 
 /** A path with its directory's symbolic links resolved (the name itself is kept), as listed when that fails. */
@@ -94,6 +103,8 @@ export function adminPolicy(actions: ActionSet): AdminPolicy {
     else notes.push({ level: 'warn', text: `${where}: ${JSON.stringify(line)} is not an absolute path; ignored` });
   });
 
+  const password = settings('set-user-password', ['users', 'chpasswd']);
+  const sshKeys = settings('ssh-keys', ['users']);
   return {
     enabled: (action) => entry(action) !== undefined,
     exec: {
@@ -105,5 +116,8 @@ export function adminPolicy(actions: ActionSet): AdminPolicy {
     hookDir: settings('fsfreeze', ['hook-dir']).get('hook-dir') ?? DEFAULT_HOOK_DIR,
     hwclock: settings('set-time', ['hwclock']).get('hwclock') ?? DEFAULT_HWCLOCK,
     notes,
+    passwordUsers: userRule(entry('set-user-password')?.path, password.get('users')),
+    chpasswd: password.get('chpasswd') ?? DEFAULT_CHPASSWD,
+    sshKeyUsers: userRule(entry('ssh-keys')?.path, sshKeys.get('users')),
   };
 }

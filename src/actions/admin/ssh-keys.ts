@@ -1,0 +1,159 @@
+import { spawn } from 'node:child_process';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Args, jsonObject, type JsonObject, QgaError, QgaErrorCode } from '../../qga/index.js';
+import { MAX_AUTHORIZED_KEYS_BYTES } from './authorized-keys-file.js';
+import type { KeysAnswer, KeysFailure, KeysRequest } from './authorized-keys.js';
+import { type PasswdEntry, strerror } from './libc.js';
+import type { AdminLog } from './log.js';
+import { unrefChild } from './run-program.js';
+import { checkUserAllowed, knownUser, lookupUser } from './user-account.js';
+import type { UserRule } from './user-rule.js';
+
+/** The most keys one request may carry. */
+export const MAX_KEYS = 1024;
+/** The longest key accepted, in bytes (a 16384-bit RSA key is about 2.8 KB, certificates more). */
+export const MAX_KEY_BYTES = 16 * 1024;
+/** How long the child editing the file may take (a hung network home directory). */
+const CHILD_TIMEOUT_MS = 15_000;
+/** The largest answer read from the child: the biggest file, every byte escaped by JSON. */
+const MAX_ANSWER = 6 * MAX_AUTHORIZED_KEYS_BYTES + 4096;
+const CHILD = fileURLToPath(new URL('./authorized-keys-child.js', import.meta.url));
+
+const failed = (desc: string, code = QgaErrorCode.CommandFailed): QgaError => new QgaError(code, desc);
+
+/**
+ * qemu-ga's check of each key (not a comment, no newline), in order, within our bounds; a NUL is
+ * refused too (qemu-ga would write it as C0 80). An empty key is accepted: it makes an empty line.
+ */
+export function checkKeys(keys: readonly string[]): void {
+  if (keys.length > MAX_KEYS) throw failed(`too many keys: at most ${MAX_KEYS} in one request`, QgaErrorCode.InvalidParameterValue);
+  for (const key of keys) {
+    if (key.startsWith('#') || key.includes('\n') || key.includes('\0') || Buffer.byteLength(key) > MAX_KEY_BYTES) {
+      throw failed(`invalid OpenSSH public key: '${key}'`, QgaErrorCode.InvalidParameterValue);
+    }
+  }
+}
+
+/** qemu-ga's (GLib's) words for a step that failed. */
+export function failureText(f: KeysFailure): string {
+  const text = strerror(os.constants.errno[f.code as keyof typeof os.constants.errno] ?? os.constants.errno.EIO);
+  const file = join(dirname(f.path), 'authorized_keys');
+  switch (f.step) {
+    case 'open':
+      return `failed to read '${f.path}': Failed to open file “${f.path}”: ${text}`;
+    case 'read':
+      return `failed to read '${f.path}': Failed to read from file “${f.path}”: ${text}`;
+    case 'mkdir':
+      return `failed to create directory '${f.path}': ${text}`;
+    case 'create':
+      return `failed to write to '${file}': Failed to create file “${f.path}”: ${text}`;
+    case 'write':
+      return `failed to write to '${file}': Failed to write file “${f.path}”: ${text}`;
+    case 'rename':
+      return `failed to write to '${f.path}': ${text}`;
+  }
+}
+
+/**
+ * Runs the edit in a child process with the user's uid and gid (no supplementary groups), so the
+ * file system checks the user's rights: a link the user planted leads nowhere the user could not
+ * write (or read) already.
+ */
+function asUser(user: PasswdEntry, request: KeysRequest): Promise<KeysAnswer> {
+  return new Promise((resolve, reject) => {
+    const self = process.getuid?.();
+    if (self !== 0 && self !== user.uid) {
+      reject(failed(`cannot act as user '${user.name}': the agent does not run as root`));
+      return;
+    }
+    const child = spawn(process.execPath, ['--max-old-space-size=64', CHILD], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      cwd: '/',
+      env: {},
+      ...(self === 0 ? { uid: user.uid, gid: user.gid } : {}),
+    });
+    const out: Buffer[] = [];
+    let size = 0;
+    let errors = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);
+    // Like runProgram's programs: a daemon told to stop does not wait for the editor.
+    timer.unref();
+    unrefChild(child);
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(JSON.stringify(request));
+    child.stdout.on('data', (d: Buffer) => {
+      size += d.length;
+      if (size > MAX_ANSWER) child.kill('SIGKILL');
+      else out.push(d);
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      if (errors.length < 4096) errors += d.toString();
+    });
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot start the authorized_keys editor as uid ${user.uid}: ${err.message}`));
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code !== 0 || size > MAX_ANSWER) {
+        reject(new Error(`the authorized_keys editor for uid ${user.uid} ended with ${signal ?? `status ${code}`}: ${errors.trim()}`));
+        return;
+      }
+      try {
+        resolve(JSON.parse(Buffer.concat(out).toString()) as KeysAnswer);
+      } catch (err) {
+        reject(new Error(`the authorized_keys editor for uid ${user.uid} answered no JSON: ${(err as Error).message}`));
+      }
+    });
+  });
+}
+
+/** Runs the request for the user; a failed step is qemu-ga's error. */
+async function edit(user: PasswdEntry, request: KeysRequest): Promise<string[]> {
+  const answer = await asUser(user, request);
+  if (!answer.ok) throw failed(failureText(answer.failure));
+  return answer.keys;
+}
+
+/** The guest-ssh-* commands, on `~user/.ssh/authorized_keys`. */
+export class SshKeyCommands {
+  constructor(
+    private readonly users: () => UserRule,
+    private readonly log: AdminLog,
+  ) {}
+
+  /** guest-ssh-get-authorized-keys: `{"keys": [...]}` (read-only: any user, read with that user's rights). */
+  async get(args: Args): Promise<JsonObject> {
+    const user = knownUser(args.str('username'));
+    return jsonObject({ keys: await edit(user, { op: 'get', home: user.dir, keys: [], reset: false }) });
+  }
+
+  /** guest-ssh-add-authorized-keys: adds the keys not yet there (all of them, replacing the file's, with `reset`). */
+  async add(args: Args): Promise<JsonObject> {
+    const user = this.allowedUser(args);
+    const keys = args.optStrList('keys') ?? [];
+    const reset = args.optBool('reset') ?? false;
+    await edit(user, { op: 'add', home: user.dir, keys, reset });
+    this.log.info(`guest-ssh-add-authorized-keys: ${keys.length} key(s) for ${JSON.stringify(user.name)}${reset ? ', replacing the others' : ''}`);
+    return new Map();
+  }
+
+  /** guest-ssh-remove-authorized-keys: removes the lines equal to one of the keys; a missing file is no error. */
+  async remove(args: Args): Promise<JsonObject> {
+    const user = this.allowedUser(args);
+    const keys = args.optStrList('keys') ?? [];
+    await edit(user, { op: 'remove', home: user.dir, keys, reset: false });
+    this.log.info(`guest-ssh-remove-authorized-keys: ${keys.length} key(s) for ${JSON.stringify(user.name)}`);
+    return new Map();
+  }
+
+  /** The keys are checked first, then the entry's users, then the account database (qemu-ga's order around ours). */
+  private allowedUser(args: Args): PasswdEntry {
+    checkKeys(args.optStrList('keys') ?? []);
+    const name = args.str('username');
+    checkUserAllowed('ssh-keys', this.users(), name, lookupUser(name)?.uid, this.log);
+    return knownUser(name);
+  }
+}

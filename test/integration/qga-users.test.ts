@@ -1,0 +1,232 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startQgaDaemon, type QgaDaemon } from '../support/qga-harness.js';
+import { passwordMatches, shadowHash } from '../support/shadow.js';
+import { createTestUser, removeTestUser, type TestUser } from '../support/test-user.js';
+
+const USER = 'vdagent-qgau';
+/** A second account with uid 0 (made with useradd -o): root in all but name. */
+const ROOT_TWIN = 'vdagent-qgaz';
+const b64 = (s: string | Buffer): string => Buffer.from(s).toString('base64');
+
+/** Removes the uid-0 twin (-f: userdel otherwise refuses an account whose uid runs processes). */
+function removeRootTwin(): void {
+  try {
+    execFileSync('userdel', ['-f', ROOT_TWIN], { stdio: 'ignore' });
+  } catch {
+    // Not there.
+  }
+}
+
+/** guest-set-user-password and guest-ssh-*-authorized-keys against a real throw-away user, real chpasswd and the real daemon. */
+describe.skipIf(process.getuid?.() !== 0)('user accounts through the guest agent (needs root: useradd, chpasswd)', () => {
+  let root: string;
+  let user: TestUser;
+  let twinHome: string;
+  let listed: QgaDaemon;
+  let defaults: QgaDaemon;
+  let infoOnly: QgaDaemon;
+  let passwordEntry: string;
+  let sshEntry: string;
+  const keysFile = (): string => join(user.home, '.ssh', 'authorized_keys');
+
+  /** An actions.d folder with these entries. */
+  const actionsDir = (name: string, entries: Record<string, string>): string => {
+    const dir = join(root, name);
+    mkdirSync(dir, { mode: 0o755 });
+    for (const [entry, text] of Object.entries(entries)) writeFileSync(join(dir, entry), text, { mode: 0o644 });
+    return dir;
+  };
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(os.tmpdir(), 'qga-users-'));
+    chmodSync(root, 0o755);
+    user = createTestUser(USER, join(root, 'home'));
+    twinHome = join(root, 'twin');
+    mkdirSync(twinHome, { mode: 0o700 });
+    removeRootTwin();
+    execFileSync('useradd', ['-o', '-u', '0', '-g', '0', '--no-create-home', '--home-dir', twinHome, '--shell', '/usr/sbin/nologin', ROOT_TWIN], { stdio: 'ignore' });
+    const a = actionsDir('listed', {
+      info: '',
+      'ssh-keys': `users = ${USER} ${ROOT_TWIN} vdagent-nosuch\n`,
+      'set-user-password': `users = ${USER} vdagent-nosuch\nchpasswd = /usr/sbin/chpasswd\n`,
+    });
+    passwordEntry = join(a, 'set-user-password');
+    sshEntry = join(a, 'ssh-keys');
+    const b = actionsDir('defaults', { info: '', 'ssh-keys': readFileSync('actions.available/ssh-keys', 'utf8') });
+    const c = actionsDir('info-only', { info: '' });
+    [listed, defaults, infoOnly] = await Promise.all([startQgaDaemon({ actionsDirs: [a] }), startQgaDaemon({ actionsDirs: [b] }), startQgaDaemon({ actionsDirs: [c] })]);
+  }, 30_000);
+
+  afterAll(async () => {
+    for (const d of [listed, defaults, infoOnly]) await d?.stop();
+    removeTestUser(USER);
+    removeRootTwin();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  afterEach((ctx) => {
+    if (ctx.task.result?.state === 'fail') for (const d of [listed, defaults, infoOnly]) if (d) process.stderr.write(`--- daemon log ---\n${d.logs()}\n`);
+  });
+
+  describe('guest-set-user-password', () => {
+    it('sets a plain password through chpasswd, which hashes it', async () => {
+      const r = await listed.client.json({ execute: 'guest-set-user-password', arguments: { username: USER, password: b64('correct horse'), crypted: false } });
+      expect(r).toEqual({ return: {} });
+      const hash = shadowHash(USER) ?? '';
+      expect(hash).toMatch(/^\$/);
+      expect(passwordMatches('correct horse', hash)).toBe(true);
+      expect(passwordMatches('wrong horse', hash)).toBe(false);
+    });
+
+    it('stores a crypted password as sent (chpasswd -e)', async () => {
+      const hash = execFileSync('perl', ['-e', 'print crypt("battery staple", q($6$vdagentsalt$))'], { encoding: 'utf8' });
+      expect(await listed.client.json({ execute: 'guest-set-user-password', arguments: { username: USER, password: b64(hash), crypted: true } })).toEqual({ return: {} });
+      expect(shadowHash(USER)).toBe(hash);
+      expect(passwordMatches('battery staple', hash)).toBe(true);
+    });
+
+    it('refuses root and users the entry does not list, naming the entry in the log, and changes nothing', async () => {
+      const before = [shadowHash('root'), shadowHash('daemon'), shadowHash(USER)];
+      for (const username of ['root', 'daemon', ROOT_TWIN]) {
+        const r = await listed.client.json({ execute: 'guest-set-user-password', arguments: { username, password: b64('x'), crypted: false } });
+        expect(r.error?.class, username).toBe('GenericError');
+      }
+      expect([shadowHash('root'), shadowHash('daemon'), shadowHash(USER)]).toEqual(before);
+      expect(listed.logs()).toContain(`set-user-password refused by ${passwordEntry}: user "daemon"`);
+    });
+
+    it('answers as qemu-ga for a listed user the system does not know (chpasswd fails)', async () => {
+      const r = await listed.client.json({ execute: 'guest-set-user-password', arguments: { username: 'vdagent-nosuch', password: b64('x'), crypted: false } });
+      expect(r).toEqual({ error: { class: 'GenericError', desc: 'child process has failed to set user password' } });
+    });
+
+    it('refuses a newline or NUL in the password and a colon in the user name before running anything', async () => {
+      const before = shadowHash(USER);
+      for (const [username, password] of [
+        [USER, b64('a\nb')],
+        [USER, b64('a\0b')],
+        [`${USER}:x`, b64('pw')],
+      ] as const) {
+        const r = await listed.client.json({ execute: 'guest-set-user-password', arguments: { username, password, crypted: false } });
+        expect(r.error?.class).toBe('GenericError');
+      }
+      expect(shadowHash(USER)).toBe(before);
+    });
+
+    it('is disabled without its entry', async () => {
+      const r = await defaults.client.json({ execute: 'guest-set-user-password', arguments: { username: USER, password: b64('x'), crypted: false } });
+      expect(r).toEqual({ error: { class: 'CommandNotFound', desc: 'Command guest-set-user-password has been disabled' } });
+    });
+  });
+
+  describe('guest-ssh-*-authorized-keys', () => {
+    const add = (agent: QgaDaemon, keys: string[], reset?: boolean, username = USER) =>
+      agent.client.json({ execute: 'guest-ssh-add-authorized-keys', arguments: { username, keys, ...(reset === undefined ? {} : { reset }) } });
+    const remove = (agent: QgaDaemon, keys: string[], username = USER) => agent.client.json({ execute: 'guest-ssh-remove-authorized-keys', arguments: { username, keys } });
+    const get = (agent: QgaDaemon, username = USER) => agent.client.json({ execute: 'guest-ssh-get-authorized-keys', arguments: { username } });
+
+    it('answers get for a missing file as qemu-ga does', async () => {
+      expect(await get(infoOnly)).toEqual({
+        error: { class: 'GenericError', desc: `failed to read '${keysFile()}': Failed to open file “${keysFile()}”: No such file or directory` },
+      });
+      expect(await get(infoOnly, 'vdagent-nosuch')).toEqual({ error: { class: 'GenericError', desc: "failed to lookup user 'vdagent-nosuch': Success" } });
+    });
+
+    it('adds keys as the user: ~/.ssh 0700 and the file 0600, owned by the user, duplicates once', async () => {
+      expect(await add(listed, ['ssh-ed25519 AAAAkey1 one', 'ssh-ed25519 AAAAkey2 two', 'ssh-ed25519 AAAAkey1 one', ''])).toEqual({ return: {} });
+      expect(readFileSync(keysFile(), 'utf8')).toBe('ssh-ed25519 AAAAkey1 one\nssh-ed25519 AAAAkey2 two\n');
+      const dir = statSync(join(user.home, '.ssh'));
+      const file = statSync(keysFile());
+      expect([dir.uid, dir.gid, dir.mode & 0o7777]).toEqual([user.uid, user.gid, 0o700]);
+      expect([file.uid, file.gid, file.mode & 0o7777]).toEqual([user.uid, user.gid, 0o600]);
+      expect(await get(infoOnly)).toEqual({ return: { keys: ['ssh-ed25519 AAAAkey2 two', 'ssh-ed25519 AAAAkey1 one'] } });
+    });
+
+    it('removes keys (absent ones are no error), and reset replaces them all', async () => {
+      expect(await remove(listed, ['ssh-ed25519 AAAAkey1 one', 'ssh-ed25519 AAAAnever there'])).toEqual({ return: {} });
+      expect(readFileSync(keysFile(), 'utf8')).toBe('ssh-ed25519 AAAAkey2 two\n');
+      expect(await add(listed, ['ssh-rsa AAAAkey3 three', ''], true)).toEqual({ return: {} });
+      expect(readFileSync(keysFile(), 'utf8')).toBe('ssh-rsa AAAAkey3 three\n');
+      expect(readdirSync(join(user.home, '.ssh'))).toEqual(['authorized_keys']);
+      expect(statSync(keysFile()).uid).toBe(user.uid);
+    });
+
+    it('refuses invalid keys with qemu-ga’s error and leaves the file alone', async () => {
+      expect(await add(listed, ['ok', '# comment'])).toEqual({ error: { class: 'GenericError', desc: "invalid OpenSSH public key: '# comment'" } });
+      expect((await remove(listed, ['a\nb'])).error?.class).toBe('GenericError');
+      // Bounded: 1025 keys, or one key of 16 KiB and one byte, are refused before anything runs.
+      expect((await add(listed, Array.from({ length: 1025 }, (_, i) => `ssh-ed25519 AAAA${i}`))).error?.class).toBe('GenericError');
+      expect((await add(listed, [`ssh-ed25519 ${'A'.repeat(16 * 1024)}`])).error?.class).toBe('GenericError');
+      expect(readFileSync(keysFile(), 'utf8')).toBe('ssh-rsa AAAAkey3 three\n');
+    });
+
+    it('refuses root, a uid-0 account under the default rule, and unlisted users, naming the entry in the log', async () => {
+      for (const [agent, username] of [
+        [listed, 'root'],
+        [listed, 'daemon'],
+        [defaults, 'root'],
+        [defaults, ROOT_TWIN],
+      ] as const) {
+        const r = await add(agent, ['ssh-ed25519 AAAAintruder'], false, username);
+        expect(r.error?.class, username).toBe('GenericError');
+      }
+      expect(listed.logs()).toContain(`ssh-keys refused by ${sshEntry}: user "root"`);
+      expect(readdirSync(twinHome)).toEqual([]);
+    });
+
+    it('changes a uid-0 account only when the entry names it, and the default rule allows other users', async () => {
+      expect(await add(listed, ['ssh-ed25519 AAAAtwin'], false, ROOT_TWIN)).toEqual({ return: {} });
+      expect(readFileSync(join(twinHome, '.ssh', 'authorized_keys'), 'utf8')).toBe('ssh-ed25519 AAAAtwin');
+      expect(await add(defaults, ['ssh-ed25519 AAAAdefault'])).toEqual({ return: {} });
+      expect(await remove(defaults, ['ssh-ed25519 AAAAdefault'])).toEqual({ return: {} });
+    });
+
+    it('is disabled without its entry, while get stays with info', async () => {
+      expect(await add(infoOnly, ['k'])).toEqual({ error: { class: 'CommandNotFound', desc: 'Command guest-ssh-add-authorized-keys has been disabled' } });
+      expect(await remove(infoOnly, ['k'])).toEqual({ error: { class: 'CommandNotFound', desc: 'Command guest-ssh-remove-authorized-keys has been disabled' } });
+      expect((await get(infoOnly)).return).toBeTruthy();
+    });
+
+    describe('links the user planted', () => {
+      let secret: string;
+      let rootDir: string;
+      beforeAll(() => {
+        secret = join(root, 'root-only');
+        writeFileSync(secret, 'root secret\n', { mode: 0o600 });
+        rootDir = join(root, 'root-dir');
+        mkdirSync(rootDir, { mode: 0o755 });
+      });
+      /** Runs `ln -s` as the user, as the user would. */
+      const plant = (target: string, link: string): void => {
+        rmSync(link, { recursive: true, force: true });
+        execFileSync('setpriv', ['--reuid', String(user.uid), '--regid', String(user.gid), '--clear-groups', 'ln', '-s', target, link]);
+      };
+
+      it('authorized_keys linked to a root file: never read or written as root', async () => {
+        plant(secret, keysFile());
+        const r = await add(listed, ['ssh-ed25519 AAAAk']);
+        expect(r.error?.desc).toBe(`failed to read '${keysFile()}': Failed to open file “${keysFile()}”: Permission denied`);
+        expect((await get(infoOnly)).error?.class).toBe('GenericError');
+        // reset does not read: the link itself is replaced by the user's file.
+        expect(await add(listed, ['ssh-ed25519 AAAAk'], true)).toEqual({ return: {} });
+        expect(readFileSync(secret, 'utf8')).toBe('root secret\n');
+        expect(statSync(secret).uid).toBe(0);
+        expect(lstatSync(keysFile()).isSymbolicLink()).toBe(false);
+        expect(statSync(keysFile()).uid).toBe(user.uid);
+      });
+
+      it('~/.ssh linked to a root directory: nothing is created there', async () => {
+        plant(rootDir, join(user.home, '.ssh'));
+        const r = await add(listed, ['ssh-ed25519 AAAAk'], true);
+        expect(r.error?.class).toBe('GenericError');
+        expect(r.error?.desc).toMatch(/^failed to write to '.*': Failed to create file “.*”: Permission denied$/);
+        expect(readdirSync(rootDir)).toEqual([]);
+        rmSync(join(user.home, '.ssh'));
+      });
+    });
+  });
+});
