@@ -62,17 +62,29 @@ const STDIO: ProfileOutput = {
   err: (line) => process.stderr.write(`vdagent profile: ${line}\n`),
 };
 
+/** Prints each profile with its summary; exit 1 when one cannot be read (named). */
+function listAll(dirs: ProfileDirs, io: ProfileOutput): number {
+  let code = 0;
+  for (const n of listProfiles(dirs)) {
+    try {
+      io.out(`${n.padEnd(10)} ${readProfile(dirs, n).summary}`);
+    } catch (err) {
+      if (!(err instanceof ProfileError)) throw err;
+      io.err(err.message);
+      code = 1;
+    }
+  }
+  return code;
+}
+
 /**
  * `vdagent profile [NAME [--apply]]`: without a name, lists the profiles; with one, prints what
  * applying it would do; with --apply, does it. Exit 0 when the profile is (or would be) in place
  * in full, 1 when something is left short (an unknown profile, an action masked or missing from
- * this version, another drop-in text), which the lines name.
+ * this version, another drop-in text, a file that could not be written), which the lines name.
  */
 export function runProfile(name: string | undefined, apply: boolean, dirs: ProfileDirs = DEFAULT_PROFILE_DIRS, io: ProfileOutput = STDIO): number {
-  if (name === undefined) {
-    for (const n of listProfiles(dirs)) io.out(`${n.padEnd(10)} ${readProfile(dirs, n).summary}`);
-    return 0;
-  }
+  if (name === undefined) return listAll(dirs, io);
   try {
     const before = planProfile(readProfile(dirs, name), dirs);
     if (!apply) {
@@ -85,8 +97,8 @@ export function runProfile(name: string | undefined, apply: boolean, dirs: Profi
     if (before.dropIn?.state === 'missing') io.out('now run: systemctl daemon-reload && systemctl restart vdagent');
     return incomplete(before) ? 1 : 0;
   } catch (err) {
-    if (!(err instanceof ProfileError)) throw err;
-    io.err(err.message);
+    if (!(err instanceof ProfileError) && typeof (err as NodeJS.ErrnoException).code !== 'string') throw err;
+    io.err((err as Error).message);
     if (!listProfiles(dirs).includes(name)) io.err(`profiles: ${listProfiles(dirs).join(', ') || '(none)'}`);
     return 1;
   }

@@ -108,6 +108,22 @@ describe('vdagent profile', () => {
     }
   });
 
+  it('lists the profiles it can read, and names one whose actions file is malformed', () => {
+    shipProfile('broken', 'shutdown now\n');
+    const r = profile(undefined, false);
+    expect(r.code).toBe(1);
+    expect(r.out).toEqual([expect.stringMatching(/^host /)]);
+    expect(r.err).toEqual([expect.stringMatching(/broken.actions:1: /)]);
+  });
+
+  it('reports a file it cannot create as an error line, not a crash', () => {
+    mkdirSync(join(root, 'etc'));
+    writeFileSync(dirs.actions, 'a file where the directory should be\n');
+    const r = profile('host', true);
+    expect(r.code).toBe(1);
+    expect(r.err).toEqual([expect.stringMatching(/^E[A-Z]+: /)]);
+  });
+
   it('installs a profile without a drop-in as links only', () => {
     shipProfile('bare', 'shutdown\n', false);
     const r = profile('bare', true);
