@@ -32,7 +32,8 @@ vdagent actions [--actions-dir DIR]...
 vdagent profile [NAME [--apply]]
                             without NAME, lists the profiles; with NAME, prints each link and the
                             drop-in applying it would create; --apply creates them (never replacing
-                            an entry or drop-in that is there), then daemon-reload and restart
+                            an entry or drop-in that is there); then run systemctl daemon-reload
+                            and systemctl restart vdagent for the drop-in
   --profiles-dir DIR        (default /usr/share/vdagent/profiles)
   --available-dir DIR       (default /usr/share/vdagent/actions.available)
   --actions-dir DIR         where the links go (default /etc/vdagent/actions.d)
