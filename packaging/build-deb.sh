@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds build/vdagent_<version>_<arch>.deb with dpkg-deb: the compiled JavaScript with its
 # production dependencies (native prebuilds for this architecture only), the launcher, the
-# systemd unit, the udev rule, actions.d, the man pages and the maintainer scripts.
+# systemd unit, the udev rule, actions.d, the integration profiles, the man pages and the
+# maintainer scripts.
 # Needs npm's registry or cache for the dependencies, pandoc for the man pages, dpkg-deb.
 set -euo pipefail
 
@@ -58,13 +59,16 @@ find "$app/node_modules" -type d -empty -delete
 find "$app" -type f -exec chmod 0644 {} +
 find "$app" -type f -exec sh -c 'head -c2 "$1" | grep -q "^#!"' _ {} \; -exec chmod 0755 {} +
 
-# The launcher, the unit, the udev rule, actions.d.
+# The launcher, the unit, the udev rule, actions.d, the profiles.
 install -D -m 0755 "$here/vdagent.sh" "$stage/usr/bin/vdagent"
 install -D -m 0644 "$root/systemd/vdagent.service" "$stage/usr/lib/systemd/system/vdagent.service"
 install -D -m 0644 "$root/systemd/60-vdagent.rules" "$stage/usr/lib/udev/rules.d/60-vdagent.rules"
 mkdir -p "$stage/usr/lib/vdagent/actions.d" "$stage/usr/share/vdagent/actions.available" "$stage/etc/vdagent/actions.d"
 cp -a "$root/actions.d/." "$stage/usr/lib/vdagent/actions.d/"
 if [ -d "$root/actions.available" ]; then cp -a "$root/actions.available/." "$stage/usr/share/vdagent/actions.available/"; fi
+# Integration profiles (vdagent profile NAME): lists of actions.available entries and drop-ins.
+mkdir -p "$stage/usr/share/vdagent/profiles"
+cp -a "$root/profiles/." "$stage/usr/share/vdagent/profiles/"
 
 # Man pages, documentation.
 for page in vdagent.8 vdagent-actions.d.5; do

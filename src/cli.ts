@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 const HELP = `Usage: vdagent <command> [options]
@@ -8,6 +9,8 @@ Commands:
   demo      run the real daemon on a loopback pty against the built-in client simulator
   decode    decode a captured VDAgent byte stream (raw or hex) to one line per message
   actions   print the effective actions.d set: each action, on or off, and the file that decided it
+  profile   print or apply an integration profile (libvirt, kubevirt, proxmox): the admin actions
+            a host tool uses, linked into actions.d, and the drop-in giving them their rights
   session   the per-session helper: the daemon starts it as the desktop's user (not run by hand)
 
 vdagent daemon [options]
@@ -26,6 +29,15 @@ vdagent decode [FILE|-]     read FILE (or standard input) and print each message
 vdagent actions [--actions-dir DIR]...
                             states: on, off (no entry), masked (link to /dev/null),
                             invalid (a setting is wrong), unknown (no such action)
+vdagent profile [NAME [--apply]]
+                            without NAME, lists the profiles; with NAME, prints each link and the
+                            drop-in applying it would create; --apply creates them (never replacing
+                            an entry or drop-in that is there); then run systemctl daemon-reload
+                            and systemctl restart vdagent for the drop-in
+  --profiles-dir DIR        (default /usr/share/vdagent/profiles)
+  --available-dir DIR       (default /usr/share/vdagent/actions.available)
+  --actions-dir DIR         where the links go (default /etc/vdagent/actions.d)
+  --drop-in-dir DIR         (default /etc/systemd/system/vdagent.service.d)
 vdagent session [--uid UID --gid GID] [--leader PID] [--debug]
                             loads all its code, becomes UID:GID with UID's groups, then runs the
                             session modules the daemon names over the IPC channel it was started
@@ -96,6 +108,31 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'actions') {
     const { values } = parseArgs({ args: rest, options: { 'actions-dir': { type: 'string', multiple: true, default: [] } } });
     return (await import('./commands/actions.js')).runActions(values['actions-dir']);
+  }
+  if (command === 'profile') {
+    const { values, positionals } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: {
+        apply: { type: 'boolean', default: false },
+        'profiles-dir': { type: 'string' },
+        'available-dir': { type: 'string' },
+        'actions-dir': { type: 'string' },
+        'drop-in-dir': { type: 'string' },
+      },
+    });
+    if (positionals.length > 1 || (values.apply && positionals.length === 0)) {
+      process.stderr.write('vdagent profile: one profile name, and --apply only with one\n');
+      return 2;
+    }
+    const { DEFAULT_PROFILE_DIRS: d } = await import('./commands/profile-plan.js');
+    const dirs = {
+      profiles: resolve(values['profiles-dir'] ?? d.profiles),
+      available: resolve(values['available-dir'] ?? d.available),
+      actions: resolve(values['actions-dir'] ?? d.actions),
+      dropIns: resolve(values['drop-in-dir'] ?? d.dropIns),
+    };
+    return (await import('./commands/profile.js')).runProfile(positionals[0], values.apply, dirs);
   }
   process.stderr.write(`vdagent: unknown command ${command}\n${HELP}`);
   return 2;

@@ -19,7 +19,7 @@ describe('the Debian package', () => {
     files = (await run('dpkg-deb', ['--contents', deb])).split('\n').map((l) => l.replace(/^.* \.\//, '/').replace(/ -> .*$/, ''));
   });
 
-  it('holds the launcher, the unit, the udev rule, actions.d, the man pages and the application', () => {
+  it('holds the launcher, the unit, the udev rule, actions.d, the profiles, the man pages and the application', () => {
     for (const path of [
       '/usr/bin/vdagent',
       '/usr/lib/systemd/system/vdagent.service',
@@ -27,6 +27,12 @@ describe('the Debian package', () => {
       '/usr/lib/vdagent/actions.d/graphics-device-info',
       '/usr/share/vdagent/actions.available/',
       '/etc/vdagent/actions.d/',
+      '/usr/share/vdagent/profiles/libvirt/actions',
+      '/usr/share/vdagent/profiles/libvirt/vdagent.service.d/libvirt.conf',
+      '/usr/share/vdagent/profiles/kubevirt/actions',
+      '/usr/share/vdagent/profiles/kubevirt/vdagent.service.d/kubevirt.conf',
+      '/usr/share/vdagent/profiles/proxmox/actions',
+      '/usr/share/vdagent/profiles/proxmox/vdagent.service.d/proxmox.conf',
       '/usr/share/man/man8/vdagent.8.gz',
       '/usr/share/man/man5/vdagent-actions.d.5.gz',
       '/usr/lib/vdagent/app/package.json',
