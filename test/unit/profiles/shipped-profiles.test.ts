@@ -20,7 +20,7 @@ const RIGHTS: Readonly<Record<string, readonly string[]>> = {
   'set-time': ['ProtectClock=', 'SystemCallFilter=~@clock', 'CapabilityBoundingSet=~CAP_SYS_TIME'],
   fsfreeze: ['CapabilityBoundingSet=~CAP_SYS_ADMIN'],
   fstrim: ['CapabilityBoundingSet=~CAP_SYS_ADMIN'],
-  'set-user-password': ['CapabilityBoundingSet=~CAP_(CHOWN|FSETID|SETFCAP)', 'CapabilityBoundingSet=~CAP_(DAC_*|FOWNER|IPC_OWNER)'],
+  'set-user-password': ['CapabilityBoundingSet=~CAP_(CHOWN|FSETID|SETFCAP)'],
   'set-vcpus': ['ProtectKernelTunables='],
   'set-memory-blocks': ['ProtectKernelTunables='],
 };
