@@ -4,6 +4,7 @@ import type { ActionSet } from '../actions-d.js';
 import { parseSettings } from '../actions-d.js';
 import type { QgaAction } from '../../qga/index.js';
 import { unacceptableName } from './exec-env.js';
+import { SUSPEND_MODES, type SuspendMode } from './suspend.js';
 
 /** Where fsfreeze hook programs live unless the fsfreeze entry says `hook-dir = DIR`. */
 export const DEFAULT_HOOK_DIR = '/etc/vdagent/fsfreeze-hook.d';
@@ -44,6 +45,8 @@ export interface AdminPolicy {
   readonly hwclock: string;
   /** Problems found in the entries. */
   readonly notes: readonly PolicyNote[];
+  /** The sleep states the suspend entry allows (`modes = ram disk hybrid`, all by default). */
+  readonly suspendModes: ReadonlySet<SuspendMode>;
 }
 
 /** A path with its directory's symbolic links resolved (the name itself is kept), as listed when that fails. */
@@ -94,6 +97,14 @@ export function adminPolicy(actions: ActionSet): AdminPolicy {
     else notes.push({ level: 'warn', text: `${where}: ${JSON.stringify(line)} is not an absolute path; ignored` });
   });
 
+  const suspendModes = new Set<SuspendMode>();
+  const modes = settings('suspend', ['modes']).get('modes');
+  for (const word of modes?.split(/\s+/).filter(Boolean) ?? SUSPEND_MODES) {
+    const mode = SUSPEND_MODES.find((m) => m === word);
+    if (mode) suspendModes.add(mode);
+    else notes.push({ level: 'warn', text: `actions.d: ${entry('suspend')?.path ?? 'suspend'}: unknown suspend mode ${JSON.stringify(word)}; ignored` });
+  }
+
   return {
     enabled: (action) => entry(action) !== undefined,
     exec: {
@@ -105,5 +116,6 @@ export function adminPolicy(actions: ActionSet): AdminPolicy {
     hookDir: settings('fsfreeze', ['hook-dir']).get('hook-dir') ?? DEFAULT_HOOK_DIR,
     hwclock: settings('set-time', ['hwclock']).get('hwclock') ?? DEFAULT_HWCLOCK,
     notes,
+    suspendModes,
   };
 }
