@@ -18,6 +18,10 @@ import { setTime, type SystemClock } from './set-time.js';
 import { shutdown } from './shutdown.js';
 import { timezone } from './timezone.js';
 import { guestUsers } from './users.js';
+import { fstrim } from './fstrim.js';
+import { setMemoryBlocks } from './memory-hotplug.js';
+import { suspend, type SuspendSystem } from './suspend.js';
+import { setVcpus } from './vcpu-hotplug.js';
 
 /** What the command implementations work with. */
 export interface HandlerDeps {
@@ -29,6 +33,7 @@ export interface HandlerDeps {
   freeze: FreezeCommands;
   clock: SystemClock;
   log: AdminLog;
+  suspend: SuspendSystem;
 }
 
 /** The wall clock in nanoseconds, at microsecond resolution like qemu-ga. */
@@ -73,5 +78,11 @@ export function adminHandlers(d: HandlerDeps): Map<string, Handler> {
     ['guest-fsfreeze-freeze', (a) => d.freeze.freeze(a)],
     ['guest-fsfreeze-freeze-list', (a) => d.freeze.freeze(a)],
     ['guest-fsfreeze-thaw', () => d.freeze.thaw()],
+    ['guest-fstrim', (a) => fstrim(a)],
+    ['guest-suspend-ram', async () => (await suspend('ram', d.suspend, d.log), empty())],
+    ['guest-suspend-disk', async () => (await suspend('disk', d.suspend, d.log), empty())],
+    ['guest-suspend-hybrid', async () => (await suspend('hybrid', d.suspend, d.log), empty())],
+    ['guest-set-vcpus', (a) => setVcpus(a)],
+    ['guest-set-memory-blocks', (a) => setMemoryBlocks(a)],
   ]);
 }
