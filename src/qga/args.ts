@@ -51,9 +51,10 @@ function checkInt(v: JsonValue, path: string): bigint {
   return n;
 }
 
+/** QAPI's uint64 refuses anything else with its own words ("expects uint64"), not as a type error. */
 function checkUint64(v: JsonValue, path: string): bigint {
   const n = typeof v === 'number' ? BigInt(v) : v;
-  if (typeof n !== 'bigint' || n < INT64_MIN || n > UINT64_MAX) throw typeError(path, 'integer');
+  if (typeof n !== 'bigint' || n < INT64_MIN || n > UINT64_MAX) throw new QgaError(QgaErrorCode.InvalidParameterValue, `Parameter '${path}' expects uint64`);
   return BigInt.asUintN(64, n);
 }
 

@@ -33,7 +33,8 @@ describe('a list of structs (guest-set-vcpus, guest-set-memory-blocks), as qemu-
     // Each item is checked whole (its unexpected members too) before the next one.
     ['guest-set-vcpus', '{"vcpus":[{"logical-id":0,"online":true,"y":1},{}]}', QgaErrorCode.UnexpectedParameter, "Parameter 'vcpus[0].y' is unexpected"],
     ['guest-set-memory-blocks', '{"mem-blks":[{"phys-index":0}]}', QgaErrorCode.MissingParameter, "Parameter 'mem-blks[0].online' is missing"],
-    ['guest-set-memory-blocks', '{"mem-blks":[{"phys-index":18446744073709551616,"online":true}]}', QgaErrorCode.InvalidParameterType, "Invalid parameter type for 'mem-blks[0].phys-index', expected: integer"],
+    ['guest-set-memory-blocks', '{"mem-blks":[{"phys-index":18446744073709551616,"online":true}]}', QgaErrorCode.InvalidParameterValue, "Parameter 'mem-blks[0].phys-index' expects uint64"],
+    ['guest-set-memory-blocks', '{"mem-blks":[{"phys-index":"0","online":true}]}', QgaErrorCode.InvalidParameterValue, "Parameter 'mem-blks[0].phys-index' expects uint64"],
   ])('%s %s: %s', (command, args, code, desc) => {
     expect(argError(command, args)).toEqual([code, desc]);
   });
