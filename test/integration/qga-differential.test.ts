@@ -119,7 +119,8 @@ describe.skipIf(!existsSync(QEMU_GA))('the same requests to vdagent and to Debia
   beforeAll(async () => {
     dir = mkdtempSync(join(os.tmpdir(), 'qga-diff-'));
     chmodSync(dir, 0o755);
-    const actions = makeActionsDir(dir, { info: '', file: '', exec: '*\nenv = A\n' });
+    // fstrim, suspend, set-vcpus and set-memory-blocks are enabled only for guest-info's flags: qga-differential-system.test.ts calls them.
+    const actions = makeActionsDir(dir, { info: '', file: '', exec: '*\nenv = A\n', fstrim: '', suspend: '', 'set-vcpus': '', 'set-memory-blocks': '' });
     mkdirSync(join(dir, 'hooks'), { mode: 0o755 });
     mkdirSync(join(dir, 'files'), { mode: 0o755 });
     writeFileSync(join(actions, 'fsfreeze'), `hook-dir = ${dir}/hooks\n`, { mode: 0o644 });
