@@ -53,6 +53,8 @@ describe('the daemon process serving the QEMU guest agent on a pty', () => {
     write(join(admin, 'file'), '');
     write(join(admin, 'set-time'), `hwclock = ${root}/hwclock\n`);
     write(join(admin, 'fsfreeze'), `hook-dir = ${hooks}\n`);
+    // Enabled for guest-info only; qga-system.test.ts runs them against a sysfs stand-in.
+    for (const action of ['fstrim', 'suspend', 'set-vcpus', 'set-memory-blocks']) write(join(admin, action), '');
     write(join(root, 'os-release'), 'NAME="Test \\"OS\\""\nID=test os\nVERSION_ID=\'1 2\'\n# PRETTY_NAME=no\n');
     agent = await startQgaDaemon({ actionsDirs: [vendor, admin], env: { QGA_OS_RELEASE: join(root, 'os-release') } });
   });
