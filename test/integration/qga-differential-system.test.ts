@@ -63,8 +63,8 @@ describe.runIf(existsSync(QEMU_GA) && process.getuid?.() === 0)('fstrim, suspend
     theirSys = layout(join(dir, 'theirs'));
     const actions = makeActionsDir(dir, { fstrim: '', suspend: '', 'set-vcpus': '', 'set-memory-blocks': '' });
     [ours, theirs] = await Promise.all([
-      startQgaDaemon({ actionsDirs: [actions], env: ourSys.env, prefix: ourSys.prefix }),
-      startQemuGa(join(dir, 'qemu-ga'), theirSys.env, theirSys.prefix),
+      startQgaDaemon({ actionsDirs: [actions], env: ourSys.env, prefix: ourSys.prefix() }),
+      startQemuGa(join(dir, 'qemu-ga'), theirSys.env, theirSys.prefix()),
     ]);
   });
 
@@ -162,6 +162,27 @@ describe.runIf(existsSync(QEMU_GA) && process.getuid?.() === 0)('fstrim, suspend
     // pm-is-supported answers an unexpected status: not supported, the kernel lacks hybrid.
     exits('pm-is-supported', '--suspend-hybrid', 7);
     await same('{"execute":"guest-suspend-hybrid"}');
+  });
+
+  it('fails alike when /sys/power/state cannot be written', async () => {
+    const [ourRo, theirRo] = [layout(join(dir, 'ours-ro')), layout(join(dir, 'theirs-ro'))];
+    for (const sys of [ourRo, theirRo]) sys.powerState('freeze mem disk\n');
+    const actions = makeActionsDir(mkdtempSync(join(dir, 'ro-')), { suspend: '' });
+    const [mine, their] = await Promise.all([
+      startQgaDaemon({ actionsDirs: [actions], env: ourRo.env, prefix: ourRo.prefix({ readOnlyPower: true }) }),
+      startQemuGa(join(dir, 'qemu-ga-ro'), theirRo.env, theirRo.prefix({ readOnlyPower: true })),
+    ]);
+    try {
+      for (const mode of ['ram', 'disk']) {
+        const request = `{"execute":"guest-suspend-${mode}"}`;
+        const answers = [await answer(mine.client, request), await answer(their.client, request)];
+        expect(answers[0], request).toBe(answers[1]);
+        expect(answers[0]).toBe('{"error": {"class": "GenericError", "desc": "child process has failed to suspend"}}');
+      }
+    } finally {
+      await mine.stop();
+      await their.stop();
+    }
   });
 
   it('trims the same filesystems, with the same per-path errors', async () => {

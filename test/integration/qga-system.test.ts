@@ -28,8 +28,8 @@ describe.runIf(process.getuid?.() === 0)('fstrim, suspend, set-vcpus and set-mem
     const actions = makeActionsDir(join(root), { fstrim: '', suspend: 'modes = ram disk\n', 'set-vcpus': '', 'set-memory-blocks': '' });
     const empty = makeActionsDir(mkdtempSync(join(root, 'bare-')), {});
     [agent, bare] = await Promise.all([
-      startQgaDaemon({ actionsDirs: [actions], env: sys.env, prefix: sys.prefix }),
-      startQgaDaemon({ actionsDirs: [empty], env: sys.env, prefix: sys.prefix }),
+      startQgaDaemon({ actionsDirs: [actions], env: sys.env, prefix: sys.prefix() }),
+      startQgaDaemon({ actionsDirs: [empty], env: sys.env, prefix: sys.prefix() }),
     ]);
   });
 

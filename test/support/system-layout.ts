@@ -75,13 +75,15 @@ export class SystemLayout {
 
   /**
    * A command prefix running an agent in a private mount namespace where the layout's directories
-   * are mounted over the real ones; the agent starts only if every mount succeeded. Needs root.
+   * are mounted over the real ones (`power/` read-only when asked); the agent starts only if every
+   * mount succeeded. Needs root.
    */
-  get prefix(): string[] {
+  prefix(options: { readOnlyPower?: boolean } = {}): string[] {
     const script = [
       '/bin/mount --bind "$0/cpu" /sys/devices/system/cpu',
       '/bin/mount --bind "$0/memory" /sys/devices/system/memory',
       '/bin/mount --bind "$0/power" /sys/power',
+      ...(options.readOnlyPower ? ['/bin/mount -o remount,bind,ro /sys/power'] : []),
       'exec "$@"',
     ].join(' && ');
     return ['/usr/bin/unshare', '--mount', '--propagation', 'private', '--', '/bin/sh', '-c', script, this.root];
