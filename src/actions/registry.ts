@@ -49,4 +49,4 @@ export const BUILTIN_MODULES: readonly ModuleDefinition[] = [
 ];
 
 /** Admin actions served over the QEMU guest-agent port; off until an administrator enables them. */
-export const ADMIN_ACTIONS: readonly string[] = ['info', 'shutdown', 'exec', 'file', 'set-time', 'fsfreeze', 'ssh-keys', 'set-user-password'];
+export const ADMIN_ACTIONS: readonly string[] = ['info', 'shutdown', 'exec', 'file', 'set-time', 'fsfreeze', 'ssh-keys', 'set-user-password', 'fstrim', 'suspend', 'set-vcpus', 'set-memory-blocks'];

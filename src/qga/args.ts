@@ -1,12 +1,18 @@
 import { QgaError, QgaErrorCode } from './errors.js';
+import { qdictOrder } from './encode.js';
+import { firstUnvisitedKey } from './ghash.js';
 import { JsonFloat, type JsonObject, type JsonValue } from './json.js';
 
 /** A QAPI argument type, as far as the guest-agent commands use them. */
 export type ArgType =
   | { kind: 'int' }
+  /** QAPI's uint64: any 64-bit integer, a negative one taken modulo 2^64 as QEMU casts it. */
+  | { kind: 'uint64' }
   | { kind: 'bool' }
   | { kind: 'str' }
   | { kind: 'list'; of: ArgType }
+  /** A QAPI struct: its members, in declaration order. */
+  | { kind: 'struct'; members: readonly ArgSpec[] }
   /** An alternate of an integer and an enum (GuestFileWhence). */
   | { kind: 'int-or-enum'; name: string; values: readonly string[] }
   /** An alternate of a boolean and an enum (GuestExecCaptureOutput). */
@@ -19,11 +25,12 @@ export interface ArgSpec {
   optional?: boolean;
 }
 
-/** A checked argument: integers as bigint, enums as their string. */
-export type ArgValue = bigint | boolean | string | readonly ArgValue[];
+/** A checked argument: integers as bigint, enums as their string, structs as their checked members. */
+export type ArgValue = bigint | boolean | string | readonly ArgValue[] | Args;
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
+const UINT64_MAX = 2n ** 64n - 1n;
 
 /** Shorthands for argument types. */
 export const T = {
@@ -44,6 +51,13 @@ function checkInt(v: JsonValue, path: string): bigint {
   return n;
 }
 
+/** QAPI's uint64 refuses anything else with its own words ("expects uint64"), not as a type error. */
+function checkUint64(v: JsonValue, path: string): bigint {
+  const n = typeof v === 'number' ? BigInt(v) : v;
+  if (typeof n !== 'bigint' || n < INT64_MIN || n > UINT64_MAX) throw new QgaError(QgaErrorCode.InvalidParameterValue, `Parameter '${path}' expects uint64`);
+  return BigInt.asUintN(64, n);
+}
+
 function checkEnum(v: string, path: string, values: readonly string[]): string {
   if (!values.includes(v)) throw new QgaError(QgaErrorCode.InvalidParameterValue, `Parameter '${path}' does not accept value '${v}'`);
   return v;
@@ -53,6 +67,8 @@ function check(type: ArgType, v: JsonValue, path: string): ArgValue {
   switch (type.kind) {
     case 'int':
       return checkInt(v, path);
+    case 'uint64':
+      return checkUint64(v, path);
     case 'bool':
       if (typeof v !== 'boolean') throw typeError(path, 'boolean');
       return v;
@@ -62,6 +78,9 @@ function check(type: ArgType, v: JsonValue, path: string): ArgValue {
     case 'list':
       if (!Array.isArray(v)) throw typeError(path, 'array');
       return v.map((item, i) => check(type.of, item, `${path}[${i}]`));
+    case 'struct':
+      if (!(v instanceof Map)) throw typeError(path, 'object');
+      return checkMembers(type.members, v, `${path}.`);
     case 'int-or-enum':
       if (isNumber(v)) return checkInt(v, path);
       if (typeof v === 'string') return checkEnum(v, path, type.values);
@@ -74,23 +93,31 @@ function check(type: ArgType, v: JsonValue, path: string): ArgValue {
 }
 
 /**
- * Checks arguments against a command's list, as QEMU's input visitor does: members in declaration
- * order (missing, then type), then any argument the command does not take.
+ * Checks an object's members as QEMU's input visitor does: declared members in order (missing,
+ * then type, nested values depth first), then any member not declared. With several undeclared
+ * members it names the one GLib's hash table yields first, as qemu-ga does.
  */
-export function checkArgs(specs: readonly ArgSpec[], args: JsonObject): Args {
+function checkMembers(specs: readonly ArgSpec[], obj: JsonObject, prefix: string): Args {
   const values = new Map<string, ArgValue>();
   for (const spec of specs) {
-    const v = args.get(spec.name);
+    const v = obj.get(spec.name);
     if (v === undefined) {
-      if (!spec.optional) throw new QgaError(QgaErrorCode.MissingParameter, `Parameter '${spec.name}' is missing`);
+      if (!spec.optional) throw new QgaError(QgaErrorCode.MissingParameter, `Parameter '${prefix}${spec.name}' is missing`);
       continue;
     }
-    values.set(spec.name, check(spec.type, v, spec.name));
+    values.set(spec.name, check(spec.type, v, `${prefix}${spec.name}`));
   }
-  for (const name of args.keys()) {
-    if (!specs.some((s) => s.name === name)) throw new QgaError(QgaErrorCode.UnexpectedParameter, `Parameter '${name}' is unexpected`);
+  if (values.size < obj.size) {
+    const keys = qdictOrder(obj).map(([key]) => key);
+    const unexpected = firstUnvisitedKey(keys, [...values.keys()]);
+    if (unexpected !== undefined) throw new QgaError(QgaErrorCode.UnexpectedParameter, `Parameter '${prefix}${unexpected}' is unexpected`);
   }
   return new Args(values);
+}
+
+/** Checks a command's arguments against its list (see checkMembers). */
+export function checkArgs(specs: readonly ArgSpec[], args: JsonObject): Args {
+  return checkMembers(specs, args, '');
 }
 
 /** Checked arguments, read by type; a getter throws if the value has another type (a table mistake). */
@@ -112,6 +139,11 @@ export class Args {
   /** A mandatory integer. */
   int(name: string): bigint {
     return required(name, this.optInt(name));
+  }
+
+  /** An optional list of structs, each as its checked members. */
+  optStructList(name: string): Args[] | undefined {
+    return this.get(name, (v): v is readonly Args[] => Array.isArray(v) && v.every((item) => item instanceof Args))?.slice();
   }
 
   /** An optional string. */

@@ -2,7 +2,7 @@ import { type ArgSpec, T } from './args.js';
 import { jsonObject, type JsonObject } from './json.js';
 
 /** The actions.d entries that enable guest-agent commands; `always` commands need none. */
-export const QGA_ACTIONS = ['info', 'shutdown', 'exec', 'file', 'set-time', 'fsfreeze', 'ssh-keys', 'set-user-password'] as const;
+export const QGA_ACTIONS = ['info', 'shutdown', 'exec', 'file', 'set-time', 'fsfreeze', 'ssh-keys', 'set-user-password', 'fstrim', 'suspend', 'set-vcpus', 'set-memory-blocks'] as const;
 
 /** An actions.d entry that enables commands. */
 export type QgaAction = (typeof QGA_ACTIONS)[number];
@@ -31,6 +31,20 @@ const cmd = (name: string, action: CommandSpec['action'], args: readonly ArgSpec
 });
 
 const handle: ArgSpec = { name: 'handle', type: T.int };
+
+/** GuestLogicalProcessor, guest-set-vcpus' list item (can-offline is read and ignored). */
+const LOGICAL_PROCESSOR: readonly ArgSpec[] = [
+  { name: 'logical-id', type: T.int },
+  { name: 'online', type: T.bool },
+  { name: 'can-offline', type: T.bool, optional: true },
+];
+
+/** GuestMemoryBlock, guest-set-memory-blocks' list item (can-offline is read and ignored). */
+const MEMORY_BLOCK: readonly ArgSpec[] = [
+  { name: 'phys-index', type: { kind: 'uint64' } },
+  { name: 'online', type: T.bool },
+  { name: 'can-offline', type: T.bool, optional: true },
+];
 
 /** Modes of guest-exec's capture-output (QEMU 8.1 and later, beside true and false). */
 export const CAPTURE_MODES = ['none', 'stdout', 'stderr', 'separated', 'merged'] as const;
@@ -61,6 +75,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ]),
   cmd('guest-exec-status', 'exec', [{ name: 'pid', type: T.int }]),
   cmd('guest-get-memory-block-info', 'info'),
+  cmd('guest-set-memory-blocks', 'set-memory-blocks', [{ name: 'mem-blks', type: { kind: 'list', of: { kind: 'struct', members: MEMORY_BLOCK } } }]),
   cmd('guest-get-memory-blocks', 'info'),
   cmd('guest-set-user-password', 'set-user-password', [
     { name: 'username', type: T.str },
@@ -69,8 +84,13 @@ export const COMMANDS: readonly CommandSpec[] = [
   ]),
   cmd('guest-get-fsinfo', 'info'),
   cmd('guest-get-disks', 'info'),
+  cmd('guest-set-vcpus', 'set-vcpus', [{ name: 'vcpus', type: { kind: 'list', of: { kind: 'struct', members: LOGICAL_PROCESSOR } } }]),
   cmd('guest-get-vcpus', 'info'),
   cmd('guest-network-get-interfaces', 'info'),
+  cmd('guest-suspend-hybrid', 'suspend', [], { successResponse: false }),
+  cmd('guest-suspend-ram', 'suspend', [], { successResponse: false }),
+  cmd('guest-suspend-disk', 'suspend', [], { successResponse: false }),
+  cmd('guest-fstrim', 'fstrim', [{ name: 'minimum', type: T.int, optional: true }]),
   cmd('guest-fsfreeze-thaw', 'fsfreeze', [], { whileFrozen: true }),
   cmd('guest-fsfreeze-freeze-list', 'fsfreeze', [{ name: 'mountpoints', type: T.strList, optional: true }]),
   cmd('guest-fsfreeze-freeze', 'fsfreeze'),

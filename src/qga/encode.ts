@@ -50,7 +50,7 @@ function bucketOf(key: string): number {
 }
 
 /** An object's members in the order QEMU prints a QDict: by hash bucket, the later-added first within one. */
-function qdictOrder(members: ReadonlyMap<string, JsonValue>): [string, JsonValue][] {
+export function qdictOrder(members: ReadonlyMap<string, JsonValue>): [string, JsonValue][] {
   return [...members]
     .map((entry, i) => ({ entry, i, bucket: bucketOf(entry[0]) }))
     .sort((a, b) => a.bucket - b.bucket || b.i - a.i)

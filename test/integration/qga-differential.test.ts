@@ -119,8 +119,20 @@ describe.skipIf(!existsSync(QEMU_GA))('the same requests to vdagent and to Debia
   beforeAll(async () => {
     dir = mkdtempSync(join(os.tmpdir(), 'qga-diff-'));
     chmodSync(dir, 0o755);
-    // The account actions are on (as in qemu-ga) for guest-info's flags, but may change no user.
-    const actions = makeActionsDir(dir, { info: '', file: '', exec: '*\nenv = A\n', 'ssh-keys': 'users =\n', 'set-user-password': 'users =\n' });
+    // The account actions are on (as in qemu-ga) for guest-info's flags, but may change no user;
+    // fstrim, suspend, set-vcpus and set-memory-blocks are on only for guest-info's flags too
+    // (qga-differential-users.test.ts and qga-differential-system.test.ts call them).
+    const actions = makeActionsDir(dir, {
+      info: '',
+      file: '',
+      exec: '*\nenv = A\n',
+      'ssh-keys': 'users =\n',
+      'set-user-password': 'users =\n',
+      fstrim: '',
+      suspend: '',
+      'set-vcpus': '',
+      'set-memory-blocks': '',
+    });
     mkdirSync(join(dir, 'hooks'), { mode: 0o755 });
     mkdirSync(join(dir, 'files'), { mode: 0o755 });
     writeFileSync(join(actions, 'fsfreeze'), `hook-dir = ${dir}/hooks\n`, { mode: 0o644 });

@@ -56,6 +56,8 @@ describe('the daemon process serving the QEMU guest agent on a pty', () => {
     // On, but changing no user (qga-users.test.ts tests them).
     write(join(admin, 'ssh-keys'), 'users =\n');
     write(join(admin, 'set-user-password'), 'users =\n');
+    // Enabled for guest-info only; qga-system.test.ts runs them against a sysfs stand-in.
+    for (const action of ['fstrim', 'suspend', 'set-vcpus', 'set-memory-blocks']) write(join(admin, action), '');
     write(join(root, 'os-release'), 'NAME="Test \\"OS\\""\nID=test os\nVERSION_ID=\'1 2\'\n# PRETTY_NAME=no\n');
     agent = await startQgaDaemon({ actionsDirs: [vendor, admin], env: { QGA_OS_RELEASE: join(root, 'os-release') } });
   });

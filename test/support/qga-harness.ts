@@ -37,15 +37,17 @@ export async function openQgaPty(): Promise<QgaPty> {
 
 /**
  * Starts `vdagent daemon` on two pty pairs made here (the SPICE port, unused, and the guest-agent
- * port), with the given actions.d directories and further options, and synchronises with it.
+ * port), with the given actions.d directories and further options, and synchronises with it;
+ * `prefix` (such as a mount namespace) runs it.
  */
-export async function startQgaDaemon(options: { actionsDirs: string[]; env?: NodeJS.ProcessEnv; args?: string[] }): Promise<QgaDaemon> {
+export async function startQgaDaemon(options: { actionsDirs: string[]; env?: NodeJS.ProcessEnv; args?: string[]; prefix?: string[] }): Promise<QgaDaemon> {
   const spice: PtyPair = openPtyPair();
   const qga = await openQgaPty();
   const args = [CLI, 'daemon', '--port', spice.slavePath, '--qga-port', qga.path, '--session', 'none'];
   for (const dir of options.actionsDirs) args.push('--actions-dir', dir);
   args.push(...(options.args ?? []));
-  const child = spawn(process.execPath, args, {
+  const [command = process.execPath, ...argv] = [...(options.prefix ?? []), process.execPath, ...args];
+  const child = spawn(command, argv, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, JOURNAL_STREAM: undefined, ...options.env },
   });

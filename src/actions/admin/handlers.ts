@@ -20,6 +20,10 @@ import { timezone } from './timezone.js';
 import { guestUsers } from './users.js';
 import { setUserPassword } from './passwords.js';
 import { SshKeyCommands } from './ssh-keys.js';
+import { fstrim } from './fstrim.js';
+import { setMemoryBlocks } from './memory-hotplug.js';
+import { suspend, type SuspendSystem } from './suspend.js';
+import { setVcpus } from './vcpu-hotplug.js';
 
 /** What the command implementations work with. */
 export interface HandlerDeps {
@@ -31,6 +35,7 @@ export interface HandlerDeps {
   freeze: FreezeCommands;
   clock: SystemClock;
   log: AdminLog;
+  suspend: SuspendSystem;
 }
 
 /** The wall clock in nanoseconds, at microsecond resolution like qemu-ga. */
@@ -80,5 +85,11 @@ export function adminHandlers(d: HandlerDeps): Map<string, Handler> {
     ['guest-ssh-add-authorized-keys', (a) => sshKeys.add(a)],
     ['guest-ssh-remove-authorized-keys', (a) => sshKeys.remove(a)],
     ['guest-set-user-password', async (a) => (await setUserPassword(a, { users: d.policy().passwordUsers, chpasswd: d.policy().chpasswd }, d.log), empty())],
+    ['guest-fstrim', (a) => fstrim(a)],
+    ['guest-suspend-ram', async () => (await suspend('ram', d.suspend, d.log), empty())],
+    ['guest-suspend-disk', async () => (await suspend('disk', d.suspend, d.log), empty())],
+    ['guest-suspend-hybrid', async () => (await suspend('hybrid', d.suspend, d.log), empty())],
+    ['guest-set-vcpus', (a) => setVcpus(a)],
+    ['guest-set-memory-blocks', (a) => setMemoryBlocks(a)],
   ]);
 }

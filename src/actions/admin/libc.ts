@@ -76,6 +76,11 @@ export function ioctlInt(fd: number, request: number, arg: number): number {
   return check(load().ioctl(fd, request, 'int', arg), 'ioctl');
 }
 
+/** ioctl(2) with a pointer to `arg`, which the kernel may read and write in place. */
+export function ioctlBuffer(fd: number, request: number, arg: Buffer): number {
+  return check(load().ioctl(fd, request, 'uint8_t *', arg), 'ioctl');
+}
+
 /** Sets CLOCK_REALTIME to `ns` nanoseconds since the epoch. */
 export function setRealtimeClock(ns: bigint): void {
   const sec = ns / 1_000_000_000n;

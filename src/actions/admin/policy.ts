@@ -5,6 +5,7 @@ import { parseSettings } from '../actions-d.js';
 import type { QgaAction } from '../../qga/index.js';
 import { unacceptableName } from './exec-env.js';
 import { type UserRule, userRule } from './user-rule.js';
+import { SUSPEND_MODES, type SuspendMode } from './suspend.js';
 
 /** Where fsfreeze hook programs live unless the fsfreeze entry says `hook-dir = DIR`. */
 export const DEFAULT_HOOK_DIR = '/etc/vdagent/fsfreeze-hook.d';
@@ -53,6 +54,8 @@ export interface AdminPolicy {
   readonly chpasswd: string;
   /** The users whose authorized_keys guest-ssh-add/remove-authorized-keys may change (ssh-keys entry). */
   readonly sshKeyUsers: UserRule;
+  /** The sleep states the suspend entry allows (`modes = ram disk hybrid`, all by default). */
+  readonly suspendModes: ReadonlySet<SuspendMode>;
 }
 
 /** A path with its directory's symbolic links resolved (the name itself is kept), as listed when that fails. */
@@ -105,6 +108,14 @@ export function adminPolicy(actions: ActionSet): AdminPolicy {
 
   const password = settings('set-user-password', ['users', 'chpasswd']);
   const sshKeys = settings('ssh-keys', ['users']);
+  const suspendModes = new Set<SuspendMode>();
+  const modes = settings('suspend', ['modes']).get('modes');
+  for (const word of modes?.split(/\s+/).filter(Boolean) ?? SUSPEND_MODES) {
+    const mode = SUSPEND_MODES.find((m) => m === word);
+    if (mode) suspendModes.add(mode);
+    else notes.push({ level: 'warn', text: `actions.d: ${entry('suspend')?.path ?? 'suspend'}: unknown suspend mode ${JSON.stringify(word)}; ignored` });
+  }
+
   return {
     enabled: (action) => entry(action) !== undefined,
     exec: {
@@ -119,5 +130,6 @@ export function adminPolicy(actions: ActionSet): AdminPolicy {
     passwordUsers: userRule(entry('set-user-password')?.path, password.get('users')),
     chpasswd: password.get('chpasswd') ?? DEFAULT_CHPASSWD,
     sshKeyUsers: userRule(entry('ssh-keys')?.path, sshKeys.get('users')),
+    suspendModes,
   };
 }

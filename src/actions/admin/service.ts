@@ -15,6 +15,7 @@ import { RequestIntake } from './intake.js';
 import { adminPolicy, type AdminPolicy } from './policy.js';
 import { StateStore } from './state.js';
 import { realClock, type SystemClock } from './set-time.js';
+import { realSuspendSystem, suspendModeOf, type SuspendSystem } from './suspend.js';
 
 /** How long stopping waits for the request in progress (a hook or program may hang) before closing anyway. */
 const STOP_GRACE_MS = 500;
@@ -23,6 +24,7 @@ const STOP_GRACE_MS = 500;
 export interface AdminSystem {
   freezer: Freezer;
   clock: SystemClock;
+  suspend: SuspendSystem;
 }
 
 /** How to start the guest-agent service. */
@@ -73,9 +75,15 @@ export async function startQgaService(opts: QgaServiceOptions): Promise<Service>
   });
   const exec = new ExecCommands(() => policy.exec, log);
   const files = new FileCommands(state);
+  // The suspend entry's `modes` narrows the guest-suspend-* commands it enables.
+  const allowedMode = (command: string): boolean => {
+    const mode = suspendModeOf(command);
+    return mode === undefined || policy.suspendModes.has(mode);
+  };
   const gate = {
     // A restarted agent can start frozen whatever the entries say; a thaw is its only way out.
-    enabled: (spec: CommandSpec) => spec.action === 'always' || policy.enabled(spec.action) || (freeze.frozen && spec.name === 'guest-fsfreeze-thaw'),
+    enabled: (spec: CommandSpec) =>
+      spec.action === 'always' || (policy.enabled(spec.action) && allowedMode(spec.name)) || (freeze.frozen && spec.name === 'guest-fsfreeze-thaw'),
     frozen: () => freeze.frozen,
   };
   const handlers = adminHandlers({
@@ -87,6 +95,7 @@ export async function startQgaService(opts: QgaServiceOptions): Promise<Service>
     freeze,
     clock: opts.system?.clock ?? realClock,
     log,
+    suspend: opts.system?.suspend ?? realSuspendSystem(),
   });
   const dispatcher = new QgaDispatcher(handlers, gate, log);
 

@@ -64,6 +64,15 @@ describe('the admin policy read from actions.d', () => {
     expect(policy.notes.map((n) => n.text)).toEqual([`actions.d: ${dir}/fsfreeze: unknown setting colour; ignored`]);
     expect(adminPolicy(new Map()).hookDir).toBe(DEFAULT_HOOK_DIR);
   });
+
+  it('allows every suspend mode by default, and only the listed ones with a modes setting', () => {
+    entry('suspend', '');
+    expect([...adminPolicy(loadActions([dir])).suspendModes]).toEqual(['ram', 'disk', 'hybrid']);
+    entry('suspend', 'modes = disk  sleep\n');
+    const policy = adminPolicy(loadActions([dir]));
+    expect([...policy.suspendModes]).toEqual(['disk']);
+    expect(policy.notes.map((n) => n.text)).toEqual([`actions.d: ${dir}/suspend: unknown suspend mode "sleep"; ignored`]);
+  });
 });
 
 describe('fsfreeze hook programs', () => {
