@@ -14,15 +14,14 @@ const SHIPPED_ENTRIES = readdirSync(DIRS.available);
 
 /**
  * The sandbox rights each admin action needs, as the `systemd-analyze security` checks a drop-in
- * granting them turns from passed to failed. An action missing here needs none.
+ * granting them turns from passed to failed. An action missing here needs none, or only a
+ * writable path (set-vcpus, set-memory-blocks: ReadWritePaths= under /sys).
  */
 const RIGHTS: Readonly<Record<string, readonly string[]>> = {
   'set-time': ['ProtectClock=', 'SystemCallFilter=~@clock', 'CapabilityBoundingSet=~CAP_SYS_TIME'],
   fsfreeze: ['CapabilityBoundingSet=~CAP_SYS_ADMIN'],
   fstrim: ['CapabilityBoundingSet=~CAP_SYS_ADMIN'],
   'set-user-password': ['CapabilityBoundingSet=~CAP_(CHOWN|FSETID|SETFCAP)'],
-  'set-vcpus': ['ProtectKernelTunables='],
-  'set-memory-blocks': ['ProtectKernelTunables='],
 };
 
 /** The commands KubeVirt's virt-handler requires enabled in guest-info to count the agent as supported. */
