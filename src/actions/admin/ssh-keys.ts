@@ -57,8 +57,8 @@ export function failureText(f: KeysFailure): string {
 }
 
 /**
- * Runs the edit in a child process with the user's uid and gid (no supplementary groups), so the
- * file system checks the user's rights: a link the user planted leads nowhere the user could not
+ * Runs the edit in a child process that becomes the user's uid and gid (no supplementary groups)
+ * before it reads the request, so the file system checks the user's rights: a link the user planted leads nowhere the user could not
  * write (or read) already.
  */
 function asUser(user: PasswdEntry, request: KeysRequest): Promise<KeysAnswer> {
@@ -68,11 +68,12 @@ function asUser(user: PasswdEntry, request: KeysRequest): Promise<KeysAnswer> {
       reject(failed(`cannot act as user '${user.name}': the agent does not run as root`));
       return;
     }
-    const child = spawn(process.execPath, ['--max-old-space-size=64', CHILD], {
+    // Started as the agent's own user, which loads the editor's code (readable perhaps only by
+    // root), and drops to the user's uid and gid itself before reading the request.
+    const child = spawn(process.execPath, ['--max-old-space-size=64', CHILD, String(user.uid), String(user.gid)], {
       stdio: ['pipe', 'pipe', 'pipe'],
       cwd: '/',
       env: {},
-      ...(self === 0 ? { uid: user.uid, gid: user.gid } : {}),
     });
     const out: Buffer[] = [];
     let size = 0;
