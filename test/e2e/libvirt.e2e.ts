@@ -34,12 +34,17 @@ let probe: LineChannel;
 let guest: ProbeQuestions;
 let missingActions: string[];
 
-/** virsh on the test's daemon. */
-const virsh = (...args: string[]): Promise<string> => libvirtd.virsh(...args);
+/** virsh on the test's daemon; the command and what it printed go to the test's output, for the record. */
+async function virsh(...args: string[]): Promise<string> {
+  const out = await libvirtd.virsh(...args);
+  const shown = out.trimEnd().split('\n').map((l) => `    ${l}`);
+  process.stdout.write(`e2e $ virsh ${args.map((a) => (/[\s{}"$]/.test(a) ? `'${a}'` : a)).join(' ')}\n${shown.join('\n')}\n`);
+  return out;
+}
 
 /** An agent command through libvirt, as virsh qemu-agent-command prints its answer. */
 async function agentCommand(execute: string, args?: Record<string, unknown>): Promise<unknown> {
-  const out = await virsh('qemu-agent-command', DOMAIN, JSON.stringify(args ? { execute, arguments: args } : { execute }));
+  const out = await libvirtd.virsh('qemu-agent-command', DOMAIN, JSON.stringify(args ? { execute, arguments: args } : { execute }));
   return (JSON.parse(out) as { return: unknown }).return;
 }
 
