@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CommandError, run } from './exec.js';
 
@@ -150,8 +150,3 @@ export async function startLibvirtd(dir: string): Promise<Libvirtd> {
   return daemon;
 }
 
-/** The QEMU command line libvirt started a domain with, from its log under dir/log/qemu. */
-export function qemuLog(dir: string, domain: string): string {
-  const path = join(dir, 'log', 'qemu', `${domain}.log`);
-  return existsSync(path) ? readFileSync(path, 'utf8') : '';
-}
