@@ -184,9 +184,15 @@ describe('Debian’s libvirt 9.0 drives the packaged agent in a TCG guest', () =
         if (off.length > 0) throw new Error(`not enabled yet: ${off.join(', ')}`);
       }, STEP_MS),
     );
+    // Addresses settle: the DHCP lease is in and nothing changed over 2 s (IPv6 autoconfiguration).
+    let seen = '';
     await phases.run('the guest has its DHCP address', () =>
       eventually(async () => {
-        if (!(await guest.interfaces()).some((i) => i.name.startsWith('en') && i.addresses.some((a) => a.family === 'IPv4'))) throw new Error('no IPv4 address yet');
+        const now = await guest.interfaces();
+        const previous = seen;
+        seen = addressRows(now).join('\n');
+        if (!now.some((i) => i.name.startsWith('en') && i.addresses.some((a) => a.family === 'IPv4'))) throw new Error('no IPv4 address yet');
+        if (seen !== previous) throw new Error('addresses still changing');
       }, STEP_MS),
     );
   });
