@@ -1,19 +1,22 @@
-import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cacheRoot } from './support/cache.js';
 import { buildDataDisk } from './support/data-disk.js';
+import { crypt, sshKey } from './support/credentials.js';
+import { eventually } from './support/eventually.js';
 import { run } from './support/exec.js';
 import { guestImage } from './support/guest-image.js';
+import { addressRows, authorizedKeys, guestFilesystems, guestSeconds, ids, shadowHash } from './support/guest-state.js';
 import { domainXml } from './support/libvirt-domain.js';
 import { LIBVIRT_ACTIONS, LIBVIRT_RIGHTS } from './support/libvirt-profile.js';
 import { startLibvirtd, type Libvirtd } from './support/libvirt.js';
 import { LineChannel } from './support/line-channel.js';
 import { packagePath } from './support/package.js';
 import { Phases } from './support/phases.js';
-import { ProbeQuestions, type GuestInterface } from './support/probe-questions.js';
+import { ProbeQuestions } from './support/probe-questions.js';
 import { SocketPort } from './support/socket-port.js';
+import { keyValues, rows } from './support/virsh-text.js';
 
 /** Generous limits: under TCG on two cores the guest boots in a minute or two. */
 const BOOT_MS = 600_000;
@@ -46,90 +49,6 @@ async function virsh(...args: string[]): Promise<string> {
 async function agentCommand(execute: string, args?: Record<string, unknown>): Promise<unknown> {
   const out = await libvirtd.virsh('qemu-agent-command', DOMAIN, JSON.stringify(args ? { execute, arguments: args } : { execute }));
   return (JSON.parse(out) as { return: unknown }).return;
-}
-
-/** virsh's `key : value` lines (guestinfo, guestvcpus) as a map. */
-function keyValues(text: string): Map<string, string> {
-  const map = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    const m = /^(\S+)\s*:\s?(.*)$/.exec(line.trim());
-    if (m?.[1] !== undefined) map.set(m[1], m[2] ?? '');
-  }
-  return map;
-}
-
-/** The rows of a virsh table (those after the header's line of dashes), split on runs of blanks. */
-function rows(text: string): string[][] {
-  const lines = text.split('\n').map((l) => l.trim());
-  return lines
-    .slice(lines.findIndex((l) => /^-+$/.test(l)) + 1)
-    .filter(Boolean)
-    .map((l) => l.split(/\s+/));
-}
-
-/** Retries `fn` every 2 s until it resolves, for at most `timeoutMs`; rejects with its last error. */
-async function eventually<T>(fn: () => Promise<T>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-    }
-    await new Promise((r) => setTimeout(r, 2000));
-  }
-}
-
-/** A fresh ed25519 public key in OpenSSH's authorized_keys form. */
-function sshKey(comment: string): string {
-  const raw = generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' }).subarray(-32);
-  const field = (b: Buffer): Buffer => Buffer.concat([Buffer.from([0, 0, 0, b.length]), b]);
-  return `ssh-ed25519 ${Buffer.concat([field(Buffer.from('ssh-ed25519')), field(raw)]).toString('base64')} ${comment}`;
-}
-
-/** crypt(3) on the host: the hash of `password` with the method and salt of `setting`. */
-async function crypt(password: string, setting: string): Promise<string> {
-  return run('perl', ['-e', 'print crypt($ARGV[0], $ARGV[1])', password, setting]);
-}
-
-/** The guest's shadow entry's password field for `user`. */
-async function shadowHash(user: string): Promise<string> {
-  const line = (await guest.text('/etc/shadow')).split('\n').find((l) => l.startsWith(`${user}:`));
-  return line?.split(':')[1] ?? '';
-}
-
-/** The guest's wall clock in seconds. */
-async function guestSeconds(): Promise<number> {
-  return Number(await guest.output('/usr/bin/date', '+%s'));
-}
-
-/** The block-device file systems mounted in the guest: mount point, device name, type. */
-async function guestFilesystems(): Promise<{ mountpoint: string; name: string; type: string }[]> {
-  return (await guest.text('/proc/mounts'))
-    .split('\n')
-    .map((l) => l.split(' '))
-    .filter((f) => f[0]?.startsWith('/dev/vd'))
-    .map((f) => ({ mountpoint: f[1] ?? '', name: (f[0] ?? '').replace('/dev/', ''), type: f[2] ?? '' }));
-}
-
-/** The addresses of the guest's interfaces as `name mac ipvN address/prefix`, sorted. */
-function addressRows(interfaces: readonly GuestInterface[]): string[] {
-  return interfaces.flatMap((i) => i.addresses.map((a) => `${i.name} ${i.mac} ${a.family.toLowerCase()} ${a.address}/${a.prefix}`)).sort();
-}
-
-/** The authorized_keys file of `user` in the guest: its lines, and the file's and ~/.ssh's owner and mode. */
-async function authorizedKeys(user: string): Promise<{ keys: string[]; file: string; dir: string }> {
-  const path = `/home/${user}/.ssh/authorized_keys`;
-  const text = await guest.text(path);
-  const [file, dir] = [await guest.stat(path), await guest.stat(`/home/${user}/.ssh`)];
-  const owner = (s: { uid: number; gid: number; mode: number }): string => `${s.uid}:${s.gid} ${s.mode.toString(8)}`;
-  return { keys: text.split('\n').filter(Boolean), file: owner(file), dir: owner(dir) };
-}
-
-/** The uid:gid of `user` in the guest. */
-async function ids(user: string): Promise<string> {
-  const line = (await guest.text('/etc/passwd')).split('\n').find((l) => l.startsWith(`${user}:`)) ?? '';
-  return line.split(':').slice(2, 4).join(':');
 }
 
 /** Writes keys to a file for virsh --file, one a line with the newline after the last, as an editor leaves it. */
@@ -260,7 +179,7 @@ describe('Debian’s libvirt 9.0 drives the packaged agent in a TCG guest', () =
 
   it('reports each mounted file system with its size and disk for guestinfo --filesystem', async () => {
     const info = keyValues(await virsh('guestinfo', DOMAIN, '--filesystem'));
-    const mounted = await guestFilesystems();
+    const mounted = await guestFilesystems(guest);
     expect(info.get('fs.count')).toBe(String(mounted.length));
     for (let i = 0; i < mounted.length; i++) {
       const fs = mounted.find((m) => m.mountpoint === info.get(`fs.${i}.mountpoint`));
@@ -301,42 +220,42 @@ describe('Debian’s libvirt 9.0 drives the packaged agent in a TCG guest', () =
 
   it('maps each file system to the domain’s disk target for domfsinfo', async () => {
     const listed = rows(await virsh('domfsinfo', DOMAIN)).map((r) => r.join(' '));
-    const mounted = await guestFilesystems();
+    const mounted = await guestFilesystems(guest);
     expect(listed.sort()).toEqual(mounted.map((m) => `${m.mountpoint} ${m.name} ${m.type} ${m.name}`).sort());
     expect(listed).toContain('/ vda ext4 vda');
   });
 
   it('reads and sets the guest clock and RTC for domtime, --time, --sync and --now', async () => {
     const read = Number(/Time: (\d+)/.exec(await virsh('domtime', DOMAIN))?.[1]);
-    expect(Math.abs(read - (await guestSeconds()))).toBeLessThan(10);
+    expect(Math.abs(read - (await guestSeconds(guest)))).toBeLessThan(10);
     expect(Math.abs(read - Date.now() / 1000)).toBeLessThan(10);
 
     const ahead = Math.floor(Date.now() / 1000) + 3 * 3600;
     await virsh('domtime', DOMAIN, '--time', String(ahead));
-    expect(Math.abs((await guestSeconds()) - ahead)).toBeLessThan(10);
+    expect(Math.abs((await guestSeconds(guest)) - ahead)).toBeLessThan(10);
     const rtc = Number(await guest.text('/sys/class/rtc/rtc0/since_epoch'));
     expect(Math.abs(rtc - ahead)).toBeLessThan(10);
 
     // Move the system clock away in the guest; --sync sets it back from the RTC.
     await guest.output('/usr/bin/date', '--set', `@${ahead - 86_400}`);
     await virsh('domtime', DOMAIN, '--sync');
-    expect(Math.abs((await guestSeconds()) - ahead)).toBeLessThan(30);
+    expect(Math.abs((await guestSeconds(guest)) - ahead)).toBeLessThan(30);
 
     await virsh('domtime', DOMAIN, '--now');
-    expect(Math.abs((await guestSeconds()) - Date.now() / 1000)).toBeLessThan(10);
+    expect(Math.abs((await guestSeconds(guest)) - Date.now() / 1000)).toBeLessThan(10);
     expect(Math.abs(Number(await guest.text('/sys/class/rtc/rtc0/since_epoch')) - Date.now() / 1000)).toBeLessThan(10);
   });
 
   it('sets a user’s password for set-user-password, plain and already encrypted', async () => {
     const password = 'correct horse battery staple';
     await virsh('set-user-password', DOMAIN, USER, password);
-    const hash = await shadowHash(USER);
+    const hash = await shadowHash(guest, USER);
     expect(hash).toMatch(/^\$/);
     expect(await crypt(password, hash)).toBe(hash);
 
     const encrypted = await crypt('another one', '$6$e2esalt$');
     await virsh('set-user-password', DOMAIN, USER, encrypted, '--encrypted');
-    expect(await shadowHash(USER)).toBe(encrypted);
+    expect(await shadowHash(guest, USER)).toBe(encrypted);
   });
 
   it('adds, lists, removes and resets a user’s SSH keys for set-user-sshkeys and get-user-sshkeys', async () => {
@@ -349,28 +268,28 @@ describe('Debian’s libvirt 9.0 drives the packaged agent in a TCG guest', () =
       return [...answered.keys].reverse();
     };
     const [k1, k2, k3] = [sshKey('one@host'), sshKey('two@host'), sshKey('three@host')];
-    const owner = await ids(USER);
+    const owner = await ids(guest, USER);
     await virsh('set-user-sshkeys', DOMAIN, USER, '--file', keyFile('keys-1', [k1, k2]));
-    expect(await authorizedKeys(USER)).toEqual({ keys: [k1, k2], file: `${owner} 600`, dir: `${owner} 700` });
+    expect(await authorizedKeys(guest, USER)).toEqual({ keys: [k1, k2], file: `${owner} 600`, dir: `${owner} 700` });
     expect(await listedKeys()).toEqual([k1, k2]);
 
     await virsh('set-user-sshkeys', DOMAIN, USER, '--file', keyFile('keys-2', [k2, k3]));
-    expect((await authorizedKeys(USER)).keys).toEqual([k1, k2, k3]);
+    expect((await authorizedKeys(guest, USER)).keys).toEqual([k1, k2, k3]);
 
     await virsh('set-user-sshkeys', DOMAIN, USER, '--remove', '--file', keyFile('keys-3', [k1]));
-    expect((await authorizedKeys(USER)).keys).toEqual([k2, k3]);
+    expect((await authorizedKeys(guest, USER)).keys).toEqual([k2, k3]);
     expect(await listedKeys()).toEqual([k2, k3]);
 
     await virsh('set-user-sshkeys', DOMAIN, USER, '--reset', '--file', keyFile('keys-4', [k1]));
-    expect((await authorizedKeys(USER)).keys).toEqual([k1]);
+    expect((await authorizedKeys(guest, USER)).keys).toEqual([k1]);
 
     await virsh('set-user-sshkeys', DOMAIN, USER, '--reset');
-    expect((await authorizedKeys(USER)).keys).toEqual([]);
+    expect((await authorizedKeys(guest, USER)).keys).toEqual([]);
     expect(await listedKeys()).toEqual([]);
   });
 
   it('freezes and thaws the guest’s file systems for domfsfreeze and domfsthaw', async () => {
-    const mounted = await guestFilesystems();
+    const mounted = await guestFilesystems(guest);
     expect(await guest.writable(WRITE_CHECK)).toBe(true);
     let froze = '';
     let frozenWritable: boolean | undefined;
