@@ -42,7 +42,20 @@ export function parseMountinfo(text: string, resolve = deviceOf): LocalMount[] {
   return mounts;
 }
 
-/** The local filesystems mounted now, in mount order. */
-export function localMounts(path = '/proc/self/mountinfo'): LocalMount[] {
-  return parseMountinfo(readFileSync(path, 'utf8'));
+/**
+ * The system's mount table: PID 1's, not the agent's own, where the unit's sandbox
+ * (ProtectSystem=, ReadWritePaths=) adds bind mounts of the root filesystem at /etc, /home,
+ * /var/tmp... that are no filesystems of the guest (qemu-ga, outside any sandbox, never sees them).
+ */
+export const SYSTEM_MOUNTINFO = '/proc/1/mountinfo';
+
+/** The local filesystems mounted now, in mount order; the agent's own table when PID 1's cannot be read. */
+export function localMounts(path = SYSTEM_MOUNTINFO): LocalMount[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    text = readFileSync('/proc/self/mountinfo', 'utf8');
+  }
+  return parseMountinfo(text);
 }

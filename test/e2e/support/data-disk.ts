@@ -12,14 +12,23 @@ export interface DataDiskContent {
   deb: string;
   /** Entries the probe writes into /etc/vdagent/actions.d before installing, by name. */
   actions: Record<string, string>;
-  /** Admin actions the probe links from /usr/share/vdagent/actions.available once installed. */
+  /**
+   * Admin actions the probe links from /usr/share/vdagent/actions.available once installed;
+   * one the package does not ship is reported (`missing NAME`) and left out.
+   */
   enable: string[];
+  /** Accounts the probe creates (with a home) before installing. */
+  users?: string[];
+  /** Of those, the ones the probe logs in on a terminal (a utmp record, a logind session). */
+  logins?: string[];
+  /** A drop-in the probe writes for vdagent.service before installing (the rights the actions need). */
+  dropIn?: string;
 }
 
 /**
  * Writes `out`, an ext4 image the guest mounts read-only at /run/e2e: vdagent.deb, probe.mjs,
- * actions.d/ and the list `enable`. Made fresh for every run, so the cached root image never
- * holds the package.
+ * actions.d/, the lists `enable`, `users` and `logins`, and the drop-in vdagent.conf. Made fresh
+ * for every run, so the cached root image never holds the package.
  */
 export async function buildDataDisk(content: DataDiskContent, work: string, out: string): Promise<void> {
   const dir = join(work, 'data');
@@ -28,6 +37,10 @@ export async function buildDataDisk(content: DataDiskContent, work: string, out:
   copyFileSync(content.deb, join(dir, 'vdagent.deb'));
   copyFileSync(PROBE, join(dir, 'probe.mjs'));
   for (const [name, text] of Object.entries(content.actions)) writeFileSync(join(dir, 'actions.d', name), text, { mode: 0o644 });
-  writeFileSync(join(dir, 'enable'), content.enable.map((name) => `${name}\n`).join(''));
+  const list = (names: readonly string[] = []): string => names.map((name) => `${name}\n`).join('');
+  writeFileSync(join(dir, 'enable'), list(content.enable));
+  writeFileSync(join(dir, 'users'), list(content.users));
+  writeFileSync(join(dir, 'logins'), list(content.logins));
+  if (content.dropIn !== undefined) writeFileSync(join(dir, 'vdagent.conf'), content.dropIn);
   await run('mkfs.ext4', ['-q', '-F', '-L', 'e2e-data', '-d', dir, out, '128M']);
 }

@@ -11,8 +11,12 @@ import type { Phases } from './phases.js';
  * `Depends: nodejs (>= 20)` needs (Debian 12 has 18), and systemd 257.
  */
 export const GUEST_SUITE = 'trixie';
-/** What debootstrap installs beyond the minimal base: systemd as init, udev, D-Bus, Node.js. */
-const GUEST_PACKAGES = ['systemd', 'systemd-sysv', 'udev', 'dbus', 'kmod', 'nodejs'];
+/**
+ * What debootstrap installs beyond the minimal base: systemd as init, udev, D-Bus, Node.js,
+ * hwclock (util-linux-extra), which the agent's guest-set-time runs as qemu-ga does, and
+ * pam_systemd (libpam-systemd), so that a login is a logind session.
+ */
+const GUEST_PACKAGES = ['systemd', 'systemd-sysv', 'udev', 'dbus', 'kmod', 'nodejs', 'util-linux-extra', 'libpam-systemd'];
 /** Module trees the guest never loads, left out of the image to keep it small. */
 const UNUSED_MODULES = /\/kernel\/(sound|drivers\/(media|staging|infiniband|net\/wireless|net\/ethernet|bluetooth|iio|usb|scsi|gpu\/drm\/(amd|i915|nouveau|radeon))|net\/(wireless|bluetooth|mac80211))(\/|$)/;
 /** The guest half of the test: started at boot from the data disk (see data-disk.ts). */
@@ -29,6 +33,13 @@ StandardOutput=journal+console
 
 [Install]
 WantedBy=multi-user.target
+`;
+/** DHCP on any Ethernet NIC the guest is given (the libvirt test's user-mode network), by systemd-networkd. */
+const NETWORK = `[Match]
+Name=en*
+
+[Network]
+DHCP=ipv4
 `;
 
 /** A bootable guest: kernel, initramfs and an ext4 root image, with the versions they came from. */
@@ -74,8 +85,8 @@ async function suiteDate(base: string): Promise<string> {
   return date;
 }
 
-/** Turns the debootstrapped tree into the test guest: modules, fstab, the probe unit, less apt. */
-function configureRoot(rootfs: string, kernelTree: string, kernelVersion: string): void {
+/** Turns the debootstrapped tree into the test guest: modules, fstab, the probe unit, DHCP, less apt. */
+async function configureRoot(rootfs: string, kernelTree: string, kernelVersion: string): Promise<void> {
   const modules = join(kernelTree, 'lib', 'modules', kernelVersion);
   cpSync(modules, join(rootfs, 'usr', 'lib', 'modules', kernelVersion), {
     recursive: true,
@@ -87,6 +98,9 @@ function configureRoot(rootfs: string, kernelTree: string, kernelVersion: string
   writeFileSync(join(units, 'vdagent-e2e-probe.service'), PROBE_UNIT);
   mkdirSync(join(units, 'multi-user.target.wants'), { recursive: true });
   symlinkSync('/etc/systemd/system/vdagent-e2e-probe.service', join(units, 'multi-user.target.wants', 'vdagent-e2e-probe.service'));
+  mkdirSync(join(rootfs, 'etc', 'systemd', 'network'), { recursive: true });
+  writeFileSync(join(rootfs, 'etc', 'systemd', 'network', '80-e2e.network'), NETWORK);
+  await run('chroot', [rootfs, 'systemctl', 'enable', '--quiet', 'systemd-networkd.service']);
   // Timers that would only compete for the CPU during the test.
   for (const timer of ['apt-daily.timer', 'apt-daily-upgrade.timer', 'dpkg-db-backup.timer', 'fstrim.timer']) {
     rmSync(join(units, timer), { force: true });
@@ -136,7 +150,7 @@ export async function guestImage(root: string, phases: Phases): Promise<GuestIma
       await run('dpkg-deb', ['-x', join(work, kernelDeb), join(work, 'kernel')]);
       await run('dpkg-deb', ['-x', join(work, busyboxDeb), join(work, 'busybox')]);
       cpSync(join(work, 'kernel', 'boot', `vmlinuz-${kernelVersion}`), join(dir, 'vmlinuz'));
-      configureRoot(rootfs, join(work, 'kernel'), kernelVersion);
+      await configureRoot(rootfs, join(work, 'kernel'), kernelVersion);
       await run('chroot', [rootfs, 'depmod', kernelVersion]);
       await buildInitramfs(rootfs, kernelVersion, join(work, 'busybox'), work, join(dir, 'initrd.img'));
       await run('mkfs.ext4', ['-q', '-F', '-L', 'vdagent-e2e', '-d', rootfs, join(dir, 'rootfs.img'), '4G']);
