@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { JsonFloat, jsonObject, type JsonValue } from '../../qga/index.js';
 
 /** glibc's struct utmp on 64-bit Linux. */
@@ -29,13 +30,55 @@ export function parseUtmp(data: Buffer): LoginUser[] {
   return [...users.values()];
 }
 
-/** guest-get-users: from the utmp file (none when it is missing). */
-export function guestUsers(path = '/var/run/utmp'): JsonValue {
-  let data: Buffer;
+/** The most session files read (a guest has a handful; logind itself allows 8,192 sessions). */
+const MAX_SESSIONS = 8192;
+
+/**
+ * The users of logind's session records (`/run/systemd/sessions/ID`, `KEY=VALUE` lines): the
+ * sessions of class user* that are not closing, as utmp would list their logins, each user once
+ * with the earliest REALTIME (microseconds), in login order.
+ */
+export function parseSessions(files: readonly string[]): LoginUser[] {
+  const users = new Map<string, LoginUser>();
+  for (const text of files) {
+    const fields = new Map(text.split('\n').map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)] as const));
+    const user = fields.get('USER');
+    const realtime = Number(fields.get('REALTIME'));
+    if (!user || !Number.isFinite(realtime) || !fields.get('CLASS')?.startsWith('user') || fields.get('STATE') === 'closing') continue;
+    const loginTime = realtime / 1e6;
+    const known = users.get(user);
+    if (!known || loginTime < known.loginTime) users.set(user, { user, loginTime });
+  }
+  return [...users.values()].sort((a, b) => a.loginTime - b.loginTime);
+}
+
+/** logind's session files, as far as they can be read. */
+function sessionFiles(dir: string): string[] {
   try {
-    data = readFileSync(path);
+    return readdirSync(dir)
+      .slice(0, MAX_SESSIONS)
+      .flatMap((name) => {
+        try {
+          return [readFileSync(join(dir, name), 'utf8')];
+        } catch {
+          return [];
+        }
+      });
   } catch {
     return [];
   }
-  return parseUtmp(data).map((u) => jsonObject({ user: u.user, 'login-time': new JsonFloat(u.loginTime) }));
+}
+
+/**
+ * guest-get-users: from the utmp file, as qemu-ga; where the system keeps none (Debian 13 and
+ * later, where `who` asks logind), from logind's session records.
+ */
+export function guestUsers(utmp = '/var/run/utmp', sessions = '/run/systemd/sessions'): JsonValue {
+  let users: LoginUser[];
+  try {
+    users = parseUtmp(readFileSync(utmp));
+  } catch (err) {
+    users = (err as NodeJS.ErrnoException).code === 'ENOENT' ? parseSessions(sessionFiles(sessions)) : [];
+  }
+  return users.map((u) => jsonObject({ user: u.user, 'login-time': new JsonFloat(u.loginTime) }));
 }
