@@ -1,6 +1,8 @@
 import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_PROFILE_DIRS, readProfile } from '../../src/commands/profile-plan.js';
+import { ROOT } from '../support/harness.js';
 import { cacheRoot } from './support/cache.js';
 import { buildDataDisk } from './support/data-disk.js';
 import { crypt, sshKey } from './support/credentials.js';
@@ -9,7 +11,7 @@ import { run } from './support/exec.js';
 import { guestImage } from './support/guest-image.js';
 import { addressRows, authorizedKeys, guestFilesystems, guestSeconds, ids, shadowHash } from './support/guest-state.js';
 import { domainXml } from './support/libvirt-domain.js';
-import { LIBVIRT_ACTIONS, LIBVIRT_RIGHTS } from './support/libvirt-profile.js';
+import { LIBVIRT_ACTIONS } from './support/libvirt-profile.js';
 import { startLibvirtd, type Libvirtd } from './support/libvirt.js';
 import { LineChannel } from './support/line-channel.js';
 import { packagePath } from './support/package.js';
@@ -35,7 +37,6 @@ let libvirtd: Libvirtd;
 let probePort: SocketPort;
 let probe: LineChannel;
 let guest: ProbeQuestions;
-let missingActions: string[];
 
 /** virsh on the test's daemon; the command and what it printed go to the test's output, for the record. */
 async function virsh(...args: string[]): Promise<string> {
@@ -68,7 +69,9 @@ describe('Debian’s libvirt 9.0 drives the packaged agent in a TCG guest', () =
     const image = await guestImage(cache, phases);
     process.stdout.write(`e2e libvirt guest: ${Object.values(image.versions).join(', ')}\n`);
     const dataDisk = join(runDir, 'data.img');
-    const content = { deb, actions: {}, enable: Object.keys(LIBVIRT_ACTIONS), users: [USER], logins: [USER], dropIn: LIBVIRT_RIGHTS };
+    // The admin actions and their sandbox rights come from the shipped profile, applied in the guest.
+    expect([...readProfile({ ...DEFAULT_PROFILE_DIRS, profiles: join(ROOT, 'profiles') }, 'libvirt').actions].sort()).toEqual(Object.keys(LIBVIRT_ACTIONS).sort());
+    const content = { deb, actions: {}, enable: [], users: [USER], logins: [USER], profile: 'libvirt' };
     await phases.run('data disk with the package', () => buildDataDisk(content, runDir, dataDisk));
     libvirtd = await phases.run('start libvirtd', () => startLibvirtd(join(runDir, 'libvirt')));
     process.stdout.write(`e2e libvirt: ${(await virsh('version')).trim().replace(/\n/g, '; ')}\n`);
@@ -89,13 +92,11 @@ describe('Debian’s libvirt 9.0 drives the packaged agent in a TCG guest', () =
     await phases.run('boot (libvirt, tcg)', () => probe.next(/^probe /, BOOT_MS));
     const install = await phases.run('dpkg -i in the guest', () => probe.next(/^install (-?\d+)$/, STEP_MS));
     if (install[1] !== '0') throw new Error(`dpkg -i failed:\n${probe.lines.filter((l) => l.startsWith('dpkg: ')).join('\n')}`);
-    missingActions = probe.lines.filter((l) => l.startsWith('missing ')).map((l) => l.slice('missing '.length));
-    if (missingActions.length > 0) process.stdout.write(`e2e libvirt: actions this package does not ship: ${missingActions.join(', ')}\n`);
+    const applied = await phases.run('vdagent profile libvirt --apply, restart', () => probe.next(/^profile libvirt (-?\d+)$/, STEP_MS));
+    if (applied[1] !== '0') throw new Error(`vdagent profile libvirt --apply failed:\n${probe.lines.filter((l) => l.startsWith('profile: ')).join('\n')}`);
     await phases.run('libvirt reaches the agent', () => eventually(() => agentCommand('guest-ping'), STEP_MS));
     // The agent reads actions.d again when the links appear: wait until it serves what they enable.
-    const wanted = Object.entries(LIBVIRT_ACTIONS)
-      .filter(([action]) => !missingActions.includes(action))
-      .map(([, command]) => command);
+    const wanted = Object.values(LIBVIRT_ACTIONS);
     await phases.run('the agent serves the linked actions', () =>
       eventually(async () => {
         const info = (await agentCommand('guest-info')) as { supported_commands: { name: string; enabled: boolean }[] };

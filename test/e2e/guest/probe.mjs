@@ -7,6 +7,8 @@
 //   missing NAME                 an admin action listed in "enable" that the package does not ship
 //   install STATUS               dpkg -i finished (its output follows as "dpkg: ..." lines on failure)
 //   install kept                 the package was already installed (a reboot)
+//   profile NAME STATUS          `vdagent profile NAME --apply` finished (listed in "profile"; its
+//                                output comes first as "profile: ..." lines), the unit restarted
 //   enabled STATE                systemctl is-enabled vdagent
 //   unit KEY=VALUE               the unit's limits and restart policy as systemd reads them
 //   agent PID|none               the vdagent daemon process, whenever it changes
@@ -27,7 +29,6 @@ const REPORT = '/dev/virtio-ports/org.vdagent.e2e.0';
 const DATA = '/run/e2e';
 const ACTIONS = '/etc/vdagent/actions.d';
 const AVAILABLE = '/usr/share/vdagent/actions.available';
-const DROP_IN = '/etc/systemd/system/vdagent.service.d/e2e.conf';
 /** How long a write may take before the file system counts as frozen. */
 const FROZEN_MS = 3000;
 const INPUT_EVENT_SIZE = 24; // struct input_event on 64-bit: timeval (16), type, code, value
@@ -192,10 +193,6 @@ if (installed.output === 'install ok installed') {
   say('install kept');
 } else {
   for (const name of listed('users')) say(`user ${name} ${(await runCommand('useradd', ['--create-home', '--shell', '/bin/bash', name])).status}`);
-  if (fs.existsSync(`${DATA}/vdagent.conf`)) {
-    fs.mkdirSync(DROP_IN.replace(/\/[^/]*$/, ''), { recursive: true });
-    fs.copyFileSync(`${DATA}/vdagent.conf`, DROP_IN);
-  }
   fs.mkdirSync(ACTIONS, { recursive: true, mode: 0o755 });
   for (const name of fs.readdirSync(`${DATA}/actions.d`)) {
     fs.copyFileSync(`${DATA}/actions.d/${name}`, `${ACTIONS}/${name}`);
@@ -208,6 +205,14 @@ if (installed.output === 'install ok installed') {
   }
   say(`install ${install.status}`);
   if (install.status !== 0) for (const line of install.output.split('\n')) say(`dpkg: ${line}`);
+  // A profile, applied as vdagent-actions.d(5) tells the administrator: links, drop-in, restart.
+  for (const name of listed('profile')) {
+    const applied = await runCommand('/usr/bin/vdagent', ['profile', name, '--apply']);
+    for (const line of applied.output.split('\n').filter(Boolean)) say(`profile: ${line}`);
+    await runCommand('systemctl', ['daemon-reload']);
+    await runCommand('systemctl', ['try-restart', 'vdagent.service']);
+    say(`profile ${name} ${applied.status}`);
+  }
 }
 // A login on a terminal, as a person at the console: pam_systemd opens a logind session (and login
 // writes utmp where the system still keeps one).

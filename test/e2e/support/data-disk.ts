@@ -21,13 +21,16 @@ export interface DataDiskContent {
   users?: string[];
   /** Of those, the ones the probe logs in on a terminal (a utmp record, a logind session). */
   logins?: string[];
-  /** A drop-in the probe writes for vdagent.service before installing (the rights the actions need). */
-  dropIn?: string;
+  /**
+   * A profile the probe applies once installed, as its administrator would: `vdagent profile
+   * NAME --apply`, then `systemctl daemon-reload` and `systemctl try-restart vdagent`.
+   */
+  profile?: string;
 }
 
 /**
  * Writes `out`, an ext4 image the guest mounts read-only at /run/e2e: vdagent.deb, probe.mjs,
- * actions.d/, the lists `enable`, `users` and `logins`, and the drop-in vdagent.conf. Made fresh
+ * actions.d/, the lists `enable`, `users` and `logins`, and the profile's name. Made fresh
  * for every run, so the cached root image never holds the package.
  */
 export async function buildDataDisk(content: DataDiskContent, work: string, out: string): Promise<void> {
@@ -41,6 +44,6 @@ export async function buildDataDisk(content: DataDiskContent, work: string, out:
   writeFileSync(join(dir, 'enable'), list(content.enable));
   writeFileSync(join(dir, 'users'), list(content.users));
   writeFileSync(join(dir, 'logins'), list(content.logins));
-  if (content.dropIn !== undefined) writeFileSync(join(dir, 'vdagent.conf'), content.dropIn);
+  if (content.profile !== undefined) writeFileSync(join(dir, 'profile'), `${content.profile}\n`);
   await run('mkfs.ext4', ['-q', '-F', '-L', 'e2e-data', '-d', dir, out, '128M']);
 }
