@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { JsonFloat, jsonObject, type JsonValue } from '../../qga/index.js';
 
@@ -52,18 +52,37 @@ export function parseSessions(files: readonly string[]): LoginUser[] {
   return [...users.values()].sort((a, b) => a.loginTime - b.loginTime);
 }
 
-/** logind's session files, as far as they can be read. */
+/** The largest session record read (logind's are a few hundred bytes). */
+const MAX_SESSION_BYTES = 64 * 1024;
+
+/**
+ * A session record, or undefined for anything else in the directory: never blocks on the FIFOs
+ * logind keeps beside the records (`ID.ref`), nor follows a link.
+ */
+function sessionRecord(path: string): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+  } catch {
+    return undefined;
+  }
+  try {
+    if (!fstatSync(fd).isFile()) return undefined;
+    const buf = Buffer.alloc(MAX_SESSION_BYTES);
+    return buf.toString('utf8', 0, readSync(fd, buf, 0, buf.length, 0));
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** logind's session records, as far as they can be read. */
 function sessionFiles(dir: string): string[] {
   try {
     return readdirSync(dir)
       .slice(0, MAX_SESSIONS)
-      .flatMap((name) => {
-        try {
-          return [readFileSync(join(dir, name), 'utf8')];
-        } catch {
-          return [];
-        }
-      });
+      .flatMap((name) => sessionRecord(join(dir, name)) ?? []);
   } catch {
     return [];
   }

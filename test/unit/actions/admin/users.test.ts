@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -40,10 +41,14 @@ describe('logind sessions, where the system keeps no utmp', () => {
     expect(users).toEqual([]);
   });
 
-  it('answers guest-get-users from the session records when utmp is missing', () => {
+  it('answers guest-get-users from the session records when utmp is missing, passing over the FIFOs beside them and links', () => {
     const sessions = join(dir, 'sessions');
     mkdirSync(sessions);
     writeFileSync(join(sessions, '3'), session({ USER: 'ann', CLASS: 'user', REALTIME: '1700000000250000' }));
+    // logind keeps a FIFO per session (ID.ref): reading it would block the agent for good.
+    execFileSync('mkfifo', [join(sessions, '3.ref')]);
+    writeFileSync(join(dir, 'elsewhere'), session({ USER: 'eve', CLASS: 'user', REALTIME: '1' }));
+    symlinkSync(join(dir, 'elsewhere'), join(sessions, '4'));
     expect(guestUsers(join(dir, 'no-utmp'), sessions)).toEqual([
       new Map<string, unknown>([
         ['user', 'ann'],
