@@ -335,6 +335,23 @@ describe('Debian’s libvirt 9.0 drives the packaged agent in a TCG guest', () =
     expect(keyValues(await virsh('guestvcpus', DOMAIN)).get('online')).toBe('0-1');
   });
 
+  it('suspends the guest to RAM for dompmsuspend --target mem, and it serves again after dompmwakeup', async () => {
+    const state = async (want: string): Promise<void> =>
+      eventually(async () => {
+        const now = (await virsh('domstate', DOMAIN)).trim();
+        if (now !== want) throw new Error(`domain is ${now}`);
+      }, STEP_MS);
+    await phases.run('virsh dompmsuspend mem, dompmwakeup', async () => {
+      await virsh('dompmsuspend', DOMAIN, '--target', 'mem');
+      await state('pmsuspended');
+      await virsh('dompmwakeup', DOMAIN);
+      await state('running');
+      await eventually(() => agentCommand('guest-ping'), STEP_MS);
+    });
+    // The kernel went through a real suspend and resume.
+    expect(await guest.output('/usr/bin/journalctl', '-k', '-g', 'PM: suspend exit', '-o', 'cat')).toContain('PM: suspend exit');
+  });
+
   it('powers the guest off for shutdown --mode agent', async () => {
     await phases.run('virsh shutdown --mode agent', async () => {
       await virsh('shutdown', DOMAIN, '--mode', 'agent');

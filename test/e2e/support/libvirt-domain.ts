@@ -22,8 +22,9 @@ function xml(text: string): string {
 
 /**
  * The domain XML: q35 under TCG with 2 vCPUs and 1 GiB, the image's kernel and initramfs booted
- * directly, a virtio NIC on user-mode networking, the guest-agent channel libvirt manages itself
- * (the one virsh's agent commands use) and the probe's channel on `probeSocket`.
+ * directly, S3 offered to the guest (dompmsuspend), a virtio NIC on user-mode networking, the
+ * guest-agent channel libvirt manages itself (the one virsh's agent commands use) and the
+ * probe's channel on `probeSocket`.
  */
 export function domainXml(spec: DomainSpec): string {
   return `<domain type='qemu'>
@@ -40,6 +41,10 @@ export function domainXml(spec: DomainSpec): string {
   <on_poweroff>destroy</on_poweroff>
   <on_reboot>restart</on_reboot>
   <on_crash>destroy</on_crash>
+  <pm>
+    <suspend-to-mem enabled='yes'/>
+    <suspend-to-disk enabled='no'/>
+  </pm>
   <devices>
     <emulator>/usr/bin/qemu-system-x86_64</emulator>
     <disk type='file' device='disk'>
