@@ -70,10 +70,12 @@ function asUser(user: PasswdEntry, request: KeysRequest): Promise<KeysAnswer> {
     }
     // Started as the agent's own user, which loads the editor's code (readable perhaps only by
     // root), and drops to the user's uid and gid itself before reading the request.
+    // Node refuses setuid/setgroups in a process where libuv may use io_uring (CVE-2024-22017),
+    // as on kernels from 5.10.186 (Debian 13): the editor does no I/O that needs it.
     const child = spawn(process.execPath, ['--max-old-space-size=64', CHILD, String(user.uid), String(user.gid)], {
       stdio: ['pipe', 'pipe', 'pipe'],
       cwd: '/',
-      env: {},
+      env: { UV_USE_IO_URING: '0' },
     });
     const out: Buffer[] = [];
     let size = 0;

@@ -97,7 +97,7 @@ async function waitReady(daemon: Libvirtd, exited: () => boolean, timeoutMs: num
  * Starts Debian's libvirtd in the foreground as root, in a private mount namespace where each of
  * its system directories (/etc/libvirt, /run/libvirt, /var/lib/libvirt, /var/cache/libvirt,
  * /var/log/libvirt) is a directory under `dir` holding the test's own libvirtd.conf and
- * qemu.conf; waits until it answers on its socket, dir/run/libvirt-sock.
+ * qemu.conf, and its pid file there too; waits until it answers on its socket, dir/run/libvirt-sock.
  */
 export async function startLibvirtd(dir: string): Promise<Libvirtd> {
   const undoAccounts = await ensureAccounts();
@@ -114,7 +114,8 @@ export async function startLibvirtd(dir: string): Promise<Libvirtd> {
   writeFileSync(join(dir, 'etc', 'libvirtd.conf'), LIBVIRTD_CONF);
   writeFileSync(join(dir, 'etc', 'qemu.conf'), QEMU_CONF);
   const uri = `qemu:///system?socket=${join(dir, 'run', 'libvirt-sock')}`;
-  const script = `${binds.join(' && ')} && exec libvirtd`;
+  // Its pid file too, which would otherwise be /run/libvirtd.pid, shared with any other libvirtd.
+  const script = `${binds.join(' && ')} && exec libvirtd --pid-file '${join(dir, 'run', 'libvirtd.pid')}'`;
   const child = spawn('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', script], { stdio: ['ignore', 'ignore', 'pipe'] });
   let output = '';
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
