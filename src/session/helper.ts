@@ -137,6 +137,9 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
     const env: Record<string, string | undefined> = {};
     for (const k of KEPT) if (process.env[k] !== undefined) env[k] = process.env[k];
     Object.assign(env, await this.desktop.environment());
+    // The helper becomes the user with setuid in-process (after loading its code as root), which
+    // Node refuses where libuv may use io_uring (its CVE-2024-22017 guard; Debian 13's Node does).
+    env.UV_USE_IO_URING = '0';
     if (this.stopped) return;
     // Not Node's IPC: it buffers a frame of any declared size from the (untrusted) helper.
     const child = spawn(this.command.execPath, args, { stdio: ['ignore', 'inherit', 'inherit', 'pipe'], env, cwd: '/' });
