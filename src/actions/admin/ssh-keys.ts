@@ -7,6 +7,7 @@ import { MAX_AUTHORIZED_KEYS_BYTES } from './authorized-keys-file.js';
 import type { KeysAnswer, KeysFailure, KeysRequest } from './authorized-keys.js';
 import { type PasswdEntry, strerror } from './libc.js';
 import type { AdminLog } from './log.js';
+import { readableByAll } from '../../platform/process/readable-by-all.js';
 import { unrefChild } from './run-program.js';
 import { checkUserAllowed, knownUser, lookupUser } from './user-account.js';
 import type { UserRule } from './user-rule.js';
@@ -57,9 +58,9 @@ export function failureText(f: KeysFailure): string {
 }
 
 /**
- * Runs the edit in a child process that becomes the user's uid and gid (no supplementary groups)
- * before it reads the request, so the file system checks the user's rights: a link the user planted leads nowhere the user could not
- * write (or read) already.
+ * Runs the edit in a child process with the user's uid and gid (no supplementary groups) before it
+ * reads the request, so the file system checks the user's rights: a link the user planted leads
+ * nowhere the user could not write (or read) already.
  */
 function asUser(user: PasswdEntry, request: KeysRequest): Promise<KeysAnswer> {
   return new Promise((resolve, reject) => {
@@ -68,14 +69,16 @@ function asUser(user: PasswdEntry, request: KeysRequest): Promise<KeysAnswer> {
       reject(failed(`cannot act as user '${user.name}': the agent does not run as root`));
       return;
     }
-    // Started as the agent's own user, which loads the editor's code (readable perhaps only by
-    // root), and drops to the user's uid and gid itself before reading the request.
-    // Node refuses setuid/setgroups in a process where libuv may use io_uring (CVE-2024-22017),
-    // as on kernels from 5.10.186 (Debian 13): the editor does no I/O that needs it.
+    // Where every user can read the editor's code (the package), the editor is started as the
+    // user (libuv drops the ids between fork and exec). Elsewhere (a clone only root can read) it
+    // loads its code as the agent's user and drops to the user itself, which Node allows only
+    // where libuv does not use io_uring (its CVE-2024-22017 guard refuses setuid on Debian 13).
+    const direct = self === 0 && readableByAll(CHILD);
     const child = spawn(process.execPath, ['--max-old-space-size=64', CHILD, String(user.uid), String(user.gid)], {
       stdio: ['pipe', 'pipe', 'pipe'],
       cwd: '/',
-      env: { UV_USE_IO_URING: '0' },
+      env: {},
+      ...(direct ? { uid: user.uid, gid: user.gid } : {}),
     });
     const out: Buffer[] = [];
     let size = 0;
