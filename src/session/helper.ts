@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readableByAll } from '../platform/process/readable-by-all.js';
 import type { Monitor } from '../platform/display/monitor.js';
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
@@ -52,6 +54,8 @@ const STALL_MS = 12_000;
  * memory bound (the daemon's launcher passes the same flag).
  */
 export const NODE_FLAGS = ['--max-semi-space-size=2'];
+/** util-linux's setpriv, which starts the helper as the session's user with the user's groups. */
+const SETPRIV = '/usr/bin/setpriv';
 /** Variables of the daemon's environment every helper keeps. */
 const KEPT = ['PATH', 'LANG', 'JOURNAL_STREAM'];
 
@@ -127,8 +131,19 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
   private async spawn(): Promise<void> {
     const args = [...NODE_FLAGS, ...this.command.args];
     const id = this.desktop.identity;
-    if (id && process.getuid?.() === 0) args.push('--uid', String(id.uid), '--gid', String(id.gid));
-    else if (id && id.uid !== process.getuid?.()) {
+    let program = this.command.execPath;
+    if (id && process.getuid?.() === 0) {
+      // Where every user can read the code (the package), setpriv starts the helper as the user,
+      // with the user's groups. Elsewhere (a clone only root can read) the helper loads its code
+      // as root and drops to the user itself, which Node refuses where libuv may use io_uring
+      // (its CVE-2024-22017 guard, as on Debian 13).
+      const script = this.command.args[0];
+      if (script !== undefined && readableByAll(script) && existsSync(SETPRIV)) {
+        args.unshift('--reuid', String(id.uid), '--regid', String(id.gid), '--init-groups', '--', program);
+        program = SETPRIV;
+      }
+      args.push('--uid', String(id.uid), '--gid', String(id.gid));
+    } else if (id && id.uid !== process.getuid?.()) {
       this.log.error(`session ${this.desktop.id}: the daemon does not run as root and cannot start a helper as uid ${id.uid}`);
       return;
     }
@@ -137,12 +152,9 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
     const env: Record<string, string | undefined> = {};
     for (const k of KEPT) if (process.env[k] !== undefined) env[k] = process.env[k];
     Object.assign(env, await this.desktop.environment());
-    // The helper becomes the user with setuid in-process (after loading its code as root), which
-    // Node refuses where libuv may use io_uring (its CVE-2024-22017 guard; Debian 13's Node does).
-    env.UV_USE_IO_URING = '0';
     if (this.stopped) return;
     // Not Node's IPC: it buffers a frame of any declared size from the (untrusted) helper.
-    const child = spawn(this.command.execPath, args, { stdio: ['ignore', 'inherit', 'inherit', 'pipe'], env, cwd: '/' });
+    const child = spawn(program, args, { stdio: ['ignore', 'inherit', 'inherit', 'pipe'], env, cwd: '/' });
     const channel = new FrameChannel(child.stdio[CHANNEL_FD] as Duplex, MAX_FRAME);
     this.child = child;
     this.channel = channel;
