@@ -73,6 +73,9 @@ export class SystemLayout {
     return { PATH: join(this.root, 'bin') };
   }
 
+  /** Where prefix() mounts the layout's directories, in its agent's own mount table only. */
+  static readonly MOUNTED = ['/sys/devices/system/cpu', '/sys/devices/system/memory', '/sys/power'] as const;
+
   /**
    * A command prefix running an agent in a private mount namespace where the layout's directories
    * are mounted over the real ones (`power/` read-only when asked); the agent starts only if every
