@@ -14,8 +14,11 @@ const CLIENT_WARM_UP = 100;
 /** Port hang-up/reopen cycles measured, after the warm-up ones. */
 const PORT_CYCLES = 200;
 const PORT_WARM_UP = 20;
-/** How far the daemon's resident memory may move from its value after the warm-up, either way. */
-const RSS_DRIFT_BOUND = 5 * 1024 * 1024;
+/**
+ * How far the daemon's resident memory may grow past its value after the warm-up. It may shrink
+ * any amount: V8 returning pages after a collection is no leak (a CI run saw 67.3 -> 61.0 MiB).
+ */
+const RSS_GROWTH_BOUND = 5 * 1024 * 1024;
 /** Quiet time before memory is read, so a collection under way can finish. */
 const SETTLE_MS = 1000;
 /** How long one answer may take. */
@@ -49,7 +52,7 @@ describe('the daemon over many clients and port reopenings', () => {
     [h, replug, dir] = [undefined, undefined, undefined];
   });
 
-  it(`answers ${CLIENT_CYCLES} client disconnect/reconnect cycles with memory within ±${MiB(RSS_DRIFT_BOUND)} and no descriptor gained`, async () => {
+  it(`answers ${CLIENT_CYCLES} client disconnect/reconnect cycles with memory grown by at most ${MiB(RSS_GROWTH_BOUND)} and no descriptor gained`, async () => {
     const agent = await startPtyHarness();
     h = agent;
     await agent.sim.expect(MessageType.AnnounceCapabilities, { where: (m) => m.request, timeoutMs: ANSWER_TIMEOUT_MS });
@@ -67,11 +70,11 @@ describe('the daemon over many clients and port reopenings', () => {
     const seconds = (performance.now() - t0) / 1000;
     const after = await footprint(agent.pid, agent.rss);
     process.stdout.write(`soak: ${CLIENT_CYCLES} client cycles in ${seconds.toFixed(1)} s; RSS ${MiB(before.rss)} -> ${MiB(after.rss)}; descriptors ${before.fds} -> ${after.fds}\n`);
-    expect(Math.abs(after.rss - before.rss)).toBeLessThanOrEqual(RSS_DRIFT_BOUND);
+    expect(after.rss - before.rss).toBeLessThanOrEqual(RSS_GROWTH_BOUND);
     expect(after.fds).toBe(before.fds);
   }, 120_000);
 
-  it(`reopens its port after ${PORT_CYCLES} host hang-ups, announcing each time, with memory within ±${MiB(RSS_DRIFT_BOUND)} and no descriptor gained`, async () => {
+  it(`reopens its port after ${PORT_CYCLES} host hang-ups, announcing each time, with memory grown by at most ${MiB(RSS_GROWTH_BOUND)} and no descriptor gained`, async () => {
     dir = mkdtempSync(join(tmpdir(), 'soak-'));
     chmodSync(dir, 0o755);
     const port = await ReplugPort.create(dir);
@@ -93,7 +96,7 @@ describe('the daemon over many clients and port reopenings', () => {
     const seconds = (performance.now() - t0) / 1000;
     const after = await footprint(agent.pid, agent.rss);
     process.stdout.write(`soak: ${PORT_CYCLES} port hang-ups in ${seconds.toFixed(1)} s; RSS ${MiB(before.rss)} -> ${MiB(after.rss)}; descriptors ${before.fds} -> ${after.fds}\n`);
-    expect(Math.abs(after.rss - before.rss)).toBeLessThanOrEqual(RSS_DRIFT_BOUND);
+    expect(after.rss - before.rss).toBeLessThanOrEqual(RSS_GROWTH_BOUND);
     expect(after.fds).toBe(before.fds);
   }, 180_000);
 });
