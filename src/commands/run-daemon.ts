@@ -1,5 +1,6 @@
 import { DEFAULT_ACTIONS_DIRS, loadActions, type ActionSet } from '../actions/actions-d.js';
 import { watchDirectories, watchedDirectories } from '../actions/watch.js';
+import type { Service } from '../actions/service.js';
 import { Daemon } from '../daemon.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { SESSION_SPECS, sessionBridgeFor } from '../session/select.js';
@@ -21,12 +22,6 @@ export interface DaemonOptions {
 }
 
 /** A service the daemon runs beside the SPICE agent (the QEMU guest agent, the session helper). */
-export interface Service {
-  /** Applies a reloaded action set. */
-  reload(actions: ActionSet): void | Promise<void>;
-  /** Stops the service. */
-  stop(): Promise<void>;
-}
 
 /**
  * Resolves a port option: a path as given, or for `auto` the virtio-serial port of that name,

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { loadActions } from '../../src/actions/actions-d.js';
 import type { Freezer } from '../../src/actions/admin/freezer.js';
 import { startQgaService } from '../../src/actions/admin/service.js';
-import type { Service } from '../../src/commands/run-daemon.js';
+import type { Service } from '../../src/actions/service.js';
 import { QgaError, QgaErrorCode } from '../../src/qga/index.js';
 import { runGuestExec, waitExit } from '../support/guest-exec.js';
 import { memoryLogger } from '../support/log.js';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { ActionSet } from '../actions-d.js';
-import type { Service } from '../../commands/run-daemon.js';
+import type { Service } from '../service.js';
 import type { Logger } from '../../log/logger.js';
 import type { CommandSpec } from '../../qga/index.js';
 import { openPortFor } from '../../transport/open-port.js';
