@@ -12,6 +12,7 @@ import { setLayout } from './mouse/layout-store.js';
 import { MouseModule } from './mouse/module.js';
 import { checkBackendSetting } from './resolution/settings.js';
 import { ResolutionModule } from './resolution/module.js';
+import { checkOnOff } from './on-off.js';
 
 /** Checks one setting's value: an error text, or undefined when valid. */
 export type SettingCheck = (value: string) => string | undefined;
@@ -29,7 +30,6 @@ export interface ModuleDefinition {
 }
 
 /** A check for on/off settings. */
-export const onOff: SettingCheck = (v) => (/^(on|off|yes|no|true|false)$/.test(v) ? undefined : `expected on or off, got ${JSON.stringify(v)}`);
 
 /** This process's map from SPICE display ids to outputs: graphics-device-info fills it, mouse and resolution read it. */
 export const displayMap = new DisplayMap();
@@ -38,11 +38,11 @@ export const displayMap = new DisplayMap();
 export const BUILTIN_MODULES: readonly ModuleDefinition[] = [
   { name: 'graphics-device-info', create: () => new GraphicsDeviceInfoModule(displayMap) },
   { name: 'mouse', settings: { layout: checkLayoutSetting }, create: () => new MouseModule({ displays: displayMap }) },
-  { name: 'resolution', settings: { 'auto-resize': onOff, backend: checkBackendSetting }, create: () => new ResolutionModule({ displays: displayMap, onLayout: setLayout }) },
+  { name: 'resolution', settings: { 'auto-resize': checkOnOff, backend: checkBackendSetting }, create: () => new ResolutionModule({ displays: displayMap, onLayout: setLayout }) },
   { name: 'file-xfer', create: () => new FileXferModule(), gate: () => new FileXferGate() },
   {
     name: 'clipboard',
-    settings: { backend: checkClipboardBackend, primary: onOff },
+    settings: { backend: checkClipboardBackend, primary: checkOnOff },
     create: () => new ClipboardModule(),
     gate: (module) => new ClipboardGate(module.capabilities),
   },

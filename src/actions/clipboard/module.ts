@@ -13,6 +13,7 @@ import type { ActionModule, ModuleContext } from '../module.js';
 import { type ClipboardBackendSetting, startClipboardBackend } from './backend-choice.js';
 import { judgeGrabSerial } from './grab-serial.js';
 import { bestTarget, offeredTargets, toWire, typeOfTarget, typesOfTargets } from './targets.js';
+import { isOn } from '../on-off.js';
 
 /** How long a local paste waits for the client's data. */
 export const PASTE_TIMEOUT_MS = 10_000;
@@ -83,7 +84,7 @@ export class ClipboardModule implements ActionModule {
 
   async start(ctx: ModuleContext): Promise<void> {
     const setting = (ctx.settings.get('backend') ?? 'auto') as ClipboardBackendSetting;
-    const primary = !/^(off|no|false)$/.test(ctx.settings.get('primary') ?? 'on');
+    const primary = isOn(ctx.settings.get('primary'), true);
     this.ctx = ctx;
     // Listening starts before the backend does: it reports the current owners as it starts.
     const prepare = (backend: ClipboardBackend): void => {

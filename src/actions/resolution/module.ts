@@ -5,7 +5,7 @@ import { backendKindFor, type BackendKind, type DisplayBackend, type DisplayEnv 
 import { createBackend } from '../../platform/display/create.js';
 import type { Monitor } from '../../platform/display/monitor.js';
 import { checkMonitorsConfig, planLayout } from './plan.js';
-import { isOn } from './settings.js';
+import { isOn } from '../on-off.js';
 
 /** How long a burst of MONITORS_CONFIG must pause before the last one is applied. */
 export const DEBOUNCE_MS = 200;
@@ -56,7 +56,7 @@ export class ResolutionModule implements ActionModule {
   }
 
   async start(ctx: ModuleContext): Promise<void> {
-    this.autoResize = isOn(ctx.settings.get('auto-resize') ?? 'on');
+    this.autoResize = isOn(ctx.settings.get('auto-resize'), true);
     const setting = ctx.settings.get('backend') ?? 'auto';
     const kind = setting === 'auto' ? backendKindFor(this.env) : (setting as BackendKind);
     if (this.autoResize && !kind) throw new Error('resolution: no X11 or Wayland session in the environment (set backend in the resolution entry)');

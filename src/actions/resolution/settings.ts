@@ -7,8 +7,3 @@ export type BackendSetting = BackendKind | 'auto';
 export function checkBackendSetting(value: string): string | undefined {
   return value === 'auto' || (BACKEND_KINDS as readonly string[]).includes(value) ? undefined : `expected auto, ${BACKEND_KINDS.join(', ')}; got ${JSON.stringify(value)}`;
 }
-
-/** Whether an on/off setting's value (already checked) means on. */
-export function isOn(value: string): boolean {
-  return /^(on|yes|true)$/.test(value);
-}

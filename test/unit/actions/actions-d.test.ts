@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadActions, parseSettings } from '../../../src/actions/actions-d.js';
 import { enabledModules } from '../../../src/actions/resolve.js';
-import { onOff, type ModuleDefinition } from '../../../src/actions/registry.js';
+import { checkOnOff } from '../../../src/actions/on-off.js';
+import { type ModuleDefinition } from '../../../src/actions/registry.js';
 import { GraphicsDeviceInfoModule } from '../../../src/actions/graphics-device-info/module.js';
 import { describeActions } from '../../../src/commands/actions.js';
 import { memoryLogger } from '../../support/log.js';
@@ -122,7 +123,7 @@ describe('parseSettings', () => {
 
 describe('enabledModules', () => {
   const definitions: ModuleDefinition[] = [
-    { name: 'graphics-device-info', settings: { verbose: onOff }, create: () => new GraphicsDeviceInfoModule() },
+    { name: 'graphics-device-info', settings: { verbose: checkOnOff }, create: () => new GraphicsDeviceInfoModule() },
   ];
 
   it('warns about an unknown key with file and line, and keeps the module on', () => {
