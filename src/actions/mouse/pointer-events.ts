@@ -14,6 +14,7 @@ import {
   SYN_REPORT,
   type InputEvent,
 } from '../../platform/uinput/input-event.js';
+import { MouseButtonMask } from '../../protocol/index.js';
 
 /** A pointer state in desktop coordinates, with the VDAgent button mask (spec §8). */
 export interface PointerState {
@@ -24,15 +25,15 @@ export interface PointerState {
 
 /** VDAgent mask bits of the held buttons and the input codes they drive (spec §8). */
 const BUTTONS: readonly [mask: number, code: number][] = [
-  [0x02, BTN_LEFT],
-  [0x04, BTN_MIDDLE],
-  [0x08, BTN_RIGHT],
-  [0x40, BTN_SIDE],
-  [0x80, BTN_EXTRA],
+  [MouseButtonMask.Left, BTN_LEFT],
+  [MouseButtonMask.Middle, BTN_MIDDLE],
+  [MouseButtonMask.Right, BTN_RIGHT],
+  [MouseButtonMask.Side, BTN_SIDE],
+  [MouseButtonMask.Extra, BTN_EXTRA],
 ];
 /** The wheel "buttons": one step on each 0→1 edge. */
-const WHEEL_UP = 0x10;
-const WHEEL_DOWN = 0x20;
+const WHEEL_UP = MouseButtonMask.Up;
+const WHEEL_DOWN = MouseButtonMask.Down;
 
 const syn: InputEvent = { type: EV_SYN, code: SYN_REPORT, value: 0 };
 
