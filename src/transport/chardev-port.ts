@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { Backoff } from './backoff.js';
-import { FdWatcher } from './fd-watcher.js';
+import { FdWatcher } from '../platform/fd-watcher.js';
 import { errnoError, isRetry } from './errno.js';
 import { PausablePort } from './pausable-port.js';
 import type { Port } from './port.js';

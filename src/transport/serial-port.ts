@@ -3,7 +3,7 @@ import type { LinuxPortBinding } from '@serialport/bindings-cpp';
 import { LinuxBinding } from '@serialport/bindings-cpp';
 import { SerialPortStream as SerialPort } from '@serialport/stream';
 import { errnoError, isRetry } from './errno.js';
-import { READABLE } from './fd-watcher.js';
+import { READABLE } from '../platform/fd-watcher.js';
 import { PausablePort } from './pausable-port.js';
 import type { Port } from './port.js';
 

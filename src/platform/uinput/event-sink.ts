@@ -1,6 +1,6 @@
 import { writeSync } from 'node:fs';
 import { errnoError, isRetry } from '../../transport/errno.js';
-import { FdWatcher } from '../../transport/fd-watcher.js';
+import { FdWatcher } from '../fd-watcher.js';
 
 /** Behind at or above these marks of queued records… */
 const HIGH_BYTES = 64 * 1024;

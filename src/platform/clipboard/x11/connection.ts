@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { FdWatcher } from '../../../transport/fd-watcher.js';
+import { FdWatcher } from '../../fd-watcher.js';
 import { type ClipboardXEvent, parseXEvent } from './events.js';
 import { copyOut, type DisplayPtr, loadXlib, stringAt, takeXError, XEVENT_SIZE, type Xid, type Xlib } from './xlib.js';
 
