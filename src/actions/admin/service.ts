@@ -11,7 +11,7 @@ import { FileCommands } from './files.js';
 import { kernelFreezer, type Freezer } from './freezer.js';
 import { FreezeCommands } from './fsfreeze.js';
 import { adminHandlers } from './handlers.js';
-import { RequestIntake } from './intake.js';
+import { RequestIntake } from '../../qga-intake.js';
 import { adminPolicy, type AdminPolicy } from './policy.js';
 import { StateStore } from './state.js';
 import { realClock, type SystemClock } from './set-time.js';
