@@ -1,8 +1,8 @@
 import { DEFAULT_ACTIONS_DIRS, loadActions, type ActionSet } from '../actions/actions-d.js';
 import { watchDirectories, watchedDirectories } from '../actions/watch.js';
-import type { Service } from '../actions/service.js';
 import { Daemon } from '../daemon.js';
 import { createLogger, type Logger } from '../log/logger.js';
+import { QgaDaemon } from '../qga-daemon.js';
 import { SESSION_SPECS, sessionBridgeFor } from '../session/select.js';
 import { findVirtioPort, QGA_PORT_NAME, SPICE_PORT_NAME, waitForVirtioPort } from '../transport/discovery.js';
 import { openPortFor } from '../transport/open-port.js';
@@ -20,8 +20,6 @@ export interface DaemonOptions {
   debug: boolean;
   maxMessageSize?: number;
 }
-
-/** A service the daemon runs beside the SPICE agent (the QEMU guest agent, the session helper). */
 
 /**
  * Resolves a port option: a path as given, or for `auto` the virtio-serial port of that name,
@@ -53,7 +51,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   log.info(`vdagent daemon, actions.d: ${dirs.join(', ')}`);
   const waiting = new AbortController();
   let daemon: Daemon | undefined;
-  const services: Service[] = [];
+  let qgaDaemon: QgaDaemon | undefined;
 
   const spice = resolvePort(opts.port, SPICE_PORT_NAME, log, waiting.signal).then(async (path) => {
     if (!path) return;
@@ -67,8 +65,11 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       ? Promise.resolve()
       : resolvePort(opts.qgaPort, QGA_PORT_NAME, log, waiting.signal).then(async (path) => {
           if (!path) return;
-          const { startQgaService } = await import('../actions/admin/service.js');
-          services.push(await startQgaService({ path, log, actions, stateDir: opts.stateDir }));
+          const { AdminCommands } = await import('../actions/admin/commands.js');
+          const commands = new AdminCommands({ log, actions, stateDir: opts.stateDir });
+          qgaDaemon = new QgaDaemon({ port: openPortFor(path), log, commands });
+          log.info(`QEMU guest agent on ${path}`);
+          qgaDaemon.start();
         }).catch((err: unknown) => log.error(`the QEMU guest agent did not start: ${String(err)}`));
 
   let reloading = Promise.resolve();
@@ -89,7 +90,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       // ...and those the new entries link through from now on.
       follow();
       await daemon?.reload(actions);
-      for (const s of services) await s.reload(actions);
+      qgaDaemon?.reload(actions);
     });
   };
   follow();
@@ -106,7 +107,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   await Promise.allSettled([spice, qga]);
   watcher.close();
   await reloading;
-  for (const s of services) await s.stop();
+  await qgaDaemon?.stop();
   await daemon?.stop();
   return 0;
 }

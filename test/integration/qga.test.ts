@@ -3,10 +3,11 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadActions } from '../../src/actions/actions-d.js';
+import { AdminCommands } from '../../src/actions/admin/commands.js';
 import type { Freezer } from '../../src/actions/admin/freezer.js';
-import { startQgaService } from '../../src/actions/admin/service.js';
-import type { Service } from '../../src/actions/service.js';
 import { QgaError, QgaErrorCode } from '../../src/qga/index.js';
+import { QgaDaemon as QgaService } from '../../src/qga-daemon.js';
+import { openPortFor } from '../../src/transport/open-port.js';
 import { runGuestExec, waitExit } from '../support/guest-exec.js';
 import { memoryLogger } from '../support/log.js';
 import type { QgaClient } from '../support/qga-client.js';
@@ -422,7 +423,7 @@ describe('the service in-process, with a recording freezer and clock', () => {
   let root: string;
   let qga: QgaPty;
   let client: QgaClient;
-  let service: Service;
+  let service: QgaService;
   const calls: string[] = [];
   const frozen = new Map<string, number>();
   let failOn: string | undefined;
@@ -458,13 +459,15 @@ describe('the service in-process, with a recording freezer and clock', () => {
     mkdirSync(join(root, 'state'), { mode: 0o700 });
     qga = await openQgaPty();
     client = qga.client;
-    service = await startQgaService({
-      path: qga.path,
-      log: memoryLogger().log,
+    const log = memoryLogger().log;
+    const commands = new AdminCommands({
+      log,
       actions: loadActions([root]),
       stateDir: join(root, 'state'),
       system: { freezer, clock: { set: (ns) => void calls.push(`set clock ${ns}`) } },
     });
+    service = new QgaService({ port: openPortFor(qga.path), log, commands });
+    service.start();
     await client.sync();
   });
 

@@ -1,5 +1,5 @@
-import { JsonStreamParser, type ParseEvent } from '../../qga/index.js';
-import type { AdminLog } from './log.js';
+import type { Logger } from './log/logger.js';
+import { JsonStreamParser, type ParseEvent } from './qga/index.js';
 
 /** Bounds of the request queue and of the input held back while it is full. */
 export interface IntakeLimits {
@@ -11,16 +11,13 @@ export interface IntakeLimits {
   maxHeld: number;
 }
 
-/** The bounds the service uses: a worker that is behind holds at most some 16 MiB of requests. */
+/** The bounds the QGA daemon uses: a worker that is behind holds at most some 16 MiB of requests. */
 export const INTAKE_LIMITS: Readonly<IntakeLimits> = { maxItems: 256, maxBytes: 16 * 1024 * 1024, maxHeld: 4 * 1024 * 1024 };
 
 /** Input is parsed in slices of this size, so a full queue overshoots by at most one slice's values. */
 const SLICE = 4096;
 
-/**
- * Reading control of the port. The Port interface may offer pause/resume (being added to the
- * transport); until then this is the one place that assumes them, and uses them when present.
- */
+/** Reading control of the port (a Port has it); without it, input is held instead (up to `maxHeld`). */
 interface Pausable {
   pause?: () => void;
   resume?: () => void;
@@ -42,7 +39,7 @@ export class RequestIntake {
 
   constructor(
     private readonly port: Pausable & { readonly name: string },
-    private readonly log: AdminLog,
+    private readonly log: Logger,
     /** Called for each value parsed (the port carries a valid stream). */
     private readonly healthy: () => void,
     private readonly limits: Readonly<IntakeLimits> = INTAKE_LIMITS,
@@ -67,7 +64,7 @@ export class RequestIntake {
     return event;
   }
 
-  /** Forgets queued requests and held input (the service stops). */
+  /** Forgets queued requests and held input (the daemon stops). */
   clear(): void {
     this.queue.length = 0;
     this.queuedBytes = 0;
