@@ -35,18 +35,12 @@ export function formatDouble(x: number): string {
   return trim(x.toFixed(16 - exp));
 }
 
-const buckets = new Map<string, number>();
-
 /** The bucket of QEMU's QDict hash table (512 buckets) that holds a key: it decides member order. */
 function bucketOf(key: string): number {
-  let bucket = buckets.get(key);
-  if (bucket !== undefined) return bucket;
   const bytes = Buffer.from(key, 'utf8');
   let v = Math.imul(0x238f13af, bytes.length) >>> 0;
   for (let i = 0; i < bytes.length; i++) v = (v + ((bytes[i] as number) << ((i * 5) % 24))) >>> 0;
-  bucket = ((Math.imul(1103515243, v) + 12345) >>> 0) % 512;
-  if (buckets.size < 4096) buckets.set(key, bucket);
-  return bucket;
+  return ((Math.imul(1103515243, v) + 12345) >>> 0) % 512;
 }
 
 /** An object's members in the order QEMU prints a QDict: by hash bucket, the later-added first within one. */

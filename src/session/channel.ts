@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { deserialize, serialize } from 'node:v8';
 import { DEFAULT_MAX_MESSAGE_SIZE, PayloadCollector } from '../protocol/index.js';
-import { errnoError } from '../transport/errno.js';
+import { ErrnoError } from '../platform/errno.js';
 
 /** Bound on a frame: the largest message (a clipboard of the default --max-message-size) and its wrapping. */
 export const MAX_FRAME = DEFAULT_MAX_MESSAGE_SIZE + (1 << 20);
@@ -64,7 +64,7 @@ export class FrameChannel extends EventEmitter<FrameChannelEvents> {
   send(value: unknown, done?: (err?: Error | null) => void): boolean {
     if (this.closed) {
       // Nothing is buffered for a closed channel: the message is dropped.
-      if (done) process.nextTick(done, errnoError('EPIPE', 'the channel is closed'));
+      if (done) process.nextTick(done, new ErrnoError('EPIPE', 'the channel is closed'));
       return true;
     }
     const payload = serialize(value);
@@ -96,7 +96,7 @@ export class FrameChannel extends EventEmitter<FrameChannelEvents> {
         this.headFilled = 0;
         const size = this.head.readUInt32BE(0);
         if (size > this.maxFrame) {
-          this.emit('malformed', errnoError('EMSGSIZE', `a frame of ${size} bytes is over the bound of ${this.maxFrame}`));
+          this.emit('malformed', new ErrnoError('EMSGSIZE', `a frame of ${size} bytes is over the bound of ${this.maxFrame}`));
           this.shut();
           this.socket.destroy();
           return;
@@ -127,7 +127,7 @@ export class FrameChannel extends EventEmitter<FrameChannelEvents> {
     try {
       value = deserialize(payload);
     } catch (err) {
-      this.emit('malformed', errnoError('EBADMSG', `a frame does not deserialize: ${(err as Error).message}`));
+      this.emit('malformed', new ErrnoError('EBADMSG', `a frame does not deserialize: ${(err as Error).message}`));
       return;
     }
     this.emit('message', value);

@@ -1,6 +1,6 @@
 import { loadClipboardBackends } from '../actions/clipboard/backend-choice.js';
 import { loadDbusClient } from '../platform/display/mutter.js';
-import { loadLibc } from '../platform/uinput/libc.js';
+import { loadLibc } from '../platform/load-libc.js';
 
 /**
  * Loads every piece of code the session modules import on demand (clipboard backends, the D-Bus

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { Backoff } from './backoff.js';
 import { FdWatcher } from '../platform/fd-watcher.js';
-import { errnoError, isRetry } from './errno.js';
+import { ErrnoError, isRetry } from '../platform/errno.js';
 import { PausablePort } from './pausable-port.js';
 import type { Port } from './port.js';
 
@@ -67,7 +67,7 @@ export class CharDevicePort extends PausablePort implements Port {
   }
 
   async open(): Promise<void> {
-    if (this.session || this.opening) throw errnoError('EBUSY', `${this.name} is already open`);
+    if (this.session || this.opening) throw new ErrnoError('EBUSY', `${this.name} is already open`);
     this.opening = true;
     this.abortOpen = false;
     try {
@@ -78,7 +78,7 @@ export class CharDevicePort extends PausablePort implements Port {
       );
       if (this.abortOpen) {
         fs.closeSync(fd);
-        throw errnoError('ECANCELED', `${this.name} was closed while opening`);
+        throw new ErrnoError('ECANCELED', `${this.name} was closed while opening`);
       }
       try {
         this.start(fd, true);
@@ -93,7 +93,7 @@ export class CharDevicePort extends PausablePort implements Port {
 
   write(data: Buffer): Promise<void> {
     const s = this.session;
-    if (!s) return Promise.reject(errnoError('EBADF', `${this.name} is not open`));
+    if (!s) return Promise.reject(new ErrnoError('EBADF', `${this.name} is not open`));
     if (data.length === 0) return WRITTEN;
     // Nothing waiting before it: write at once, and when the kernel takes it all, queue nothing.
     let offset = 0;
@@ -117,7 +117,7 @@ export class CharDevicePort extends PausablePort implements Port {
   async close(): Promise<void> {
     if (this.opening) this.abortOpen = true;
     const s = this.session;
-    if (s) await this.shutdown(s, errnoError('ECANCELED', `${this.name} was closed`));
+    if (s) await this.shutdown(s, new ErrnoError('ECANCELED', `${this.name} was closed`));
     else await this.closing;
   }
 

@@ -1,4 +1,4 @@
-import { errnoError } from './errno.js';
+import { ErrnoError } from '../platform/errno.js';
 import { PausablePort } from './pausable-port.js';
 import type { Port } from './port.js';
 
@@ -36,12 +36,12 @@ export class MemoryPort extends PausablePort implements Port {
   }
 
   async open(): Promise<void> {
-    if (this.opened) throw errnoError('EBUSY', `${this.name} is already open`);
+    if (this.opened) throw new ErrnoError('EBUSY', `${this.name} is already open`);
     this.opened = true;
   }
 
   async write(data: Buffer): Promise<void> {
-    if (!this.opened) throw errnoError('EBADF', `${this.name} is not open`);
+    if (!this.opened) throw new ErrnoError('EBADF', `${this.name} is not open`);
     const peer = this.peer;
     if (!peer || data.length === 0) return;
     const chunk = Buffer.from(data); // the caller may reuse its buffer
@@ -56,7 +56,7 @@ export class MemoryPort extends PausablePort implements Port {
   }
 
   /** Breaks the link as an I/O error would: the other side closes and emits `close` with `err`. */
-  hangUp(err: Error = errnoError('EIO', 'peer hung up')): void {
+  hangUp(err: Error = new ErrnoError('EIO', 'peer hung up')): void {
     const peer = this.peer;
     if (!peer?.opened) return;
     peer.shut();

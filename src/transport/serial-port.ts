@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import type { LinuxPortBinding } from '@serialport/bindings-cpp';
 import { LinuxBinding } from '@serialport/bindings-cpp';
 import { SerialPortStream as SerialPort } from '@serialport/stream';
-import { errnoError, isRetry } from './errno.js';
+import { ErrnoError, isRetry } from '../platform/errno.js';
 import { READABLE } from '../platform/fd-watcher.js';
 import { PausablePort } from './pausable-port.js';
 import type { Port } from './port.js';
@@ -67,7 +67,7 @@ export class SerialPortPort extends PausablePort implements Port {
   }
 
   async open(): Promise<void> {
-    if (this.sp || this.opening) throw errnoError('EBUSY', `${this.name} is already open`);
+    if (this.sp || this.opening) throw new ErrnoError('EBUSY', `${this.name} is already open`);
     this.opening = true;
     this.abortOpen = false;
     // serialport sets iflag=IGNPAR (no ICRNL/IXON/ISTRIP), oflag=0, lflag=0 (no echo), CS8, no
@@ -99,7 +99,7 @@ export class SerialPortPort extends PausablePort implements Port {
     }
     if (this.abortOpen) {
       await this.shut(sp);
-      throw errnoError('ECANCELED', `${this.name} was closed while opening`);
+      throw new ErrnoError('ECANCELED', `${this.name} was closed while opening`);
     }
     this.sp = sp;
     sp.on('close', (err: Error | null) => this.lost(sp, err ?? new Error(`${this.name} closed`)));
@@ -108,7 +108,7 @@ export class SerialPortPort extends PausablePort implements Port {
 
   write(data: Buffer): Promise<void> {
     const sp = this.sp;
-    if (!sp) return Promise.reject(errnoError('EBADF', `${this.name} is not open`));
+    if (!sp) return Promise.reject(new ErrnoError('EBADF', `${this.name} is not open`));
     return new Promise((resolve, reject) =>
       sp.write(data, (err) => (err ? reject(withCode(err)) : resolve())),
     );

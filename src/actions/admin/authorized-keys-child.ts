@@ -17,9 +17,14 @@ if (process.getuid?.() !== uid || process.geteuid?.() !== uid || process.getgid?
   throw new Error(`could not become uid ${uid} gid ${gid}`);
 }
 
-const chunks: Buffer[] = [];
-process.stdin.on('data', (d: Buffer) => chunks.push(d));
-process.stdin.on('end', () => {
-  const request = JSON.parse(Buffer.concat(chunks).toString()) as KeysRequest;
-  process.stdout.write(JSON.stringify(editAuthorizedKeys(request)));
-});
+/** Reads the one request to its end and writes the answer. */
+function answerRequest(): void {
+  const chunks: Buffer[] = [];
+  process.stdin.on('data', (d: Buffer) => chunks.push(d));
+  process.stdin.on('end', () => {
+    const request = JSON.parse(Buffer.concat(chunks).toString()) as KeysRequest;
+    process.stdout.write(JSON.stringify(editAuthorizedKeys(request)));
+  });
+}
+
+answerRequest();

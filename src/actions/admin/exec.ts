@@ -5,7 +5,7 @@ import os from 'node:os';
 import { type Args, decodeBase64, jsonObject, type JsonObject, QgaError, QgaErrorCode } from '../../qga/index.js';
 import { Capture, OutputPool } from './exec-capture.js';
 import { BASE_ENV, childEnvironment } from './exec-env.js';
-import { errorText, pipe } from './libc.js';
+import { errorText, pipe } from '../../platform/libc.js';
 import type { AdminLog } from './log.js';
 import type { ExecPolicy } from './policy.js';
 import { unrefChild } from './run-program.js';

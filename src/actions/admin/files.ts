@@ -1,6 +1,6 @@
 import { closeSync, constants, fchmodSync, openSync, readSync, writeSync } from 'node:fs';
 import { type Args, decodeBase64, jsonObject, type JsonObject, QgaError, QgaErrorCode } from '../../qga/index.js';
-import { errorText, lseek } from './libc.js';
+import { errorText, lseek } from '../../platform/libc.js';
 import type { StateStore } from './state.js';
 
 /** Largest guest-file-read count: its base64 must fit QEMU's 64 MiB token limit. */

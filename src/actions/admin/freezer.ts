@@ -1,6 +1,6 @@
 import { closeSync, constants, openSync } from 'node:fs';
 import { QgaError, QgaErrorCode } from '../../qga/index.js';
-import { errorText, ioctlInt } from './libc.js';
+import { errorText, ioctlInt } from '../../platform/libc.js';
 import { localMounts } from './mounts.js';
 
 /** _IOWR('X', 119, int) and _IOWR('X', 120, int) from linux/fs.h. */

@@ -1,7 +1,7 @@
 import { type Args, QgaError, QgaErrorCode } from '../../qga/index.js';
 import type { Freezer } from './freezer.js';
 import { runHooks } from './hooks.js';
-import { errorText } from './libc.js';
+import { errorText } from '../../platform/libc.js';
 import type { AdminLog } from './log.js';
 import type { StateStore } from './state.js';
 

@@ -1,7 +1,7 @@
 import { closeSync, constants, openSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { type Args, jsonInt, jsonObject, type JsonObject, QgaError, QgaErrorCode } from '../../qga/index.js';
-import { errorText, ioctlBuffer } from './libc.js';
+import { errorText, ioctlBuffer } from '../../platform/libc.js';
 import { localMounts } from './mounts.js';
 
 /** _IOWR('X', 121, struct fstrim_range) from linux/fs.h. */

@@ -1,6 +1,6 @@
 import { type Dirent, opendirSync, readFileSync } from 'node:fs';
 import { QgaError, QgaErrorCode } from '../../qga/index.js';
-import { errorText } from './libc.js';
+import { errorText } from '../../platform/libc.js';
 
 /** A command's failure as qemu-ga words an `error_setg_errno`: the text, then the system error's. */
 export function systemFailure(what: string, err: unknown): QgaError {

@@ -1,6 +1,6 @@
 import { accessSync, constants } from 'node:fs';
 import { type Args, type JsonObject, QgaError, QgaErrorCode } from '../../qga/index.js';
-import { errorText, setRealtimeClock } from './libc.js';
+import { errorText, setRealtimeClock } from '../../platform/libc.js';
 import { runProgram } from './run-program.js';
 
 /** The system clock, a seam: tests that must not move the machine's clock record the call instead. */

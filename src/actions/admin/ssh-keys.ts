@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { type Args, jsonObject, type JsonObject, QgaError, QgaErrorCode } from '../../qga/index.js';
 import { MAX_AUTHORIZED_KEYS_BYTES } from './authorized-keys-file.js';
 import type { KeysAnswer, KeysFailure, KeysRequest } from './authorized-keys.js';
-import { type PasswdEntry, strerror } from './libc.js';
+import { type PasswdEntry, strerror } from '../../platform/libc.js';
 import type { AdminLog } from './log.js';
 import { readableByAll } from '../../platform/process/readable-by-all.js';
 import { unrefChild } from './run-program.js';

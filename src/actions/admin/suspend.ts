@@ -1,7 +1,7 @@
 import { accessSync, closeSync, constants, openSync, readSync, writeSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { QgaError, QgaErrorCode } from '../../qga/index.js';
-import { errorText } from './libc.js';
+import { errorText } from '../../platform/libc.js';
 import type { AdminLog } from './log.js';
 import { runProgram } from './run-program.js';
 

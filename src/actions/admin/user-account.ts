@@ -1,5 +1,5 @@
 import { QgaError, QgaErrorCode } from '../../qga/index.js';
-import { type PasswdEntry, passwdEntry } from './libc.js';
+import { type PasswdEntry, passwdEntry } from '../../platform/libc.js';
 import type { AdminLog } from './log.js';
 import type { UserRule } from './user-rule.js';
 

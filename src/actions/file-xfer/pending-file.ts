@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { link, open, readdir, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadLibc } from '../../platform/uinput/libc.js';
+import { loadLibc } from '../../platform/load-libc.js';
 
 /** open(2)'s O_TMPFILE as Linux defines it (__O_TMPFILE with O_DIRECTORY). */
 const O_TMPFILE = 0o20000000 | constants.O_DIRECTORY;

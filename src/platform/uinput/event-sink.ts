@@ -1,5 +1,5 @@
 import { writeSync } from 'node:fs';
-import { errnoError, isRetry } from '../../transport/errno.js';
+import { ErrnoError, isRetry } from '../errno.js';
 import { FdWatcher } from '../fd-watcher.js';
 
 /** Behind at or above these marks of queued records… */
@@ -48,7 +48,7 @@ export class EventSink {
       if (n === records.length) return;
       this.offset = n;
     } else if (this.bytes + records.length > MAX_BYTES || this.queue.length >= MAX_ITEMS) {
-      throw errnoError('ENOBUFS', `the input sink is ${this.bytes} bytes behind; events dropped`);
+      throw new ErrnoError('ENOBUFS', `the input sink is ${this.bytes} bytes behind; events dropped`);
     }
     this.queue.push(Buffer.from(records)); // the caller's buffer is reused
     this.bytes += records.length;

@@ -1,7 +1,8 @@
 import { closeSync, constants, openSync, writeSync } from 'node:fs';
 import { EventSink } from './event-sink.js';
 import { EV_ABS, EV_KEY, EV_REL, ABS_X, ABS_Y, REL_WHEEL, InputEventEncoder, nowMicros, type InputEvent } from './input-event.js';
-import { loadLibc, SystemCallError, type Libc } from './libc.js';
+import { ErrnoError } from '../errno.js';
+import { loadLibc, type Libc } from '../load-libc.js';
 import { TABLET_BUTTONS, TABLET_NAME, type PointerDevice, type TabletSize } from './pointer-device.js';
 import {
   BUS_VIRTUAL,
@@ -89,8 +90,8 @@ function create(libc: Libc, fd: number, size: TabletSize): void {
   libc.ioctlInt(fd, UI_SET_RELBIT, REL_WHEEL, 'UI_SET_RELBIT');
   for (const a of axes) libc.ioctlInt(fd, UI_SET_ABSBIT, a.code, 'UI_SET_ABSBIT');
   if (uinputVersion(libc, fd) >= UINPUT_VERSION_SETUP) {
-    libc.ioctlPtr(fd, UI_DEV_SETUP, encodeUinputSetup(ID, TABLET_NAME), 'UI_DEV_SETUP');
-    for (const a of axes) libc.ioctlPtr(fd, UI_ABS_SETUP, encodeAbsSetup(a), 'UI_ABS_SETUP');
+    libc.ioctlBuffer(fd, UI_DEV_SETUP, encodeUinputSetup(ID, TABLET_NAME), 'UI_DEV_SETUP');
+    for (const a of axes) libc.ioctlBuffer(fd, UI_ABS_SETUP, encodeAbsSetup(a), 'UI_ABS_SETUP');
   } else {
     writeSync(fd, encodeUserDev(ID, TABLET_NAME, axes));
   }
@@ -101,9 +102,9 @@ function create(libc: Libc, fd: number, size: TabletSize): void {
 function uinputVersion(libc: Libc, fd: number): number {
   const out = Buffer.alloc(4);
   try {
-    libc.ioctlPtr(fd, UI_GET_VERSION, out, 'UI_GET_VERSION');
+    libc.ioctlBuffer(fd, UI_GET_VERSION, out, 'UI_GET_VERSION');
   } catch (err) {
-    if (err instanceof SystemCallError && err.code === 'EINVAL') return 0;
+    if (err instanceof ErrnoError && err.code === 'EINVAL') return 0;
     throw err;
   }
   return out.readUInt32LE(0);

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { FdWatcher } from '../../fd-watcher.js';
 import { type ClipboardXEvent, parseXEvent } from './events.js';
-import { copyOut, type DisplayPtr, loadXlib, stringAt, takeXError, XEVENT_SIZE, type Xid, type Xlib } from './xlib.js';
+import { copyOut, type DisplayPtr, loadXlib, stringAt, XEVENT_SIZE, type Xid, type Xlib } from './xlib.js';
 
 /** PropertyChangeMask: PropertyNotify events for a window. */
 export const PROPERTY_CHANGE_MASK = 1 << 22;
@@ -49,11 +49,15 @@ export class XConnection extends EventEmitter<{ event: [ClipboardXEvent] }> {
     super();
     this.x = loadXlib();
     const dpy = this.x.XOpenDisplay(display);
-    if (!dpy) throw new Error(`cannot open X display ${display}`);
+    if (!dpy) {
+      this.x.release();
+      throw new Error(`cannot open X display ${display}`);
+    }
     this.dpy = dpy;
     const base: [number | null] = [null];
     if (!this.x.XFixesQueryExtension(dpy, base, [null])) {
       this.x.XCloseDisplay(dpy);
+      this.x.release();
       throw new Error(`X display ${display} has no XFIXES extension`);
     }
     this.fixesBase = base[0] ?? 0;
@@ -176,7 +180,7 @@ export class XConnection extends EventEmitter<{ event: [ClipboardXEvent] }> {
   sync(): number {
     this.x.XSync(this.dpy, 0);
     this.queueDrain();
-    return takeXError();
+    return this.x.takeError();
   }
 
   /** Closes the connection. */
@@ -186,6 +190,7 @@ export class XConnection extends EventEmitter<{ event: [ClipboardXEvent] }> {
     this.watcher.close();
     this.x.XDestroyWindow(this.dpy, this.window);
     this.x.XCloseDisplay(this.dpy);
+    this.x.release();
   }
 
   /** Sends what Xlib buffered; events a round trip queued are delivered on the next turn. */

@@ -6,7 +6,7 @@ export type DisplayPtr = bigint;
 /** An X resource id: a window or an atom (`XID`, an unsigned long). */
 export type Xid = number;
 
-/** The Xlib and XFixes calls the clipboard needs, loaded on first use. */
+/** The Xlib and XFixes calls the clipboard needs, with the X protocol errors of the process recorded instead of fatal. */
 export interface Xlib {
   XOpenDisplay(name: string | null): DisplayPtr | null;
   XCloseDisplay(dpy: DisplayPtr): number;
@@ -37,71 +37,80 @@ export interface Xlib {
   XSetErrorHandler(handler: bigint | null): bigint | null;
   XFixesQueryExtension(dpy: DisplayPtr, eventBase: [number | null], errorBase: [number | null]): number;
   XFixesSelectSelectionInput(dpy: DisplayPtr, w: Xid, selection: Xid, mask: number): void;
+  /** The error code of the last X protocol error (0: none since the last call), and forgets it. */
+  takeError(): number;
+  /** Puts back the error handler that was in place before, and frees ours. */
+  release(): void;
 }
 
 /** The size of `XEvent` (a union of 24 longs). */
 export const XEVENT_SIZE = 192;
 
-let xlib: Xlib | undefined;
-let errorHandler: bigint | undefined;
-let lastError = 0;
+/** Xlib's error handler type, int (*)(Display *, XErrorEvent *), declared without a name (no type registered process-wide). */
+const ERROR_HANDLER = koffi.pointer(koffi.proto('int (void *dpy, void *event)'));
 
-/** Loads libX11 and libXfixes (LP64 only: the event offsets used here assume 8-byte longs). */
+/**
+ * Loads libX11 and libXfixes (LP64 only: the event offsets used here assume 8-byte longs) and
+ * installs an error handler that records errors: Xlib's default one exits the process, while a
+ * requestor window that vanishes in the middle of a transfer (BadWindow) is normal. The handler
+ * is process-wide in Xlib; its owner calls `release()` when done.
+ */
 export function loadXlib(): Xlib {
-  if (xlib) return xlib;
   if (koffi.sizeof('long') !== 8) throw new Error('the X11 clipboard needs a 64-bit platform');
   const x = koffi.load('libX11.so.6');
   const xf = koffi.load('libXfixes.so.3');
-  koffi.opaque('Display');
-  const lib: Xlib = {
-    XOpenDisplay: x.func('Display *XOpenDisplay(const char *name)'),
-    XCloseDisplay: x.func('int XCloseDisplay(Display *dpy)'),
-    XConnectionNumber: x.func('int XConnectionNumber(Display *dpy)'),
-    XDefaultRootWindow: x.func('unsigned long XDefaultRootWindow(Display *dpy)'),
-    XCreateSimpleWindow: x.func('unsigned long XCreateSimpleWindow(Display *dpy, unsigned long parent, int x, int y, unsigned int w, unsigned int h, unsigned int bw, unsigned long border, unsigned long bg)'),
-    XDestroyWindow: x.func('int XDestroyWindow(Display *dpy, unsigned long w)'),
-    XInternAtom: x.func('unsigned long XInternAtom(Display *dpy, const char *name, int onlyIfExists)'),
-    XGetAtomName: x.func('void *XGetAtomName(Display *dpy, unsigned long atom)'),
-    XSelectInput: x.func('int XSelectInput(Display *dpy, unsigned long w, long mask)'),
-    XSetSelectionOwner: x.func('int XSetSelectionOwner(Display *dpy, unsigned long sel, unsigned long owner, unsigned long time)'),
-    XGetSelectionOwner: x.func('unsigned long XGetSelectionOwner(Display *dpy, unsigned long sel)'),
-    XConvertSelection: x.func('int XConvertSelection(Display *dpy, unsigned long sel, unsigned long target, unsigned long prop, unsigned long requestor, unsigned long time)'),
+  const lib: Omit<Xlib, 'takeError' | 'release'> = {
+    XOpenDisplay: x.func('void *XOpenDisplay(const char *name)'),
+    XCloseDisplay: x.func('int XCloseDisplay(void *dpy)'),
+    XConnectionNumber: x.func('int XConnectionNumber(void *dpy)'),
+    XDefaultRootWindow: x.func('unsigned long XDefaultRootWindow(void *dpy)'),
+    XCreateSimpleWindow: x.func('unsigned long XCreateSimpleWindow(void *dpy, unsigned long parent, int x, int y, unsigned int w, unsigned int h, unsigned int bw, unsigned long border, unsigned long bg)'),
+    XDestroyWindow: x.func('int XDestroyWindow(void *dpy, unsigned long w)'),
+    XInternAtom: x.func('unsigned long XInternAtom(void *dpy, const char *name, int onlyIfExists)'),
+    XGetAtomName: x.func('void *XGetAtomName(void *dpy, unsigned long atom)'),
+    XSelectInput: x.func('int XSelectInput(void *dpy, unsigned long w, long mask)'),
+    XSetSelectionOwner: x.func('int XSetSelectionOwner(void *dpy, unsigned long sel, unsigned long owner, unsigned long time)'),
+    XGetSelectionOwner: x.func('unsigned long XGetSelectionOwner(void *dpy, unsigned long sel)'),
+    XConvertSelection: x.func('int XConvertSelection(void *dpy, unsigned long sel, unsigned long target, unsigned long prop, unsigned long requestor, unsigned long time)'),
     XGetWindowProperty: x.func(
-      'int XGetWindowProperty(Display *dpy, unsigned long w, unsigned long prop, long offset, long length, int del, unsigned long reqType, ' +
+      'int XGetWindowProperty(void *dpy, unsigned long w, unsigned long prop, long offset, long length, int del, unsigned long reqType, ' +
         '_Out_ unsigned long *actualType, _Out_ int *actualFormat, _Out_ unsigned long *nitems, _Out_ unsigned long *bytesAfter, _Out_ void **prop)',
     ),
-    XChangeProperty: x.func('int XChangeProperty(Display *dpy, unsigned long w, unsigned long prop, unsigned long type, int format, int mode, const uint8_t *data, int n)'),
-    XDeleteProperty: x.func('int XDeleteProperty(Display *dpy, unsigned long w, unsigned long prop)'),
-    XSendEvent: x.func('int XSendEvent(Display *dpy, unsigned long w, int propagate, long mask, const uint8_t *event)'),
-    XPending: x.func('int XPending(Display *dpy)'),
-    XNextEvent: x.func('int XNextEvent(Display *dpy, _Out_ uint8_t *event)'),
-    XFlush: x.func('int XFlush(Display *dpy)'),
-    XSync: x.func('int XSync(Display *dpy, int discard)'),
+    XChangeProperty: x.func('int XChangeProperty(void *dpy, unsigned long w, unsigned long prop, unsigned long type, int format, int mode, const uint8_t *data, int n)'),
+    XDeleteProperty: x.func('int XDeleteProperty(void *dpy, unsigned long w, unsigned long prop)'),
+    XSendEvent: x.func('int XSendEvent(void *dpy, unsigned long w, int propagate, long mask, const uint8_t *event)'),
+    XPending: x.func('int XPending(void *dpy)'),
+    XNextEvent: x.func('int XNextEvent(void *dpy, _Out_ uint8_t *event)'),
+    XFlush: x.func('int XFlush(void *dpy)'),
+    XSync: x.func('int XSync(void *dpy, int discard)'),
     XFree: x.func('int XFree(void *data)'),
-    XExtendedMaxRequestSize: x.func('long XExtendedMaxRequestSize(Display *dpy)'),
-    XMaxRequestSize: x.func('long XMaxRequestSize(Display *dpy)'),
+    XExtendedMaxRequestSize: x.func('long XExtendedMaxRequestSize(void *dpy)'),
+    XMaxRequestSize: x.func('long XMaxRequestSize(void *dpy)'),
     XSetErrorHandler: x.func('void *XSetErrorHandler(void *handler)'),
-    XFixesQueryExtension: xf.func('int XFixesQueryExtension(Display *dpy, _Out_ int *eventBase, _Out_ int *errorBase)'),
-    XFixesSelectSelectionInput: xf.func('void XFixesSelectSelectionInput(Display *dpy, unsigned long w, unsigned long sel, unsigned long mask)'),
+    XFixesQueryExtension: xf.func('int XFixesQueryExtension(void *dpy, _Out_ int *eventBase, _Out_ int *errorBase)'),
+    XFixesSelectSelectionInput: xf.func('void XFixesSelectSelectionInput(void *dpy, unsigned long w, unsigned long sel, unsigned long mask)'),
   };
-  // Xlib's default error handler exits the process; a requestor window that vanishes in the middle
-  // of a transfer (BadWindow) is normal, so errors are only remembered.
-  const proto = koffi.proto('int XErrorHandler(void *dpy, void *event)');
-  errorHandler = koffi.register((_dpy: bigint, event: bigint) => {
+  const recorded = { code: 0 };
+  const handler = koffi.register((_dpy: bigint, event: bigint) => {
     // XErrorEvent: int type, Display *display, XID resourceid, unsigned long serial, unsigned char error_code
-    lastError = new Uint8Array(koffi.view(event, 33))[32] ?? 0;
+    recorded.code = new Uint8Array(koffi.view(event, 33))[32] ?? 0;
     return 0;
-  }, koffi.pointer(proto));
-  lib.XSetErrorHandler(errorHandler);
-  xlib = lib;
-  return lib;
-}
-
-/** The error code of the last X protocol error (0: none since the last call), and forgets it. */
-export function takeXError(): number {
-  const code = lastError;
-  lastError = 0;
-  return code;
+  }, ERROR_HANDLER) as bigint;
+  const previous = lib.XSetErrorHandler(handler);
+  return {
+    ...lib,
+    takeError(): number {
+      const code = recorded.code;
+      recorded.code = 0;
+      return code;
+    },
+    release(): void {
+      const current = lib.XSetErrorHandler(previous);
+      // An Xlib loaded after this one installed its own handler: that one stays.
+      if (current !== handler) lib.XSetErrorHandler(current);
+      koffi.unregister(handler);
+    },
+  };
 }
 
 /** Copies `length` bytes from Xlib-owned memory. */

@@ -6,7 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakePointerDevice } from '../../../../src/platform/uinput/fake-device.js';
 import { decodeInputEvents, EV_ABS, EV_SYN, ABS_X } from '../../../../src/platform/uinput/input-event.js';
-import { loadLibc, SystemCallError } from '../../../../src/platform/uinput/libc.js';
+import { ErrnoError } from '../../../../src/platform/errno.js';
+import { loadLibc } from '../../../../src/platform/load-libc.js';
 import { UI_GET_VERSION, UI_SET_EVBIT } from '../../../../src/platform/uinput/uinput-abi.js';
 import { UinputDevice } from '../../../../src/platform/uinput/uinput-device.js';
 
@@ -16,7 +17,7 @@ describe('libc ioctl through koffi', () => {
     const file = await open('/dev/null', 'w');
     try {
       expect(() => libc.ioctlInt(file.fd, UI_SET_EVBIT, 1, 'UI_SET_EVBIT')).toThrow(expect.objectContaining({ code: 'ENOTTY' }));
-      expect(() => libc.ioctlPtr(file.fd, UI_GET_VERSION, Buffer.alloc(4), 'UI_GET_VERSION')).toThrow(SystemCallError);
+      expect(() => libc.ioctlBuffer(file.fd, UI_GET_VERSION, Buffer.alloc(4), 'UI_GET_VERSION')).toThrow(ErrnoError);
     } finally {
       await file.close();
     }

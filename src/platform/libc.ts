@@ -1,0 +1,123 @@
+import koffi from 'koffi';
+import { ErrnoError } from './errno.js';
+
+// The libc calls Node lacks, each declared once, bound when this module is first imported: code
+// that must not load koffi (about 5 MB) before it is needed imports it through load-libc.ts.
+const lib = koffi.load('libc.so.6');
+const timespec = koffi.struct({ tv_sec: 'int64_t', tv_nsec: 'long' });
+const passwd = koffi.struct({ name: 'char *', passwd: 'char *', uid: 'uint32_t', gid: 'uint32_t', gecos: 'char *', dir: 'char *', shell: 'char *' });
+
+const c = {
+  strerror: lib.func('const char *strerror(int errnum)') as (errnum: number) => string,
+  ioctl: lib.func('int ioctl(int fd, unsigned long request, ...)') as (fd: number, request: number, ...args: unknown[]) => number,
+  lseek: lib.func('int64_t lseek(int fd, int64_t offset, int whence)') as (fd: number, offset: number, whence: number) => number,
+  linkat: lib.func('int linkat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, int flags)') as (
+    oldDirFd: number, oldPath: string, newDirFd: number, newPath: string, flags: number,
+  ) => number,
+  clock_settime: lib.func('clock_settime', 'int', ['int', koffi.pointer(timespec)]) as (clock: number, ts: { tv_sec: bigint; tv_nsec: number }) => number,
+  pipe2: lib.func('int pipe2(_Out_ int32_t *fds, int flags)') as (fds: Int32Array, flags: number) => number,
+  getpwnam_r: lib.func('getpwnam_r', 'int', ['const char *', koffi.out(koffi.pointer(passwd)), koffi.out(koffi.pointer('uint8_t')), 'size_t', koffi.out(koffi.pointer('void *'))]) as (
+    name: string, pwd: Record<string, unknown>, buf: Buffer, size: number, result: unknown[],
+  ) => number,
+  grantpt: lib.func('int grantpt(int fd)') as (fd: number) => number,
+  unlockpt: lib.func('int unlockpt(int fd)') as (fd: number) => number,
+  ptsname_r: lib.func('int ptsname_r(int fd, _Out_ uint8_t *buf, size_t buflen)') as (fd: number, buf: Buffer, len: number) => number,
+  tcgetattr: lib.func('int tcgetattr(int fd, _Out_ uint8_t *termios)') as (fd: number, termios: Buffer) => number,
+  cfmakeraw: lib.func('void cfmakeraw(_Inout_ uint8_t *termios)') as (termios: Buffer) => void,
+  tcsetattr: lib.func('int tcsetattr(int fd, int action, const uint8_t *termios)') as (fd: number, action: number, termios: Buffer) => number,
+};
+
+const TCSANOW = 0;
+const TERMIOS_BYTES = 128; // struct termios is 60 bytes on Linux; treated as opaque
+const O_CLOEXEC = 0o2000000;
+
+/** Throws ErrnoError when a libc call returned -1 (errno set); else its result. */
+function check(rc: number, what: string): number {
+  if (rc === -1) throw ErrnoError.of(koffi.errno(), what);
+  return rc;
+}
+
+/** glibc's text for an errno ("No such file or directory"). */
+export function strerror(errno: number): string {
+  return c.strerror(errno);
+}
+
+/** The glibc text of a system error (Node's or ours), else its message. */
+export function errorText(err: unknown): string {
+  const errno = (err as NodeJS.ErrnoException | undefined)?.errno;
+  if (typeof errno === 'number' && errno !== 0) return strerror(Math.abs(errno));
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** ioctl(2) with an int argument; `what` names the request in the error. */
+export function ioctlInt(fd: number, request: number, value: number, what = 'ioctl'): number {
+  return check(c.ioctl(fd, request, 'int', value), what);
+}
+
+/** ioctl(2) with a pointer to `arg`, which the kernel may read and write in place; `what` names the request in the error. */
+export function ioctlBuffer(fd: number, request: number, arg: Buffer, what = 'ioctl'): number {
+  return check(c.ioctl(fd, request, 'uint8_t *', arg), what);
+}
+
+/** lseek(2): the new offset. */
+export function lseek(fd: number, offset: number, whence: number): number {
+  return check(c.lseek(fd, offset, whence), 'lseek');
+}
+
+/** linkat(2); ErrnoError EEXIST when `newPath` is taken. */
+export function linkat(oldDirFd: number, oldPath: string, newDirFd: number, newPath: string, flags: number): void {
+  check(c.linkat(oldDirFd, oldPath, newDirFd, newPath, flags), 'linkat');
+}
+
+/** Sets CLOCK_REALTIME to `ns` nanoseconds since the epoch. */
+export function setRealtimeClock(ns: bigint): void {
+  const sec = ns / 1_000_000_000n;
+  check(c.clock_settime(0, { tv_sec: sec, tv_nsec: Number(ns - sec * 1_000_000_000n) }), 'clock_settime');
+}
+
+/** A close-on-exec pipe: [read end, write end]. */
+export function pipe(): [number, number] {
+  const fds = new Int32Array(2);
+  check(c.pipe2(fds, O_CLOEXEC), 'pipe2');
+  return [fds[0] as number, fds[1] as number];
+}
+
+/** A user's account entry, as getpwnam(3) reads it (files, LDAP, … through NSS). */
+export interface PasswdEntry {
+  name: string;
+  uid: number;
+  gid: number;
+  dir: string;
+}
+
+/** getpwnam_r(3): the user's entry, or undefined when there is none; throws ErrnoError when the lookup itself fails. */
+export function passwdEntry(name: string): PasswdEntry | undefined {
+  const pwd: Record<string, unknown> = {};
+  const result: unknown[] = [null];
+  const rc = c.getpwnam_r(name, pwd, Buffer.alloc(16384), 16384, result);
+  if (rc !== 0) throw ErrnoError.of(rc, 'getpwnam_r');
+  if (result[0] === null) return undefined;
+  return { name: String(pwd.name), uid: Number(pwd.uid), gid: Number(pwd.gid), dir: String(pwd.dir) };
+}
+
+/** grantpt(3) and unlockpt(3): the pty master's slave may be opened. */
+export function unlockPty(masterFd: number): void {
+  check(c.grantpt(masterFd), 'grantpt');
+  check(c.unlockpt(masterFd), 'unlockpt');
+}
+
+/** ptsname_r(3): the path of a pty master's slave, e.g. `/dev/pts/3`. */
+export function ptsName(masterFd: number): string {
+  const buf = Buffer.alloc(256);
+  const rc = c.ptsname_r(masterFd, buf, buf.length);
+  if (rc !== 0) throw ErrnoError.of(rc, 'ptsname_r');
+  return buf.subarray(0, buf.indexOf(0)).toString('utf8');
+}
+
+/** Puts a terminal in raw mode now (cfmakeraw: no echo, no CR/LF or XON/XOFF handling). */
+export function makeRaw(fd: number): void {
+  const termios = Buffer.alloc(TERMIOS_BYTES);
+  check(c.tcgetattr(fd, termios), 'tcgetattr');
+  c.cfmakeraw(termios);
+  check(c.tcsetattr(fd, TCSANOW, termios), 'tcsetattr');
+}
