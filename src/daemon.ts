@@ -2,13 +2,14 @@ import type { ActionSet } from './actions/actions-d.js';
 import type { ActionModule, ModuleContext, ModuleOptions } from './actions/module.js';
 import { enabledModules, type EnabledModule } from './actions/resolve.js';
 import { AgentConnection } from './agent/connection.js';
+import type { DesktopState } from './desktop/state.js';
 import type { Logger } from './log/logger.js';
 import type { SessionBridge } from './session/bridge.js';
 import type { Port } from './transport/port.js';
 import { PortFlow } from './transport/flow.js';
 import { PortSupervisor } from './transport/supervisor.js';
 
-/** What a daemon needs: its port, its logger and the effective actions.d entries. */
+/** What a daemon needs: its port, its logger, the effective actions.d entries and the desktop state its modules share. */
 export interface DaemonConfig {
   /** The SPICE agent port. */
   port: Port;
@@ -16,6 +17,8 @@ export interface DaemonConfig {
   log: Logger;
   /** The effective actions.d entries. */
   actions: ActionSet;
+  /** The desktop state the modules (and the session bridge) share. */
+  desktop: DesktopState;
   /** Command-line options that reach modules. */
   options?: ModuleOptions;
   /** Ceiling on a message's declared size. */
@@ -102,7 +105,7 @@ export class Daemon {
     }
     for (const [name, e] of wanted) {
       if (this.running.has(name)) continue;
-      const created = e.definition.create();
+      const created = e.definition.create(this.config.desktop);
       // A session module runs in the helper; the daemon runs its proxy.
       const module = created.host === 'daemon' ? created : this.config.session?.proxy(e.definition, created);
       if (!module) continue;

@@ -1,6 +1,6 @@
 import type { ActionModule, ModuleContext } from '../actions/module.js';
-import { sessionLayout } from '../actions/mouse/layout-store.js';
-import { BUILTIN_MODULES, displayMap, type ModuleDefinition } from '../actions/registry.js';
+import { BUILTIN_MODULES, type ModuleDefinition } from '../actions/registry.js';
+import type { DesktopState } from '../desktop/state.js';
 import type { Logger } from '../log/logger.js';
 import { CapabilitySet } from '../protocol/index.js';
 import type { FromHelper, ModuleSpec, ToHelper } from './ipc.js';
@@ -28,10 +28,11 @@ export class SessionRunner {
   constructor(
     private readonly send: (message: FromHelper) => void,
     private readonly log: Logger,
+    private readonly desktop: DesktopState,
     private readonly definitions: readonly ModuleDefinition[] = BUILTIN_MODULES,
   ) {
     // The layout resolution applied goes to the daemon, whose mouse follows it.
-    sessionLayout.on('change', (monitors) => this.send({ kind: 'layout', monitors: monitors ? [...monitors] : null }));
+    desktop.layout.on('change', (monitors) => this.send({ kind: 'layout', monitors: monitors ? [...monitors] : null }));
   }
 
   /** Takes one message from the daemon. */
@@ -79,7 +80,7 @@ export class SessionRunner {
         for (const r of this.running.values()) r.module.clientAnnounced?.();
         return;
       case 'displays':
-        displayMap.setDevices(message.devices);
+        this.desktop.displays.setDevices(message.devices);
         return;
       case 'reset':
         this.running.get(message.module)?.module.resetClient();
@@ -109,7 +110,7 @@ export class SessionRunner {
     }
     for (const spec of wanted.values()) {
       if (this.running.has(spec.name)) continue;
-      const module = this.definitions.find((d) => d.name === spec.name)?.create();
+      const module = this.definitions.find((d) => d.name === spec.name)?.create(this.desktop);
       if (module?.host !== 'session') {
         this.log.error(`session: no session module named ${spec.name}`);
         continue;
