@@ -1,14 +1,16 @@
 import type { ActionSet } from './actions/actions-d.js';
-import type { ActionModule, ModuleContext, ModuleOptions } from './actions/module.js';
+import type { ModuleOptions } from './actions/module.js';
+import { ModuleHost, type WantedModule } from './actions/module-host.js';
 import { enabledModules, type EnabledModule } from './actions/resolve.js';
 import { AgentConnection } from './agent/connection.js';
+import type { DesktopState } from './desktop/state.js';
 import type { Logger } from './log/logger.js';
 import type { SessionBridge } from './session/bridge.js';
 import type { Port } from './transport/port.js';
 import { PortFlow } from './transport/flow.js';
 import { PortSupervisor } from './transport/supervisor.js';
 
-/** What a daemon needs: its port, its logger and the effective actions.d entries. */
+/** What a daemon needs: its port, its logger, the effective actions.d entries and the desktop state its modules share. */
 export interface DaemonConfig {
   /** The SPICE agent port. */
   port: Port;
@@ -16,6 +18,8 @@ export interface DaemonConfig {
   log: Logger;
   /** The effective actions.d entries. */
   actions: ActionSet;
+  /** The desktop state the modules (and the session bridge) share. */
+  desktop: DesktopState;
   /** Command-line options that reach modules. */
   options?: ModuleOptions;
   /** Ceiling on a message's declared size. */
@@ -24,25 +28,20 @@ export interface DaemonConfig {
   session?: SessionBridge;
 }
 
-/** A module that runs, with the settings it was started with. */
-interface Running {
-  module: ActionModule;
-  settings: string;
-}
-
 /** The running agent daemon: a supervised port, one agent connection and its modules. */
 export class Daemon {
   readonly connection: AgentConnection;
   readonly supervisor: PortSupervisor;
   /** Pauses the port while the helper or a module's sink is behind. */
   readonly flow: PortFlow;
-  private readonly running = new Map<string, Running>();
+  private readonly host: ModuleHost;
   private portOpen = false;
 
   constructor(private readonly config: DaemonConfig) {
     const { port, log } = config;
     this.supervisor = new PortSupervisor(port, log);
     this.flow = new PortFlow(port);
+    this.host = new ModuleHost({ log, stopped: (name) => this.flow.set(`module ${name}`, false) });
     config.session?.on('behind', (behind) => this.flow.set('session helper', behind));
     this.connection = new AgentConnection((chunk) => port.write(chunk), { log, maxMessageSize: config.maxMessageSize });
     this.supervisor.on('open', () => {
@@ -63,7 +62,7 @@ export class Daemon {
 
   /** Names of the modules that run. */
   get modules(): string[] {
-    return [...this.running.keys()];
+    return this.host.names;
   }
 
   /** Starts the enabled modules, opens the port (which announces our capabilities), then follows sessions. */
@@ -85,56 +84,38 @@ export class Daemon {
   /** Closes the port and stops the modules. */
   async stop(): Promise<void> {
     await this.supervisor.stop();
-    for (const { module } of this.running.values()) await module.stop().catch(() => undefined);
-    this.running.clear();
+    await this.host.stopAll();
     await this.config.session?.stop();
   }
 
   private async apply(actions: ActionSet): Promise<void> {
-    const wanted = new Map(enabledModules(actions, this.config.log).map((e) => [e.definition.name, e]));
-    for (const [name, r] of this.running) {
-      const w = wanted.get(name);
-      if (w && settingsKey(w) === r.settings) continue;
-      await r.module.stop().catch((err: unknown) => this.config.log.error(`module ${name}: stop failed: ${String(err)}`));
-      this.running.delete(name);
-      this.flow.set(`module ${name}`, false);
-      this.config.log.info(`module ${name} stopped`);
-    }
-    for (const [name, e] of wanted) {
-      if (this.running.has(name)) continue;
-      const created = e.definition.create();
-      // A session module runs in the helper; the daemon runs its proxy.
-      const module = created.host === 'daemon' ? created : this.config.session?.proxy(e.definition, created);
-      if (!module) continue;
-      const ctx: ModuleContext = {
+    await this.host.apply(enabledModules(actions, this.config.log).map((e) => this.wanted(e)));
+    this.announceModules();
+  }
+
+  /** An enabled module as the daemon runs it: itself, or for a session module its proxy. */
+  private wanted(e: EnabledModule): WantedModule {
+    const { name } = e.definition;
+    return {
+      name,
+      create: () => {
+        const created = e.definition.create(this.config.desktop);
+        // A session module runs in the helper; the daemon runs its proxy.
+        return created.host === 'daemon' ? created : this.config.session?.proxy(e.definition, created);
+      },
+      context: {
         send: (m) => this.connection.send(m),
         clientCaps: () => this.connection.context.peerCaps,
         log: this.config.log,
         settings: e.settings,
         options: this.config.options ?? {},
         behind: (behind) => this.flow.set(`module ${name}`, behind),
-      };
-      try {
-        await module.start(ctx);
-        this.running.set(name, { module, settings: settingsKey(e) });
-        this.config.log.info(`module ${name} started`);
-      } catch (err) {
-        this.config.log.error(`module ${name} failed to start and stays off: ${String(err)}`);
-      }
-    }
-    this.announceModules();
+      },
+    };
   }
 
   /** Hands the connection the running modules; announces their capabilities when the port is open. */
   private announceModules(): void {
-    this.connection.setModules(
-      [...this.running.values()].map((r) => r.module),
-      this.portOpen,
-    );
+    this.connection.setModules(this.host.modules, this.portOpen);
   }
-}
-
-/** A comparable form of a module's settings. */
-function settingsKey(e: EnabledModule): string {
-  return JSON.stringify([...e.settings].sort());
 }

@@ -2,7 +2,7 @@ import type { CapabilitySet, Capability, Message, MessageType } from '../protoco
 import type { Logger } from '../log/logger.js';
 
 /** Where a module runs: the root daemon, or the session helper inside the user's desktop. */
-export type ModuleHost = 'daemon' | 'session';
+export type ModuleProcess = 'daemon' | 'session';
 
 /** What a running module may use. Modules never touch the port. */
 export interface ModuleContext {
@@ -37,7 +37,7 @@ export interface ActionModule {
   /** Message types it handles. */
   readonly handles: readonly MessageType[];
   /** Which process runs it. */
-  readonly host: ModuleHost;
+  readonly host: ModuleProcess;
   /** Starts the module; rejecting keeps it off. */
   start(ctx: ModuleContext): Promise<void>;
   /** Stops the module and releases what it holds. */

@@ -1,3 +1,4 @@
+import type { DesktopState } from '../desktop/state.js';
 import type { ActionModule } from './module.js';
 import type { SessionGate } from './session-gate.js';
 import { checkClipboardBackend } from './clipboard/backend-choice.js';
@@ -5,10 +6,8 @@ import { ClipboardGate } from './clipboard/gate.js';
 import { ClipboardModule } from './clipboard/module.js';
 import { FileXferGate } from './file-xfer/gate.js';
 import { FileXferModule } from './file-xfer/module.js';
-import { DisplayMap } from './graphics-device-info/display-map.js';
 import { GraphicsDeviceInfoModule } from './graphics-device-info/module.js';
 import { checkLayoutSetting } from './mouse/layout-setting.js';
-import { setLayout } from './mouse/layout-store.js';
 import { MouseModule } from './mouse/module.js';
 import { checkBackendSetting } from './resolution/settings.js';
 import { ResolutionModule } from './resolution/module.js';
@@ -23,22 +22,17 @@ export interface ModuleDefinition {
   readonly name: string;
   /** The settings its entry may hold, each with its check. */
   readonly settings?: Readonly<Record<string, SettingCheck>>;
-  /** Creates a fresh instance. */
-  create(): ActionModule;
+  /** Creates a fresh instance that shares its process's desktop state. */
+  create(desktop: DesktopState): ActionModule;
   /** For a session module: its daemon-side rules, given the module (default: its bits announced while a helper serves it). */
   gate?(module: ActionModule): SessionGate;
 }
 
-/** A check for on/off settings. */
-
-/** This process's map from SPICE display ids to outputs: graphics-device-info fills it, mouse and resolution read it. */
-export const displayMap = new DisplayMap();
-
 /** The static list of built-in modules; actions.d only switches them on or off. */
 export const BUILTIN_MODULES: readonly ModuleDefinition[] = [
-  { name: 'graphics-device-info', create: () => new GraphicsDeviceInfoModule(displayMap) },
-  { name: 'mouse', settings: { layout: checkLayoutSetting }, create: () => new MouseModule({ displays: displayMap }) },
-  { name: 'resolution', settings: { 'auto-resize': checkOnOff, backend: checkBackendSetting }, create: () => new ResolutionModule({ displays: displayMap, onLayout: setLayout }) },
+  { name: 'graphics-device-info', create: (desktop) => new GraphicsDeviceInfoModule(desktop.displays) },
+  { name: 'mouse', settings: { layout: checkLayoutSetting }, create: (desktop) => new MouseModule({ displays: desktop.displays, layout: desktop.layout }) },
+  { name: 'resolution', settings: { 'auto-resize': checkOnOff, backend: checkBackendSetting }, create: (desktop) => new ResolutionModule({ displays: desktop.displays, onLayout: (monitors) => desktop.layout.set(monitors) }) },
   { name: 'file-xfer', create: () => new FileXferModule(), gate: () => new FileXferGate() },
   {
     name: 'clipboard',

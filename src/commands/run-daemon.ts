@@ -1,6 +1,7 @@
 import { DEFAULT_ACTIONS_DIRS, loadActions, type ActionSet } from '../actions/actions-d.js';
 import { watchDirectories, watchedDirectories } from '../actions/watch.js';
 import { Daemon } from '../daemon.js';
+import { DesktopState } from '../desktop/state.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { QgaDaemon } from '../qga-daemon.js';
 import { SESSION_SPECS, sessionBridgeFor } from '../session/select.js';
@@ -55,8 +56,9 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
 
   const spice = resolvePort(opts.port, SPICE_PORT_NAME, log, waiting.signal).then(async (path) => {
     if (!path) return;
-    const session = sessionBridgeFor(spec, process.argv[1] ?? '', log);
-    daemon = new Daemon({ port: openPortFor(path), log, actions, options: { fakeUinput: opts.fakeUinput }, maxMessageSize: opts.maxMessageSize, session });
+    const desktop = new DesktopState();
+    const session = sessionBridgeFor(spec, process.argv[1] ?? '', log, desktop);
+    daemon = new Daemon({ port: openPortFor(path), log, actions, desktop, options: { fakeUinput: opts.fakeUinput }, maxMessageSize: opts.maxMessageSize, session });
     log.info(`SPICE agent on ${path}`);
     await daemon.start();
   }).catch((err: unknown) => log.error(`the SPICE agent did not start: ${String(err)}`));

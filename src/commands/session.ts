@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { fstatSync } from 'node:fs';
 import { Socket } from 'node:net';
+import { DesktopState } from '../desktop/state.js';
 import { createLogger } from '../log/logger.js';
 import { CHANNEL_FD, FrameChannel, MAX_FRAME } from '../session/channel.js';
 import { completeEnvironment } from '../session/environment.js';
@@ -39,7 +40,7 @@ export async function runSession(opts: SessionOptions): Promise<number> {
   // The user's bus and processes are read as the user: at worst they mislead or delay this helper.
   if (opts.leader !== undefined) Object.assign(process.env, await completeEnvironment(process.env, opts.leader, log, ended.signal));
   const send = (m: FromHelper): void => void channel.send(m);
-  const runner = new SessionRunner(send, log);
+  const runner = new SessionRunner(send, log, new DesktopState());
   // The daemon made the channel and is trusted; the other direction is checked there.
   channel.on('message', (m) => runner.receive(m as ToHelper));
   channel.on('malformed', (err) => log.error(`session: ${err.message}`));

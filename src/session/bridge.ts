@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
 import type { ActionModule } from '../actions/module.js';
-import { setLayout } from '../actions/mouse/layout-store.js';
-import { displayMap, type ModuleDefinition } from '../actions/registry.js';
+import type { ModuleDefinition } from '../actions/registry.js';
 import { plainGate, type SessionState } from '../actions/session-gate.js';
+import type { DesktopState } from '../desktop/state.js';
 import type { Logger } from '../log/logger.js';
 import { CapabilitySet, type Message, messageName } from '../protocol/index.js';
 import { SessionHelper, type HelperCommand } from './helper.js';
@@ -16,6 +16,8 @@ export interface SessionBridgeOptions {
   /** How to start `vdagent session`. */
   command: HelperCommand;
   log: Logger;
+  /** The daemon's desktop state: its display map goes to the helper, the helper's layout comes back to it. */
+  desktop: DesktopState;
 }
 
 /** Events of a session bridge. */
@@ -46,7 +48,8 @@ export class SessionBridge extends EventEmitter<SessionBridgeEvents> implements 
   constructor(private readonly options: SessionBridgeOptions) {
     super();
     // The helper maps display ids to outputs with the server's device list, which arrives here.
-    displayMap.on('change', () => this.helper?.send({ kind: 'displays', devices: [...displayMap.devices] }));
+    const { displays } = options.desktop;
+    displays.on('change', () => this.helper?.send({ kind: 'displays', devices: [...displays.devices] }));
   }
 
   /** The daemon-side stand-in for a session module; the daemon starts and stops it like any module. */
@@ -121,9 +124,9 @@ export class SessionBridge extends EventEmitter<SessionBridgeEvents> implements 
       this.configure();
       const any = this.proxies.values().next().value;
       if (any) this.syncClientCaps(any);
-      helper.send({ kind: 'displays', devices: [...displayMap.devices] });
+      helper.send({ kind: 'displays', devices: [...this.options.desktop.displays.devices] });
     });
-    helper.on('layout', (monitors) => setLayout(monitors));
+    helper.on('layout', (monitors) => this.options.desktop.layout.set(monitors));
     helper.on('running', (modules) => {
       this.served = new Set(modules.filter((m) => this.proxies.has(m)));
       this.options.log.info(`session ${desktop.id}: helper serves ${[...this.served].join(', ') || 'no module'}`);
@@ -155,7 +158,7 @@ export class SessionBridge extends EventEmitter<SessionBridgeEvents> implements 
 
   private loseAll(): void {
     this.served.clear();
-    setLayout(undefined);
+    this.options.desktop.layout.set(undefined);
     for (const p of this.proxies.values()) p.lost();
   }
 

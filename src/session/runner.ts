@@ -1,15 +1,9 @@
-import type { ActionModule, ModuleContext } from '../actions/module.js';
-import { sessionLayout } from '../actions/mouse/layout-store.js';
-import { BUILTIN_MODULES, displayMap, type ModuleDefinition } from '../actions/registry.js';
+import { ModuleHost, type WantedModule } from '../actions/module-host.js';
+import { BUILTIN_MODULES, type ModuleDefinition } from '../actions/registry.js';
+import type { DesktopState } from '../desktop/state.js';
 import type { Logger } from '../log/logger.js';
 import { CapabilitySet } from '../protocol/index.js';
 import type { FromHelper, ModuleSpec, ToHelper } from './ipc.js';
-
-/** A module the helper runs, with the settings it was started with. */
-interface Running {
-  module: ActionModule;
-  settings: string;
-}
 
 /**
  * The helper's side of the channel: runs the session modules the daemon names, hands them the
@@ -18,7 +12,7 @@ interface Running {
  * just queued), in batches: the daemon's window of unacknowledged messages bounds the work here.
  */
 export class SessionRunner {
-  private readonly running = new Map<string, Running>();
+  private readonly host: ModuleHost;
   private clientCaps = CapabilitySet.empty;
   private queue = Promise.resolve();
   /** Messages finished since the last ack. */
@@ -28,10 +22,12 @@ export class SessionRunner {
   constructor(
     private readonly send: (message: FromHelper) => void,
     private readonly log: Logger,
+    private readonly desktop: DesktopState,
     private readonly definitions: readonly ModuleDefinition[] = BUILTIN_MODULES,
   ) {
+    this.host = new ModuleHost({ log, label: 'session: ' });
     // The layout resolution applied goes to the daemon, whose mouse follows it.
-    sessionLayout.on('change', (monitors) => this.send({ kind: 'layout', monitors: monitors ? [...monitors] : null }));
+    desktop.layout.on('change', (monitors) => this.send({ kind: 'layout', monitors: monitors ? [...monitors] : null }));
   }
 
   /** Takes one message from the daemon. */
@@ -72,20 +68,20 @@ export class SessionRunner {
     switch (message.kind) {
       case 'modules':
         await this.apply(message.modules);
-        this.send({ kind: 'running', modules: [...this.running.keys()] });
+        this.send({ kind: 'running', modules: this.host.names });
         return;
       case 'client-caps':
         this.clientCaps = CapabilitySet.fromWords(message.words);
-        for (const r of this.running.values()) r.module.clientAnnounced?.();
+        for (const module of this.host.modules) module.clientAnnounced?.();
         return;
       case 'displays':
-        displayMap.setDevices(message.devices);
+        this.desktop.displays.setDevices(message.devices);
         return;
       case 'reset':
-        this.running.get(message.module)?.module.resetClient();
+        this.host.get(message.module)?.resetClient();
         return;
       case 'message': {
-        const module = this.running.get(message.module)?.module;
+        const module = this.host.get(message.module);
         if (!module?.handles.includes(message.message.type)) return;
         const done = module.handle(message.message);
         if (!(done instanceof Promise)) return;
@@ -98,23 +94,22 @@ export class SessionRunner {
     }
   }
 
+  /** Runs the session modules the daemon names, each with its settings. */
   private async apply(specs: readonly ModuleSpec[]): Promise<void> {
-    const wanted = new Map(specs.map((s) => [s.name, s]));
-    for (const [name, r] of this.running) {
-      const w = wanted.get(name);
-      if (w && JSON.stringify(w.settings) === r.settings) continue;
-      this.running.delete(name);
-      await r.module.stop().catch((err: unknown) => this.log.error(`module ${name}: stop failed: ${String(err)}`));
-      this.log.info(`session: module ${name} stopped`);
-    }
-    for (const spec of wanted.values()) {
-      if (this.running.has(spec.name)) continue;
-      const module = this.definitions.find((d) => d.name === spec.name)?.create();
-      if (module?.host !== 'session') {
+    await this.host.apply(specs.map((spec) => this.wanted(spec)));
+  }
+
+  /** A module the daemon names, as the helper runs it. */
+  private wanted(spec: ModuleSpec): WantedModule {
+    return {
+      name: spec.name,
+      create: () => {
+        const module = this.definitions.find((d) => d.name === spec.name)?.create(this.desktop);
+        if (module?.host === 'session') return module;
         this.log.error(`session: no session module named ${spec.name}`);
-        continue;
-      }
-      const ctx: ModuleContext = {
+        return undefined;
+      },
+      context: {
         send: (m) => {
           this.send({ kind: 'message', module: spec.name, message: m });
           return true;
@@ -124,14 +119,7 @@ export class SessionRunner {
         settings: new Map(spec.settings),
         options: {},
         closed: (id) => this.send({ kind: 'closed', module: spec.name, id }),
-      };
-      try {
-        await module.start(ctx);
-        this.running.set(spec.name, { module, settings: JSON.stringify(spec.settings) });
-        this.log.info(`session: module ${spec.name} started`);
-      } catch (err) {
-        this.log.error(`session: module ${spec.name} failed to start and stays off: ${String(err)}`);
-      }
-    }
+      },
+    };
   }
 }

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { DesktopState } from '../../src/desktop/state.js';
 import { Daemon } from '../../src/daemon.js';
 import { loadActions } from '../../src/actions/actions-d.js';
 import { createLogger } from '../../src/log/logger.js';
@@ -103,7 +104,7 @@ export const startMemoryHarness: HarnessFactory = async (options = {}) => {
   const logger = createLogger({ stream, debug: options.debug, journal: false });
   await hostSide.open();
   const sim = new ClientSimulator(hostSide, options.sim);
-  const daemon = new Daemon({ port: agentSide, log: logger, actions: loadActions(options.actionsDirs ?? [VENDOR_ACTIONS], { log: logger }), options: { fakeUinput: '/dev/null' } });
+  const daemon = new Daemon({ port: agentSide, log: logger, actions: loadActions(options.actionsDirs ?? [VENDOR_ACTIONS], { log: logger }), desktop: new DesktopState(), options: { fakeUinput: '/dev/null' } });
   await daemon.start();
   return {
     sim,

@@ -1,6 +1,6 @@
 import { Capability, MessageType, type DeviceDisplayInfo, type Message } from '../../protocol/index.js';
 import type { ActionModule, ModuleContext } from '../module.js';
-import { DisplayMap } from './display-map.js';
+import { DisplayMap } from '../../desktop/display-map.js';
 
 /**
  * Keeps the server's GRAPHICS_DEVICE_INFO (spec §13.2): the map from SPICE display ids to guest

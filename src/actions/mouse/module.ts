@@ -1,6 +1,6 @@
 import { Capability, MessageType, type Message, type MouseStateMessage } from '../../protocol/index.js';
 import type { ActionModule, ModuleContext, ModuleOptions } from '../module.js';
-import { DisplayMap } from '../graphics-device-info/display-map.js';
+import { DisplayMap } from '../../desktop/display-map.js';
 import { readDrmCards, SYSFS } from '../../platform/drm/connectors.js';
 import { desktopBounds, type Monitor, type Rect } from '../../platform/display/monitor.js';
 import { FakePointerDevice } from '../../platform/uinput/fake-device.js';
@@ -9,7 +9,7 @@ import type { PointerDevice } from '../../platform/uinput/pointer-device.js';
 import { UinputDevice } from '../../platform/uinput/uinput-device.js';
 import { drmLayout } from './drm-layout.js';
 import { parseLayoutSetting } from './layout-setting.js';
-import { sessionLayout, type LayoutStore } from './layout-store.js';
+import { LayoutStore } from '../../desktop/layout-store.js';
 import { pointerEvents, releaseEvents, type PointerState } from './pointer-events.js';
 
 /** The desktop assumed when neither the session, the `layout` setting nor DRM tells one. */
@@ -17,7 +17,7 @@ export const FALLBACK_LAYOUT: readonly Monitor[] = [{ x: 0, y: 0, width: 1024, h
 
 /** What a mouse module is built with; the defaults are the daemon's. */
 export interface MouseModuleOptions {
-  /** Where the session's layout arrives (default: the daemon's `sessionLayout`). */
+  /** Where the session's layout arrives (default: a store of its own, which no session reports to). */
   layout?: LayoutStore;
   /** Display ids to outputs (default: a map of its own). */
   displays?: DisplayMap;
@@ -63,7 +63,7 @@ export class MouseModule implements ActionModule {
   private readonly onLayout = (): void => this.relayout();
 
   constructor(options: MouseModuleOptions = {}) {
-    this.layout = options.layout ?? sessionLayout;
+    this.layout = options.layout ?? new LayoutStore();
     this.displays = options.displays ?? new DisplayMap(options.sysRoot);
     this.sysRoot = options.sysRoot ?? SYSFS;
     this.makeDevice = options.device ?? defaultDevice;

@@ -1,6 +1,6 @@
 import { Capability, MessageType, ReplyError, type Message, type MonitorsConfigMessage } from '../../protocol/index.js';
 import type { ActionModule, ModuleContext } from '../module.js';
-import { DisplayMap } from '../graphics-device-info/display-map.js';
+import { DisplayMap } from '../../desktop/display-map.js';
 import { backendKindFor, type BackendKind, type DisplayBackend, type DisplayEnv } from '../../platform/display/backend.js';
 import { createBackend } from '../../platform/display/create.js';
 import type { Monitor } from '../../platform/display/monitor.js';

@@ -1,7 +1,7 @@
 import { MonitorsConfigFlag, type MonitorConfig, type MonitorsConfigMessage } from '../../protocol/index.js';
 import type { OutputRequest, OutputState } from '../../platform/display/backend.js';
 import { leftToRight, type Monitor } from '../../platform/display/monitor.js';
-import type { DisplayMap } from '../graphics-device-info/display-map.js';
+import type { DisplayMap } from '../../desktop/display-map.js';
 
 /** Largest width or height accepted for a monitor (larger requests are answered with ERROR). */
 export const MAX_DIMENSION = 16384;

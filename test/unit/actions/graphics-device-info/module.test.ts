@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DisplayMap } from '../../../../src/actions/graphics-device-info/display-map.js';
+import { DisplayMap } from '../../../../src/desktop/display-map.js';
 import { GraphicsDeviceInfoModule } from '../../../../src/actions/graphics-device-info/module.js';
 import { MessageType } from '../../../../src/protocol/index.js';
 import { collectingContext } from '../../../support/module-context.js';

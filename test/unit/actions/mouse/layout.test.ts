@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { drmLayout } from '../../../../src/actions/mouse/drm-layout.js';
 import { checkLayoutSetting, parseLayoutSetting } from '../../../../src/actions/mouse/layout-setting.js';
-import { sessionLayout, setLayout } from '../../../../src/actions/mouse/layout-store.js';
 import { desktopBounds } from '../../../../src/platform/display/monitor.js';
 
 describe('the DRM layout', () => {
@@ -36,19 +35,5 @@ describe('the layout setting', () => {
   it('refuses anything else', () => {
     for (const bad of ['', '1024x768', '0x768+0+0', '1024x768+0+0,', 'big']) expect(checkLayoutSetting(bad)).toMatch(/expected monitors/);
     expect(checkLayoutSetting('640x480+0+0')).toBeUndefined();
-  });
-});
-
-describe('the session layout', () => {
-  it('is set for the whole process and announced; undefined ends it', () => {
-    const seen: unknown[] = [];
-    const listen = (m: unknown): void => void seen.push(m);
-    sessionLayout.on('change', listen);
-    setLayout([{ x: 0, y: 0, width: 800, height: 600, output: 'Virtual-1', displayId: 0 }]);
-    expect(sessionLayout.current).toEqual([{ x: 0, y: 0, width: 800, height: 600, output: 'Virtual-1', displayId: 0 }]);
-    setLayout(undefined);
-    expect(sessionLayout.current).toBeUndefined();
-    expect(seen).toHaveLength(2);
-    sessionLayout.off('change', listen);
   });
 });

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DisplayMap } from '../../../../src/actions/graphics-device-info/display-map.js';
+import { DisplayMap } from '../../../../src/desktop/display-map.js';
 import { checkMonitorsConfig, planLayout, PlanProblem } from '../../../../src/actions/resolution/plan.js';
 import type { OutputState } from '../../../../src/platform/display/backend.js';
 import { MonitorsConfigFlag } from '../../../../src/protocol/index.js';

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseDeviceAddress, pciPathOfSysfs, samePciPath } from '../../../../src/actions/graphics-device-info/device-address.js';
-import { DisplayMap, outputNames } from '../../../../src/actions/graphics-device-info/display-map.js';
-import { writeDrmSysfs } from '../../../support/sysfs.js';
+import { parseDeviceAddress, pciPathOfSysfs, samePciPath } from '../../../src/desktop/device-address.js';
+import { DisplayMap, outputNames } from '../../../src/desktop/display-map.js';
+import { writeDrmSysfs } from '../../support/sysfs.js';
 
 describe('device addresses', () => {
   it('parses the GRAPHICS_DEVICE_INFO form, bridges included', () => {

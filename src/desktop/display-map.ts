@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import type { DeviceDisplayInfo } from '../../protocol/index.js';
-import { readDrmCards, SYSFS } from '../../platform/drm/connectors.js';
+import type { DeviceDisplayInfo } from '../protocol/index.js';
+import { readDrmCards, SYSFS } from '../platform/drm/connectors.js';
 import { parseDeviceAddress, pciPathOfSysfs, samePciPath } from './device-address.js';
 
 /**
