@@ -1,8 +1,18 @@
 import winston from 'winston';
 import { RateLimiter, type SuppressedReport } from './rate-limit.js';
 
-/** The logger every layer but the protocol one receives. */
-export type Logger = winston.Logger;
+/** The logger every layer but the protocol one receives: one line per call, at one of four levels. */
+export interface Logger {
+  error(message: string): void;
+  warn(message: string): void;
+  info(message: string): void;
+  /** Written only when `debugEnabled`; otherwise dropped at once. */
+  debug(message: string): void;
+  /** Whether debug lines are written: a caller that builds a debug line per message asks this first, so the line costs nothing when off. */
+  readonly debugEnabled: boolean;
+  /** Stops (true) or resumes (false) writing every line, e.g. while the filesystems logs may live on are frozen. */
+  silence(on: boolean): void;
+}
 
 /** sd-daemon(3) priority prefixes, so the journal keeps levels. */
 const SYSLOG_PRIORITY: Record<string, number> = { error: 3, warn: 4, info: 6, debug: 7 };
@@ -66,10 +76,19 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     }, ms + 1);
     timer.unref();
   };
+  const debugEnabled = options.debug ?? false;
   const logger = winston.createLogger({
-    level: options.debug ? 'debug' : 'info',
+    level: debugEnabled ? 'debug' : 'info',
     format: winston.format.combine(floodControl(limiter, arm), winston.format.timestamp(), line),
     transports: [new winston.transports.Stream({ stream: options.stream ?? process.stderr })],
   });
-  return logger;
+  return {
+    error: (message) => void logger.error(message),
+    warn: (message) => void logger.warn(message),
+    info: (message) => void logger.info(message),
+    // winston runs its format pipeline even for a level it then drops: a debug line stops here.
+    debug: (message) => void (debugEnabled && logger.debug(message)),
+    debugEnabled,
+    silence: (on) => void (logger.silent = on),
+  };
 }
