@@ -17,7 +17,20 @@ export interface Logger {
 const SYSLOG_PRIORITY = { error: 3, warn: 4, info: 6, debug: 7 } as const;
 
 /** A log level. */
-type Level = keyof typeof SYSLOG_PRIORITY;
+export type Level = keyof typeof SYSLOG_PRIORITY;
+
+/** Writes one finished line (flood control already passed) at a level. */
+export type LineWriter = (level: Level, message: string) => void;
+
+/** One line as the journal (`<N>` priority prefix) or a terminal (timestamp and level) shows it, without the newline. */
+export function formatLine(level: Level, message: string, journal: boolean, timestamp = new Date().toISOString()): string {
+  return journal ? `<${SYSLOG_PRIORITY[level]}>${message}` : `${timestamp} ${level}: ${message}`;
+}
+
+/** A writer that formats each line itself and writes it to the stream at once: the session helper's, without a logging library's start-up cost. */
+export function streamWriter(stream: NodeJS.WritableStream, journal: boolean): LineWriter {
+  return (level, message) => void stream.write(`${formatLine(level, message, journal)}\n`);
+}
 
 /** How the daemon logs. */
 export interface LoggerOptions {
@@ -29,6 +42,8 @@ export interface LoggerOptions {
   journal?: boolean;
   /** Flood control for error, warning and info lines (default: 5 lines of a shape, 100 in all, per 10 s). */
   limiter?: RateLimiter;
+  /** Makes the writer from the stream and format (default: `streamWriter`; the daemon passes winston's). */
+  writer?: (stream: NodeJS.WritableStream, journal: boolean) => LineWriter;
 }
 
 /** The report line: how many lines were suppressed and the most frequent one. */
@@ -39,14 +54,12 @@ function reportText(r: SuppressedReport, limiter: RateLimiter): string {
 }
 
 /**
- * Creates the daemon's logger: one line per event, written at once to the stream, with journal
- * priorities under systemd (else an ISO timestamp and the level), and flood control. Every level
+ * Creates a logger: one line per event, with journal priorities under systemd (else an ISO
+ * timestamp and the level), and flood control. Every level
  * but debug is limited: most lines can be caused by the host, and a line cannot tell. Debug lines
  * (one per message, only with --debug) are not: --debug asks for every message, which a limit
  * would silently break. The count of suppressed lines is written when their window ends, by a
  * timer that exists only while something was suppressed: an idle daemon has none.
- *
- * Its own writer, not winston: the same bytes without winston's ~90 modules, 3-6 MB of an idle helper's RSS.
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const journal = options.journal ?? Boolean(process.env.JOURNAL_STREAM);
@@ -54,9 +67,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const stream = options.stream ?? process.stderr;
   const debugEnabled = options.debug ?? false;
   let silent = false;
-  const write = (level: Level, message: string): void => {
-    stream.write(journal ? `<${SYSLOG_PRIORITY[level]}>${message}\n` : `${new Date().toISOString()} ${level}: ${message}\n`);
-  };
+  const write = (options.writer ?? streamWriter)(stream, journal);
   let timer: NodeJS.Timeout | undefined;
   const arm = (): void => {
     const ms = timer ? undefined : limiter.msUntilReport();

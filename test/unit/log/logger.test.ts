@@ -1,16 +1,32 @@
 import { describe, expect, it } from 'vitest';
 import { PassThrough } from 'node:stream';
-import { createLogger } from '../../../src/log/logger.js';
+import { createLogger, streamWriter, type LoggerOptions } from '../../../src/log/logger.js';
+import { winstonWriter } from '../../../src/log/winston-writer.js';
 
-/** A daemon logger writing plain-format lines into a list. */
-function plainLogger(debug: boolean): { log: ReturnType<typeof createLogger>; lines: string[] } {
-  const stream = new PassThrough();
-  const lines: string[] = [];
-  stream.on('data', (d: Buffer) => lines.push(...d.toString().split('\n').filter(Boolean)));
-  return { log: createLogger({ stream, journal: false, debug }), lines };
-}
+const WRITERS: [string, NonNullable<LoggerOptions['writer']>][] = [
+  ['its own stream writer (the session helper)', streamWriter],
+  ['winston (the daemon)', winstonWriter],
+];
 
-describe('the daemon logger', () => {
+describe.each(WRITERS)('the logger through %s', (_name, writer) => {
+  /** A logger writing plain-format lines into a list. */
+  function plainLogger(debug: boolean): { log: ReturnType<typeof createLogger>; lines: string[] } {
+    const stream = new PassThrough();
+    const lines: string[] = [];
+    stream.on('data', (d: Buffer) => lines.push(...d.toString().split('\n').filter(Boolean)));
+    return { log: createLogger({ stream, journal: false, debug, writer }), lines };
+  }
+
+  it('writes the priority prefix and nothing else in journal format', () => {
+    const stream = new PassThrough();
+    const lines: string[] = [];
+    stream.on('data', (d: Buffer) => lines.push(d.toString()));
+    const log = createLogger({ stream, journal: true, writer });
+    log.error('port gone');
+    log.info('client connected');
+    expect(lines.join('')).toBe('<3>port gone\n<6>client connected\n');
+  });
+
   it('writes a timestamp and the level before each line outside systemd', () => {
     const { log, lines } = plainLogger(false);
     log.warn('client disconnected');
