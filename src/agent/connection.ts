@@ -54,13 +54,13 @@ export class AgentConnection extends EventEmitter<AgentEvents> {
   private modules: ActionModule[] = [];
   private readonly byType = new Map<number, ActionModule>();
   private readonly reportedTypes = new Set<number>();
-  /** Whether messages are logged: winston runs its format pipeline even for a level it then drops, so it is asked once. */
+  /** Whether messages are logged: asked once, so a message builds no debug line when off. */
   private readonly debug: boolean;
 
   constructor(write: (chunk: Buffer) => Promise<void>, options: AgentOptions) {
     super();
     this.log = options.log;
-    this.debug = options.log.isDebugEnabled();
+    this.debug = options.log.debugEnabled;
     this.output = new OutputQueue(write, options.maxQueuedBytes, options.maxQueuedChunks, (behind) => this.emit('behind', behind));
     this.reassembler = new Reassembler(
       { message: (raw) => this.onRaw(raw), error: (err, port) => this.onError(err, port) },

@@ -3,6 +3,7 @@ import { watchDirectories, watchedDirectories } from '../actions/watch.js';
 import { Daemon } from '../daemon.js';
 import { DesktopState } from '../desktop/state.js';
 import { createLogger, type Logger } from '../log/logger.js';
+import { winstonWriter } from '../log/winston-writer.js';
 import { QgaDaemon } from '../qga-daemon.js';
 import { SESSION_SPECS, sessionBridgeFor } from '../session/select.js';
 import { findVirtioPort, QGA_PORT_NAME, SPICE_PORT_NAME, waitForVirtioPort } from '../transport/discovery.js';
@@ -40,7 +41,7 @@ async function resolvePort(spec: string, name: string, log: Logger, signal: Abor
  * the two ports (libvirt's default has no SPICE port) is served, and a port plugged later is too.
  */
 export async function runDaemon(opts: DaemonOptions): Promise<number> {
-  const log = createLogger({ debug: opts.debug });
+  const log = createLogger({ debug: opts.debug, writer: winstonWriter });
   const dirs = opts.actionsDirs.length > 0 ? opts.actionsDirs : DEFAULT_ACTIONS_DIRS;
   const load = (): ActionSet => loadActions(dirs, { log });
   const spec = SESSION_SPECS.find((s) => s === opts.session);

@@ -21,9 +21,9 @@ export interface SessionOptions {
 
 /**
  * `vdagent session`: the per-session helper. The daemon starts it over an inherited channel; it
- * loads all its code (the logger's formats included) while it may still read the installation,
- * drops to the session's user, completes the session environment as that user, then runs the
- * session modules the daemon names until the channel closes or SIGTERM.
+ * loads all its code while it may still read the installation, drops to the session's user,
+ * completes the session environment as that user, then runs the session modules the daemon names
+ * until the channel closes or SIGTERM.
  */
 export async function runSession(opts: SessionOptions): Promise<number> {
   const log = createLogger({ debug: opts.debug });

@@ -1,14 +1,36 @@
-import winston from 'winston';
 import { RateLimiter, type SuppressedReport } from './rate-limit.js';
 
-/** The logger every layer but the protocol one receives. */
-export type Logger = winston.Logger;
+/** The logger every layer but the protocol one receives: one line per call, at one of four levels. */
+export interface Logger {
+  error(message: string): void;
+  warn(message: string): void;
+  info(message: string): void;
+  /** Written only when `debugEnabled`; otherwise dropped at once. */
+  debug(message: string): void;
+  /** Whether debug lines are written: a caller that builds a debug line per message asks this first, so the line costs nothing when off. */
+  readonly debugEnabled: boolean;
+  /** Stops (true) or resumes (false) writing every line, e.g. while the filesystems logs may live on are frozen. */
+  silence(on: boolean): void;
+}
 
-/** sd-daemon(3) priority prefixes, so the journal keeps levels. */
-const SYSLOG_PRIORITY: Record<string, number> = { error: 3, warn: 4, info: 6, debug: 7 };
+/** The levels, each with its sd-daemon(3) priority prefix, so the journal keeps levels. */
+const SYSLOG_PRIORITY = { error: 3, warn: 4, info: 6, debug: 7 } as const;
 
-/** Marks the flood-control report itself, which is never limited. */
-const REPORT = Symbol('flood-control report');
+/** A log level. */
+export type Level = keyof typeof SYSLOG_PRIORITY;
+
+/** Writes one finished line (flood control already passed) at a level. */
+export type LineWriter = (level: Level, message: string) => void;
+
+/** One line as the journal (`<N>` priority prefix) or a terminal (timestamp and level) shows it, without the newline. */
+export function formatLine(level: Level, message: string, journal: boolean, timestamp = new Date().toISOString()): string {
+  return journal ? `<${SYSLOG_PRIORITY[level]}>${message}` : `${timestamp} ${level}: ${message}`;
+}
+
+/** A writer that formats each line itself and writes it to the stream at once: the session helper's, without a logging library's start-up cost. */
+export function streamWriter(stream: NodeJS.WritableStream, journal: boolean): LineWriter {
+  return (level, message) => void stream.write(`${formatLine(level, message, journal)}\n`);
+}
 
 /** How the daemon logs. */
 export interface LoggerOptions {
@@ -20,20 +42,8 @@ export interface LoggerOptions {
   journal?: boolean;
   /** Flood control for error, warning and info lines (default: 5 lines of a shape, 100 in all, per 10 s). */
   limiter?: RateLimiter;
-}
-
-/**
- * Drops lines beyond the limiter's limits. Every level but debug is limited: most lines can be
- * caused by the host, and a line cannot tell. Debug lines (one per message, only with --debug)
- * are not: --debug asks for every message, which a limit would silently break.
- */
-function floodControl(limiter: RateLimiter, suppressed: () => void): winston.Logform.Format {
-  return winston.format((info) => {
-    if (info.level === 'debug' || (info as { [REPORT]?: boolean })[REPORT]) return info;
-    if (limiter.check(String(info.message))) return info;
-    suppressed();
-    return false;
-  })();
+  /** Makes the writer from the stream and format (default: `streamWriter`; the daemon passes winston's). */
+  writer?: (stream: NodeJS.WritableStream, journal: boolean) => LineWriter;
 }
 
 /** The report line: how many lines were suppressed and the most frequent one. */
@@ -44,16 +54,20 @@ function reportText(r: SuppressedReport, limiter: RateLimiter): string {
 }
 
 /**
- * Creates the daemon's logger: one line per event, journal priorities under systemd, and flood
- * control. The count of suppressed lines is written when their window ends, by a timer that
- * exists only while something was suppressed: an idle daemon has none.
+ * Creates a logger: one line per event, with journal priorities under systemd (else an ISO
+ * timestamp and the level), and flood control. Every level
+ * but debug is limited: most lines can be caused by the host, and a line cannot tell. Debug lines
+ * (one per message, only with --debug) are not: --debug asks for every message, which a limit
+ * would silently break. The count of suppressed lines is written when their window ends, by a
+ * timer that exists only while something was suppressed: an idle daemon has none.
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const journal = options.journal ?? Boolean(process.env.JOURNAL_STREAM);
   const limiter = options.limiter ?? new RateLimiter();
-  const line = journal
-    ? winston.format.printf((i) => `<${SYSLOG_PRIORITY[i.level] ?? 6}>${String(i.message)}`)
-    : winston.format.printf((i) => `${String(i.timestamp)} ${i.level}: ${String(i.message)}`);
+  const stream = options.stream ?? process.stderr;
+  const debugEnabled = options.debug ?? false;
+  let silent = false;
+  const write = (options.writer ?? streamWriter)(stream, journal);
   let timer: NodeJS.Timeout | undefined;
   const arm = (): void => {
     const ms = timer ? undefined : limiter.msUntilReport();
@@ -61,15 +75,27 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     timer = setTimeout(() => {
       timer = undefined;
       const report = limiter.takeReport();
-      if (report) logger.log({ level: 'warn', message: reportText(report, limiter), [REPORT]: true });
+      // The report itself is never limited.
+      if (report && !silent) write('warn', reportText(report, limiter));
       arm();
     }, ms + 1);
     timer.unref();
   };
-  const logger = winston.createLogger({
-    level: options.debug ? 'debug' : 'info',
-    format: winston.format.combine(floodControl(limiter, arm), winston.format.timestamp(), line),
-    transports: [new winston.transports.Stream({ stream: options.stream ?? process.stderr })],
-  });
-  return logger;
+  const limited = (level: Level) => (message: string): void => {
+    if (silent) return;
+    if (limiter.check(message)) write(level, message);
+    else arm();
+  };
+  return {
+    error: limited('error'),
+    warn: limited('warn'),
+    info: limited('info'),
+    debug: (message) => {
+      if (debugEnabled && !silent) write('debug', message);
+    },
+    debugEnabled,
+    silence: (on) => {
+      silent = on;
+    },
+  };
 }

@@ -148,7 +148,7 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
       return;
     }
     if (this.desktop.leader !== undefined) args.push('--leader', String(this.desktop.leader));
-    if (this.log.level === 'debug') args.push('--debug');
+    if (this.log.debugEnabled) args.push('--debug');
     const env: Record<string, string | undefined> = {};
     for (const k of KEPT) if (process.env[k] !== undefined) env[k] = process.env[k];
     Object.assign(env, await this.desktop.environment());

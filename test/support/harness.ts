@@ -6,6 +6,7 @@ import { DesktopState } from '../../src/desktop/state.js';
 import { Daemon } from '../../src/daemon.js';
 import { loadActions } from '../../src/actions/actions-d.js';
 import { createLogger } from '../../src/log/logger.js';
+import { winstonWriter } from '../../src/log/winston-writer.js';
 import { ClientSimulator, type SimulatorOptions } from '../../src/sim/simulator.js';
 import { CharDevicePort } from '../../src/transport/chardev-port.js';
 import { createMemoryPortPair } from '../../src/transport/memory-port.js';
@@ -101,7 +102,7 @@ export const startMemoryHarness: HarnessFactory = async (options = {}) => {
   let log = '';
   const stream = new PassThrough();
   stream.on('data', (d: Buffer) => (log += d.toString()));
-  const logger = createLogger({ stream, debug: options.debug, journal: false });
+  const logger = createLogger({ stream, debug: options.debug, journal: false, writer: winstonWriter });
   await hostSide.open();
   const sim = new ClientSimulator(hostSide, options.sim);
   const daemon = new Daemon({ port: agentSide, log: logger, actions: loadActions(options.actionsDirs ?? [VENDOR_ACTIONS], { log: logger }), desktop: new DesktopState(), options: { fakeUinput: '/dev/null' } });

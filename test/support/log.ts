@@ -1,10 +1,19 @@
-import { PassThrough } from 'node:stream';
-import { createLogger, type Logger } from '../../src/log/logger.js';
+import type { Logger } from '../../src/log/logger.js';
 
-/** A logger that collects its lines in memory. */
+/** A logger that records its lines (`level: message`) in memory; debug lines only when `debug`. */
 export function memoryLogger(debug = false): { log: Logger; lines: () => string[] } {
-  const stream = new PassThrough();
   const lines: string[] = [];
-  stream.on('data', (d: Buffer) => lines.push(...d.toString().split('\n').filter(Boolean)));
-  return { log: createLogger({ stream, debug, journal: false }), lines: () => lines };
+  let silent = false;
+  const record = (level: string) => (message: string) => {
+    if (!silent) lines.push(`${level}: ${message}`);
+  };
+  const log: Logger = {
+    error: record('error'),
+    warn: record('warn'),
+    info: record('info'),
+    debug: (message) => debug && record('debug')(message),
+    debugEnabled: debug,
+    silence: (on) => (silent = on),
+  };
+  return { log, lines: () => lines };
 }

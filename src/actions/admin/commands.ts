@@ -69,7 +69,7 @@ export class AdminCommands {
       log,
       state,
       // Logs may live on a frozen filesystem: writing them could block the thaw.
-      frozenChanged: (frozen) => (log.silent = frozen),
+      frozenChanged: (frozen) => log.silence(frozen),
     });
     this.freeze = freeze;
     this.files = new FileCommands(state);

@@ -12,7 +12,7 @@ import {
   QgaErrorCode,
   SYNC_DELIMITER,
 } from '../../qga/index.js';
-import type { AdminLog } from './log.js';
+import type { Logger } from '../../log/logger.js';
 
 /** Runs one command with checked arguments; its value is the `return` member. */
 export type Handler = (args: Args) => JsonValue | Promise<JsonValue>;
@@ -33,7 +33,7 @@ export class QgaDispatcher {
   constructor(
     private readonly handlers: ReadonlyMap<string, Handler>,
     private readonly gate: CommandGate,
-    private readonly log: AdminLog,
+    private readonly log: Logger,
   ) {}
 
   /** The answer to one parse event, or undefined for a command that succeeds silently. */

@@ -6,7 +6,7 @@ import { type Args, decodeBase64, jsonObject, type JsonObject, QgaError, QgaErro
 import { Capture, OutputPool } from './exec-capture.js';
 import { BASE_ENV, childEnvironment } from './exec-env.js';
 import { errorText, pipe } from '../../platform/libc.js';
-import type { AdminLog } from './log.js';
+import type { Logger } from '../../log/logger.js';
 import type { ExecPolicy } from './policy.js';
 import { unrefChild } from './run-program.js';
 
@@ -53,7 +53,7 @@ export class ExecCommands {
 
   constructor(
     private readonly policy: () => ExecPolicy,
-    private readonly log: AdminLog,
+    private readonly log: Logger,
   ) {}
 
   /** A refusal by the entry: logged naming it, answered in qemu-ga's shape. */

@@ -2,7 +2,7 @@ import { type Args, QgaError, QgaErrorCode } from '../../qga/index.js';
 import type { Freezer } from './freezer.js';
 import { runHooks } from './hooks.js';
 import { errorText } from '../../platform/libc.js';
-import type { AdminLog } from './log.js';
+import type { Logger } from '../../log/logger.js';
 import type { StateStore } from './state.js';
 
 /** A filesystem frozen more often than this is not one a sane host made. */
@@ -12,7 +12,7 @@ const MAX_THAWS = 64;
 export interface FreezeContext {
   freezer: Freezer;
   hookDir: () => string;
-  log: AdminLog;
+  log: Logger;
   /** Where the frozen state is kept across restarts. */
   state: StateStore;
   /** Told when the frozen state starts and ends (logging stops while frozen). */

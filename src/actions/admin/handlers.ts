@@ -8,7 +8,7 @@ import type { ExecCommands } from './exec.js';
 import type { FileCommands } from './files.js';
 import { fsInfo } from './fsinfo.js';
 import type { FreezeCommands } from './fsfreeze.js';
-import type { AdminLog } from './log.js';
+import type { Logger } from '../../log/logger.js';
 import { memoryBlockInfo, memoryBlocks } from './memory-blocks.js';
 import { networkInterfaces } from './network.js';
 import { osInfo } from './osinfo.js';
@@ -34,7 +34,7 @@ export interface HandlerDeps {
   files: FileCommands;
   freeze: FreezeCommands;
   clock: SystemClock;
-  log: AdminLog;
+  log: Logger;
   suspend: SuspendSystem;
 }
 

@@ -1,13 +1,13 @@
 import { accessSync, constants, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AdminLog } from './log.js';
+import type { Logger } from '../../log/logger.js';
 import { runProgram } from './run-program.js';
 
 /** Names the shipped qemu fsfreeze hook skips (editor backups, package-manager leftovers). */
 const LEFTOVER = /(~|\.bak|\.orig|\.rpmnew|\.rpmorig|\.rpmsave|\.sample|\.dpkg-(old|new|tmp|dist|bak|backup|remove))$/;
 
 /** The hook programs of a directory, by name: executable regular files, no dot-files, no leftovers. */
-export function hookPrograms(dir: string, log: AdminLog, checkOwner = process.getuid?.() === 0): string[] {
+export function hookPrograms(dir: string, log: Logger, checkOwner = process.getuid?.() === 0): string[] {
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -38,7 +38,7 @@ export function hookPrograms(dir: string, log: AdminLog, checkOwner = process.ge
  * Runs the hook programs with `freeze` in ascending name order, or `thaw` in descending order,
  * one after the other; a failing hook is logged and does not stop the others (as qemu's hook).
  */
-export async function runHooks(dir: string, phase: 'freeze' | 'thaw', log: AdminLog): Promise<void> {
+export async function runHooks(dir: string, phase: 'freeze' | 'thaw', log: Logger): Promise<void> {
   const programs = hookPrograms(dir, log);
   if (phase === 'thaw') programs.reverse();
   for (const program of programs) {

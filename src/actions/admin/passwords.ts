@@ -1,5 +1,5 @@
 import { type Args, decodeBase64, QgaError, QgaErrorCode } from '../../qga/index.js';
-import type { AdminLog } from './log.js';
+import type { Logger } from '../../log/logger.js';
 import { runProgram } from './run-program.js';
 import { checkUserAllowed, lookupUser } from './user-account.js';
 import type { UserRule } from './user-rule.js';
@@ -32,7 +32,7 @@ export function chpasswdLine(username: string, password: Buffer): Buffer {
  * guest-set-user-password: runs chpasswd (`-e` when the password is already crypted) by argument
  * vector, with the `user:password` line on its standard input, and answers as qemu-ga does.
  */
-export async function setUserPassword(args: Args, policy: PasswordPolicy, log: AdminLog): Promise<void> {
+export async function setUserPassword(args: Args, policy: PasswordPolicy, log: Logger): Promise<void> {
   const username = args.str('username');
   const line = chpasswdLine(username, decodeBase64(args.str('password')));
   // An unknown user passes (unless the entry lists users): chpasswd then fails as with qemu-ga.

@@ -1,5 +1,5 @@
 import { type Args, QgaError, QgaErrorCode } from '../../qga/index.js';
-import type { AdminLog } from './log.js';
+import type { Logger } from '../../log/logger.js';
 import { runProgram } from './run-program.js';
 
 const MODES = ['powerdown', 'halt', 'reboot'];
@@ -8,7 +8,7 @@ const MODES = ['powerdown', 'halt', 'reboot'];
  * guest-shutdown: runs the shutdown entry with the mode as its only argument and waits for it.
  * Success answers nothing (the host sees the guest go down); failures answer like qemu-ga.
  */
-export async function shutdown(args: Args, program: string | undefined, log: AdminLog): Promise<void> {
+export async function shutdown(args: Args, program: string | undefined, log: Logger): Promise<void> {
   const mode = args.optStr('mode') ?? 'powerdown';
   if (!MODES.includes(mode)) throw new QgaError(QgaErrorCode.InvalidParameterValue, 'mode is invalid (valid values are: halt|powerdown|reboot');
   if (!program) throw new QgaError(QgaErrorCode.Unsupported, 'this feature or command is not currently supported');

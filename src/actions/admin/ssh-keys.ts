@@ -6,7 +6,7 @@ import { type Args, jsonObject, type JsonObject, QgaError, QgaErrorCode } from '
 import { MAX_AUTHORIZED_KEYS_BYTES } from './authorized-keys-file.js';
 import type { KeysAnswer, KeysFailure, KeysRequest } from './authorized-keys.js';
 import { type PasswdEntry, strerror } from '../../platform/libc.js';
-import type { AdminLog } from './log.js';
+import type { Logger } from '../../log/logger.js';
 import { readableByAll } from '../../platform/process/readable-by-all.js';
 import { unrefChild } from './run-program.js';
 import { checkUserAllowed, knownUser, lookupUser } from './user-account.js';
@@ -127,7 +127,7 @@ async function edit(user: PasswdEntry, request: KeysRequest): Promise<string[]> 
 export class SshKeyCommands {
   constructor(
     private readonly users: () => UserRule,
-    private readonly log: AdminLog,
+    private readonly log: Logger,
   ) {}
 
   /** guest-ssh-get-authorized-keys: `{"keys": [...]}` (read-only: any user, read with that user's rights). */

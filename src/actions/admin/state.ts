@@ -1,6 +1,6 @@
 import { closeSync, constants, fsyncSync, lstatSync, openSync, readFileSync, renameSync, type Stats, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AdminLog } from './log.js';
+import type { Logger } from '../../log/logger.js';
 
 /** The first file handle, as qemu-ga numbers them. */
 const FIRST_HANDLE = 1000;
@@ -53,13 +53,13 @@ export class StateStore {
   private current: AgentState;
   private readonly dir: string | undefined;
 
-  constructor(dir: string, private readonly log: AdminLog) {
+  constructor(dir: string, private readonly log: Logger) {
     const { state, usable } = StateStore.load(dir, log);
     this.current = state;
     this.dir = usable ? dir : undefined;
   }
 
-  private static load(dir: string, log: AdminLog): { state: AgentState; usable: boolean } {
+  private static load(dir: string, log: Logger): { state: AgentState; usable: boolean } {
     let dirStat: Stats;
     try {
       dirStat = lstatSync(dir);

@@ -2,7 +2,7 @@ import { accessSync, closeSync, constants, openSync, readSync, writeSync } from 
 import { delimiter, join } from 'node:path';
 import { QgaError, QgaErrorCode } from '../../qga/index.js';
 import { errorText } from '../../platform/libc.js';
-import type { AdminLog } from './log.js';
+import type { Logger } from '../../log/logger.js';
 import { runProgram } from './run-program.js';
 
 /** The sleep states the host can ask for. */
@@ -111,7 +111,7 @@ export function kernelSupports(powerDir: string, mode: SuspendMode): boolean {
 }
 
 /** Writes the mode's word to `state`; the failure as qemu-ga 7.2 words it (its child process wrote). */
-function kernelSuspend(powerDir: string, mode: SuspendMode, log: AdminLog): QgaError | undefined {
+function kernelSuspend(powerDir: string, mode: SuspendMode, log: Logger): QgaError | undefined {
   const path = join(powerDir, 'state');
   try {
     const fd = openSync(path, constants.O_WRONLY);
@@ -134,7 +134,7 @@ function kernelSuspend(powerDir: string, mode: SuspendMode, log: AdminLog): QgaE
  * others: they are logged here), and no way supporting the mode is qemu-ga's "not supported".
  * Success answers nothing (the guest goes to sleep).
  */
-export async function suspend(mode: SuspendMode, sys: SuspendSystem, log: AdminLog): Promise<void> {
+export async function suspend(mode: SuspendMode, sys: SuspendSystem, log: Logger): Promise<void> {
   const command = `guest-suspend-${mode}`;
   let supported = false;
   let failure: QgaError | undefined;

@@ -1,6 +1,6 @@
 import { QgaError, QgaErrorCode } from '../../qga/index.js';
 import { type PasswdEntry, passwdEntry } from '../../platform/libc.js';
-import type { AdminLog } from './log.js';
+import type { Logger } from '../../log/logger.js';
 import type { UserRule } from './user-rule.js';
 
 /** The account of a user name from the host; undefined when there is none (a NUL never names one). */
@@ -20,7 +20,7 @@ export function knownUser(name: string): PasswdEntry {
  * Refuses a user the entry's `users` setting does not name (root only when named): logged naming
  * the entry, answered as a GenericError.
  */
-export function checkUserAllowed(action: string, rule: UserRule, name: string, uid: number | undefined, log: AdminLog): void {
+export function checkUserAllowed(action: string, rule: UserRule, name: string, uid: number | undefined, log: Logger): void {
   if (rule.allows(name, uid)) return;
   log.warn(`${action} refused by ${rule.entry ?? 'actions.d'}: user ${JSON.stringify(name)} is not in its users setting`);
   throw new QgaError(QgaErrorCode.NotAllowed, `user '${name}' may not be changed by the host (actions.d ${action} setting 'users')`);

@@ -2,16 +2,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import type { MessageBus } from 'dbus-next';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../../src/log/logger.js';
+import { memoryLogger } from '../../support/log.js';
 import { completeEnvironment, logindEnvironment } from '../../../src/session/environment.js';
 import { startBusDaemon, type BusDaemon } from '../../support/dbus-daemon.js';
 import { startFakeUserManager } from '../../support/fake-user-manager.js';
 
 describe('the session environment', () => {
-  const log = createLogger({ stream: new PassThrough(), journal: false });
+  const log = memoryLogger().log;
   let runtime: string;
   let userBus: BusDaemon;
   let systemd: MessageBus;

@@ -1,8 +1,7 @@
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { ActionModule } from '../../../src/actions/module.js';
 import { DesktopState } from '../../../src/desktop/state.js';
-import { createLogger } from '../../../src/log/logger.js';
+import { memoryLogger } from '../../support/log.js';
 import { FileXferResult, MessageType, type Message } from '../../../src/protocol/index.js';
 import type { FromHelper } from '../../../src/session/ipc.js';
 import { SessionRunner } from '../../../src/session/runner.js';
@@ -38,7 +37,7 @@ describe('the helper acknowledges the daemon', () => {
   it('once a module finished a message, not when it was handed over; in batches', async () => {
     const slow = slowModule();
     const sent: FromHelper[] = [];
-    const runner = new SessionRunner((m) => sent.push(m), createLogger({ stream: new PassThrough(), journal: false }), new DesktopState(), [{ name: 'slow', create: () => slow.module }]);
+    const runner = new SessionRunner((m) => sent.push(m), memoryLogger().log, new DesktopState(), [{ name: 'slow', create: () => slow.module }]);
     runner.receive({ kind: 'modules', modules: [{ name: 'slow', settings: [] }] });
     await tick();
     const acks = (): number => sent.filter((m) => m.kind === 'ack').reduce((n, m) => n + (m.kind === 'ack' ? m.count : 0), 0);

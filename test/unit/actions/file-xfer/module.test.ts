@@ -1,14 +1,13 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileXferModule } from '../../../../src/actions/file-xfer/module.js';
 import { GioError, MAX_ACTIVE_TRANSFERS } from '../../../../src/actions/file-xfer/status.js';
 import { MAX_PENDING_BYTES, MAX_PENDING_WRITES } from '../../../../src/actions/file-xfer/module.js';
 import { openHidden } from '../../../../src/actions/file-xfer/pending-file.js';
 import { collectingContext } from '../../../support/module-context.js';
-import { createLogger } from '../../../../src/log/logger.js';
+import { memoryLogger } from '../../../support/log.js';
 import { CapabilitySet, FileXferResult, MessageType, type FileXferStatusMessage, type Message } from '../../../../src/protocol/index.js';
 
 const start = (id: number, name: string, size: number): Message => ({ type: MessageType.FileXferStart, id, keyfile: `[vdagent-file-xfer]\nname=${name}\nsize=${size}\n` });
@@ -48,7 +47,7 @@ describe('the file-xfer module', () => {
         return true;
       },
       clientCaps: () => CapabilitySet.empty,
-      log: createLogger({ stream: new PassThrough(), journal: false }),
+      log: memoryLogger().log,
       settings: new Map(),
       options: {},
       closed: (id) => closed.push(id),

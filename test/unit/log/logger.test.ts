@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { PassThrough } from 'node:stream';
+import { createLogger, streamWriter, type LoggerOptions } from '../../../src/log/logger.js';
+import { winstonWriter } from '../../../src/log/winston-writer.js';
+
+const WRITERS: [string, NonNullable<LoggerOptions['writer']>][] = [
+  ['its own stream writer (the session helper)', streamWriter],
+  ['winston (the daemon)', winstonWriter],
+];
+
+describe.each(WRITERS)('the logger through %s', (_name, writer) => {
+  /** A logger writing plain-format lines into a list. */
+  function plainLogger(debug: boolean): { log: ReturnType<typeof createLogger>; lines: string[] } {
+    const stream = new PassThrough();
+    const lines: string[] = [];
+    stream.on('data', (d: Buffer) => lines.push(...d.toString().split('\n').filter(Boolean)));
+    return { log: createLogger({ stream, journal: false, debug, writer }), lines };
+  }
+
+  it('writes the priority prefix and nothing else in journal format', () => {
+    const stream = new PassThrough();
+    const lines: string[] = [];
+    stream.on('data', (d: Buffer) => lines.push(d.toString()));
+    const log = createLogger({ stream, journal: true, writer });
+    log.error('port gone');
+    log.info('client connected');
+    expect(lines.join('')).toBe('<3>port gone\n<6>client connected\n');
+  });
+
+  it('writes a timestamp and the level before each line outside systemd', () => {
+    const { log, lines } = plainLogger(false);
+    log.warn('client disconnected');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z warn: client disconnected$/);
+  });
+
+  it('writes debug lines only with debug, and says which', () => {
+    const quiet = plainLogger(false);
+    quiet.log.debug('<- MOUSE_STATE x=1 y=2');
+    expect(quiet.lines).toEqual([]);
+    expect(quiet.log.debugEnabled).toBe(false);
+    const verbose = plainLogger(true);
+    verbose.log.debug('<- MOUSE_STATE x=1 y=2');
+    expect(verbose.lines).toHaveLength(1);
+    expect(verbose.log.debugEnabled).toBe(true);
+  });
+
+  it('writes nothing while silenced, and every line again once resumed', () => {
+    const { log, lines } = plainLogger(true);
+    log.silence(true);
+    log.error('e');
+    log.debug('d');
+    expect(lines).toEqual([]);
+    log.silence(false);
+    log.info('i');
+    expect(lines).toHaveLength(1);
+  });
+});
