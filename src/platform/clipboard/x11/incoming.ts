@@ -87,14 +87,20 @@ export class IncomingTransfer {
   }
 
   private next(): void {
-    const v = this.conn.readProperty(this.conn.window, this.req.property, this.req.limit - this.received + 1, true);
-    if (v.data.length === 0 && v.bytesAfter === 0) return this.succeed(this.joined());
     const at = this.received;
-    this.received += v.data.length;
+    const v = this.conn.readProperty(this.conn.window, this.req.property, this.req.limit - at + 1, true, (bytes) => this.keep(bytes, at));
+    if (v.length === 0 && v.bytesAfter === 0) return this.succeed(this.joined());
+    this.received += v.length;
     if (v.bytesAfter > 0 || this.received > this.req.limit) return this.fail('too-large', `more than ${this.req.limit} bytes`);
-    const fits = v.data.copy(this.data, Math.min(at, this.data.length));
-    if (fits < v.data.length) this.beyond.push(v.data.subarray(fits));
     this.arm();
+  }
+
+  /** Copies an INCR piece from Xlib's memory into the announced buffer at `at`; what passes its end is kept aside. */
+  private keep(bytes: Uint8Array, at: number): Buffer {
+    const fits = Math.max(0, Math.min(bytes.length, this.data.length - at));
+    if (fits > 0) this.data.set(bytes.subarray(0, fits), at);
+    if (fits < bytes.length) this.beyond.push(Buffer.from(bytes.subarray(fits)));
+    return this.data.subarray(at, at + fits);
   }
 
   /** All the INCR data: the announced buffer (copied once) and what came beyond it. */
