@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { deserialize } from 'node:v8';
 import { DEFAULT_MAX_MESSAGE_SIZE, PayloadCollector } from '../protocol/index.js';
@@ -32,7 +33,7 @@ interface IncomingFrame {
   packed: boolean;
   /** The envelope when it spans reads (copied once, memory proportional to what arrived). */
   envelope: PayloadCollector | undefined;
-  /** The envelope when one read held it whole (a view, not copied). */
+  /** The envelope when one read held it whole. */
   whole: Buffer | undefined;
   /** Envelope bytes still needed. */
   need: number;
@@ -112,7 +113,11 @@ export class FrameChannel extends EventEmitter<FrameChannelEvents> {
     this.socket.end();
   }
 
-  private receive(chunk: Buffer): void {
+  /**
+   * Takes bytes read from the socket: called for its 'data' events, or by a reader that reuses one
+   * buffer for every read (see {@link channelOnDescriptor}); what is kept is copied, never the chunk.
+   */
+  receive(chunk: Buffer): void {
     let off = 0;
     while (!this.closed && off < chunk.length) {
       if (!this.frame) {
@@ -138,9 +143,9 @@ export class FrameChannel extends EventEmitter<FrameChannelEvents> {
           return;
         }
         this.frame = { packed, envelope: undefined, whole: undefined, need: size, attached: Buffer.allocUnsafe(attached), filled: 0 };
-        // An envelope within this chunk is read in place; one that spans chunks is collected.
+        // An envelope within this chunk is copied at once; one that spans chunks is collected.
         if (chunk.length - off >= size) {
-          this.frame.whole = chunk.subarray(off, off + size);
+          this.frame.whole = Buffer.from(chunk.subarray(off, off + size));
           this.frame.need = 0;
           off += size;
         } else this.frame.envelope = new PayloadCollector(size);
@@ -186,4 +191,23 @@ export class FrameChannel extends EventEmitter<FrameChannelEvents> {
     this.frame = undefined;
     this.emit('close');
   }
+}
+
+/** Bytes of the buffer a {@link channelOnDescriptor} reads into. */
+const READ_BUFFER = 64 * 1024;
+
+/**
+ * A channel on an inherited socket descriptor whose reads all go into one buffer: a socket's
+ * 'data' events allocate a buffer per read (64 KiB), which for a 16 MiB clipboard is 16 MiB of
+ * garbage, resident until a collection frees it.
+ */
+export function channelOnDescriptor(fd: number, maxFrame: number): FrameChannel {
+  const buffer = Buffer.allocUnsafe(READ_BUFFER);
+  const reader = { channel: undefined as FrameChannel | undefined };
+  const callback = (n: number): boolean => {
+    reader.channel?.receive(buffer.subarray(0, n));
+    return true;
+  };
+  reader.channel = new FrameChannel(new Socket({ fd, readable: true, writable: true, onread: { buffer, callback } }), maxFrame);
+  return reader.channel;
 }
