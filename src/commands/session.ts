@@ -1,9 +1,8 @@
 import { once } from 'node:events';
 import { fstatSync } from 'node:fs';
-import { Socket } from 'node:net';
 import { DesktopState } from '../desktop/state.js';
 import { createLogger } from '../log/logger.js';
-import { CHANNEL_FD, FrameChannel, MAX_FRAME } from '../session/channel.js';
+import { CHANNEL_FD, channelOnDescriptor, MAX_FRAME } from '../session/channel.js';
 import { completeEnvironment } from '../session/environment.js';
 import type { FromHelper, ToHelper } from '../session/ipc.js';
 import { loadSessionCode } from '../session/preload.js';
@@ -33,7 +32,7 @@ export async function runSession(opts: SessionOptions): Promise<number> {
     return 2;
   }
   if (opts.identity) dropPrivileges(opts.identity);
-  const channel = new FrameChannel(new Socket({ fd: CHANNEL_FD, readable: true, writable: true }), MAX_FRAME);
+  const channel = channelOnDescriptor(CHANNEL_FD, MAX_FRAME);
   const ended = new AbortController();
   channel.once('close', () => ended.abort());
   process.once('SIGTERM', () => ended.abort());

@@ -1,10 +1,10 @@
-import { ChunkPort, isMessageType } from './constants.js';
+import { ChunkPort, isMessageType, MESSAGE_HEADER_SIZE } from './constants.js';
 import { ErrorCode, VdagentError } from './errors.js';
 import type { CodecContext } from './context.js';
-import { serializeMessage } from './header.js';
+import { serializeMessage, writeMessageHeader } from './header.js';
 import type { Message } from './messages.js';
 import type { RawMessage } from './reassembler.js';
-import { splitMessage } from './splitter.js';
+import { splitParts } from './splitter.js';
 import { MESSAGE_TABLE, type MessageSpec } from './table.js';
 
 /** The table row of a message type (rows are typed per type; this view is for dispatch). */
@@ -28,7 +28,16 @@ export function serialize(message: Message, ctx: CodecContext): Buffer {
   return serializeMessage(message.type, encodePayload(message, ctx));
 }
 
-/** Serializes a typed message and cuts it into chunks for the wire. */
+/** Encodes a typed message's payload as consecutive parts; bulk data (clipboard, file data) is not copied. */
+export function encodePayloadParts(message: Message, ctx: CodecContext): Uint8Array[] {
+  const spec = specOf(message.type);
+  return spec.encodeParts ? spec.encodeParts(message, ctx) : [spec.encode(message, ctx)];
+}
+
+/** Serializes a typed message and cuts it into chunks for the wire: its bytes are copied once, into the chunks. */
 export function toChunks(message: Message, ctx: CodecContext, port: ChunkPort = ChunkPort.Client): Buffer[] {
-  return splitMessage(serialize(message, ctx), port);
+  const parts = encodePayloadParts(message, ctx);
+  const size = parts.reduce((n, p) => n + p.length, 0);
+  const header = writeMessageHeader(Buffer.allocUnsafe(MESSAGE_HEADER_SIZE), message.type, size);
+  return splitParts([header, ...parts], port);
 }

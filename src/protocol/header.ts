@@ -26,16 +26,22 @@ export function readMessageHeader(buf: Uint8Array, offset = 0): MessageHeader {
 /** Serializes one message: 20-byte header followed by the payload. */
 export function serializeMessage(type: number, payload: Uint8Array, opaque = 0n, protocol = PROTOCOL_VERSION): Buffer {
   const out = Buffer.allocUnsafe(MESSAGE_HEADER_SIZE + payload.length);
-  out.writeUInt32LE(protocol, 0);
-  out.writeUInt32LE(type, 4);
-  out.writeBigUInt64LE(opaque, 8);
-  out.writeUInt32LE(payload.length, 16);
+  writeMessageHeader(out, type, payload.length, opaque, protocol);
   out.set(payload, MESSAGE_HEADER_SIZE);
   return out;
 }
 
-/** Writes a VDIChunkHeader (port, size) into the first 8 bytes of `out`. */
-export function writeChunkHeader(out: Buffer, port: number, size: number): void {
-  out.writeUInt32LE(port, 0);
-  out.writeUInt32LE(size, 4);
+/** Writes a VDAgentMessage header for a payload of `size` bytes into the first 20 bytes of `out`. */
+export function writeMessageHeader(out: Buffer, type: number, size: number, opaque = 0n, protocol = PROTOCOL_VERSION): Buffer {
+  out.writeUInt32LE(protocol, 0);
+  out.writeUInt32LE(type, 4);
+  out.writeBigUInt64LE(opaque, 8);
+  out.writeUInt32LE(size, 16);
+  return out;
+}
+
+/** Writes a VDIChunkHeader (port, size) into `out` at `offset` (8 bytes). */
+export function writeChunkHeader(out: Buffer, port: number, size: number, offset = 0): void {
+  out.writeUInt32LE(port, offset);
+  out.writeUInt32LE(size, offset + 4);
 }

@@ -2,8 +2,8 @@ import { FILE_XFER_DATA_CEILING, FILE_XFER_START_CEILING, GRAPHICS_DEVICE_INFO_C
 import { Capability, isMessageType, MessageType } from './constants.js';
 import type { CodecContext } from './context.js';
 import type { Message, MessageOf } from './messages.js';
-import { decodeClipboard, decodeClipboardGrab, decodeClipboardRelease, decodeClipboardRequest, decodeMaxClipboard, encodeClipboard, encodeClipboardGrab, encodeClipboardRelease, encodeClipboardRequest, encodeMaxClipboard } from './payloads/clipboard.js';
-import { decodeFileXferData, decodeFileXferStart, decodeFileXferStatus, encodeFileXferData, encodeFileXferStart, encodeFileXferStatus } from './payloads/file-xfer.js';
+import { decodeClipboard, decodeClipboardGrab, decodeClipboardRelease, decodeClipboardRequest, decodeMaxClipboard, encodeClipboard, encodeClipboardParts, encodeClipboardGrab, encodeClipboardRelease, encodeClipboardRequest, encodeMaxClipboard } from './payloads/clipboard.js';
+import { decodeFileXferData, decodeFileXferStart, decodeFileXferStatus, encodeFileXferData, encodeFileXferDataParts, encodeFileXferStart, encodeFileXferStatus } from './payloads/file-xfer.js';
 import { decodeGraphicsDeviceInfo, encodeGraphicsDeviceInfo } from './payloads/graphics-device-info.js';
 import { decodeAnnounce, decodeAudioVolumeSync, decodeClientDisconnected, decodeDisplayConfig, encodeAnnounce, encodeAudioVolumeSync, encodeClientDisconnected, encodeDisplayConfig } from './payloads/misc.js';
 import { decodeMonitorsConfig, decodeReply, encodeMonitorsConfig, encodeReply } from './payloads/monitors.js';
@@ -21,6 +21,8 @@ export interface MessageSpec<M extends Message> {
   decode(payload: Buffer, ctx: CodecContext): M;
   /** Typed message → payload. */
   encode(message: M, ctx: CodecContext): Buffer;
+  /** Typed message → payload as consecutive parts (for a message carrying bulk data: the data is not copied). */
+  encodeParts?(message: M, ctx: CodecContext): Uint8Array[];
 }
 
 type Table = { [T in MessageType]: MessageSpec<MessageOf<T>> };
@@ -30,7 +32,7 @@ export const MESSAGE_TABLE: Table = {
   [MessageType.MouseState]: { name: 'MOUSE_STATE', capability: Capability.MouseState, maxSize: ONE_CHUNK_PAYLOAD, decode: decodeMouseState, encode: encodeMouseState },
   [MessageType.MonitorsConfig]: { name: 'MONITORS_CONFIG', capability: Capability.MonitorsConfig, maxSize: MONITORS_CONFIG_CEILING, decode: decodeMonitorsConfig, encode: encodeMonitorsConfig },
   [MessageType.Reply]: { name: 'REPLY', capability: Capability.Reply, maxSize: ONE_CHUNK_PAYLOAD, decode: decodeReply, encode: encodeReply },
-  [MessageType.Clipboard]: { name: 'CLIPBOARD', capability: Capability.ClipboardByDemand, decode: decodeClipboard, encode: encodeClipboard },
+  [MessageType.Clipboard]: { name: 'CLIPBOARD', capability: Capability.ClipboardByDemand, decode: decodeClipboard, encode: encodeClipboard, encodeParts: encodeClipboardParts },
   [MessageType.DisplayConfig]: { name: 'DISPLAY_CONFIG', capability: Capability.DisplayConfig, maxSize: ONE_CHUNK_PAYLOAD, decode: decodeDisplayConfig, encode: encodeDisplayConfig },
   [MessageType.AnnounceCapabilities]: { name: 'ANNOUNCE_CAPABILITIES', maxSize: ONE_CHUNK_PAYLOAD, decode: decodeAnnounce, encode: encodeAnnounce },
   [MessageType.ClipboardGrab]: { name: 'CLIPBOARD_GRAB', capability: Capability.ClipboardByDemand, maxSize: ONE_CHUNK_PAYLOAD, decode: decodeClipboardGrab, encode: encodeClipboardGrab },
@@ -38,7 +40,7 @@ export const MESSAGE_TABLE: Table = {
   [MessageType.ClipboardRelease]: { name: 'CLIPBOARD_RELEASE', capability: Capability.ClipboardByDemand, maxSize: ONE_CHUNK_PAYLOAD, decode: decodeClipboardRelease, encode: encodeClipboardRelease },
   [MessageType.FileXferStart]: { name: 'FILE_XFER_START', maxSize: FILE_XFER_START_CEILING, decode: decodeFileXferStart, encode: encodeFileXferStart },
   [MessageType.FileXferStatus]: { name: 'FILE_XFER_STATUS', capability: Capability.FileXferDetailedErrors, maxSize: ONE_CHUNK_PAYLOAD, decode: decodeFileXferStatus, encode: encodeFileXferStatus },
-  [MessageType.FileXferData]: { name: 'FILE_XFER_DATA', maxSize: FILE_XFER_DATA_CEILING, decode: decodeFileXferData, encode: encodeFileXferData },
+  [MessageType.FileXferData]: { name: 'FILE_XFER_DATA', maxSize: FILE_XFER_DATA_CEILING, decode: decodeFileXferData, encode: encodeFileXferData, encodeParts: encodeFileXferDataParts },
   [MessageType.ClientDisconnected]: { name: 'CLIENT_DISCONNECTED', maxSize: ONE_CHUNK_PAYLOAD, decode: decodeClientDisconnected, encode: encodeClientDisconnected },
   [MessageType.MaxClipboard]: { name: 'MAX_CLIPBOARD', capability: Capability.MaxClipboard, maxSize: ONE_CHUNK_PAYLOAD, decode: decodeMaxClipboard, encode: encodeMaxClipboard },
   [MessageType.AudioVolumeSync]: { name: 'AUDIO_VOLUME_SYNC', capability: Capability.AudioVolumeSync, maxSize: ONE_CHUNK_PAYLOAD, decode: decodeAudioVolumeSync, encode: encodeAudioVolumeSync },

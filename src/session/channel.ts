@@ -1,8 +1,10 @@
 import { EventEmitter } from 'node:events';
+import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { deserialize, serialize } from 'node:v8';
+import { deserialize } from 'node:v8';
 import { DEFAULT_MAX_MESSAGE_SIZE, PayloadCollector } from '../protocol/index.js';
 import { ErrnoError } from '../platform/errno.js';
+import { pack, unpack } from './attachments.js';
 
 /** Bound on a frame: the largest message (a clipboard of the default --max-message-size) and its wrapping. */
 export const MAX_FRAME = DEFAULT_MAX_MESSAGE_SIZE + (1 << 20);
@@ -10,8 +12,10 @@ export const MAX_FRAME = DEFAULT_MAX_MESSAGE_SIZE + (1 << 20);
 /** The file descriptor of the channel in the helper (after stdin, stdout and stderr). */
 export const CHANNEL_FD = 3;
 
-/** Bytes of a frame's header: the payload's length, 32-bit big-endian. */
+/** Bytes of a plain frame's header: the payload's length, 32-bit big-endian. */
 const HEADER = 4;
+/** Set in the first header word of a frame with attachments; a second word follows: the attachments' length. */
+const WITH_ATTACHMENTS = 0x8000_0000;
 
 /** Events of a {@link FrameChannel}. */
 export interface FrameChannelEvents {
@@ -23,25 +27,48 @@ export interface FrameChannelEvents {
   close: [];
 }
 
+/** The frame being read once its header is in: its envelope, then its attachments' bytes. */
+interface IncomingFrame {
+  /** Whether the envelope is an attachments.ts envelope (false: v8.serialize alone). */
+  packed: boolean;
+  /** The envelope when it spans reads (copied once, memory proportional to what arrived). */
+  envelope: PayloadCollector | undefined;
+  /** The envelope when one read held it whole. */
+  whole: Buffer | undefined;
+  /** Envelope bytes still needed. */
+  need: number;
+  /** The attachments' bytes, read straight into one buffer of their declared length. */
+  attached: Buffer;
+  /** Attachment bytes read so far. */
+  filled: number;
+}
+
 /**
  * The daemon ↔ helper channel on the inherited socketpair: structured-clone messages (Buffers and
- * bigints kept, as with Node's 'advanced' IPC) in length-prefixed frames. Node's own IPC reads a
- * frame of any declared length (up to 4 GiB) into memory before looking at it; here a frame over
- * `maxFrame` is refused from its header, before its payload is buffered, and a frame that spans
- * reads is copied into blocks as it arrives (never kept as one Buffer per read), so a peer can make
- * the reader hold at most about 1.1 × one frame of `maxFrame` bytes, however it cuts its writes.
+ * bigints kept, as with Node's 'advanced' IPC) in length-prefixed frames. A frame is a header
+ * (`WITH_ATTACHMENTS | envelope length`, attachments' length), the envelope (the clone, each byte
+ * array of 64 KiB or more replaced by its length) and the attachments: those byte arrays, written
+ * as they are. So a clipboard's data is never copied to be sent, and arrives in one buffer of its
+ * own. A plain frame (`length`, then what v8.serialize wrote) is read as well.
+ *
+ * Node's own IPC reads a frame of any declared length (up to 4 GiB) into memory before looking at
+ * it; here a frame over `maxFrame` is refused from its header, before its payload is buffered. An
+ * envelope that spans reads is copied into blocks as it arrives (never kept as one Buffer per
+ * read); the attachments are read into one uninitialised buffer of their declared length (within
+ * the bound), whose pages become resident only as bytes arrive: a peer can make the reader hold
+ * about one frame of `maxFrame` bytes, however it cuts its writes.
  */
 export class FrameChannel extends EventEmitter<FrameChannelEvents> {
   /** The header being read, and how much of it arrived. */
-  private readonly head = Buffer.alloc(HEADER);
+  private readonly head = Buffer.alloc(2 * HEADER);
   private headFilled = 0;
-  /** The payload of a frame that spans reads (copied once, memory proportional to what arrived). */
-  private frame: PayloadCollector | undefined;
-  /** Payload bytes the frame still needs. */
-  private need = 0;
+  /** Header bytes wanted: one word, or two for a frame with attachments. */
+  private headWant = HEADER;
+  /** The frame whose header is read. */
+  private frame: IncomingFrame | undefined;
   private closed = false;
 
-  /** A channel on `socket` that accepts frames of at most `maxFrame` bytes. */
+  /** A channel on `socket` that accepts frames of at most `maxFrame` bytes (envelope and attachments). */
   constructor(
     private readonly socket: Duplex,
     private readonly maxFrame: number,
@@ -67,12 +94,14 @@ export class FrameChannel extends EventEmitter<FrameChannelEvents> {
       if (done) process.nextTick(done, new ErrnoError('EPIPE', 'the channel is closed'));
       return true;
     }
-    const payload = serialize(value);
-    const header = Buffer.allocUnsafe(HEADER);
-    header.writeUInt32BE(payload.length, 0);
+    const { envelope, attachments } = pack(value);
+    const header = Buffer.allocUnsafe(2 * HEADER);
+    header.writeUInt32BE((WITH_ATTACHMENTS | envelope.length) >>> 0, 0);
+    header.writeUInt32BE(attachments.reduce((n, a) => n + a.length, 0), HEADER);
     this.socket.cork();
     this.socket.write(header);
-    const ok = this.socket.write(payload, done);
+    let ok = this.socket.write(envelope, attachments.length === 0 ? done : undefined);
+    attachments.forEach((a, i) => (ok = this.socket.write(a, i === attachments.length - 1 ? done : undefined)));
     this.socket.uncork();
     return ok;
   }
@@ -84,48 +113,71 @@ export class FrameChannel extends EventEmitter<FrameChannelEvents> {
     this.socket.end();
   }
 
-  private receive(chunk: Buffer): void {
+  /**
+   * Takes bytes read from the socket: called for its 'data' events, or by a reader that reuses one
+   * buffer for every read (see {@link channelOnDescriptor}); what is kept is copied, never the chunk.
+   */
+  receive(chunk: Buffer): void {
     let off = 0;
     while (!this.closed && off < chunk.length) {
       if (!this.frame) {
-        const n = Math.min(HEADER - this.headFilled, chunk.length - off);
+        const n = Math.min(this.headWant - this.headFilled, chunk.length - off);
         chunk.copy(this.head, this.headFilled, off, off + n);
         this.headFilled += n;
         off += n;
-        if (this.headFilled < HEADER) return;
+        if (this.headFilled < this.headWant) return;
+        const first = this.head.readUInt32BE(0);
+        const packed = (first & WITH_ATTACHMENTS) !== 0;
+        if (packed && this.headWant === HEADER) {
+          this.headWant = 2 * HEADER;
+          continue;
+        }
         this.headFilled = 0;
-        const size = this.head.readUInt32BE(0);
-        if (size > this.maxFrame) {
-          this.emit('malformed', new ErrnoError('EMSGSIZE', `a frame of ${size} bytes is over the bound of ${this.maxFrame}`));
+        this.headWant = HEADER;
+        const size = packed ? (first & ~WITH_ATTACHMENTS) >>> 0 : first;
+        const attached = packed ? this.head.readUInt32BE(HEADER) : 0;
+        if (size + attached > this.maxFrame) {
+          this.emit('malformed', new ErrnoError('EMSGSIZE', `a frame of ${size + attached} bytes is over the bound of ${this.maxFrame}`));
           this.shut();
           this.socket.destroy();
           return;
         }
-        // A frame within this chunk is read in place; one that spans chunks is collected.
+        this.frame = { packed, envelope: undefined, whole: undefined, need: size, attached: Buffer.allocUnsafe(attached), filled: 0 };
+        // An envelope within this chunk is copied at once; one that spans chunks is collected.
         if (chunk.length - off >= size) {
-          this.deliver(chunk.subarray(off, off + size));
+          this.frame.whole = Buffer.from(chunk.subarray(off, off + size));
+          this.frame.need = 0;
           off += size;
-          continue;
-        }
-        this.frame = new PayloadCollector(size);
-        this.need = size;
+        } else this.frame.envelope = new PayloadCollector(size);
       }
-      const n = Math.min(this.need, chunk.length - off);
-      this.frame.add(chunk.subarray(off, off + n));
-      off += n;
-      this.need -= n;
-      if (this.need > 0) return;
-      const payload = this.frame.take();
+      off = this.fill(this.frame, chunk, off);
+      if (this.frame.need > 0 || this.frame.filled < this.frame.attached.length) return;
+      const frame = this.frame;
       this.frame = undefined;
-      this.deliver(payload);
+      this.deliver(frame);
     }
   }
 
+  /** Takes what the frame still needs from `chunk` at `off`; returns the offset after it. */
+  private fill(frame: IncomingFrame, chunk: Buffer, off: number): number {
+    if (frame.need > 0) {
+      const n = Math.min(frame.need, chunk.length - off);
+      frame.envelope?.add(chunk.subarray(off, off + n));
+      frame.need -= n;
+      off += n;
+    }
+    const n = Math.min(frame.attached.length - frame.filled, chunk.length - off);
+    chunk.copy(frame.attached, frame.filled, off, off + n);
+    frame.filled += n;
+    return off + n;
+  }
+
   /** Hands on one frame's message, or reports it malformed. */
-  private deliver(payload: Buffer): void {
+  private deliver(frame: IncomingFrame): void {
+    const envelope = frame.whole ?? frame.envelope?.take() ?? Buffer.alloc(0);
     let value: unknown;
     try {
-      value = deserialize(payload);
+      value = frame.packed ? unpack(envelope, frame.attached) : deserialize(envelope);
     } catch (err) {
       this.emit('malformed', new ErrnoError('EBADMSG', `a frame does not deserialize: ${(err as Error).message}`));
       return;
@@ -139,4 +191,23 @@ export class FrameChannel extends EventEmitter<FrameChannelEvents> {
     this.frame = undefined;
     this.emit('close');
   }
+}
+
+/** Bytes of the buffer a {@link channelOnDescriptor} reads into. */
+const READ_BUFFER = 64 * 1024;
+
+/**
+ * A channel on an inherited socket descriptor whose reads all go into one buffer: a socket's
+ * 'data' events allocate a buffer per read (64 KiB), which for a 16 MiB clipboard is 16 MiB of
+ * garbage, resident until a collection frees it.
+ */
+export function channelOnDescriptor(fd: number, maxFrame: number): FrameChannel {
+  const buffer = Buffer.allocUnsafe(READ_BUFFER);
+  const reader = { channel: undefined as FrameChannel | undefined };
+  const callback = (n: number): boolean => {
+    reader.channel?.receive(buffer.subarray(0, n));
+    return true;
+  };
+  reader.channel = new FrameChannel(new Socket({ fd, readable: true, writable: true, onread: { buffer, callback } }), maxFrame);
+  return reader.channel;
 }

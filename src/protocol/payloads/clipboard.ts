@@ -43,7 +43,12 @@ export function decodeClipboard(p: Buffer, ctx: CodecContext): ClipboardMessage 
 
 /** Encodes CLIPBOARD. */
 export function encodeClipboard(m: ClipboardMessage, ctx: CodecContext): Buffer {
-  return withPrefix(ctx, 4 + m.data.length, m.selection).u32(m.dataType).bytes(m.data).buf;
+  return Buffer.concat(encodeClipboardParts(m, ctx));
+}
+
+/** Encodes CLIPBOARD as its fixed fields and its data (not copied). */
+export function encodeClipboardParts(m: ClipboardMessage, ctx: CodecContext): [Buffer, Uint8Array] {
+  return [withPrefix(ctx, 4, m.selection).u32(m.dataType).buf, m.data];
 }
 
 /** Decodes CLIPBOARD_GRAB: [prefix] [serial] types (spec §7.3). */

@@ -56,5 +56,10 @@ export function decodeFileXferData(p: Buffer): FileXferDataMessage {
 
 /** Encodes FILE_XFER_DATA. */
 export function encodeFileXferData(m: FileXferDataMessage): Buffer {
-  return new Writer(12 + m.data.length).u32(m.id).u64(BigInt(m.data.length)).bytes(m.data).buf;
+  return Buffer.concat(encodeFileXferDataParts(m));
+}
+
+/** Encodes FILE_XFER_DATA as its fixed fields and its data (not copied). */
+export function encodeFileXferDataParts(m: FileXferDataMessage): [Buffer, Uint8Array] {
+  return [new Writer(12).u32(m.id).u64(BigInt(m.data.length)).buf, m.data];
 }

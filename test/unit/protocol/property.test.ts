@@ -22,6 +22,7 @@ import {
   serialize,
   serializeMessage,
   splitMessage,
+  splitParts,
   toChunks,
   Capability,
 } from '../../../src/protocol/index.js';
@@ -252,6 +253,19 @@ describe('splitMessage cuts like spice-gtk (spec §3.2)', () => {
         expect(first.readUInt32LE(4)).toBeGreaterThanOrEqual(20);
         expect(first.subarray(8, 28).equals(message.subarray(0, 20))).toBe(true);
         expect(Buffer.concat(chunks.map((c) => c.subarray(8))).equals(message)).toBe(true);
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  it('cuts a message given in parts exactly as the same bytes given whole, wherever the parts end', () => {
+    const arb = fc.record({ payload: bytes(10_000), cuts: fc.array(fc.nat(), { maxLength: 6 }), maxPiece: fc.integer({ min: 20, max: 2048 }) });
+    fc.assert(
+      fc.property(arb, ({ payload, cuts, maxPiece }) => {
+        const message = serializeMessage(MessageType.Clipboard, payload);
+        const ends = [...new Set(cuts.map((c) => c % (message.length + 1))), message.length].sort((a, b) => a - b);
+        const parts = ends.map((end, i) => message.subarray(i === 0 ? 0 : (ends[i - 1] as number), end));
+        expect(splitParts(parts, ChunkPort.Client, maxPiece)).toEqual(splitMessage(message, ChunkPort.Client, maxPiece));
       }),
       { numRuns: NUM_RUNS },
     );

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { serialize } from 'node:v8';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { pack } from '../../../src/session/attachments.js';
 import { FrameChannel } from '../../../src/session/channel.js';
 
 /** Two connected UNIX stream sockets (like the inherited socketpair). */
@@ -99,5 +100,66 @@ describe('the daemon ↔ helper frame channel', () => {
     pair.a.write(frames.subarray(2000));
     await all;
     expect(got).toEqual(sent);
+  });
+
+  it('sends a byte array of 64 KiB or more after the envelope, its bytes as they are, and delivers it intact', async () => {
+    const pair = await socketPair();
+    cleanups.push(pair.close);
+    const data = Buffer.alloc(1 << 20);
+    for (let i = 0; i < data.length; i++) data[i] = i % 251;
+    const wire: Buffer[] = [];
+    pair.b.on('data', (d: Buffer) => wire.push(d));
+    new FrameChannel(pair.a, 2 << 20).send({ kind: 'message', data, small: Buffer.from([1, 2]) });
+    await expect.poll(() => wire.reduce((n, d) => n + d.length, 0)).toBeGreaterThan(data.length);
+    const bytes = Buffer.concat(wire);
+    const envelope = (bytes.readUInt32BE(0) & 0x7fffffff) >>> 0;
+    expect(bytes.readUInt32BE(0) & 0x80000000).not.toBe(0);
+    expect(bytes.readUInt32BE(4)).toBe(data.length);
+    expect(bytes.subarray(8 + envelope).equals(data)).toBe(true);
+
+    const pair2 = await socketPair();
+    cleanups.push(pair2.close);
+    const rx = new FrameChannel(pair2.b, 2 << 20);
+    const got = new Promise<unknown>((r) => rx.once('message', r));
+    // Cut anywhere: inside the header, the envelope and the attachment.
+    for (const [from, to] of [[0, 3], [3, 10], [10, 8 + envelope + 5], [8 + envelope + 5, bytes.length]] as const) {
+      pair2.a.write(bytes.subarray(from, to));
+      await new Promise((r) => setImmediate(r));
+    }
+    const m = (await got) as { kind: string; data: Buffer; small: Buffer };
+    expect([m.kind, m.data.equals(data), m.small]).toEqual(['message', true, Buffer.from([1, 2])]);
+  });
+
+  it('drops a frame whose attachments do not match its envelope and goes on with the next', async () => {
+    const pair = await socketPair();
+    cleanups.push(pair.close);
+    const rx = new FrameChannel(pair.b, 1 << 20);
+    const codes: string[] = [];
+    rx.on('malformed', (err) => codes.push(err.code ?? ''));
+    const next = new Promise<unknown>((r) => rx.once('message', r));
+    const { envelope } = pack({ data: Buffer.alloc(100_000) });
+    for (const attached of [99_999, 100_001]) {
+      const header = Buffer.alloc(8);
+      header.writeUInt32BE((0x80000000 | envelope.length) >>> 0, 0);
+      header.writeUInt32BE(attached, 4);
+      pair.a.write(Buffer.concat([header, envelope, Buffer.alloc(attached)]));
+    }
+    new FrameChannel(pair.a, 1 << 20).send({ kind: 'hello' });
+    expect(await next).toEqual({ kind: 'hello' });
+    expect(codes).toEqual(['EBADMSG', 'EBADMSG']);
+  });
+
+  it('refuses a frame whose envelope and attachments together pass the bound, from its header, and closes', async () => {
+    const pair = await socketPair();
+    cleanups.push(pair.close);
+    const rx = new FrameChannel(pair.b, 1 << 20);
+    const malformed = new Promise<NodeJS.ErrnoException>((r) => rx.once('malformed', r));
+    const header = Buffer.alloc(8);
+    header.writeUInt32BE((0x80000000 | 100) >>> 0, 0);
+    header.writeUInt32BE((1 << 20) - 99, 4);
+    pair.a.on('error', () => undefined);
+    pair.a.write(header);
+    expect((await malformed).code).toBe('EMSGSIZE');
+    expect(rx.open).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { FdWatcher } from '../../fd-watcher.js';
 import { type ClipboardXEvent, parseXEvent } from './events.js';
-import { copyOut, type DisplayPtr, loadXlib, stringAt, XEVENT_SIZE, type Xid, type Xlib } from './xlib.js';
+import { type DisplayPtr, loadXlib, stringAt, viewOf, XEVENT_SIZE, type Xid, type Xlib } from './xlib.js';
 
 /** PropertyChangeMask: PropertyNotify events for a window. */
 export const PROPERTY_CHANGE_MASK = 1 << 22;
@@ -17,8 +17,10 @@ export interface PropertyValue {
   type: Xid;
   /** 8, 16 or 32 (0 when absent). */
   format: number;
-  /** The raw bytes as Xlib returns them (format 32 items are C longs, 8 bytes each). */
+  /** The raw bytes as Xlib returns them (format 32 items are C longs, 8 bytes each), or what the reader's `keep` made of them. */
   data: Buffer;
+  /** How many bytes were read. */
+  length: number;
   /** Bytes left unread past the requested length. */
   bytesAfter: number;
 }
@@ -125,8 +127,11 @@ export class XConnection extends EventEmitter<{ event: [ClipboardXEvent] }> {
     this.flush();
   }
 
-  /** Reads (and deletes, when `del`) a property, at most `maxBytes` of it. */
-  readProperty(window: Xid, property: Xid, maxBytes: number, del: boolean): PropertyValue {
+  /**
+   * Reads (and deletes, when `del`) a property, at most `maxBytes` of it. `keep` gets the bytes as a
+   * view of Xlib's memory, valid during the call only (default: copied into a Buffer of their own).
+   */
+  readProperty(window: Xid, property: Xid, maxBytes: number, del: boolean, keep: (bytes: Uint8Array) => Buffer = (b) => Buffer.from(b)): PropertyValue {
     const type: [Xid | null] = [null];
     const format: [number | null] = [null];
     const nitems: [number | null] = [null];
@@ -134,14 +139,15 @@ export class XConnection extends EventEmitter<{ event: [ClipboardXEvent] }> {
     const data: [bigint | null] = [null];
     const longs = Math.ceil(maxBytes / 4);
     const rc = this.x.XGetWindowProperty(this.dpy, window, property, 0, longs, del ? 1 : 0, 0, type, format, nitems, after, data);
-    if (rc !== 0) return { type: 0, format: 0, data: Buffer.alloc(0), bytesAfter: 0 };
+    if (rc !== 0) return { type: 0, format: 0, data: Buffer.alloc(0), length: 0, bytesAfter: 0 };
     const f = format[0] ?? 0;
     const itemSize = f === 32 ? 8 : f / 8;
     const ptr = data[0];
-    const bytes = ptr ? copyOut(ptr, (nitems[0] ?? 0) * itemSize) : Buffer.alloc(0);
+    const length = ptr ? (nitems[0] ?? 0) * itemSize : 0;
+    const bytes = keep(ptr ? viewOf(ptr, length) : new Uint8Array(0));
     if (ptr) this.x.XFree(ptr);
     this.flush();
-    return { type: type[0] ?? 0, format: f, data: bytes, bytesAfter: after[0] ?? 0 };
+    return { type: type[0] ?? 0, format: f, data: bytes, length, bytesAfter: after[0] ?? 0 };
   }
 
   /** Writes 8-bit data into a property. */

@@ -25,7 +25,10 @@ export class IncomingTransfer {
   private resolve!: (data: Buffer) => void;
   private reject!: (err: ClipboardReadError) => void;
   private incremental = false;
-  private readonly pieces: Buffer[] = [];
+  /** INCR data, copied into one buffer of the size the owner announced (a lower bound, ICCCM §2.7.2). */
+  private data = Buffer.alloc(0);
+  /** INCR pieces past the announced size, joined at the end. */
+  private readonly beyond: Buffer[] = [];
   private received = 0;
   private timer: NodeJS.Timeout | undefined;
   private finished = false;
@@ -74,6 +77,7 @@ export class IncomingTransfer {
       const announced = v.data.length >= 8 ? Number(v.data.readBigUInt64LE(0)) : 0;
       if (announced > this.req.limit) return this.fail('too-large', `the owner announced ${announced} bytes`);
       this.incremental = true;
+      this.data = Buffer.allocUnsafe(announced);
       this.arm();
       return;
     }
@@ -83,12 +87,26 @@ export class IncomingTransfer {
   }
 
   private next(): void {
-    const v = this.conn.readProperty(this.conn.window, this.req.property, this.req.limit - this.received + 1, true);
-    if (v.data.length === 0 && v.bytesAfter === 0) return this.succeed(Buffer.concat(this.pieces, this.received));
-    this.received += v.data.length;
+    const at = this.received;
+    const v = this.conn.readProperty(this.conn.window, this.req.property, this.req.limit - at + 1, true, (bytes) => this.keep(bytes, at));
+    if (v.length === 0 && v.bytesAfter === 0) return this.succeed(this.joined());
+    this.received += v.length;
     if (v.bytesAfter > 0 || this.received > this.req.limit) return this.fail('too-large', `more than ${this.req.limit} bytes`);
-    this.pieces.push(v.data);
     this.arm();
+  }
+
+  /** Copies an INCR piece from Xlib's memory into the announced buffer at `at`; what passes its end is kept aside. */
+  private keep(bytes: Uint8Array, at: number): Buffer {
+    const fits = Math.max(0, Math.min(bytes.length, this.data.length - at));
+    if (fits > 0) this.data.set(bytes.subarray(0, fits), at);
+    if (fits < bytes.length) this.beyond.push(Buffer.from(bytes.subarray(fits)));
+    return this.data.subarray(at, at + fits);
+  }
+
+  /** All the INCR data: the announced buffer (copied once) and what came beyond it. */
+  private joined(): Buffer {
+    if (this.received <= this.data.length) return this.data.subarray(0, this.received);
+    return Buffer.concat([this.data, ...this.beyond], this.received);
   }
 
   private arm(): void {

@@ -113,9 +113,9 @@ export function loadXlib(): Xlib {
   };
 }
 
-/** Copies `length` bytes from Xlib-owned memory. */
-export function copyOut(ptr: bigint, length: number): Buffer {
-  return length === 0 ? Buffer.alloc(0) : Buffer.from(new Uint8Array(koffi.view(ptr, length)));
+/** A view of `length` bytes of Xlib-owned memory (valid until Xlib frees it). */
+export function viewOf(ptr: bigint, length: number): Uint8Array {
+  return length === 0 ? new Uint8Array(0) : new Uint8Array(koffi.view(ptr, length));
 }
 
 /** Reads a NUL-terminated string from Xlib-owned memory. */
