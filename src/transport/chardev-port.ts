@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { Backoff } from './backoff.js';
+import { readAvailable } from './read-available.js';
 import { FdWatcher } from '../platform/fd-watcher.js';
 import { errnoError, isRetry } from './errno.js';
 import { PausablePort } from './pausable-port.js';
@@ -9,7 +10,7 @@ import { type FlushResult, WriteQueue } from './write-queue.js';
 const O_CLOEXEC = 0o2000000; // Linux; not in fs.constants (libuv adds it anyway)
 const OPEN_FLAGS =
   fs.constants.O_RDWR | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY | O_CLOEXEC;
-const READ_SIZE = 64 * 1024;
+const READ_SIZE = 256 * 1024;
 /** Back-off while the host side is absent: reads return 0 bytes, or poll wakes up without data. */
 const idleBackoff = (): Backoff => new Backoff({ initialMs: 100, maxMs: 2000, factor: 2 });
 
@@ -168,8 +169,9 @@ export class CharDevicePort extends PausablePort implements Port {
 
   /**
    * Reads with read(2) in place (the descriptor is non-blocking), never on libuv's thread pool,
-   * whose wake-ups added a millisecond-scale tail to each message; after data it waits for
-   * readiness before reading again, so the event loop runs between reads.
+   * whose wake-ups added a millisecond-scale tail to each message: everything available, up to
+   * the reused buffer's size, per readiness; then it waits for readiness again, so the event loop
+   * runs between readinesses.
    */
   private async readLoop(s: Session): Promise<void> {
     const scratch = Buffer.allocUnsafe(READ_SIZE);
@@ -181,7 +183,7 @@ export class CharDevicePort extends PausablePort implements Port {
       if (this.isPaused && !(await this.unpaused(s))) return;
       let n: number;
       try {
-        n = fs.readSync(s.fd, scratch, 0, scratch.length, null);
+        n = readAvailable(s.fd, scratch);
       } catch (err) {
         if (s.closed) return;
         const retry = isRetry(err);

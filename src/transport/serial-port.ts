@@ -1,10 +1,10 @@
-import fs from 'node:fs';
 import type { LinuxPortBinding } from '@serialport/bindings-cpp';
 import { LinuxBinding } from '@serialport/bindings-cpp';
 import { SerialPortStream as SerialPort } from '@serialport/stream';
 import { errnoError, isRetry } from './errno.js';
 import { READABLE, WRITABLE } from '../platform/fd-watcher.js';
 import { PausablePort } from './pausable-port.js';
+import { readAvailable } from './read-available.js';
 import type { Port } from './port.js';
 import { WriteQueue } from './write-queue.js';
 
@@ -190,21 +190,17 @@ export class SerialPortPort extends PausablePort implements Port {
       if (err) return stop((err as { canceled?: boolean }).canceled ? undefined : err);
       armed = -1;
       if (this.isPaused) return arm(); // armed before pause(): read nothing until resume()
-      let filled = 0;
-      while (filled < scratch.length) {
-        let n: number;
-        try {
-          n = fs.readSync(binding.fd, scratch, filled, scratch.length - filled, null);
-        } catch (e) {
-          if (isRetry(e)) break;
-          return stop(e as Error);
-        }
-        if (n === 0) return stop(Object.assign(new Error(`${this.name} hung up (read returned 0)`), { code: 'EIO' }));
-        filled += n;
+      let n: number;
+      try {
+        n = readAvailable(binding.fd, scratch);
+      } catch (e) {
+        if (isRetry(e)) return arm();
+        return stop(e as Error);
       }
+      if (n === 0) return stop(Object.assign(new Error(`${this.name} hung up (read returned 0)`), { code: 'EIO' }));
       arm();
       // A copy: the buffer is reused, consumers may keep what they are given.
-      if (filled > 0) this.emit('data', Buffer.from(scratch.subarray(0, filled)));
+      this.emit('data', Buffer.from(scratch.subarray(0, n)));
     };
     poller.on('readable', onReadable);
     poller.on('writable', onWritable);
