@@ -2,7 +2,7 @@ import { ClipboardSelection, ClipboardType, FileXferResult, MessageType } from '
 import { TransferClient } from '../test/support/file-xfer-client.js';
 import { xclipCopy } from '../test/support/xclip.js';
 import { spiceVdagentInstalled, startSpiceVdagent, startVdagent, type BenchAgent } from './agents.js';
-import { PeakOverIdle } from './peak-memory.js';
+import { memoryOf, PeakOverIdle } from './peak-memory.js';
 
 type Add = (name: string, value: string, target: string) => void;
 
@@ -18,17 +18,18 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /**
  * One measurement: its duration and each process's peak memory (daemon, session agent) over its
- * RSS just before (measurements follow each other: what an earlier one left is not counted).
+ * idle RSS, taken once after start (what an earlier measurement left behind counts against it).
  */
 interface Sample {
   ms: number;
   growth: number[];
 }
 
-/** An agent under measurement. */
+/** An agent under measurement, with the idle RSS of its daemon and session agent. */
 interface Measured {
   readonly a: BenchAgent;
   readonly client: TransferClient;
+  readonly idle: number[];
   nextFile: number;
 }
 
@@ -39,14 +40,14 @@ async function prepare(start: () => Promise<BenchAgent>): Promise<Measured> {
   const probe = await client.untilServed();
   if (probe.result !== FileXferResult.CanSendData && probe.result !== FileXferResult.Cancelled) throw new Error(`${a.name}: file-xfer answers ${FileXferResult[probe.result]}`);
   await sleep(2000);
-  return { a, client, nextFile: 1 };
+  return { a, client, idle: [a.agent.pid, a.helper()].map((pid) => memoryOf(pid).rss), nextFile: 1 };
 }
 
 /** Sends a file of `size` bytes (64 KiB DATA messages of one reused block) from the client to the guest. */
 async function fileToGuest(m: Measured, size: number): Promise<Sample> {
   const block = Buffer.alloc(DATA_SIZE, 0x5a);
   await sleep(1000);
-  const peak = new PeakOverIdle([m.a.agent.pid, m.a.helper()]);
+  const peak = new PeakOverIdle([m.a.agent.pid, m.a.helper()], m.idle);
   const t0 = performance.now();
   const { id, status } = await m.client.begin(`bench-${m.nextFile++}.bin`, size);
   if (status.result !== FileXferResult.CanSendData) throw new Error(`${m.a.name}: FILE_XFER_START answered ${FileXferResult[status.result]}`);
@@ -67,7 +68,7 @@ async function clipboardToClient(m: Measured, size: number, round: number): Prom
   await xclipCopy(m.a.xEnv, 'clipboard', 'UTF8_STRING', text);
   await grabbed;
   await sleep(200);
-  const peak = new PeakOverIdle([m.a.agent.pid, m.a.helper()]);
+  const peak = new PeakOverIdle([m.a.agent.pid, m.a.helper()], m.idle);
   const t0 = performance.now();
   const answer = sim.expect(MessageType.Clipboard, { timeoutMs: 120_000 });
   await sim.send({ type: MessageType.ClipboardRequest, selection: ClipboardSelection.Clipboard, dataType: ClipboardType.Utf8Text });
@@ -135,7 +136,10 @@ export async function transferBenchmarks(add: Add): Promise<void> {
       if (other) process.stdout.write(`${''.padEnd(4)}spice-vdagent: +${mib(other.daemon)}, +${mib(other.helper)} MiB\n`);
     }
     if (fileSpice) process.stdout.write(`${''.padEnd(4)}spice-vdagent file 64 MiB peak RSS over idle: +${mib(fileSpice.daemon)}, +${mib(fileSpice.helper)} MiB\n`);
-    const big = await fileToGuest(agents[0] as Measured, 1024 * MiB);
+    // On a fresh daemon: its peak over idle is the transfer's alone.
+    const fresh = await prepare(startVdagent);
+    agents.push(fresh);
+    const big = await fileToGuest(fresh, 1024 * MiB);
     add('file transfer 1 GiB: peak RSS over idle, daemon', `+${mib(big.growth[0] as number)} MiB (${((1024 * MiB) / 1e6 / (big.ms / 1000)).toFixed(0)} MB/s)`, '<= +16 MiB');
     add('  helper', `+${mib(big.growth[1] as number)} MiB`, '<= +16 MiB');
   } finally {
