@@ -96,20 +96,28 @@ function ratio(ours: number, theirs: number | undefined, higherIsBetter: boolean
  * spice-vdagent driven the same way when installed, rounds interleaved; medians of the rounds.
  */
 export async function transferBenchmarks(add: Add): Promise<void> {
-  const agents: Measured[] = [await prepare(startVdagent)];
-  if (spiceVdagentInstalled()) agents.push(await prepare(startSpiceVdagent));
-  else process.stdout.write('    spice-vdagent is not installed (Debian package spice-vdagent): no ratios\n');
+  const withSpice = spiceVdagentInstalled();
+  if (!withSpice) process.stdout.write('    spice-vdagent is not installed (Debian package spice-vdagent): no ratios\n');
+  const starts = withSpice ? [startVdagent, startSpiceVdagent] : [startVdagent];
+  const agents: Measured[] = [];
   const runs = new Map<string, Sample[]>();
   const record = (key: string, s: Sample): void => void runs.set(key, [...(runs.get(key) ?? []), s]);
+  const kinds: [string, (m: Measured, round: number) => Promise<Sample>][] = [
+    ['file 64', (m) => fileToGuest(m, 64 * MiB)],
+    ['clip 1', (m, round) => clipboardToClient(m, MiB, round)],
+    ['clip 16', (m, round) => clipboardToClient(m, 16 * MiB, round)],
+  ];
   try {
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const m of agents) {
-        record(`${m.a.name} file 64`, await fileToGuest(m, 64 * MiB));
-        record(`${m.a.name} clip 1`, await clipboardToClient(m, MiB, round));
-        record(`${m.a.name} clip 16`, await clipboardToClient(m, 16 * MiB, round));
-      }
+    // Each kind on fresh agents, so that one kind's leftovers are not counted in another's peak.
+    for (const [kind, measure] of kinds) {
+      const pair: Measured[] = [];
+      for (const start of starts) pair.push(await prepare(start));
+      agents.push(...pair);
+      for (let round = 0; round < ROUNDS; round++) for (const m of pair) record(`${m.a.name} ${kind}`, await measure(m, round));
+      for (const m of pair.splice(0)) await m.a.stop();
+      agents.length = 0;
     }
-    const theirs = agents.length > 1;
+    const theirs = withSpice;
     const get = (who: string, what: string): ReturnType<typeof medians> | undefined => {
       const s = runs.get(`${who} ${what}`);
       return s ? medians(s) : undefined;
