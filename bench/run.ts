@@ -2,6 +2,7 @@ import { decodeThroughput } from './decode-throughput.js';
 import { daemonBenchmarks } from './daemon.js';
 import { hostileBenchmarks } from './hostile.js';
 import { mouseBenchmarks } from './mouse.js';
+import { transferBenchmarks } from './transfers.js';
 
 /** `npm run bench`: prints each measurement against its target; asserts nothing. */
 async function main(): Promise<void> {
@@ -13,6 +14,7 @@ async function main(): Promise<void> {
   await decodeThroughput(add);
   await daemonBenchmarks(add);
   await mouseBenchmarks(add);
+  await transferBenchmarks(add);
   await hostileBenchmarks(add);
 }
 

@@ -18,7 +18,7 @@ import {
 } from '../protocol/index.js';
 import type { ActionModule } from '../actions/module.js';
 import type { Logger } from '../log/logger.js';
-import { OutputQueue } from './output-queue.js';
+import { OutputQueue, type WriteChunks } from './output-queue.js';
 
 /** Settings of one agent connection. */
 export interface AgentOptions {
@@ -57,7 +57,7 @@ export class AgentConnection extends EventEmitter<AgentEvents> {
   /** Whether messages are logged: asked once, so a message builds no debug line when off. */
   private readonly debug: boolean;
 
-  constructor(write: (chunk: Buffer) => Promise<void>, options: AgentOptions) {
+  constructor(write: WriteChunks, options: AgentOptions) {
     super();
     this.log = options.log;
     this.debug = options.log.debugEnabled;

@@ -3,8 +3,15 @@ export const DEFAULT_MAX_QUEUED_BYTES = 16 * 1024 * 1024;
 /** Default bound on chunks waiting (a flood of small messages costs more than their bytes). */
 export const DEFAULT_MAX_QUEUED_CHUNKS = 8192;
 
+/** Writes buffers in order as one write (Port.writev); resolves once the port took all of them. */
+export type WriteChunks = (chunks: readonly Buffer[]) => Promise<void>;
+
+/** Most chunks handed to one write: what one writev(2) takes (Linux's IOV_MAX). */
+const MAX_BATCH = 1024;
+
 /**
- * Chunks waiting for the port, written one at a time in order. Bounded in bytes and in chunks: a
+ * Chunks waiting for the port, written in order, everything waiting (up to 1024 chunks) as one
+ * write, so a message's chunks go out in one writev(2) as far as the port takes them. Bounded in bytes and in chunks: a
  * message that would pass a bound is refused, unless the queue is empty (so one large clipboard
  * answer fits). Half-way to either bound it reports itself behind, so its owner stops reading
  * what makes answers (the host then blocks, as with a C agent blocked in write) before anything
@@ -18,7 +25,7 @@ export class OutputQueue {
   private behind = false;
 
   constructor(
-    private readonly write: (chunk: Buffer) => Promise<void>,
+    private readonly write: WriteChunks,
     private readonly maxBytes = DEFAULT_MAX_QUEUED_BYTES,
     private readonly maxChunks = DEFAULT_MAX_QUEUED_CHUNKS,
     private readonly onBehind: (behind: boolean) => void = () => undefined,
@@ -69,11 +76,11 @@ export class OutputQueue {
     const gen = this.generation;
     try {
       while (this.chunks.length > 0 && gen === this.generation) {
-        const chunk = this.chunks[0] as Buffer;
-        await this.write(chunk);
+        const batch = this.chunks.slice(0, MAX_BATCH);
+        await this.write(batch);
         if (gen !== this.generation) break;
-        this.chunks.shift();
-        this.bytes -= chunk.length;
+        this.chunks.splice(0, batch.length);
+        this.bytes -= batch.reduce((n, c) => n + c.length, 0);
         this.flow();
       }
     } catch {

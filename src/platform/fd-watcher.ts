@@ -1,8 +1,21 @@
-import { Poller } from '@serialport/bindings-cpp/dist/poller.js';
+import { LinuxPortBinding } from '@serialport/bindings-cpp';
+
+/** serialport's poller: one uv_poll handle on a descriptor, emitting 'readable' and 'writable'. */
+export type Poller = LinuxPortBinding['poller'];
 
 /** The poller's readable flag (serialport's EVENTS.UV_READABLE). */
 export const READABLE = 1;
-const WRITABLE = 2;
+/** The poller's writable flag (serialport's EVENTS.UV_WRITABLE). */
+export const WRITABLE = 2;
+
+/**
+ * A poller on `fd`, through the package's public class: LinuxPortBinding's constructor only stores
+ * the descriptor and its options and creates the poller; the binding itself is never used (its
+ * close() would close the descriptor). Throws EPERM for a descriptor that cannot be polled.
+ */
+export function pollerFor(fd: number): Poller {
+  return new LinuxPortBinding(fd, {} as LinuxPortBinding['openOptions']).poller;
+}
 
 type Settle = (err: Error | null) => void;
 
@@ -27,7 +40,7 @@ export class FdWatcher {
     // would skip libuv's poll-ability check, and libuv aborts if epoll then refuses the fd.
     let poller: Poller | undefined;
     try {
-      poller = new Poller(fd);
+      poller = pollerFor(fd);
     } catch (err) {
       if (!isUnpollable(err)) throw err;
     }

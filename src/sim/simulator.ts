@@ -177,7 +177,7 @@ export class ClientSimulator extends EventEmitter<SimulatorEvents> {
   private async transmit(message: Message, port: ChunkPort): Promise<void> {
     const chunks = toChunks(message, this.context, port);
     this.record({ from: port === ChunkPort.Server ? 'server' : 'client', message });
-    for (const chunk of chunks) await this.port.write(chunk);
+    await this.port.writev(chunks);
   }
 
   private received(message: Message): void {

@@ -1,32 +1,25 @@
 import fs from 'node:fs';
 import { Backoff } from './backoff.js';
+import { readAvailable } from './read-available.js';
 import { FdWatcher } from '../platform/fd-watcher.js';
 import { ErrnoError, isRetry } from '../platform/errno.js';
 import { PausablePort } from './pausable-port.js';
 import type { Port } from './port.js';
+import { type FlushResult, WriteQueue } from './write-queue.js';
 
 const O_CLOEXEC = 0o2000000; // Linux; not in fs.constants (libuv adds it anyway)
 const OPEN_FLAGS =
   fs.constants.O_RDWR | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY | O_CLOEXEC;
-const READ_SIZE = 64 * 1024;
-/** What a write the kernel took at once answers (one shared settled promise: nothing allocated). */
-const WRITTEN: Promise<void> = Promise.resolve();
+const READ_SIZE = 256 * 1024;
 /** Back-off while the host side is absent: reads return 0 bytes, or poll wakes up without data. */
 const idleBackoff = (): Backoff => new Backoff({ initialMs: 100, maxMs: 2000, factor: 2 });
-
-interface PendingWrite {
-  data: Buffer;
-  offset: number;
-  resolve: () => void;
-  reject: (err: Error) => void;
-}
 
 /** One open descriptor: everything close() has to stop. */
 interface Session {
   readonly fd: number;
   readonly ownsFd: boolean;
   readonly watcher: FdWatcher;
-  readonly queue: PendingWrite[];
+  readonly writes: WriteQueue;
   readonly sleeps: Set<() => void>;
   closed: boolean;
   writing: boolean;
@@ -92,26 +85,17 @@ export class CharDevicePort extends PausablePort implements Port {
   }
 
   write(data: Buffer): Promise<void> {
+    return this.writev([data]);
+  }
+
+  /** Writes with writev(2) in place; what the kernel does not take at once waits for writability. */
+  writev(buffers: readonly Buffer[]): Promise<void> {
     const s = this.session;
     if (!s) return Promise.reject(new ErrnoError('EBADF', `${this.name} is not open`));
-    if (data.length === 0) return WRITTEN;
-    // Nothing waiting before it: write at once, and when the kernel takes it all, queue nothing.
-    let offset = 0;
-    if (s.queue.length === 0) {
-      try {
-        offset = fs.writeSync(s.fd, data, 0, data.length);
-      } catch (err) {
-        if (!isRetry(err)) {
-          this.fail(s, err as Error);
-          return Promise.reject(err as Error);
-        }
-      }
-      if (offset === data.length) return WRITTEN;
-    }
-    return new Promise((resolve, reject) => {
-      s.queue.push({ data, offset, resolve, reject });
-      void this.writeLoop(s);
-    });
+    const wasEmpty = s.writes.empty;
+    const written = s.writes.add(buffers);
+    if (wasEmpty) void this.writeLoop(s);
+    return written;
   }
 
   async close(): Promise<void> {
@@ -127,7 +111,7 @@ export class CharDevicePort extends PausablePort implements Port {
       fd,
       ownsFd,
       watcher,
-      queue: [],
+      writes: new WriteQueue(),
       sleeps: new Set(),
       closed: false,
       writing: false,
@@ -185,8 +169,9 @@ export class CharDevicePort extends PausablePort implements Port {
 
   /**
    * Reads with read(2) in place (the descriptor is non-blocking), never on libuv's thread pool,
-   * whose wake-ups added a millisecond-scale tail to each message; after data it waits for
-   * readiness before reading again, so the event loop runs between reads.
+   * whose wake-ups added a millisecond-scale tail to each message: everything available, up to
+   * the reused buffer's size, per readiness; then it waits for readiness again, so the event loop
+   * runs between readinesses.
    */
   private async readLoop(s: Session): Promise<void> {
     const scratch = Buffer.allocUnsafe(READ_SIZE);
@@ -198,7 +183,7 @@ export class CharDevicePort extends PausablePort implements Port {
       if (this.isPaused && !(await this.unpaused(s))) return;
       let n: number;
       try {
-        n = fs.readSync(s.fd, scratch, 0, scratch.length, null);
+        n = readAvailable(s.fd, scratch);
       } catch (err) {
         if (s.closed) return;
         const retry = isRetry(err);
@@ -224,7 +209,7 @@ export class CharDevicePort extends PausablePort implements Port {
     }
   }
 
-  /** Writes with write(2) in place, like reads; waits for the poller only when the kernel is full. */
+  /** Writes in place, like reads; waits for the poller only when the kernel is full. */
   private async writeLoop(s: Session): Promise<void> {
     if (s.writing) return;
     s.writing = true;
@@ -232,32 +217,21 @@ export class CharDevicePort extends PausablePort implements Port {
     let woken = false;
     try {
       while (!s.closed) {
-        const item = s.queue[0];
-        if (!item) return;
-        let n: number;
+        let flushed: FlushResult;
         try {
-          n = fs.writeSync(s.fd, item.data, item.offset, item.data.length - item.offset);
+          flushed = s.writes.flush(s.fd);
         } catch (err) {
-          if (s.closed) return;
-          const retry = isRetry(err);
-          if (retry === 'intr') continue;
-          if (retry !== 'again') return this.fail(s, err as Error);
-          n = 0;
+          if (!s.closed) this.fail(s, err as Error);
+          return;
         }
-        if (s.closed) return;
-        if (n === 0) {
-          // EAGAIN right after a writable wake-up: the host is absent (HUP wakes us); slow down.
-          if (!(await this.ready(s, 'writable', woken ? backoff.next() : 0))) return;
-          woken = true;
-          continue;
+        if (flushed === 'done' || s.closed) return;
+        if (flushed === 'full') {
+          woken = false;
+          backoff.reset();
         }
-        woken = false;
-        backoff.reset();
-        item.offset += n;
-        if (item.offset >= item.data.length) {
-          s.queue.shift();
-          item.resolve();
-        }
+        // Nothing taken right after a writable wake-up: the host is absent (HUP wakes us); slow down.
+        if (!(await this.ready(s, 'writable', woken ? backoff.next() : 0))) return;
+        woken = true;
       }
     } finally {
       s.writing = false;
@@ -275,7 +249,7 @@ export class CharDevicePort extends PausablePort implements Port {
     if (this.session === s) this.session = undefined;
     s.watcher.close();
     for (const wake of [...s.sleeps]) wake();
-    for (const item of s.queue.splice(0)) item.reject(err);
+    s.writes.fail(err);
     // Reads and writes are synchronous: none is in flight, the descriptor may close now.
     const closing = s.ownsFd ? new Promise<void>((resolve) => fs.close(s.fd, () => resolve())) : Promise.resolve();
     this.closing = closing;

@@ -51,6 +51,10 @@ export class MemoryPort extends PausablePort implements Port {
     setImmediate(() => peer.deliver(chunk, session));
   }
 
+  writev(buffers: readonly Buffer[]): Promise<void> {
+    return this.write(Buffer.concat(buffers));
+  }
+
   async close(): Promise<void> {
     this.shut();
   }

@@ -19,6 +19,8 @@ export interface Port extends EventEmitter<PortEvents> {
   open(): Promise<void>;
   /** Writes all bytes; resolves once the kernel took them (queues on EAGAIN, never drops). */
   write(data: Buffer): Promise<void>;
+  /** Writes the buffers in order as one write (one writev(2) as far as the kernel takes them); resolves once all were taken. */
+  writev(buffers: readonly Buffer[]): Promise<void>;
   /**
    * Stops reading: no `data` is emitted and the port is not read, so the kernel's buffer fills and
    * the host's writes block, as they would on an agent blocked in write(2). Lasts across reopens.

@@ -1,11 +1,12 @@
-import fs from 'node:fs';
 import type { LinuxPortBinding } from '@serialport/bindings-cpp';
 import { LinuxBinding } from '@serialport/bindings-cpp';
 import { SerialPortStream as SerialPort } from '@serialport/stream';
 import { ErrnoError, isRetry } from '../platform/errno.js';
-import { READABLE } from '../platform/fd-watcher.js';
+import { READABLE, WRITABLE } from '../platform/fd-watcher.js';
 import { PausablePort } from './pausable-port.js';
+import { readAvailable } from './read-available.js';
 import type { Port } from './port.js';
+import { WriteQueue } from './write-queue.js';
 
 /** Options of a {@link SerialPortPort}. */
 export interface SerialPortPortOptions {
@@ -36,16 +37,20 @@ function withCode(err: Error): NodeJS.ErrnoException {
   return e;
 }
 
-/** Bytes asked of read(2) at a time. */
-const READ_SIZE = 64 * 1024;
+/** The read buffer, reused: what one readiness may bring at most. */
+const READ_SIZE = 256 * 1024;
+
+type SerialPortSp = SerialPort<typeof LinuxBinding>;
 
 /** A Port on a tty or pty through the serialport package, in raw 8-bit mode. */
 export class SerialPortPort extends PausablePort implements Port {
-  private sp: SerialPort<typeof LinuxBinding> | undefined;
+  private sp: SerialPortSp | undefined;
   private opening = false;
   private abortOpen = false;
-  /** Arms the reader again; set while a pause left it unarmed. */
-  private rearm: (() => void) | undefined;
+  /** Writes waiting for the tty to take them. */
+  private readonly writes = new WriteQueue();
+  /** Sets the poller's mask to what is wanted now; set while open. */
+  private arm: (() => void) | undefined;
 
   /** A port on the tty at `path`, opened by open(). */
   constructor(
@@ -61,9 +66,7 @@ export class SerialPortPort extends PausablePort implements Port {
 
   /** Arms the reader a pause left unarmed. */
   protected resumed(): void {
-    const rearm = this.rearm;
-    this.rearm = undefined;
-    rearm?.();
+    this.arm?.();
   }
 
   async open(): Promise<void> {
@@ -107,11 +110,22 @@ export class SerialPortPort extends PausablePort implements Port {
   }
 
   write(data: Buffer): Promise<void> {
+    return this.writev([data]);
+  }
+
+  /**
+   * Writes with writev(2) on the non-blocking descriptor, in place: serialport's own write runs on
+   * libuv's thread pool, one wake-up per buffer. What the tty does not take at once is written
+   * from the poller's writable callback.
+   */
+  writev(buffers: readonly Buffer[]): Promise<void> {
     const sp = this.sp;
-    if (!sp) return Promise.reject(new ErrnoError('EBADF', `${this.name} is not open`));
-    return new Promise((resolve, reject) =>
-      sp.write(data, (err) => (err ? reject(withCode(err)) : resolve())),
-    );
+    const fd = (sp?.port as LinuxPortBinding | undefined)?.fd;
+    if (!sp || fd == null) return Promise.reject(new ErrnoError('EBADF', `${this.name} is not open`));
+    const wasEmpty = this.writes.empty;
+    const written = this.writes.add(buffers);
+    if (wasEmpty) this.flushWrites(sp, fd);
+    return written;
   }
 
   async close(): Promise<void> {
@@ -119,61 +133,91 @@ export class SerialPortPort extends PausablePort implements Port {
     const sp = this.sp;
     if (!sp) return;
     this.sp = undefined;
+    this.writes.fail(new ErrnoError('ECANCELED', `${this.name} was closed`));
     await this.shut(sp);
+  }
+
+  /** Writes what waits; arms the poller for writability when the tty is full. */
+  private flushWrites(sp: SerialPortSp, fd: number): void {
+    try {
+      this.writes.flush(fd);
+    } catch (err) {
+      this.lost(sp, err as Error);
+      return;
+    }
+    this.arm?.();
   }
 
   /**
    * Reads the tty itself instead of through the stream (which is never made to flow): read(2) on
-   * the non-blocking descriptor right in the poller's callback. serialport reads on libuv's thread
-   * pool, whose wake-ups put a millisecond-scale tail on every message, and allocates a promise
-   * chain per read. A 0-byte read or EIO is a hang-up (pty master closed); serialport's own reader
-   * would spin on the former. The event loop runs between reads. While paused the poller is left
-   * unarmed for reading (the kernel buffer fills) until resume().
+   * the non-blocking descriptor right in the poller's callback, into one reused buffer, until the
+   * tty has nothing more or the buffer is full. serialport reads on libuv's thread pool, whose
+   * wake-ups put a millisecond-scale tail on every message, and allocates a promise chain per read.
+   * A 0-byte read or EIO is a hang-up (pty master closed); serialport's own reader would spin on the
+   * former. The event loop runs between readinesses. While paused the poller is left unarmed for
+   * reading (the kernel buffer fills) until resume().
+   *
+   * The native poller re-arms, after each event, every event it was ever asked for except the one
+   * that fired, so the mask is set explicitly after each event: readable unless paused, writable
+   * while writes wait.
    */
-  private startReading(sp: SerialPort<typeof LinuxBinding>, binding: LinuxPortBinding): void {
+  private startReading(sp: SerialPortSp, binding: LinuxPortBinding): void {
     const scratch = Buffer.allocUnsafe(READ_SIZE);
     const poller = binding.poller;
+    /** The mask last set; -1 after an event, when the native side changed it. */
+    let armed = -1;
     const arm = (): void => {
       if (this.sp !== sp) return;
-      if (this.isPaused) this.rearm = arm;
-      else poller.poller.poll(READABLE);
+      const mask = (this.isPaused ? 0 : READABLE) | (this.writes.empty ? 0 : WRITABLE);
+      if (mask !== armed) poller.poller.poll(mask);
+      armed = mask;
     };
+    this.arm = arm;
     const stop = (err?: Error): void => {
-      if (this.rearm === arm) this.rearm = undefined;
+      if (this.arm === arm) this.arm = undefined;
       poller.off('readable', onReadable);
+      poller.off('writable', onWritable);
       if (err) this.lost(sp, withCode(err));
+    };
+    const onWritable = (err: Error | null): void => {
+      if (this.sp !== sp || binding.fd === null || err) return; // onReadable handles errors
+      armed = -1;
+      this.flushWrites(sp, binding.fd);
     };
     const onReadable = (err: Error | null): void => {
       // Cancelled: the port is closing. Another error: the poller failed (hang-up, broken descriptor).
       if (this.sp !== sp || binding.fd === null) return stop();
       if (err) return stop((err as { canceled?: boolean }).canceled ? undefined : err);
+      armed = -1;
       if (this.isPaused) return arm(); // armed before pause(): read nothing until resume()
       let n: number;
       try {
-        n = fs.readSync(binding.fd, scratch, 0, scratch.length, null);
+        n = readAvailable(binding.fd, scratch);
       } catch (e) {
         if (isRetry(e)) return arm();
         return stop(e as Error);
       }
       if (n === 0) return stop(Object.assign(new Error(`${this.name} hung up (read returned 0)`), { code: 'EIO' }));
       arm();
-      // A copy: the scratch buffer is reused, consumers may keep what they are given.
+      // A copy: the buffer is reused, consumers may keep what they are given.
       this.emit('data', Buffer.from(scratch.subarray(0, n)));
     };
     poller.on('readable', onReadable);
+    poller.on('writable', onWritable);
     arm();
   }
 
   /** Closes the serialport stream, ignoring errors (it may already be closed). */
-  private async shut(sp: SerialPort<typeof LinuxBinding>): Promise<void> {
+  private async shut(sp: SerialPortSp): Promise<void> {
     if (sp.isOpen) await new Promise<void>((resolve) => sp.close(() => resolve()));
     sp.destroy();
   }
 
   /** The stream failed or closed by itself: drop it and emit `close` with the error. */
-  private lost(sp: SerialPort<typeof LinuxBinding>, err: Error): void {
+  private lost(sp: SerialPortSp, err: Error): void {
     if (this.sp !== sp) return;
     this.sp = undefined;
+    this.writes.fail(withCode(err));
     void this.shut(sp).then(() => this.emit('close', withCode(err)));
   }
 }

@@ -27,6 +27,8 @@ export interface DesktopDaemon {
   events: string;
   /** The home folder of the helper, where transferred files land. */
   home: string;
+  /** The environment of an X client on the helper's display. */
+  xEnv: Record<string, string>;
   /** The session helper's process id, once it runs. */
   helper(): number | undefined;
   /** Resident memory of the daemon and its helper, in bytes. */
@@ -89,7 +91,7 @@ export async function startDesktopDaemon(options: DesktopDaemonOptions = {}): Pr
     while (helperPid(started.pid) === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     const qga = new QgaClient(qgaPort);
     await qga.sync();
-    return { agent: started, qga, events, home, helper: () => helperPid(started.pid), rss: () => daemonTreeRss(started.pid), running: () => isRunning(started.pid), stop };
+    return { agent: started, qga, events, home, xEnv: x.env, helper: () => helperPid(started.pid), rss: () => daemonTreeRss(started.pid), running: () => isRunning(started.pid), stop };
   } catch (err) {
     const log = agent?.logs() ?? '';
     await stop();

@@ -67,6 +67,10 @@ export class SocketPort extends EventEmitter<PortEvents> implements Port {
     return new Promise((resolve, reject) => socket.write(data, (err) => (err ? reject(err) : resolve())));
   }
 
+  writev(buffers: readonly Buffer[]): Promise<void> {
+    return this.write(Buffer.concat(buffers));
+  }
+
   async close(): Promise<void> {
     const socket = this.socket;
     if (!socket) return;

@@ -39,7 +39,7 @@ function setup(modules: ActionModule[]) {
   const sent: Message[] = [];
   const out = new Reassembler({ message: (raw) => sent.push(decodeMessage(raw, NO_PEER)), error: (e) => { throw e; } });
   const { log, lines } = memoryLogger(true);
-  const conn = new AgentConnection(async (chunk) => out.push(chunk), { log });
+  const conn = new AgentConnection(async (chunks) => chunks.forEach((c) => out.push(c)), { log });
   conn.setModules(modules);
   const feed = (m: Message, port = ChunkPort.Client): void => {
     for (const c of toChunks(m, conn.context, port)) conn.receive(c);

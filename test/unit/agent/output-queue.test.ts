@@ -2,14 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { OutputQueue } from '../../../src/agent/output-queue.js';
 
 /** A port write that takes nothing until released: the host stopped reading. */
-function stuckPort(): { write: (chunk: Buffer) => Promise<void>; written: Buffer[]; release(): void } {
+function stuckPort(): { write: (chunks: readonly Buffer[]) => Promise<void>; written: Buffer[]; release(): void } {
   const written: Buffer[] = [];
   const waiting: (() => void)[] = [];
   return {
     written,
-    write: (chunk) =>
+    write: (chunks) =>
       new Promise((resolve) => {
-        written.push(chunk);
+        written.push(...chunks);
         waiting.push(resolve);
       }),
     release: () => {

@@ -148,7 +148,7 @@ describe('CharDevicePort when poll keeps waking it without progress (host absent
   it('backs off instead of spinning when reads and writes keep failing with EAGAIN', async () => {
     // /dev/null cannot be polled, so every wait "wakes" at once, like a persistent HUP would.
     // Only calls on the port's own descriptor fail: the test runner uses fs too.
-    const { open, readSync, writeSync } = fs;
+    const { open, readSync, writevSync } = fs;
     let portFd = -1;
     vi.spyOn(fs, 'open').mockImplementation(((path: string, flags: number, cb: (e: Error | null, fd: number) => void) =>
       open(path, flags, (err, fd) => cb(err, (portFd = fd)))) as never);
@@ -158,7 +158,7 @@ describe('CharDevicePort when poll keeps waking it without progress (host absent
         throw Object.assign(new Error('EAGAIN: resource temporarily unavailable'), { code: 'EAGAIN' });
       }) as never;
     const reads = vi.spyOn(fs, 'readSync').mockImplementation(eagain(readSync as never));
-    const writes = vi.spyOn(fs, 'writeSync').mockImplementation(eagain(writeSync as never));
+    const writes = vi.spyOn(fs, 'writevSync').mockImplementation(eagain(writevSync as never));
     const port = new CharDevicePort('/dev/null');
     await port.open();
     const pending = port.write(Buffer.from('queued'));

@@ -1,0 +1,99 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MessageType } from '../src/protocol/index.js';
+import { ClientSimulator } from '../src/sim/simulator.js';
+import { CharDevicePort } from '../src/transport/chardev-port.js';
+import { openPtyPair } from '../src/transport/pty.js';
+import { startDesktopDaemon } from '../test/support/desktop-daemon.js';
+import type { Harness } from '../test/support/harness.js';
+import { rssOf } from '../test/support/proc.js';
+import { startXvfb } from '../test/support/x-server.js';
+
+/** A guest agent (daemon + session agent on Xvfb) with the client simulator on its pty. */
+export interface BenchAgent {
+  /** What the bench prints for it. */
+  readonly name: string;
+  /** The daemon on the pty, with the simulator on the host side. */
+  readonly agent: Harness;
+  /** The session agent's process id. */
+  helper(): number;
+  /** The environment of an X client on the session agent's display. */
+  readonly xEnv: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Our daemon with its session helper on Xvfb (clipboard and file-xfer enabled). */
+export async function startVdagent(): Promise<BenchAgent> {
+  const d = await startDesktopDaemon();
+  const helper = d.helper();
+  if (helper === undefined) throw new Error('the session helper did not start');
+  return { name: 'vdagent', agent: d.agent, helper: () => helper, xEnv: d.xEnv, stop: () => d.stop() };
+}
+
+/** Whether Debian's spice-vdagent (spice-vdagentd + spice-vdagent) is installed. */
+export function spiceVdagentInstalled(): boolean {
+  return ['spice-vdagentd', 'spice-vdagent'].every((cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0);
+}
+
+/** Kills a child and waits for its exit. */
+async function kill(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+}
+
+/**
+ * spice-vdagentd (foreground, no session integration, fake uinput) on a raw pty, and the
+ * spice-vdagent session agent on Xvfb, saving transferred files in a temporary folder: driven by
+ * the same simulator the same way as ours.
+ */
+export async function startSpiceVdagent(): Promise<BenchAgent> {
+  const dir = mkdtempSync(join(tmpdir(), 'spice-vdagent-bench-'));
+  const save = join(dir, 'save');
+  mkdirSync(save);
+  const uinput = join(dir, 'uinput');
+  writeFileSync(uinput, '');
+  const socket = join(dir, 'sock');
+  const x = await startXvfb();
+  const pty = openPtyPair();
+  const port = CharDevicePort.fromFd(pty.masterFd, 'pty master');
+  await port.open();
+  const sim = new ClientSimulator(port);
+  let log = '';
+  const logged = (child: ChildProcess): ChildProcess => {
+    child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+    return child;
+  };
+  const daemon = logged(spawn('spice-vdagentd', ['-x', '-X', '-f', '-u', uinput, '-s', pty.slavePath, '-S', socket], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  const stopAll = async (): Promise<void> => {
+    await kill(session);
+    await kill(daemon);
+    await port.close();
+    pty.close();
+    await x.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  let session: ChildProcess = daemon;
+  try {
+    const deadline = Date.now() + 10_000;
+    // The session agent connects to the daemon's socket: wait for it to exist.
+    while (spawnSync('test', ['-S', socket]).status !== 0 && Date.now() < deadline) await sleep(50);
+    session = logged(spawn('spice-vdagent', ['-x', '-s', pty.slavePath, '-S', socket, '-f', save, '-o', '0'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...x.env, HOME: dir } }));
+    // spice-vdagentd opens its port once a session agent connected.
+    await sim.expect(MessageType.AnnounceCapabilities, { timeoutMs: 10_000 });
+    await sleep(1000);
+    if (session.exitCode !== null) throw new Error(`spice-vdagent exited with ${session.exitCode}`);
+  } catch (err) {
+    await stopAll();
+    throw new Error(`${(err as Error).message}; log:\n${log}`);
+  }
+  const daemonPid = daemon.pid as number;
+  const sessionPid = session.pid as number;
+  const agent: Harness = { sim, pid: daemonPid, rss: () => rssOf(daemonPid), logs: () => log, hostFd: pty.masterFd, hostPort: port, stop: stopAll };
+  return { name: 'spice-vdagent', agent, helper: () => sessionPid, xEnv: x.env, stop: stopAll };
+}

@@ -1,0 +1,156 @@
+import { ClipboardSelection, ClipboardType, FileXferResult, MessageType } from '../src/protocol/index.js';
+import { TransferClient } from '../test/support/file-xfer-client.js';
+import { xclipCopy } from '../test/support/xclip.js';
+import { spiceVdagentInstalled, startSpiceVdagent, startVdagent, type BenchAgent } from './agents.js';
+import { memoryOf, PeakOverIdle } from './peak-memory.js';
+
+type Add = (name: string, value: string, target: string) => void;
+
+const MiB = 1024 * 1024;
+/** Rounds of each measurement; medians are printed. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/** FILE_XFER_DATA payload size, as spice-gtk sends. */
+const DATA_SIZE = 64 * 1024;
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+const mib = (bytes: number): string => `${(bytes / MiB).toFixed(1)}`;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * One measurement: its duration and each process's peak memory (daemon, session agent) over its
+ * idle RSS, taken once after start (what an earlier measurement left behind counts against it).
+ */
+interface Sample {
+  ms: number;
+  growth: number[];
+}
+
+/** An agent under measurement, with the idle RSS of its daemon and session agent. */
+interface Measured {
+  readonly a: BenchAgent;
+  readonly client: TransferClient;
+  readonly idle: number[];
+  nextFile: number;
+}
+
+/** Starts an agent, waits until file-xfer is served, lets it settle and notes its idle memory. */
+async function prepare(start: () => Promise<BenchAgent>): Promise<Measured> {
+  const a = await start();
+  const client = new TransferClient(a.agent);
+  const probe = await client.untilServed();
+  if (probe.result !== FileXferResult.CanSendData && probe.result !== FileXferResult.Cancelled) throw new Error(`${a.name}: file-xfer answers ${FileXferResult[probe.result]}`);
+  await sleep(2000);
+  return { a, client, idle: [a.agent.pid, a.helper()].map((pid) => memoryOf(pid).rss), nextFile: 1 };
+}
+
+/** Sends a file of `size` bytes (64 KiB DATA messages of one reused block) from the client to the guest. */
+async function fileToGuest(m: Measured, size: number): Promise<Sample> {
+  const block = Buffer.alloc(DATA_SIZE, 0x5a);
+  await sleep(1000);
+  const peak = new PeakOverIdle([m.a.agent.pid, m.a.helper()], m.idle);
+  const t0 = performance.now();
+  const { id, status } = await m.client.begin(`bench-${m.nextFile++}.bin`, size);
+  if (status.result !== FileXferResult.CanSendData) throw new Error(`${m.a.name}: FILE_XFER_START answered ${FileXferResult[status.result]}`);
+  for (let off = 0; off < size; off += DATA_SIZE) await m.client.data(id, off + DATA_SIZE <= size ? block : block.subarray(0, size - off));
+  const end = await m.client.statusOf(id, 600_000);
+  const ms = performance.now() - t0;
+  if (end.result !== FileXferResult.Success) throw new Error(`${m.a.name}: transfer ended ${FileXferResult[end.result]}`);
+  m.a.agent.sim.records.length = 0;
+  return { ms, growth: peak.growth() };
+}
+
+/** A guest application copies `size` bytes of text; the time from the client's request to the whole answer. */
+async function clipboardToClient(m: Measured, size: number, round: number): Promise<Sample> {
+  const sim = m.a.agent.sim;
+  const text = Buffer.alloc(size, 0x61 + (round % 26));
+  sim.consumeAll();
+  const grabbed = sim.expect(MessageType.ClipboardGrab, { timeoutMs: 10_000 });
+  await xclipCopy(m.a.xEnv, 'clipboard', 'UTF8_STRING', text);
+  await grabbed;
+  await sleep(200);
+  const peak = new PeakOverIdle([m.a.agent.pid, m.a.helper()], m.idle);
+  const t0 = performance.now();
+  const answer = sim.expect(MessageType.Clipboard, { timeoutMs: 120_000 });
+  await sim.send({ type: MessageType.ClipboardRequest, selection: ClipboardSelection.Clipboard, dataType: ClipboardType.Utf8Text });
+  const data = await answer;
+  const ms = performance.now() - t0;
+  if (!data.data.equals(text)) throw new Error(`${m.a.name}: the clipboard arrived as ${data.data.length} bytes, not the ${size} copied`);
+  sim.records.length = 0;
+  return { ms, growth: peak.growth() };
+}
+
+/** The medians of samples: time, and peak growth of each process. */
+function medians(samples: Sample[]): { ms: number; daemon: number; helper: number } {
+  return { ms: median(samples.map((s) => s.ms)), daemon: median(samples.map((s) => s.growth[0] as number)), helper: median(samples.map((s) => s.growth[1] as number)) };
+}
+
+/** "× n" of ours over theirs when theirs was measured (higher is better for ours). */
+function ratio(ours: number, theirs: number | undefined, higherIsBetter: boolean): string {
+  if (theirs === undefined) return '';
+  const r = higherIsBetter ? ours / theirs : theirs / ours;
+  return ` ×${r.toFixed(2)}`;
+}
+
+/**
+ * Transfers through the real daemon and session helper on a pty and Xvfb, and through Debian's
+ * spice-vdagent driven the same way when installed, rounds interleaved; medians of the rounds.
+ */
+export async function transferBenchmarks(add: Add): Promise<void> {
+  const withSpice = spiceVdagentInstalled();
+  if (!withSpice) process.stdout.write('    spice-vdagent is not installed (Debian package spice-vdagent): no ratios\n');
+  const starts = withSpice ? [startVdagent, startSpiceVdagent] : [startVdagent];
+  const agents: Measured[] = [];
+  const runs = new Map<string, Sample[]>();
+  const record = (key: string, s: Sample): void => void runs.set(key, [...(runs.get(key) ?? []), s]);
+  const kinds: [string, (m: Measured, round: number) => Promise<Sample>][] = [
+    ['file 64', (m) => fileToGuest(m, 64 * MiB)],
+    ['clip 1', (m, round) => clipboardToClient(m, MiB, round)],
+    ['clip 16', (m, round) => clipboardToClient(m, 16 * MiB, round)],
+  ];
+  try {
+    // Each kind on fresh agents, so that one kind's leftovers are not counted in another's peak.
+    for (const [kind, measure] of kinds) {
+      const pair: Measured[] = [];
+      for (const start of starts) pair.push(await prepare(start));
+      agents.push(...pair);
+      for (let round = 0; round < ROUNDS; round++) for (const m of pair) record(`${m.a.name} ${kind}`, await measure(m, round));
+      for (const m of pair.splice(0)) await m.a.stop();
+      agents.length = 0;
+    }
+    const theirs = withSpice;
+    const get = (who: string, what: string): ReturnType<typeof medians> | undefined => {
+      const s = runs.get(`${who} ${what}`);
+      return s ? medians(s) : undefined;
+    };
+    const spice = (what: string): ReturnType<typeof medians> | undefined => (theirs ? get('spice-vdagent', what) : undefined);
+    const file = get('vdagent', 'file 64') as ReturnType<typeof medians>;
+    const fileSpice = spice('file 64');
+    const rate = (x: { ms: number }): number => (64 * MiB) / 1e6 / (x.ms / 1000);
+    add(
+      'file transfer client->guest 64 MiB',
+      `${rate(file).toFixed(0)} MB/s${fileSpice ? ` (spice ${rate(fileSpice).toFixed(0)})${ratio(rate(file), rate(fileSpice), true)}` : ''}`,
+      '>= 150 MB/s, >= ×2 spice-vdagent',
+    );
+    add('  peak RSS over idle: daemon, helper', `+${mib(file.daemon)}, +${mib(file.helper)} MiB`, '<= +16 MiB each');
+    for (const size of [1, 16]) {
+      const ours = get('vdagent', `clip ${size}`) as ReturnType<typeof medians>;
+      const other = spice(`clip ${size}`);
+      add(
+        `clipboard guest->client ${size} MiB`,
+        `${ours.ms.toFixed(0)} ms${other ? ` (spice ${other.ms.toFixed(0)})${ratio(ours.ms, other.ms, false)}` : ''}`,
+        '>= ×1.5 spice-vdagent',
+      );
+      add('  peak RSS over idle: daemon, helper', `+${mib(ours.daemon)}, +${mib(ours.helper)} MiB`, `<= +${2 * size} MiB each (2 × payload)`);
+      if (other) process.stdout.write(`${''.padEnd(4)}spice-vdagent: +${mib(other.daemon)}, +${mib(other.helper)} MiB\n`);
+    }
+    if (fileSpice) process.stdout.write(`${''.padEnd(4)}spice-vdagent file 64 MiB peak RSS over idle: +${mib(fileSpice.daemon)}, +${mib(fileSpice.helper)} MiB\n`);
+    // On a fresh daemon: its peak over idle is the transfer's alone.
+    const fresh = await prepare(startVdagent);
+    agents.push(fresh);
+    const big = await fileToGuest(fresh, 1024 * MiB);
+    add('file transfer 1 GiB: peak RSS over idle, daemon', `+${mib(big.growth[0] as number)} MiB (${((1024 * MiB) / 1e6 / (big.ms / 1000)).toFixed(0)} MB/s)`, '<= +16 MiB');
+    add('  helper', `+${mib(big.growth[1] as number)} MiB`, '<= +16 MiB');
+  } finally {
+    for (const m of agents) await m.a.stop();
+  }
+}
