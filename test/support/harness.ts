@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { DesktopState } from '../../src/desktop/state.js';
-import { Daemon } from '../../src/daemon.js';
+import { Daemon } from '../../src/daemon/spice-daemon.js';
 import { loadActions } from '../../src/actions/actions-d.js';
 import { createLogger } from '../../src/log/logger.js';
 import { winstonWriter } from '../../src/log/winston-writer.js';
