@@ -102,8 +102,9 @@ export class CharDevicePort extends PausablePort implements Port {
         offset = fs.writeSync(s.fd, data, 0, data.length);
       } catch (err) {
         if (!isRetry(err)) {
-          this.fail(s, err as Error);
-          return Promise.reject(err as Error);
+          const error = err as Error;
+          this.fail(s, error);
+          return Promise.reject(error);
         }
       }
       if (offset === data.length) return WRITTEN;
