@@ -1,4 +1,5 @@
 // @ts-check
+import { fileURLToPath } from 'node:url';
 import tseslint from 'typescript-eslint';
 import { layerRule } from './eslint/layer-rule.js';
 
@@ -28,7 +29,7 @@ export default tseslint.config(
   {
     languageOptions: {
       // One program for src, test and bench: tsconfig.test.json includes them all.
-      parserOptions: { project: './tsconfig.test.json', tsconfigRootDir: import.meta.dirname },
+      parserOptions: { project: './tsconfig.test.json', tsconfigRootDir: fileURLToPath(new URL('.', import.meta.url)) },
     },
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',

@@ -1,8 +1,9 @@
 // @ts-check
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { LAYERS } from './layers.js';
 
-const SRC = path.resolve(import.meta.dirname, '..', 'src');
+const SRC = fileURLToPath(new URL('../src', import.meta.url));
 /** @type {ReadonlyMap<string, readonly string[]>} */
 const MAY_IMPORT = new Map(LAYERS.map((layer) => [layer.folder, layer.mayImport]));
 
