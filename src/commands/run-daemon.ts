@@ -1,10 +1,10 @@
 import { DEFAULT_ACTIONS_DIRS, loadActions, type ActionSet } from '../actions/actions-d.js';
 import { watchDirectories, watchedDirectories } from '../actions/watch.js';
-import { Daemon } from '../daemon.js';
+import { Daemon } from '../daemon/spice-daemon.js';
 import { DesktopState } from '../desktop/state.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { winstonWriter } from '../log/winston-writer.js';
-import { QgaDaemon } from '../qga-daemon.js';
+import { QgaDaemon } from '../daemon/qga-daemon.js';
 import { SESSION_SPECS, sessionBridgeFor } from '../session/select.js';
 import { findVirtioPort, QGA_PORT_NAME, SPICE_PORT_NAME, waitForVirtioPort } from '../transport/discovery.js';
 import { openPortFor } from '../transport/open-port.js';

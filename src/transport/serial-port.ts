@@ -120,7 +120,7 @@ export class SerialPortPort extends PausablePort implements Port {
    */
   writev(buffers: readonly Buffer[]): Promise<void> {
     const sp = this.sp;
-    const fd = (sp?.port as LinuxPortBinding | undefined)?.fd;
+    const fd = (sp?.port)?.fd;
     if (!sp || fd == null) return Promise.reject(new ErrnoError('EBADF', `${this.name} is not open`));
     const wasEmpty = this.writes.empty;
     const written = this.writes.add(buffers);

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { Capability, FileXferResult, MessageType } from '../../src/protocol/index.js';
 import { SPICE_GTK_CAPS } from '../../src/sim/simulator.js';
 import type { BusDaemon } from '../support/dbus-daemon.js';
-import { FakeLogind, type FakeSession } from '../support/fake-logind.js';
+import type { FakeLogind, FakeSession } from '../support/fake-logind.js';
 import { TransferClient } from '../support/file-xfer-client.js';
 import { startPtyHarness, type Harness } from '../support/harness.js';
 import { helperPid } from '../support/proc.js';

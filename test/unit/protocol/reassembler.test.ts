@@ -17,7 +17,7 @@ import {
   serialize,
   Severity,
   splitMessage,
-  VdagentError,
+  type VdagentError,
 } from '../../../src/protocol/index.js';
 import { ex10ChunkA, ex10ChunkB, ex10Data, ex3MouseStateLeftButton, ex9ClientDisconnected, ex9GraphicsDeviceInfo } from '../../fixtures/spec-examples.js';
 import { chunk, codes, messageHeader, PLAIN, rawChunk, reassemble, recorder, SPICE_GTK } from './support.js';

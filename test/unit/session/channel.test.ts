@@ -8,7 +8,7 @@ import { pack } from '../../../src/session/attachments.js';
 import { FrameChannel } from '../../../src/session/channel.js';
 
 /** Two connected UNIX stream sockets (like the inherited socketpair). */
-async function socketPair(): Promise<{ a: Socket; b: Socket; close(): void }> {
+async function socketPair(): Promise<{ a: Socket; b: Socket; close: () => void }> {
   const dir = mkdtempSync(join(tmpdir(), 'channel-'));
   const path = join(dir, 's');
   const server: Server = createServer();

@@ -1,14 +1,14 @@
-import type { ActionSet } from './actions/actions-d.js';
-import type { ModuleOptions } from './actions/module.js';
-import { ModuleHost, type WantedModule } from './actions/module-host.js';
-import { enabledModules, type EnabledModule } from './actions/resolve.js';
-import { AgentConnection } from './agent/connection.js';
-import type { DesktopState } from './desktop/state.js';
-import type { Logger } from './log/logger.js';
-import type { SessionBridge } from './session/bridge.js';
-import type { Port } from './transport/port.js';
-import { PortFlow } from './transport/flow.js';
-import { PortSupervisor } from './transport/supervisor.js';
+import type { ActionSet } from '../actions/actions-d.js';
+import type { ModuleOptions } from '../actions/module.js';
+import { ModuleHost, type WantedModule } from '../actions/module-host.js';
+import { enabledModules, type EnabledModule } from '../actions/resolve.js';
+import { AgentConnection } from '../agent/connection.js';
+import type { DesktopState } from '../desktop/state.js';
+import type { Logger } from '../log/logger.js';
+import type { SessionBridge } from '../session/bridge.js';
+import type { Port } from '../transport/port.js';
+import { PortFlow } from '../transport/flow.js';
+import { PortSupervisor } from '../transport/supervisor.js';
 
 /** What a daemon needs: its port, its logger, the effective actions.d entries and the desktop state its modules share. */
 export interface DaemonConfig {
