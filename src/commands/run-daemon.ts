@@ -23,6 +23,9 @@ export interface DaemonOptions {
   maxMessageSize?: number;
 }
 
+/** How long, at most, what the first announcement does not need waits for it. */
+const START_UP_MS = 1000;
+
 /**
  * Resolves a port option: a path as given, or for `auto` the virtio-serial port of that name,
  * waiting (inotify, no polling) until it appears, after calling `waits`; undefined when `signal`
@@ -42,13 +45,17 @@ async function resolvePort(spec: string, name: string, log: Logger, signal: Abor
  * agent and the QEMU guest agent each start when their port exists, so a guest with only one of
  * the two ports (libvirt's default has no SPICE port) is served, and a port plugged later is too.
  * What the SPICE agent's first announcement does not need (winston, the guest agent) loads once
- * it is out, or once there is no SPICE port to wait for: the host sees the agent sooner.
+ * it is out, once there is no SPICE port to wait for, or a second after the start: the host sees
+ * the agent sooner.
  */
 export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const logWriter = lateWriter();
   const log = createLogger({ debug: opts.debug, writer: logWriter.writer });
   let startedUp = (): void => {};
   const afterStartUp = new Promise<void>((resolve) => (startedUp = resolve));
+  // A SPICE side slow to start (a module waiting for its device) does not hold the rest up for long.
+  const latest = setTimeout(startedUp, START_UP_MS).unref();
+  void afterStartUp.then(() => clearTimeout(latest));
   void afterStartUp
     .then(() => import('../log/winston-writer.js'))
     .then(({ winstonWriter }) => logWriter.use(winstonWriter))
