@@ -55,7 +55,7 @@ export class QgaDaemon {
 
   /** Opens the port (reopening it with back-off while it fails). */
   start(): void {
-    this.supervisor.start();
+    void this.supervisor.start();
   }
 
   /** Applies a new action set: the commands it enables answer from the next request on. */
