@@ -43,7 +43,7 @@ export class Daemon {
     this.flow = new PortFlow(port);
     this.host = new ModuleHost({ log, stopped: (name) => this.flow.set(`module ${name}`, false) });
     config.session?.on('behind', (behind) => this.flow.set('session helper', behind));
-    this.connection = new AgentConnection((chunks) => port.writev(chunks), { log, maxMessageSize: config.maxMessageSize });
+    this.connection = new AgentConnection((chunks) => port.writev(chunks), { log, maxMessageSize: config.maxMessageSize, transferBlocks: config.session?.blocks });
     this.supervisor.on('open', () => {
       this.portOpen = true;
       this.connection.opened();

@@ -18,6 +18,7 @@ import {
 } from '../protocol/index.js';
 import type { ActionModule } from '../actions/module.js';
 import type { Logger } from '../log/logger.js';
+import type { BlockPool } from '../session/block-pool.js';
 import { OutputQueue, type WriteChunks } from './output-queue.js';
 
 /** Settings of one agent connection. */
@@ -30,6 +31,8 @@ export interface AgentOptions {
   maxQueuedBytes?: number;
   /** Bound on queued output chunks. */
   maxQueuedChunks?: number;
+  /** Where FILE_XFER_DATA payloads are collected: blocks given back once sent on to the helper. */
+  transferBlocks?: BlockPool;
 }
 
 /** Events of an agent connection. */
@@ -64,7 +67,7 @@ export class AgentConnection extends EventEmitter<AgentEvents> {
     this.output = new OutputQueue(write, options.maxQueuedBytes, options.maxQueuedChunks, (behind) => this.emit('behind', behind));
     this.reassembler = new Reassembler(
       { message: (raw) => this.onRaw(raw), error: (err, port) => this.onError(err, port) },
-      { maxMessageSize: options.maxMessageSize },
+      { maxMessageSize: options.maxMessageSize, allocate: transferAllocator(options.transferBlocks) },
     );
   }
 
@@ -190,4 +193,10 @@ export class AgentConnection extends EventEmitter<AgentEvents> {
     this.reportedTypes.add(type);
     this.log.warn(text);
   }
+}
+
+/** Collects FILE_XFER_DATA payloads into `blocks`' blocks, everything else into new buffers. */
+function transferAllocator(blocks: BlockPool | undefined): ((type: number, size: number) => Buffer) | undefined {
+  if (!blocks) return undefined;
+  return (type, size) => (type === MessageType.FileXferData ? blocks.take(size) : Buffer.allocUnsafe(size));
 }

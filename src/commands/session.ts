@@ -2,18 +2,13 @@ import { once } from 'node:events';
 import { fstatSync } from 'node:fs';
 import { DesktopState } from '../desktop/state.js';
 import { createLogger } from '../log/logger.js';
-import { BlockPool } from '../session/block-pool.js';
+import { BlockPool, TRANSFER_BLOCK, TRANSFER_BLOCKS_KEPT } from '../session/block-pool.js';
 import { CHANNEL_FD, channelOnDescriptor, MAX_FRAME } from '../session/channel.js';
 import { completeEnvironment } from '../session/environment.js';
 import type { FromHelper, ToHelper } from '../session/ipc.js';
 import { loadSessionCode } from '../session/preload.js';
 import { dropPrivileges, type Identity } from '../session/privileges.js';
 import { SessionRunner } from '../session/runner.js';
-
-/** A file transfer's DATA as spice-gtk sends it: its bytes arrive in reused blocks of this size. */
-const TRANSFER_BLOCK = 64 * 1024;
-/** Free blocks kept between messages: 1 MiB at most once a transfer is over. */
-const TRANSFER_BLOCKS_KEPT = 16;
 
 /** Options of `vdagent session`. */
 export interface SessionOptions {

@@ -71,7 +71,8 @@ export class FrameChannel extends EventEmitter<FrameChannelEvents> {
 
   /**
    * A channel on `socket` that accepts frames of at most `maxFrame` bytes (envelope and
-   * attachments); attachments that fit a block of `blocks` are read into one of its blocks.
+   * attachments); attachments that fit a block of `blocks` are read into one of its blocks, and
+   * sent attachments that lie in one of its blocks are given back to it once written.
    */
   constructor(
     private readonly socket: Duplex,
@@ -103,10 +104,13 @@ export class FrameChannel extends EventEmitter<FrameChannelEvents> {
     const header = Buffer.allocUnsafe(2 * HEADER);
     header.writeUInt32BE((WITH_ATTACHMENTS | envelope.length) >>> 0, 0);
     header.writeUInt32BE(attachments.reduce((n, a) => n + a.length, 0), HEADER);
+    const blocks = this.blocks;
+    // Once written, the attachments that lie in blocks of the pool are its own again.
+    const written = blocks && attachments.length > 0 ? (err?: Error | null): void => (attachments.forEach((a) => blocks.give(a)), done?.(err)) : done;
     this.socket.cork();
     this.socket.write(header);
-    let ok = this.socket.write(envelope, attachments.length === 0 ? done : undefined);
-    attachments.forEach((a, i) => (ok = this.socket.write(a, i === attachments.length - 1 ? done : undefined)));
+    let ok = this.socket.write(envelope, attachments.length === 0 ? written : undefined);
+    attachments.forEach((a, i) => (ok = this.socket.write(a, i === attachments.length - 1 ? written : undefined)));
     this.socket.uncork();
     return ok;
   }

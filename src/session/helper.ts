@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from '../log/logger.js';
 import type { Message } from '../protocol/index.js';
 import { Backoff } from '../transport/backoff.js';
+import type { BlockPool } from './block-pool.js';
 import { CHANNEL_FD, FrameChannel, MAX_FRAME } from './channel.js';
 import { HELPER_WINDOW, InFlightWindow } from './in-flight.js';
 import { isFromHelper, type ToHelper } from './ipc.js';
@@ -89,6 +90,7 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
     private readonly desktop: Desktop,
     private readonly command: HelperCommand,
     private readonly log: Logger,
+    private readonly blocks?: BlockPool,
   ) {
     super();
   }
@@ -155,7 +157,7 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
     if (this.stopped) return;
     // Not Node's IPC: it buffers a frame of any declared size from the (untrusted) helper.
     const child = spawn(program, args, { stdio: ['ignore', 'inherit', 'inherit', 'pipe'], env, cwd: '/' });
-    const channel = new FrameChannel(child.stdio[CHANNEL_FD] as Duplex, MAX_FRAME);
+    const channel = new FrameChannel(child.stdio[CHANNEL_FD] as Duplex, MAX_FRAME, this.blocks);
     this.child = child;
     this.channel = channel;
     this.greeted = false;

@@ -151,6 +151,20 @@ describe('the daemon ↔ helper frame channel', () => {
     expect([received[1]?.buffer === first.buffer, received[1]?.equals(block(2)), received[2]?.equals(block(3, 64 * 1024 + 1)), received[2]?.buffer === first.buffer]).toEqual([true, true, true, false]);
   });
 
+  it('gives a sent attachment that lies in a block of its pool back once written, and leaves other attachments alone', async () => {
+    const pair = await socketPair();
+    cleanups.push(pair.close);
+    const pool = new BlockPool(64 * 1024 + 12, 4);
+    const tx = new FrameChannel(pair.a, 2 << 20, pool);
+    const block = pool.take(64 * 1024 + 12).fill(7);
+    const done = new Promise<void>((r) => tx.send({ data: block.subarray(12) }, () => r()));
+    tx.send({ data: Buffer.alloc(64 * 1024) });
+    expect(pool.held).toBe(0); // given back by the write's callback, not when queued
+    await done;
+    await new Promise((r) => setImmediate(r));
+    expect(pool.held).toBe(1);
+  });
+
   it('drops a frame whose attachments do not match its envelope and goes on with the next', async () => {
     const pair = await socketPair();
     cleanups.push(pair.close);
