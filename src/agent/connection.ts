@@ -18,6 +18,7 @@ import {
 } from '../protocol/index.js';
 import type { ActionModule } from '../actions/module.js';
 import type { Logger } from '../log/logger.js';
+import type { BlockPool } from '../protocol/block-pool.js';
 import { OutputQueue, type WriteChunks } from './output-queue.js';
 
 /** Settings of one agent connection. */
@@ -36,6 +37,8 @@ export interface AgentOptions {
    * capabilities is answered then, with them, instead of at once and once more a moment later.
    */
   capabilitiesComing?: () => Promise<void> | undefined;
+  /** Where FILE_XFER_DATA payloads are collected: blocks given back once sent on to the helper. */
+  transferBlocks?: BlockPool;
 }
 
 /** Events of an agent connection. */
@@ -74,7 +77,7 @@ export class AgentConnection extends EventEmitter<AgentEvents> {
     this.output = new OutputQueue(write, options.maxQueuedBytes, options.maxQueuedChunks, (behind) => this.emit('behind', behind));
     this.reassembler = new Reassembler(
       { message: (raw) => this.onRaw(raw), error: (err, port) => this.onError(err, port) },
-      { maxMessageSize: options.maxMessageSize },
+      { maxMessageSize: options.maxMessageSize, allocate: transferAllocator(options.transferBlocks) },
     );
   }
 
@@ -220,4 +223,10 @@ export class AgentConnection extends EventEmitter<AgentEvents> {
     this.reportedTypes.add(type);
     this.log.warn(text);
   }
+}
+
+/** Collects FILE_XFER_DATA payloads into `blocks`' blocks, everything else into new buffers. */
+function transferAllocator(blocks: BlockPool | undefined): ((type: number, size: number) => Buffer) | undefined {
+  if (!blocks) return undefined;
+  return (type, size) => (type === MessageType.FileXferData ? blocks.take(size) : Buffer.allocUnsafe(size));
 }

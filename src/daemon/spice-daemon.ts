@@ -57,6 +57,7 @@ export class Daemon {
       log,
       maxMessageSize: config.maxMessageSize,
       capabilitiesComing: () => within(config.session?.starting(), HELPER_WAIT_MS),
+      transferBlocks: config.session?.blocks,
     });
     this.supervisor.on('open', () => {
       this.portOpen = true;

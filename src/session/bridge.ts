@@ -5,6 +5,7 @@ import { plainGate, type SessionState } from '../actions/session-gate.js';
 import type { DesktopState } from '../desktop/state.js';
 import type { Logger } from '../log/logger.js';
 import { CapabilitySet, type Message, messageName } from '../protocol/index.js';
+import { BlockPool, TRANSFER_BLOCK, TRANSFER_BLOCKS_KEPT } from '../protocol/block-pool.js';
 import { SessionHelper, type HelperCommand } from './helper.js';
 import { SessionModuleProxy, type ProxyHost } from './proxy.js';
 import type { Desktop, SessionSource } from './source.js';
@@ -46,6 +47,8 @@ export class SessionBridge extends EventEmitter<SessionBridgeEvents> implements 
   private coming: { promise: Promise<void>; done(): void } | undefined;
   /** What the current helper did wrong, each logged once per helper run (a hostile one cannot flood the log). */
   private readonly reported = new Set<'refused' | 'unencodable'>();
+  /** Blocks file data is collected in, reused once sent to the helper. */
+  readonly blocks = new BlockPool(TRANSFER_BLOCK, TRANSFER_BLOCKS_KEPT);
 
   constructor(private readonly options: SessionBridgeOptions) {
     super();
@@ -127,7 +130,7 @@ export class SessionBridge extends EventEmitter<SessionBridgeEvents> implements 
   }
 
   private startHelper(desktop: Desktop): void {
-    const helper = new SessionHelper(desktop, this.options.command, this.options.log);
+    const helper = new SessionHelper(desktop, this.options.command, this.options.log, this.blocks);
     this.helper = helper;
     this.expectModules();
     helper.on('hello', () => {
