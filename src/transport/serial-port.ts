@@ -4,7 +4,7 @@ import { SerialPortStream as SerialPort } from '@serialport/stream';
 import { ErrnoError, isRetry } from '../platform/errno.js';
 import { READABLE, WRITABLE } from '../platform/fd-watcher.js';
 import { PausablePort } from './pausable-port.js';
-import { readAvailable } from './read-available.js';
+import { DELIVERY_SIZE, readAvailable } from './read-available.js';
 import type { Port } from './port.js';
 import { WriteQueue } from './write-queue.js';
 
@@ -36,9 +36,6 @@ function withCode(err: Error): NodeJS.ErrnoException {
   }
   return e;
 }
-
-/** The read buffer, reused: what one readiness may bring at most. */
-const READ_SIZE = 256 * 1024;
 
 type SerialPortSp = SerialPort<typeof LinuxBinding>;
 
@@ -162,7 +159,7 @@ export class SerialPortPort extends PausablePort implements Port {
    * while writes wait.
    */
   private startReading(sp: SerialPortSp, binding: LinuxPortBinding): void {
-    const scratch = Buffer.allocUnsafe(READ_SIZE);
+    const scratch = Buffer.allocUnsafe(DELIVERY_SIZE);
     const poller = binding.poller;
     /** The mask last set; -1 after an event, when the native side changed it. */
     let armed = -1;
