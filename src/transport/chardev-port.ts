@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { Backoff } from './backoff.js';
-import { readAvailable } from './read-available.js';
+import { DELIVERY_SIZE, readAvailable } from './read-available.js';
 import { FdWatcher } from '../platform/fd-watcher.js';
 import { ErrnoError, isRetry } from '../platform/errno.js';
 import { PausablePort } from './pausable-port.js';
@@ -10,7 +10,6 @@ import { type FlushResult, WriteQueue } from './write-queue.js';
 const O_CLOEXEC = 0o2000000; // Linux; not in fs.constants (libuv adds it anyway)
 const OPEN_FLAGS =
   fs.constants.O_RDWR | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY | O_CLOEXEC;
-const READ_SIZE = 256 * 1024;
 /** Back-off while the host side is absent: reads return 0 bytes, or poll wakes up without data. */
 const idleBackoff = (): Backoff => new Backoff({ initialMs: 100, maxMs: 2000, factor: 2 });
 
@@ -174,7 +173,7 @@ export class CharDevicePort extends PausablePort implements Port {
    * runs between readinesses.
    */
   private async readLoop(s: Session): Promise<void> {
-    const scratch = Buffer.allocUnsafe(READ_SIZE);
+    const scratch = Buffer.allocUnsafe(DELIVERY_SIZE);
     const backoff = idleBackoff();
     let woken = false;
     // The first read waits for readiness too: open() returns before any data is emitted.

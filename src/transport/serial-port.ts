@@ -2,7 +2,7 @@ import { LinuxBinding, type LinuxPortBinding } from '@serialport/bindings-cpp';
 import { ErrnoError, isRetry } from '../platform/errno.js';
 import { READABLE, WRITABLE } from '../platform/fd-watcher.js';
 import { PausablePort } from './pausable-port.js';
-import { readAvailable } from './read-available.js';
+import { DELIVERY_SIZE, readAvailable } from './read-available.js';
 import type { Port } from './port.js';
 import { WriteQueue } from './write-queue.js';
 
@@ -34,9 +34,6 @@ function withCode(err: Error): NodeJS.ErrnoException {
   }
   return e;
 }
-
-/** The read buffer, reused: what one readiness may bring at most. */
-const READ_SIZE = 256 * 1024;
 
 /**
  * A Port on a tty or pty through the serialport package's Linux binding, in raw 8-bit mode. The
@@ -155,7 +152,7 @@ export class SerialPortPort extends PausablePort implements Port {
    * while writes wait.
    */
   private startReading(sp: LinuxPortBinding): void {
-    const scratch = Buffer.allocUnsafe(READ_SIZE);
+    const scratch = Buffer.allocUnsafe(DELIVERY_SIZE);
     const poller = sp.poller;
     /** The mask last set; -1 after an event, when the native side changed it. */
     let armed = -1;

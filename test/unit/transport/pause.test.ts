@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CharDevicePort } from '../../../src/transport/chardev-port.js';
 import { createMemoryPortPair } from '../../../src/transport/memory-port.js';
@@ -6,7 +7,25 @@ import type { Port } from '../../../src/transport/port.js';
 import { SerialPortPort } from '../../../src/transport/serial-port.js';
 import { collect, delay, pattern, ptyFixture } from './helpers.js';
 
+const KiB = 1 << 10;
 const MiB = 1 << 20;
+
+/** A host on another thread writing all of `data` to the non-blocking `fd` as fast as the kernel takes it. */
+function hostWriter(fd: number, data: Buffer): Worker {
+  const source = `
+    const fs = require('node:fs');
+    const { fd, data } = require('node:worker_threads').workerData;
+    const nap = new Int32Array(new SharedArrayBuffer(4));
+    for (let off = 0; off < data.length; ) {
+      try {
+        off += fs.writeSync(fd, data, off, data.length - off);
+      } catch (err) {
+        if (err.code !== 'EAGAIN') throw err;
+        Atomics.wait(nap, 0, 0, 1);
+      }
+    }`;
+  return new Worker(source, { eval: true, workerData: { fd, data } });
+}
 
 /** Writes `data` to a non-blocking fd until the kernel refuses more (EAGAIN); returns the bytes it took. */
 function fill(fd: number, data: Buffer): number {
@@ -44,6 +63,28 @@ for (const [kind, make] of [
       daemon.resume();
       expect(daemon.isPaused).toBe(false);
       expect((await got.until(taken)).equals(data.subarray(0, taken))).toBe(true);
+    });
+
+    it('delivers at most 64 KiB at a time while the host keeps writing, so a pause from a data handler holds the rest in the kernel', async () => {
+      const { daemon, pty } = await fixture.openBoth();
+      const data = pattern(4 * MiB, 11);
+      const sizes: number[] = [];
+      let whilePaused = 0;
+      daemon.on('data', (chunk) => {
+        if (daemon.isPaused) whilePaused++;
+        sizes.push(chunk.length);
+        daemon.pause(); // the consumer falls behind at once, as the agent's output queue does
+        setImmediate(() => daemon.resume());
+      });
+      const got = collect(daemon);
+      const writer = hostWriter(pty.masterFd, data);
+      try {
+        expect((await got.until(data.length, 30_000)).equals(data)).toBe(true);
+      } finally {
+        await writer.terminate();
+      }
+      expect(whilePaused).toBe(0);
+      expect(Math.max(...sizes)).toBeLessThanOrEqual(64 * KiB);
     });
 
     it('stays paused across a reopen, and still writes while paused', async () => {
