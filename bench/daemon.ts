@@ -18,7 +18,7 @@ export async function daemonBenchmarks(add: Add): Promise<void> {
     startups.push(performance.now() - t0);
     await h.stop();
   }
-  add('process start -> first ANNOUNCE (median of 5)', `${median(startups).toFixed(0)} ms`, '<= 300 ms');
+  add('process start -> first ANNOUNCE (median of 5)', `${median(startups).toFixed(0)} ms`, '<= 150 ms');
 
   const h = await startPtyHarness();
   await h.sim.expect(MessageType.AnnounceCapabilities, { timeoutMs: 10_000 });

@@ -44,6 +44,8 @@ export interface ActionModule {
   stop(): Promise<void>;
   /** Handles one message of a type in `handles`. */
   handle(message: Message): void | Promise<void>;
+  /** Types of `handles` whose byte arrays it no longer refers to once handle() settled: their memory may be reused. */
+  readonly releases?: readonly MessageType[];
   /** Forgets per-client state (new client, CLIENT_DISCONNECTED). */
   resetClient(): void;
   /** The client announced its capabilities (after any reset): what waited for them may go now. */

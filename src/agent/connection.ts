@@ -18,6 +18,7 @@ import {
 } from '../protocol/index.js';
 import type { ActionModule } from '../actions/module.js';
 import type { Logger } from '../log/logger.js';
+import type { BlockPool } from '../protocol/block-pool.js';
 import { OutputQueue, type WriteChunks } from './output-queue.js';
 
 /** Settings of one agent connection. */
@@ -30,6 +31,14 @@ export interface AgentOptions {
   maxQueuedBytes?: number;
   /** Bound on queued output chunks. */
   maxQueuedChunks?: number;
+  /**
+   * While our capabilities are about to change (a session helper starting): a promise that settles
+   * when they have, or when waiting longer is not worth it. A client's request for our
+   * capabilities is answered then, with them, instead of at once and once more a moment later.
+   */
+  capabilitiesComing?: () => Promise<void> | undefined;
+  /** Where FILE_XFER_DATA payloads are collected: blocks given back once sent on to the helper. */
+  transferBlocks?: BlockPool;
 }
 
 /** Events of an agent connection. */
@@ -56,15 +65,19 @@ export class AgentConnection extends EventEmitter<AgentEvents> {
   private readonly reportedTypes = new Set<number>();
   /** Whether messages are logged: asked once, so a message builds no debug line when off. */
   private readonly debug: boolean;
+  private readonly capabilitiesComing: () => Promise<void> | undefined;
+  /** The answer to the client's request, while it waits for our capabilities to settle. */
+  private heldAnswer: object | undefined;
 
   constructor(write: WriteChunks, options: AgentOptions) {
     super();
     this.log = options.log;
     this.debug = options.log.debugEnabled;
+    this.capabilitiesComing = options.capabilitiesComing ?? ((): undefined => undefined);
     this.output = new OutputQueue(write, options.maxQueuedBytes, options.maxQueuedChunks, (behind) => this.emit('behind', behind));
     this.reassembler = new Reassembler(
       { message: (raw) => this.onRaw(raw), error: (err, port) => this.onError(err, port) },
-      { maxMessageSize: options.maxMessageSize },
+      { maxMessageSize: options.maxMessageSize, allocate: transferAllocator(options.transferBlocks) },
     );
   }
 
@@ -82,12 +95,15 @@ export class AgentConnection extends EventEmitter<AgentEvents> {
     return this.byType.has(MessageType.FileXferStart) ? bits : bits.union(CapabilitySet.of(Capability.FileXferDisabled));
   }
 
-  /** Sets the enabled modules; when `announce`, tells the client the new set (request=0). */
+  /**
+   * Sets the enabled modules; when `announce`, tells the client the new set (request=0), unless an
+   * answer to the client is held: that one will carry the new set.
+   */
   setModules(modules: readonly ActionModule[], announce = false): void {
     this.modules = [...modules];
     this.byType.clear();
     for (const m of modules) for (const t of m.handles) this.byType.set(t, m);
-    if (announce) this.announce(false);
+    if (announce && !this.heldAnswer) this.announce(false);
   }
 
   /** The port (re)opened: start clean and announce with request=1. */
@@ -100,6 +116,7 @@ export class AgentConnection extends EventEmitter<AgentEvents> {
 
   /** The port closed: drop queued output. */
   closed(): void {
+    this.heldAnswer = undefined;
     this.output.clear();
   }
 
@@ -120,7 +137,23 @@ export class AgentConnection extends EventEmitter<AgentEvents> {
     this.send({ type: MessageType.AnnounceCapabilities, request, caps: this.capabilities });
   }
 
+  /** Answers the client's request for our capabilities: at once, or once they have settled. */
+  private answer(): void {
+    const coming = this.capabilitiesComing();
+    if (!coming) return this.announce(false);
+    const held = {};
+    this.heldAnswer = held;
+    const deliver = (): void => {
+      // A new client or a reopened port since: the answer is no longer owed.
+      if (this.heldAnswer !== held) return;
+      this.heldAnswer = undefined;
+      this.announce(false);
+    };
+    void coming.then(deliver, deliver);
+  }
+
   private newClient(why: string): void {
+    this.heldAnswer = undefined;
     this.clientCaps = CapabilitySet.empty;
     this.reassembler.discardPort(ChunkPort.Client);
     for (const m of this.modules) {
@@ -159,7 +192,7 @@ export class AgentConnection extends EventEmitter<AgentEvents> {
         if (message.request) this.newClient('client announced with request=1');
         this.clientCaps = message.caps;
         this.log.info(`client capabilities ${message.caps.toString()}`);
-        if (message.request) this.announce(false);
+        if (message.request) this.answer();
         for (const m of this.modules) m.clientAnnounced?.();
         return;
       case MessageType.ClientDisconnected:
@@ -190,4 +223,10 @@ export class AgentConnection extends EventEmitter<AgentEvents> {
     this.reportedTypes.add(type);
     this.log.warn(text);
   }
+}
+
+/** Collects FILE_XFER_DATA payloads into `blocks`' blocks, everything else into new buffers. */
+function transferAllocator(blocks: BlockPool | undefined): ((type: number, size: number) => Buffer) | undefined {
+  if (!blocks) return undefined;
+  return (type, size) => (type === MessageType.FileXferData ? blocks.take(size) : Buffer.allocUnsafe(size));
 }

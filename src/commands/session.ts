@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { fstatSync } from 'node:fs';
 import { DesktopState } from '../desktop/state.js';
 import { createLogger } from '../log/logger.js';
+import { BlockPool, TRANSFER_BLOCK, TRANSFER_BLOCKS_KEPT } from '../protocol/block-pool.js';
 import { CHANNEL_FD, channelOnDescriptor, MAX_FRAME } from '../session/channel.js';
 import { completeEnvironment } from '../session/environment.js';
 import type { FromHelper, ToHelper } from '../session/ipc.js';
@@ -34,14 +35,15 @@ export async function runSession(opts: SessionOptions): Promise<number> {
     return 2;
   }
   if (opts.identity) dropPrivileges(opts.identity);
-  const channel = channelOnDescriptor(CHANNEL_FD, MAX_FRAME);
+  const blocks = new BlockPool(TRANSFER_BLOCK, TRANSFER_BLOCKS_KEPT);
+  const channel = channelOnDescriptor(CHANNEL_FD, MAX_FRAME, blocks);
   const ended = new AbortController();
   channel.once('close', () => ended.abort());
   process.once('SIGTERM', () => ended.abort());
   // The user's bus and processes are read as the user: at worst they mislead or delay this helper.
   if (opts.leader !== undefined) Object.assign(process.env, await completeEnvironment(process.env, opts.leader, log, ended.signal));
   const send = (m: FromHelper): void => void channel.send(m);
-  const runner = new SessionRunner(send, log, new DesktopState());
+  const runner = new SessionRunner(send, log, new DesktopState(), undefined, blocks);
   // The daemon made the channel and is trusted; the other direction is checked there.
   channel.on('message', (m) => runner.receive(m as ToHelper));
   channel.on('malformed', (err) => log.error(`session: ${err.message}`));

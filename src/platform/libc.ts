@@ -16,6 +16,7 @@ const c = {
   ) => number,
   clock_settime: lib.func('clock_settime', 'int', ['int', koffi.pointer(timespec)]) as (clock: number, ts: { tv_sec: bigint; tv_nsec: number }) => number,
   pipe2: lib.func('int pipe2(_Out_ int32_t *fds, int flags)') as (fds: Int32Array, flags: number) => number,
+  socketpair: lib.func('int socketpair(int domain, int type, int protocol, _Out_ int32_t *sv)') as (domain: number, type: number, protocol: number, sv: Int32Array) => number,
   getpwnam_r: lib.func('getpwnam_r', 'int', ['const char *', koffi.out(koffi.pointer(passwd)), koffi.out(koffi.pointer('uint8_t')), 'size_t', koffi.out(koffi.pointer('void *'))]) as (
     name: string, pwd: Record<string, unknown>, buf: Buffer, size: number, result: unknown[],
   ) => number,
@@ -79,6 +80,15 @@ export function setRealtimeClock(ns: bigint): void {
 export function pipe(): [number, number] {
   const fds = new Int32Array(2);
   check(c.pipe2(fds, O_CLOEXEC), 'pipe2');
+  return [fds[0] as number, fds[1] as number];
+}
+
+/** Two connected close-on-exec UNIX stream sockets (socketpair(2)). */
+export function socketPair(): [number, number] {
+  const AF_UNIX = 1;
+  const SOCK_STREAM = 1;
+  const fds = new Int32Array(2);
+  check(c.socketpair(AF_UNIX, SOCK_STREAM | O_CLOEXEC, 0, fds), 'socketpair');
   return [fds[0] as number, fds[1] as number];
 }
 

@@ -9,7 +9,7 @@ import { MESSAGE_TABLE, type MessageSpec } from './table.js';
 
 /** The table row of a message type (rows are typed per type; this view is for dispatch). */
 function specOf(type: Message['type']): MessageSpec<Message> {
-  return MESSAGE_TABLE[type] as MessageSpec<Message>;
+  return MESSAGE_TABLE[type];
 }
 
 /** Second parsing stage: raw message → typed message. Throws VdagentError (drop severity). */

@@ -22,7 +22,11 @@ export class PayloadCollector {
   private filled = 0;
   private collected = 0;
 
-  constructor(private readonly declared: number) {}
+  /** A collector of a payload declaring `declared` bytes, whose blocks come from `allocate`. */
+  constructor(
+    private readonly declared: number,
+    private readonly allocate: (size: number) => Buffer = (size) => Buffer.allocUnsafe(size),
+  ) {}
 
   /** Bytes of memory the blocks take (received bytes plus the unused end of the last block). */
   get held(): number {
@@ -37,7 +41,7 @@ export class PayloadCollector {
       if (!block || this.filled === block.length) {
         const rest = this.declared - this.collected;
         const want = Math.max(MIN_BLOCK_SIZE, Math.floor(this.collected * GROWTH));
-        block = Buffer.allocUnsafe(rest <= want * STRETCH ? rest : want);
+        block = this.allocate(rest <= want * STRETCH ? rest : want);
         this.blocks.push(block);
         this.filled = 0;
       }

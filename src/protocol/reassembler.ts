@@ -41,6 +41,17 @@ export interface ReassemblerOptions {
   maxMessageSize?: number;
   /** Largest chunk data size accepted (default VD_AGENT_MAX_DATA_SIZE = 2048). */
   maxChunkSize?: number;
+  /**
+   * Allocates the blocks a payload of message `type` spanning chunks is collected in, uninitialised
+   * (default Buffer.allocUnsafe): where a message's memory is reused once it was handled.
+   */
+  allocate?: (type: number, size: number) => Buffer;
+}
+
+/** How a port's payloads are kept: the largest message size, and where payloads spanning chunks are collected. */
+interface Keeping {
+  maxMessageSize: number;
+  allocate: ((type: number, size: number) => Buffer) | undefined;
 }
 
 /** Per-port reassembly state (spec §5). */
@@ -62,7 +73,7 @@ class PortAssembler {
 
   constructor(
     private readonly port: ChunkPort,
-    private readonly maxMessageSize: number,
+    private readonly keeping: Keeping,
     private readonly sink: ReassemblerSink,
   ) {}
 
@@ -125,7 +136,7 @@ class PortAssembler {
         this.complete(piece);
       } else {
         // Copied, so that a piece never pins the (larger) buffer it arrived in.
-        this.collector ??= new PayloadCollector(this.size);
+        this.collector ??= this.newCollector();
         this.collector.add(piece);
         if (this.need === 0) this.complete(this.collector.take());
       }
@@ -138,7 +149,7 @@ class PortAssembler {
     this.type = h.type;
     this.opaque = h.opaque;
     this.size = h.size;
-    const ceiling = payloadCeiling(h.type, this.maxMessageSize);
+    const ceiling = payloadCeiling(h.type, this.keeping.maxMessageSize);
     if (h.size > ceiling) {
       this.fail(ErrorCode.MessageTooLarge, `message type ${h.type} declares ${h.size} bytes, ceiling is ${ceiling}`);
       return false;
@@ -157,6 +168,13 @@ class PortAssembler {
       this.keep = false;
     }
     return true;
+  }
+
+  /** A collector for the current message's payload, its blocks from the allocator when there is one. */
+  private newCollector(): PayloadCollector {
+    const { allocate } = this.keeping;
+    const type = this.type;
+    return new PayloadCollector(this.size, allocate && ((size) => allocate(type, size)));
   }
 
   /** Ends the current message; `payload` is undefined for a message that was not kept. */
@@ -193,11 +211,11 @@ export class Reassembler {
     private readonly sink: ReassemblerSink,
     options: ReassemblerOptions = {},
   ) {
-    const maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
+    const keeping: Keeping = { maxMessageSize: options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE, allocate: options.allocate };
     this.maxChunkSize = options.maxChunkSize ?? MAX_CHUNK_DATA_SIZE;
     this.ports = new Map([
-      [ChunkPort.Client, new PortAssembler(ChunkPort.Client, maxMessageSize, sink)],
-      [ChunkPort.Server, new PortAssembler(ChunkPort.Server, maxMessageSize, sink)],
+      [ChunkPort.Client, new PortAssembler(ChunkPort.Client, keeping, sink)],
+      [ChunkPort.Server, new PortAssembler(ChunkPort.Server, keeping, sink)],
     ]);
   }
 

@@ -30,5 +30,5 @@ export function checkRequest(value: JsonValue): RequestCheck {
   const execute = value.get('execute');
   if (typeof execute !== 'string') return fail("QMP input lacks member 'execute'");
   const args = value.get('arguments');
-  return { ok: true, request: { execute, args: args instanceof Map ? args : new Map(), id } };
+  return { ok: true, request: { execute, args: args instanceof Map ? args : new Map<string, JsonValue>(), id } };
 }

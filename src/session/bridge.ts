@@ -5,6 +5,7 @@ import { plainGate, type SessionState } from '../actions/session-gate.js';
 import type { DesktopState } from '../desktop/state.js';
 import type { Logger } from '../log/logger.js';
 import { CapabilitySet, type Message, messageName } from '../protocol/index.js';
+import { BlockPool, TRANSFER_BLOCK, TRANSFER_BLOCKS_KEPT } from '../protocol/block-pool.js';
 import { SessionHelper, type HelperCommand } from './helper.js';
 import { SessionModuleProxy, type ProxyHost } from './proxy.js';
 import type { Desktop, SessionSource } from './source.js';
@@ -42,8 +43,12 @@ export class SessionBridge extends EventEmitter<SessionBridgeEvents> implements 
   private sentCaps: CapabilitySet | undefined;
   private capsKey = '';
   private readonly stopping = new Set<Promise<void>>();
+  /** Until the current helper says which modules it serves (or is gone): resolves then. */
+  private coming: { promise: Promise<void>; done(): void } | undefined;
   /** What the current helper did wrong, each logged once per helper run (a hostile one cannot flood the log). */
   private readonly reported = new Set<'refused' | 'unencodable'>();
+  /** Blocks file data is collected in, reused once sent to the helper. */
+  readonly blocks = new BlockPool(TRANSFER_BLOCK, TRANSFER_BLOCKS_KEPT);
 
   constructor(private readonly options: SessionBridgeOptions) {
     super();
@@ -68,6 +73,14 @@ export class SessionBridge extends EventEmitter<SessionBridgeEvents> implements 
     this.desktop = undefined;
     this.endHelper();
     await Promise.all(this.stopping);
+  }
+
+  /**
+   * While a helper has started and not yet said which modules it serves: a promise that resolves
+   * when it has (its modules' bits are then announced) or when it is gone. Undefined otherwise.
+   */
+  starting(): Promise<void> | undefined {
+    return this.coming?.promise;
   }
 
   state(name: string): SessionState {
@@ -117,8 +130,9 @@ export class SessionBridge extends EventEmitter<SessionBridgeEvents> implements 
   }
 
   private startHelper(desktop: Desktop): void {
-    const helper = new SessionHelper(desktop, this.options.command, this.options.log);
+    const helper = new SessionHelper(desktop, this.options.command, this.options.log, this.blocks);
     this.helper = helper;
+    this.expectModules();
     helper.on('hello', () => {
       this.sentCaps = undefined;
       this.configure();
@@ -131,6 +145,7 @@ export class SessionBridge extends EventEmitter<SessionBridgeEvents> implements 
       this.served = new Set(modules.filter((m) => this.proxies.has(m)));
       this.options.log.info(`session ${desktop.id}: helper serves ${[...this.served].join(', ') || 'no module'}`);
       this.changed();
+      this.settle();
     });
     helper.on('message', (module, message) => this.fromHelper(module, message));
     helper.on('closed', (module, id) => this.proxies.get(module)?.closed(id));
@@ -139,6 +154,8 @@ export class SessionBridge extends EventEmitter<SessionBridgeEvents> implements 
       this.reported.clear();
       this.loseAll();
       this.changed();
+      // The helper restarts after a delay: nothing is coming until then.
+      this.settle();
     });
     helper.start();
   }
@@ -149,11 +166,26 @@ export class SessionBridge extends EventEmitter<SessionBridgeEvents> implements 
     if (!helper) return;
     this.helper = undefined;
     helper.removeAllListeners();
+    this.settle();
     this.emit('behind', false);
     this.reported.clear();
     this.loseAll();
     const done: Promise<void> = helper.stop().finally(() => this.stopping.delete(done));
     this.stopping.add(done);
+  }
+
+  /** A helper starts: its modules are coming. */
+  private expectModules(): void {
+    this.settle();
+    let done = (): void => {};
+    const promise = new Promise<void>((resolve) => (done = resolve));
+    this.coming = { promise, done };
+  }
+
+  /** The helper said which modules it serves, or is gone: nothing more is coming from it. */
+  private settle(): void {
+    this.coming?.done();
+    this.coming = undefined;
   }
 
   private loseAll(): void {

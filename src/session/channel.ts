@@ -5,6 +5,7 @@ import { deserialize } from 'node:v8';
 import { DEFAULT_MAX_MESSAGE_SIZE, PayloadCollector } from '../protocol/index.js';
 import { ErrnoError } from '../platform/errno.js';
 import { pack, unpack } from './attachments.js';
+import type { BlockPool } from '../protocol/block-pool.js';
 
 /** Bound on a frame: the largest message (a clipboard of the default --max-message-size) and its wrapping. */
 export const MAX_FRAME = DEFAULT_MAX_MESSAGE_SIZE + (1 << 20);
@@ -68,10 +69,15 @@ export class FrameChannel extends EventEmitter<FrameChannelEvents> {
   private frame: IncomingFrame | undefined;
   private closed = false;
 
-  /** A channel on `socket` that accepts frames of at most `maxFrame` bytes (envelope and attachments). */
+  /**
+   * A channel on `socket` that accepts frames of at most `maxFrame` bytes (envelope and
+   * attachments); attachments that fit a block of `blocks` are read into one of its blocks, and
+   * sent attachments that lie in one of its blocks are given back to it once written.
+   */
   constructor(
     private readonly socket: Duplex,
     private readonly maxFrame: number,
+    private readonly blocks?: BlockPool,
   ) {
     super();
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
@@ -98,10 +104,13 @@ export class FrameChannel extends EventEmitter<FrameChannelEvents> {
     const header = Buffer.allocUnsafe(2 * HEADER);
     header.writeUInt32BE((WITH_ATTACHMENTS | envelope.length) >>> 0, 0);
     header.writeUInt32BE(attachments.reduce((n, a) => n + a.length, 0), HEADER);
+    const blocks = this.blocks;
+    // Once written, the attachments that lie in blocks of the pool are its own again.
+    const written = blocks && attachments.length > 0 ? (err?: Error | null): void => (attachments.forEach((a) => blocks.give(a)), done?.(err)) : done;
     this.socket.cork();
     this.socket.write(header);
-    let ok = this.socket.write(envelope, attachments.length === 0 ? done : undefined);
-    attachments.forEach((a, i) => (ok = this.socket.write(a, i === attachments.length - 1 ? done : undefined)));
+    let ok = this.socket.write(envelope, attachments.length === 0 ? written : undefined);
+    attachments.forEach((a, i) => (ok = this.socket.write(a, i === attachments.length - 1 ? written : undefined)));
     this.socket.uncork();
     return ok;
   }
@@ -142,7 +151,7 @@ export class FrameChannel extends EventEmitter<FrameChannelEvents> {
           this.socket.destroy();
           return;
         }
-        this.frame = { packed, envelope: undefined, whole: undefined, need: size, attached: Buffer.allocUnsafe(attached), filled: 0 };
+        this.frame = { packed, envelope: undefined, whole: undefined, need: size, attached: this.blocks?.take(attached) ?? Buffer.allocUnsafe(attached), filled: 0 };
         // An envelope within this chunk is copied at once; one that spans chunks is collected.
         if (chunk.length - off >= size) {
           this.frame.whole = Buffer.from(chunk.subarray(off, off + size));
@@ -201,13 +210,13 @@ const READ_BUFFER = 64 * 1024;
  * 'data' events allocate a buffer per read (64 KiB), which for a 16 MiB clipboard is 16 MiB of
  * garbage, resident until a collection frees it.
  */
-export function channelOnDescriptor(fd: number, maxFrame: number): FrameChannel {
+export function channelOnDescriptor(fd: number, maxFrame: number, blocks?: BlockPool): FrameChannel {
   const buffer = Buffer.allocUnsafe(READ_BUFFER);
   const reader = { channel: undefined as FrameChannel | undefined };
   const callback = (n: number): boolean => {
     reader.channel?.receive(buffer.subarray(0, n));
     return true;
   };
-  reader.channel = new FrameChannel(new Socket({ fd, readable: true, writable: true, onread: { buffer, callback } }), maxFrame);
+  reader.channel = new FrameChannel(new Socket({ fd, readable: true, writable: true, onread: { buffer, callback } }), maxFrame, blocks);
   return reader.channel;
 }

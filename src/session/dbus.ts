@@ -1,4 +1,5 @@
 import dbus, { type MessageBus } from 'dbus-next';
+import { inspect } from 'node:util';
 
 /** How long a D-Bus call may take before it counts as failed. */
 const CALL_TIMEOUT_MS = 5000;
@@ -20,7 +21,7 @@ export function connected(bus: MessageBus): Promise<void> {
       if (err === undefined) return resolve();
       bus.on('error', () => undefined);
       bus.disconnect();
-      reject(err instanceof Error ? err : new Error(String(err)));
+      reject(err instanceof Error ? err : new Error(typeof err === 'string' ? err : inspect(err)));
     };
     const ok = (): void => settle();
     const fail = (err: unknown): void => settle(err ?? new Error('connection failed'));
@@ -41,7 +42,8 @@ export async function call(bus: MessageBus, destination: string, path: string, i
   });
   try {
     const reply = await Promise.race([bus.call(request), timeout]);
-    return reply?.body ?? [];
+    const values: unknown[] = reply?.body ?? [];
+    return values;
   } finally {
     clearTimeout(timer);
   }

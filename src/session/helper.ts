@@ -1,13 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync } from 'node:fs';
+import { loadLibc } from '../platform/load-libc.js';
 import { readableByAll } from '../platform/process/readable-by-all.js';
 import type { Monitor } from '../platform/display/monitor.js';
 import { EventEmitter } from 'node:events';
-import type { Duplex } from 'node:stream';
 import type { Logger } from '../log/logger.js';
 import type { Message } from '../protocol/index.js';
 import { Backoff } from '../transport/backoff.js';
-import { CHANNEL_FD, FrameChannel, MAX_FRAME } from './channel.js';
+import type { BlockPool } from '../protocol/block-pool.js';
+import { channelOnDescriptor, type FrameChannel, MAX_FRAME } from './channel.js';
 import { HELPER_WINDOW, InFlightWindow } from './in-flight.js';
 import { isFromHelper, type ToHelper } from './ipc.js';
 import { estimateSize } from './message-size.js';
@@ -93,6 +94,7 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
     private readonly desktop: Desktop,
     private readonly command: HelperCommand,
     private readonly log: Logger,
+    private readonly blocks?: BlockPool,
   ) {
     super();
   }
@@ -156,10 +158,23 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
     const env: Record<string, string | undefined> = {};
     for (const k of KEPT) if (process.env[k] !== undefined) env[k] = process.env[k];
     Object.assign(env, await this.desktop.environment());
+    const libc = await loadLibc();
     if (this.stopped) return;
-    // Not Node's IPC: it buffers a frame of any declared size from the (untrusted) helper.
-    const child = spawn(program, args, { stdio: ['ignore', 'inherit', 'inherit', 'pipe'], env, cwd: '/' });
-    const channel = new FrameChannel(child.stdio[CHANNEL_FD] as Duplex, MAX_FRAME);
+    // Not Node's IPC: it buffers a frame of any declared size from the (untrusted) helper. A
+    // socketpair made here, not stdio 'pipe': this end is read into one reused buffer, where a
+    // pipe's socket allocates 64 KiB per read (16 MiB of garbage for a 16 MiB clipboard).
+    const [mine, theirs] = libc.socketPair();
+    let child: ChildProcess;
+    try {
+      // The child's descriptor CHANNEL_FD (3): its place in stdio.
+      child = spawn(program, args, { stdio: ['ignore', 'inherit', 'inherit', theirs], env, cwd: '/' });
+    } catch (err) {
+      closeSync(mine);
+      throw err;
+    } finally {
+      closeSync(theirs);
+    }
+    const channel = channelOnDescriptor(mine, MAX_FRAME, this.blocks);
     this.child = child;
     this.channel = channel;
     this.greeted = false;

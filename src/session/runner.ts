@@ -2,7 +2,8 @@ import { ModuleHost, type WantedModule } from '../actions/module-host.js';
 import { BUILTIN_MODULES, type ModuleDefinition } from '../actions/registry.js';
 import type { DesktopState } from '../desktop/state.js';
 import type { Logger } from '../log/logger.js';
-import { CapabilitySet } from '../protocol/index.js';
+import { CapabilitySet, type Message } from '../protocol/index.js';
+import type { BlockPool } from '../protocol/block-pool.js';
 import type { FromHelper, ModuleSpec, ToHelper } from './ipc.js';
 
 /**
@@ -24,6 +25,7 @@ export class SessionRunner {
     private readonly log: Logger,
     private readonly desktop: DesktopState,
     private readonly definitions: readonly ModuleDefinition[] = BUILTIN_MODULES,
+    private readonly blocks?: BlockPool,
   ) {
     this.host = new ModuleHost({ log, label: 'session: ' });
     // The layout resolution applied goes to the daemon, whose mouse follows it.
@@ -84,14 +86,25 @@ export class SessionRunner {
         const module = this.host.get(message.module);
         if (!module?.handles.includes(message.message.type)) return;
         const done = module.handle(message.message);
-        if (!(done instanceof Promise)) return;
+        const release = module.releases?.includes(message.message.type) ? (): void => this.release(message.message) : undefined;
+        if (!(done instanceof Promise)) {
+          release?.();
+          return;
+        }
         return {
-          work: done.catch((err: unknown) => {
-            this.log.error(`${module.name}: ${String(err)}`);
-          }),
+          work: done
+            .catch((err: unknown) => {
+              this.log.error(`${module.name}: ${String(err)}`);
+            })
+            .finally(release),
         };
       }
     }
+  }
+
+  /** Gives a finished message's byte arrays back to the channel's blocks (those not from a block are ignored there). */
+  private release(message: Message): void {
+    for (const value of Object.values(message)) if (value instanceof Uint8Array) this.blocks?.give(value);
   }
 
   /** Runs the session modules the daemon names, each with its settings. */

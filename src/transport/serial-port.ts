@@ -1,6 +1,4 @@
-import type { LinuxPortBinding } from '@serialport/bindings-cpp';
-import { LinuxBinding } from '@serialport/bindings-cpp';
-import { SerialPortStream as SerialPort } from '@serialport/stream';
+import { LinuxBinding, type LinuxPortBinding } from '@serialport/bindings-cpp';
 import { ErrnoError, isRetry } from '../platform/errno.js';
 import { READABLE, WRITABLE } from '../platform/fd-watcher.js';
 import { PausablePort } from './pausable-port.js';
@@ -40,11 +38,13 @@ function withCode(err: Error): NodeJS.ErrnoException {
 /** The read buffer, reused: what one readiness may bring at most. */
 const READ_SIZE = 256 * 1024;
 
-type SerialPortSp = SerialPort<typeof LinuxBinding>;
-
-/** A Port on a tty or pty through the serialport package, in raw 8-bit mode. */
+/**
+ * A Port on a tty or pty through the serialport package's Linux binding, in raw 8-bit mode. The
+ * binding alone (not @serialport/stream's stream around it, which this port never made flow):
+ * it opens, sets the line and closes; reads and writes are this port's own.
+ */
 export class SerialPortPort extends PausablePort implements Port {
-  private sp: SerialPortSp | undefined;
+  private sp: LinuxPortBinding | undefined;
   private opening = false;
   private abortOpen = false;
   /** Writes waiting for the tty to take them. */
@@ -75,28 +75,22 @@ export class SerialPortPort extends PausablePort implements Port {
     this.abortOpen = false;
     // serialport sets iflag=IGNPAR (no ICRNL/IXON/ISTRIP), oflag=0, lflag=0 (no echo), CS8, no
     // parity, VMIN=1/VTIME=0, and flushes pending input. hupcl off: closing does not hang up.
-    const sp = new SerialPort({
-      binding: LinuxBinding,
-      path: this.name,
-      baudRate: this.options.baudRate ?? 115200,
-      autoOpen: false,
-      dataBits: 8,
-      parity: 'none',
-      stopBits: 1,
-      rtscts: false,
-      xon: false,
-      xoff: false,
-      xany: false,
-      hupcl: false,
-    });
-    sp.on('error', (err: Error) => this.lost(sp, err));
+    let sp: LinuxPortBinding;
     try {
-      await new Promise<void>((resolve, reject) =>
-        sp.open((err) => (err ? reject(withCode(err)) : resolve())),
-      );
+      sp = await LinuxBinding.open({
+        path: this.name,
+        baudRate: this.options.baudRate ?? 115200,
+        dataBits: 8,
+        parity: 'none',
+        stopBits: 1,
+        rtscts: false,
+        xon: false,
+        xoff: false,
+        xany: false,
+        hupcl: false,
+      });
     } catch (err) {
-      sp.destroy();
-      throw err;
+      throw withCode(err as Error);
     } finally {
       this.opening = false;
     }
@@ -105,8 +99,7 @@ export class SerialPortPort extends PausablePort implements Port {
       throw new ErrnoError('ECANCELED', `${this.name} was closed while opening`);
     }
     this.sp = sp;
-    sp.on('close', (err: Error | null) => this.lost(sp, err ?? new Error(`${this.name} closed`)));
-    this.startReading(sp, sp.port as LinuxPortBinding);
+    this.startReading(sp);
   }
 
   write(data: Buffer): Promise<void> {
@@ -120,7 +113,7 @@ export class SerialPortPort extends PausablePort implements Port {
    */
   writev(buffers: readonly Buffer[]): Promise<void> {
     const sp = this.sp;
-    const fd = (sp?.port as LinuxPortBinding | undefined)?.fd;
+    const fd = sp?.fd;
     if (!sp || fd == null) return Promise.reject(new ErrnoError('EBADF', `${this.name} is not open`));
     const wasEmpty = this.writes.empty;
     const written = this.writes.add(buffers);
@@ -138,7 +131,7 @@ export class SerialPortPort extends PausablePort implements Port {
   }
 
   /** Writes what waits; arms the poller for writability when the tty is full. */
-  private flushWrites(sp: SerialPortSp, fd: number): void {
+  private flushWrites(sp: LinuxPortBinding, fd: number): void {
     try {
       this.writes.flush(fd);
     } catch (err) {
@@ -149,7 +142,7 @@ export class SerialPortPort extends PausablePort implements Port {
   }
 
   /**
-   * Reads the tty itself instead of through the stream (which is never made to flow): read(2) on
+   * Reads the tty itself instead of through the binding's read(): read(2) on
    * the non-blocking descriptor right in the poller's callback, into one reused buffer, until the
    * tty has nothing more or the buffer is full. serialport reads on libuv's thread pool, whose
    * wake-ups put a millisecond-scale tail on every message, and allocates a promise chain per read.
@@ -161,9 +154,9 @@ export class SerialPortPort extends PausablePort implements Port {
    * that fired, so the mask is set explicitly after each event: readable unless paused, writable
    * while writes wait.
    */
-  private startReading(sp: SerialPortSp, binding: LinuxPortBinding): void {
+  private startReading(sp: LinuxPortBinding): void {
     const scratch = Buffer.allocUnsafe(READ_SIZE);
-    const poller = binding.poller;
+    const poller = sp.poller;
     /** The mask last set; -1 after an event, when the native side changed it. */
     let armed = -1;
     const arm = (): void => {
@@ -180,19 +173,19 @@ export class SerialPortPort extends PausablePort implements Port {
       if (err) this.lost(sp, withCode(err));
     };
     const onWritable = (err: Error | null): void => {
-      if (this.sp !== sp || binding.fd === null || err) return; // onReadable handles errors
+      if (this.sp !== sp || sp.fd === null || err) return; // onReadable handles errors
       armed = -1;
-      this.flushWrites(sp, binding.fd);
+      this.flushWrites(sp, sp.fd);
     };
     const onReadable = (err: Error | null): void => {
       // Cancelled: the port is closing. Another error: the poller failed (hang-up, broken descriptor).
-      if (this.sp !== sp || binding.fd === null) return stop();
+      if (this.sp !== sp || sp.fd === null) return stop();
       if (err) return stop((err as { canceled?: boolean }).canceled ? undefined : err);
       armed = -1;
       if (this.isPaused) return arm(); // armed before pause(): read nothing until resume()
       let n: number;
       try {
-        n = readAvailable(binding.fd, scratch);
+        n = readAvailable(sp.fd, scratch);
       } catch (e) {
         if (isRetry(e)) return arm();
         return stop(e as Error);
@@ -207,14 +200,13 @@ export class SerialPortPort extends PausablePort implements Port {
     arm();
   }
 
-  /** Closes the serialport stream, ignoring errors (it may already be closed). */
-  private async shut(sp: SerialPortSp): Promise<void> {
-    if (sp.isOpen) await new Promise<void>((resolve) => sp.close(() => resolve()));
-    sp.destroy();
+  /** Closes the binding, ignoring errors (it may already be closed). */
+  private async shut(sp: LinuxPortBinding): Promise<void> {
+    if (sp.isOpen) await sp.close().catch(() => undefined);
   }
 
-  /** The stream failed or closed by itself: drop it and emit `close` with the error. */
-  private lost(sp: SerialPortSp, err: Error): void {
+  /** The port failed by itself: drop it and emit `close` with the error. */
+  private lost(sp: LinuxPortBinding, err: Error): void {
     if (this.sp !== sp) return;
     this.sp = undefined;
     this.writes.fail(withCode(err));

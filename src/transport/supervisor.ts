@@ -36,10 +36,10 @@ export class PortSupervisor extends EventEmitter<SupervisorEvents> {
     });
   }
 
-  /** Opens the port now (retrying in the background on failure). */
-  start(): void {
+  /** Opens the port now (retrying in the background on failure); resolves once this first try is over. */
+  start(): Promise<void> {
     this.stopped = false;
-    void this.tryOpen();
+    return this.tryOpen();
   }
 
   /**

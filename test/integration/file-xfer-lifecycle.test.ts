@@ -6,7 +6,7 @@ import { GioError, MAX_ACTIVE_TRANSFERS } from '../../src/actions/file-xfer/stat
 import { FileXferResult, MessageType } from '../../src/protocol/index.js';
 import { makeActionsDir } from '../support/actions-dir.js';
 import type { BusDaemon } from '../support/dbus-daemon.js';
-import { FakeLogind, type FakeSession } from '../support/fake-logind.js';
+import type { FakeLogind, FakeSession } from '../support/fake-logind.js';
 import { TransferClient } from '../support/file-xfer-client.js';
 import { startPtyHarness, type Harness } from '../support/harness.js';
 import { filesOpenIn } from '../support/open-files.js';

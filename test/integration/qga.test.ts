@@ -6,7 +6,7 @@ import { loadActions } from '../../src/actions/actions-d.js';
 import { AdminCommands } from '../../src/actions/admin/commands.js';
 import type { Freezer } from '../../src/actions/admin/freezer.js';
 import { QgaError, QgaErrorCode } from '../../src/qga/index.js';
-import { QgaDaemon as QgaService } from '../../src/qga-daemon.js';
+import { QgaDaemon as QgaService } from '../../src/daemon/qga-daemon.js';
 import { openPortFor } from '../../src/transport/open-port.js';
 import { runGuestExec, waitExit } from '../support/guest-exec.js';
 import { memoryLogger } from '../support/log.js';

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { FileXferResult, MessageType } from '../../src/protocol/index.js';
 import { makeActionsDir } from '../support/actions-dir.js';
 import { startBusDaemon, type BusDaemon } from '../support/dbus-daemon.js';
-import { FakeLogind } from '../support/fake-logind.js';
+import type { FakeLogind } from '../support/fake-logind.js';
 import { startFakeUserManager } from '../support/fake-user-manager.js';
 import { TransferClient } from '../support/file-xfer-client.js';
 import { startPtyHarness, type Harness } from '../support/harness.js';

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { Capability, FileXferResult, MessageType } from '../../src/protocol/index.js';
 import { SPICE_GTK_CAPS } from '../../src/sim/simulator.js';
 import type { BusDaemon } from '../support/dbus-daemon.js';
-import { FakeLogind, type FakeSession } from '../support/fake-logind.js';
+import type { FakeLogind, FakeSession } from '../support/fake-logind.js';
 import { TransferClient } from '../support/file-xfer-client.js';
 import { startPtyHarness, type Harness } from '../support/harness.js';
 import { helperPid } from '../support/proc.js';
@@ -146,17 +146,20 @@ describe.runIf(process.getuid?.() === 0)('desktop sessions followed through logi
     await expect.poll(() => helperPid(agent.pid), { timeout: 5000 }).toBeUndefined();
   });
 
-  it('restarts a helper that crashed: its open transfer is cancelled, and the next transfer succeeds', async () => {
+  it('restarts a helper that crashed: its open transfer is cancelled, the channel to it closed, and the next transfer succeeds', async () => {
     logind.add(session('9'));
     logind.activate('9');
     await client.untilServed();
     const open = await client.begin('open.bin', 10);
     const crashed = helperPid(agent.pid) as number;
+    const descriptors = readdirSync(`/proc/${agent.pid}/fd`).length;
     process.kill(crashed, 'SIGKILL');
     expect((await client.statusOf(open.id)).result).toBe(FileXferResult.Cancelled);
     expect((await client.untilServed()).result).toBe(FileXferResult.CanSendData);
     expect(helperPid(agent.pid)).not.toBe(crashed);
     expect((await client.sendFile('after-crash.txt', Buffer.from('again'))).result).toBe(FileXferResult.Success);
+    // The daemon's end of the socketpair to the crashed helper is closed: one channel, as before.
+    await expect.poll(() => readdirSync(`/proc/${agent.pid}/fd`).length, { timeout: 5000 }).toBe(descriptors);
   });
 
   it('drops open transfers and their files, without a word, when the client disconnects', async () => {

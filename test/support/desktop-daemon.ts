@@ -32,7 +32,7 @@ export interface DesktopDaemon {
   /** The session helper's process id, once it runs. */
   helper(): number | undefined;
   /** Resident memory of the daemon and its helper, in bytes. */
-  rss(): number;
+  rss: () => number;
   /** Whether the daemon process still runs (not exited, not a zombie). */
   running(): boolean;
   stop(): Promise<void>;

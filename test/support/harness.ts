@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { DesktopState } from '../../src/desktop/state.js';
-import { Daemon } from '../../src/daemon.js';
+import { Daemon } from '../../src/daemon/spice-daemon.js';
 import { loadActions } from '../../src/actions/actions-d.js';
 import { createLogger } from '../../src/log/logger.js';
 import { winstonWriter } from '../../src/log/winston-writer.js';
@@ -33,7 +33,7 @@ export interface Harness {
   /** The daemon's process id. */
   pid: number;
   /** The daemon's resident set size in bytes. */
-  rss(): number;
+  rss: () => number;
   /** Everything the daemon logged so far. */
   logs(): string;
   /** The pty master's non-blocking descriptor, to write as a raw host (pty harness only). */
@@ -71,7 +71,7 @@ export const startPtyHarness: HarnessFactory = async (options = {}) => {
   if (options.debug) args.push('--debug');
   args.push(...(options.extraArgs ?? []));
   const [file, ...before] = [...(options.prefix ?? []), process.execPath];
-  const child: ChildProcess = spawn(file as string, [...before, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, JOURNAL_STREAM: undefined, ...options.env } });
+  const child: ChildProcess = spawn(file, [...before, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, JOURNAL_STREAM: undefined, ...options.env } });
   let log = '';
   child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (log += d.toString()));

@@ -32,8 +32,8 @@ export function runProgram(program: string, args: readonly string[], input: Prog
     unrefChild(child);
     child.stdout.on('data', collect);
     child.stderr.on('data', collect);
-    child.once('error', (error) => resolve({ error, output }));
-    child.once('close', (code, signal) => resolve(signal ? { code: null, signal, output } : { code: code ?? 0, signal: null, output }));
+    child.once('error', (error: Error) => resolve({ error, output }));
+    child.once('close', (code: number | null, signal: NodeJS.Signals | null) => resolve(signal ? { code: null, signal, output } : { code: code ?? 0, signal: null, output }));
   });
 }
 

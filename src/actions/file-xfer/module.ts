@@ -54,6 +54,8 @@ export class FileXferModule implements ActionModule {
   readonly name = 'file-xfer';
   readonly capabilities = [];
   readonly handles = [MessageType.FileXferStart, MessageType.FileXferData, MessageType.FileXferStatus];
+  /** A DATA's bytes are written (or dropped) once its handling settled: nothing keeps them. */
+  readonly releases = [MessageType.FileXferData];
   readonly host = 'session';
   private ctx: ModuleContext | undefined;
   /** Transfers the client may still address, by id. */

@@ -2,10 +2,15 @@ import { Capability, MessageType, ReplyError, type Message, type MonitorsConfigM
 import type { ActionModule, ModuleContext } from '../module.js';
 import { DisplayMap } from '../../desktop/display-map.js';
 import { backendKindFor, type BackendKind, type DisplayBackend, type DisplayEnv } from '../../platform/display/backend.js';
-import { createBackend } from '../../platform/display/create.js';
 import type { Monitor } from '../../platform/display/monitor.js';
 import { checkMonitorsConfig, planLayout } from './plan.js';
 import { isOn } from '../on-off.js';
+
+/**
+ * The display backends (platform/display/create.ts), imported when a module starts with
+ * auto-resize: the daemon, which only runs the module's proxy, never loads them.
+ */
+export const loadDisplayBackends = () => import('../../platform/display/create.js');
 
 /** How long a burst of MONITORS_CONFIG must pause before the last one is applied. */
 export const DEBOUNCE_MS = 200;
@@ -60,7 +65,7 @@ export class ResolutionModule implements ActionModule {
     const setting = ctx.settings.get('backend') ?? 'auto';
     const kind = setting === 'auto' ? backendKindFor(this.env) : (setting as BackendKind);
     if (this.autoResize && !kind) throw new Error('resolution: no X11 or Wayland session in the environment (set backend in the resolution entry)');
-    this.backend = kind && this.autoResize ? createBackend(kind, this.env) : undefined;
+    this.backend = kind && this.autoResize ? (await loadDisplayBackends()).createBackend(kind, this.env) : undefined;
     this.ctx = ctx;
     ctx.log.info(this.backend ? `resolution: ${this.backend.kind} backend` : 'resolution: auto-resize is off, layouts are acknowledged and left alone');
   }

@@ -14,6 +14,7 @@ interface KscreenOutput {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 const numberOr = (v: unknown, fallback: number): number => (typeof v === 'number' ? v : fallback);
+const label = (v: unknown): string => (typeof v === 'string' || typeof v === 'number' ? String(v) : '');
 const size = (v: unknown): { width: number; height: number } => (isObject(v) ? { width: numberOr(v.width, 0), height: numberOr(v.height, 0) } : { width: 0, height: 0 });
 
 /** Parses `kscreen-doctor -j` (libkscreen's serialized configuration). */
@@ -26,13 +27,13 @@ export function parseKscreenJson(text: string): KscreenOutput[] {
   }
   if (!isObject(doc) || !Array.isArray(doc.outputs)) throw new DisplayError(DisplayErrorCode.BadAnswer, 'kscreen-doctor -j: no outputs');
   return doc.outputs.filter(isObject).map((o) => ({
-    name: String(o.name ?? ''),
+    name: label(o.name),
     enabled: o.enabled === true,
     x: isObject(o.pos) ? numberOr(o.pos.x, 0) : 0,
     y: isObject(o.pos) ? numberOr(o.pos.y, 0) : 0,
     scale: numberOr(o.scale, 1) || 1,
-    currentModeId: String(o.currentModeId ?? ''),
-    modes: (Array.isArray(o.modes) ? o.modes : []).filter(isObject).map((m) => ({ id: String(m.id ?? ''), ...size(m.size), refresh: numberOr(m.refreshRate, 0) })),
+    currentModeId: label(o.currentModeId),
+    modes: (Array.isArray(o.modes) ? o.modes : []).filter(isObject).map((m) => ({ id: label(m.id), ...size(m.size), refresh: numberOr(m.refreshRate, 0) })),
   }));
 }
 

@@ -184,7 +184,8 @@ export class MutterBackend implements DisplayBackend {
     });
     try {
       const reply = await Promise.race([bus.call(new dbus.Message({ destination: NAME, path: PATH, interface: NAME, member, signature, body })), timeout]);
-      return reply?.body ?? [];
+      const values: unknown[] = reply?.body ?? [];
+      return values;
     } finally {
       clearTimeout(timer);
     }

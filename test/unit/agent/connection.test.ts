@@ -35,11 +35,11 @@ class RecordingModule implements ActionModule {
 }
 
 /** An agent connection whose output is decoded back into messages. */
-function setup(modules: ActionModule[]) {
+function setup(modules: ActionModule[], capabilitiesComing?: () => Promise<void> | undefined) {
   const sent: Message[] = [];
   const out = new Reassembler({ message: (raw) => sent.push(decodeMessage(raw, NO_PEER)), error: (e) => { throw e; } });
   const { log, lines } = memoryLogger(true);
-  const conn = new AgentConnection(async (chunks) => chunks.forEach((c) => out.push(c)), { log });
+  const conn = new AgentConnection(async (chunks) => chunks.forEach((c) => out.push(c)), { log, capabilitiesComing });
   conn.setModules(modules);
   const feed = (m: Message, port = ChunkPort.Client): void => {
     for (const c of toChunks(m, conn.context, port)) conn.receive(c);
@@ -147,5 +147,59 @@ describe('AgentConnection', () => {
     await flush();
     const m = sent[0];
     expect(m?.type === MessageType.AnnounceCapabilities && !m.request && m.caps.bits()).toEqual([0, Capability.FileXferDisabled]);
+  });
+
+  describe('while its capabilities are coming (a session helper starting)', () => {
+    /** A connection whose capabilities are coming until `arrive()`. */
+    function coming(modules: ActionModule[]) {
+      let arrive = (): void => {};
+      let pending: Promise<void> | undefined = new Promise<void>((resolve) => (arrive = resolve));
+      const s = setup(modules, () => pending);
+      return {
+        ...s,
+        arrive: () => {
+          pending = undefined;
+          arrive();
+        },
+      };
+    }
+    const announcements = (sent: Message[]) => sent.flatMap((m) => (m.type === MessageType.AnnounceCapabilities ? [m] : []));
+
+    it('announces on open at once, without waiting', async () => {
+      const { conn, sent } = coming([]);
+      conn.opened();
+      await flush();
+      expect(announcements(sent).map((m) => m.request)).toEqual([true]);
+    });
+
+    it('answers a client’s request once they have come, with them, and does not announce them separately', async () => {
+      const a = new RecordingModule('a', [Capability.MouseState], [MessageType.MouseState]);
+      const b = new RecordingModule('b', [Capability.ClipboardByDemand], [MessageType.Clipboard]);
+      const { conn, sent, feed, arrive } = coming([a]);
+      feed({ type: MessageType.AnnounceCapabilities, request: true, caps: CapabilitySet.of(5) });
+      await flush();
+      expect(announcements(sent)).toEqual([]);
+      conn.setModules([a, b], true);
+      await flush();
+      expect(announcements(sent)).toEqual([]);
+      arrive();
+      await flush();
+      const answers = announcements(sent);
+      expect(answers.map((m) => m.request)).toEqual([false]);
+      expect(answers[0]?.caps.equals(CapabilitySet.of(Capability.MouseState, Capability.ClipboardByDemand, Capability.FileXferDisabled))).toBe(true);
+      conn.setModules([a], true);
+      await flush();
+      expect(announcements(sent)).toHaveLength(2);
+    });
+
+    it('drops the held answer when the client leaves or the port reopens', async () => {
+      const { conn, sent, feed, arrive } = coming([]);
+      feed({ type: MessageType.AnnounceCapabilities, request: true, caps: CapabilitySet.of(5) });
+      feed({ type: MessageType.ClientDisconnected }, ChunkPort.Server);
+      conn.opened();
+      arrive();
+      await flush();
+      expect(announcements(sent).map((m) => m.request)).toEqual([true]);
+    });
   });
 });

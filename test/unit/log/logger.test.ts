@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PassThrough } from 'node:stream';
 import { createLogger, streamWriter, type LoggerOptions } from '../../../src/log/logger.js';
+import { lateWriter } from '../../../src/log/late-writer.js';
 import { winstonWriter } from '../../../src/log/winston-writer.js';
 
 const WRITERS: [string, NonNullable<LoggerOptions['writer']>][] = [
@@ -54,5 +55,30 @@ describe.each(WRITERS)('the logger through %s', (_name, writer) => {
     log.silence(false);
     log.info('i');
     expect(lines).toHaveLength(1);
+  });
+});
+
+describe('a late writer (the daemon: winston once loaded)', () => {
+  it('writes through the stream writer until use(), then through the writer given, every line once and in order', () => {
+    const stream = new PassThrough();
+    const lines: string[] = [];
+    stream.on('data', (d: Buffer) => lines.push(...d.toString().split('\n').filter(Boolean)));
+    const late = lateWriter();
+    const log = createLogger({ stream, journal: true, writer: late.writer });
+    log.info('before');
+    late.use(winstonWriter);
+    log.warn('after');
+    const later = createLogger({ stream, journal: true, writer: late.writer });
+    later.error('made after');
+    expect(lines).toEqual(['<6>before', '<4>after', '<3>made after']);
+  });
+
+  it('hands lines to the writer given once use() was called', () => {
+    const seen: string[] = [];
+    const late = lateWriter();
+    const log = createLogger({ stream: new PassThrough(), journal: true, writer: late.writer });
+    late.use(() => (level, message) => seen.push(`${level} ${message}`));
+    log.info('through the new writer');
+    expect(seen).toEqual(['info through the new writer']);
   });
 });

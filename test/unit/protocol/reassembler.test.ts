@@ -17,7 +17,7 @@ import {
   serialize,
   Severity,
   splitMessage,
-  VdagentError,
+  type VdagentError,
 } from '../../../src/protocol/index.js';
 import { ex10ChunkA, ex10ChunkB, ex10Data, ex3MouseStateLeftButton, ex9ClientDisconnected, ex9GraphicsDeviceInfo } from '../../fixtures/spec-examples.js';
 import { chunk, codes, messageHeader, PLAIN, rawChunk, reassemble, recorder, SPICE_GTK } from './support.js';
@@ -352,5 +352,15 @@ describe('memory', () => {
     const { messages } = reassemble(ex10ChunkA, ex10ChunkB);
     expect(messages[0]!.payload).toHaveLength(2112);
     expect(messages[0]!.payload.subarray(12).equals(ex10Data)).toBe(true);
+  });
+});
+
+describe('where payloads spanning chunks are collected', () => {
+  it('in the blocks the allocate option gives for their type, one payload in one block; a payload in one chunk is not copied', () => {
+    const asked: [number, number][] = [];
+    const { r, messages } = recorder({ allocate: (type, size) => (asked.push([type, size]), Buffer.alloc(size)) });
+    r.push(Buffer.concat([...chunksOf(fileData(5000)), ...chunksOf(mouse), ...chunksOf(fileData(100))]));
+    expect(asked).toEqual([[MessageType.FileXferData, 5012]]);
+    expect(decodeAll(messages)).toEqual([fileData(5000), mouse, fileData(100)]);
   });
 });

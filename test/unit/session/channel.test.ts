@@ -5,10 +5,11 @@ import { serialize } from 'node:v8';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pack } from '../../../src/session/attachments.js';
+import { BlockPool } from '../../../src/protocol/block-pool.js';
 import { FrameChannel } from '../../../src/session/channel.js';
 
 /** Two connected UNIX stream sockets (like the inherited socketpair). */
-async function socketPair(): Promise<{ a: Socket; b: Socket; close(): void }> {
+async function socketPair(): Promise<{ a: Socket; b: Socket; close: () => void }> {
   const dir = mkdtempSync(join(tmpdir(), 'channel-'));
   const path = join(dir, 's');
   const server: Server = createServer();
@@ -128,6 +129,40 @@ describe('the daemon ↔ helper frame channel', () => {
     }
     const m = (await got) as { kind: string; data: Buffer; small: Buffer };
     expect([m.kind, m.data.equals(data), m.small]).toEqual(['message', true, Buffer.from([1, 2])]);
+  });
+
+  it('reads attachments that fit a block of its pool into a block given back, and larger ones into their own buffer', async () => {
+    const pair = await socketPair();
+    cleanups.push(pair.close);
+    const pool = new BlockPool(64 * 1024, 4);
+    const rx = new FrameChannel(pair.b, 2 << 20, pool);
+    const received: Buffer[] = [];
+    rx.on('message', (m) => received.push((m as { data: Buffer }).data));
+    const tx = new FrameChannel(pair.a, 2 << 20);
+    const block = (fill: number, size = 64 * 1024): Buffer => Buffer.alloc(size, fill);
+    tx.send({ data: block(1) });
+    await expect.poll(() => received.length).toBe(1);
+    const first = received[0] as Buffer;
+    expect(first.equals(block(1))).toBe(true);
+    pool.give(first);
+    tx.send({ data: block(2) });
+    tx.send({ data: block(3, 64 * 1024 + 1) });
+    await expect.poll(() => received.length).toBe(3);
+    expect([received[1]?.buffer === first.buffer, received[1]?.equals(block(2)), received[2]?.equals(block(3, 64 * 1024 + 1)), received[2]?.buffer === first.buffer]).toEqual([true, true, true, false]);
+  });
+
+  it('gives a sent attachment that lies in a block of its pool back once written, and leaves other attachments alone', async () => {
+    const pair = await socketPair();
+    cleanups.push(pair.close);
+    const pool = new BlockPool(64 * 1024 + 12, 4);
+    const tx = new FrameChannel(pair.a, 2 << 20, pool);
+    const block = pool.take(64 * 1024 + 12).fill(7);
+    const done = new Promise<void>((r) => tx.send({ data: block.subarray(12) }, () => r()));
+    tx.send({ data: Buffer.alloc(64 * 1024) });
+    expect(pool.held).toBe(0); // given back by the write's callback, not when queued
+    await done;
+    await new Promise((r) => setImmediate(r));
+    expect(pool.held).toBe(1);
   });
 
   it('drops a frame whose attachments do not match its envelope and goes on with the next', async () => {

@@ -4,10 +4,11 @@ import { DesktopState } from '../../../src/desktop/state.js';
 import { memoryLogger } from '../../support/log.js';
 import { FileXferResult, MessageType, type Message } from '../../../src/protocol/index.js';
 import type { FromHelper } from '../../../src/session/ipc.js';
+import { BlockPool } from '../../../src/protocol/block-pool.js';
 import { SessionRunner } from '../../../src/session/runner.js';
 
 /** A session module whose handling of each message ends only when the test says so. */
-function slowModule(): { module: ActionModule; finish(): void; handled: number } {
+function slowModule(releases: MessageType[] = []): { module: ActionModule; finish(): void; handled: number } {
   const pending: (() => void)[] = [];
   const state = {
     handled: 0,
@@ -15,7 +16,8 @@ function slowModule(): { module: ActionModule; finish(): void; handled: number }
     module: {
       name: 'slow',
       capabilities: [],
-      handles: [MessageType.FileXferStatus],
+      handles: [MessageType.FileXferStatus, MessageType.FileXferData],
+      releases,
       host: 'session',
       start: async () => undefined,
       stop: async () => undefined,
@@ -53,5 +55,32 @@ describe('the helper acknowledges the daemon', () => {
     await tick();
     expect(acks()).toBe(4);
     expect(sent.filter((m) => m.kind === 'ack').length).toBeLessThan(4); // batched
+  });
+});
+
+describe('the helper reuses the blocks of finished messages', () => {
+  const run = async (releases: MessageType[]): Promise<{ pool: BlockPool; slow: ReturnType<typeof slowModule> }> => {
+    const pool = new BlockPool(1024, 4);
+    const slow = slowModule(releases);
+    const runner = new SessionRunner(() => undefined, memoryLogger().log, new DesktopState(), [{ name: 'slow', create: () => slow.module }], pool);
+    runner.receive({ kind: 'modules', modules: [{ name: 'slow', settings: [] }] });
+    runner.receive({ kind: 'message', module: 'slow', message: { type: MessageType.FileXferData, id: 1, data: pool.take(1000) } });
+    await tick();
+    return { pool, slow };
+  };
+
+  it('gives a message\'s byte arrays back once the module that releases its type finished it, not before', async () => {
+    const { pool, slow } = await run([MessageType.FileXferData]);
+    expect(pool.held).toBe(0);
+    slow.finish();
+    await tick();
+    expect(pool.held).toBe(1);
+  });
+
+  it('leaves them to a module that does not release its type (it may keep them)', async () => {
+    const { pool, slow } = await run([]);
+    slow.finish();
+    await tick();
+    expect(pool.held).toBe(0);
   });
 });

@@ -157,8 +157,8 @@ describe('CharDevicePort when poll keeps waking it without progress (host absent
         if (args[0] !== portFd) return real(...args);
         throw Object.assign(new Error('EAGAIN: resource temporarily unavailable'), { code: 'EAGAIN' });
       }) as never;
-    const reads = vi.spyOn(fs, 'readSync').mockImplementation(eagain(readSync as never));
-    const writes = vi.spyOn(fs, 'writevSync').mockImplementation(eagain(writevSync as never));
+    const reads = vi.spyOn(fs, 'readSync').mockImplementation(eagain(readSync));
+    const writes = vi.spyOn(fs, 'writevSync').mockImplementation(eagain(writevSync));
     const port = new CharDevicePort('/dev/null');
     await port.open();
     const pending = port.write(Buffer.from('queued'));

@@ -59,8 +59,8 @@ export function nextClose(port: Port): Promise<Error | undefined> {
  * from the slave path; `cleanup()` closes everything opened since the last call.
  */
 export function ptyFixture<D extends Port>(makeDaemon: (slavePath: string) => D): {
-  openBoth(): Promise<{ host: CharDevicePort; daemon: D; pty: PtyPair }>;
-  cleanup(): Promise<void>;
+  openBoth: () => Promise<{ host: CharDevicePort; daemon: D; pty: PtyPair }>;
+  cleanup: () => Promise<void>;
 } {
   const opened: { ports: Port[]; pty: PtyPair }[] = [];
   return {

@@ -14,6 +14,22 @@ export interface ConversionRequest {
   timeoutMs: number;
 }
 
+/** Most bytes reserved for an INCR transfer whose owner announces no size; more is collected aside. */
+const MAX_RESERVED = 128 * 1024 * 1024;
+
+/**
+ * A buffer for an INCR transfer of unknown size (xclip announces none), uninitialised: its pages
+ * become resident only as pieces are copied in, so the data is copied once and never joined
+ * (pieces kept aside and joined held it twice). Empty when the system refuses the reservation.
+ */
+function reserve(bytes: number): Buffer {
+  try {
+    return Buffer.allocUnsafe(bytes);
+  } catch {
+    return Buffer.alloc(0);
+  }
+}
+
 /**
  * One selection conversion from another client into our window (ICCCM §2.4), with the INCR
  * protocol for data the owner sends in pieces. Events are fed synchronously from the event loop,
@@ -25,8 +41,8 @@ export class IncomingTransfer {
   private resolve!: (data: Buffer) => void;
   private reject!: (err: ClipboardReadError) => void;
   private incremental = false;
-  /** INCR data, copied into one buffer of the size the owner announced (a lower bound, ICCCM §2.7.2). */
-  private data = Buffer.alloc(0);
+  /** INCR data, copied into one buffer of the size the owner announced (a lower bound, ICCCM §2.7.2), or one reserved. */
+  private data: Buffer = Buffer.alloc(0);
   /** INCR pieces past the announced size, joined at the end. */
   private readonly beyond: Buffer[] = [];
   private received = 0;
@@ -77,7 +93,7 @@ export class IncomingTransfer {
       const announced = v.data.length >= 8 ? Number(v.data.readBigUInt64LE(0)) : 0;
       if (announced > this.req.limit) return this.fail('too-large', `the owner announced ${announced} bytes`);
       this.incremental = true;
-      this.data = Buffer.allocUnsafe(announced);
+      this.data = announced > 0 ? Buffer.allocUnsafe(announced) : reserve(Math.min(this.req.limit, MAX_RESERVED));
       this.arm();
       return;
     }

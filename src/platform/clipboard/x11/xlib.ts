@@ -95,7 +95,7 @@ export function loadXlib(): Xlib {
     // XErrorEvent: int type, Display *display, XID resourceid, unsigned long serial, unsigned char error_code
     recorded.code = new Uint8Array(koffi.view(event, 33))[32] ?? 0;
     return 0;
-  }, ERROR_HANDLER) as bigint;
+  }, ERROR_HANDLER);
   const previous = lib.XSetErrorHandler(handler);
   return {
     ...lib,

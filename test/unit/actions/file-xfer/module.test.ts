@@ -29,6 +29,12 @@ describe('the file-xfer module', () => {
     const i = sent.findIndex((s) => s.id === id);
     return sent.splice(i, 1)[0] as FileXferStatusMessage;
   };
+  /** Errors a handled message rejected with; the agent connection logs them, a test fails on them. */
+  let rejected: unknown[];
+  /** Hands the module a message the way the agent connection does: without waiting for it. */
+  const deliver = (message: Message): void => {
+    void Promise.resolve(module.handle(message)).catch((err: unknown) => rejected.push(err));
+  };
   const files = (): string[] => (existsSync(downloads) ? readdirSync(downloads).sort() : []);
 
   beforeEach(async () => {
@@ -40,6 +46,7 @@ describe('the file-xfer module', () => {
     delete process.env.XDG_CONFIG_HOME;
     sent = [];
     closed = [];
+    rejected = [];
     module = new FileXferModule();
     await module.start({
       send: (m) => {
@@ -56,23 +63,24 @@ describe('the file-xfer module', () => {
 
   afterEach(async () => {
     await module.stop();
+    expect(rejected).toEqual([]);
     Object.assign(process.env, saved);
     rmSync(home, { recursive: true, force: true });
   });
 
   it('writes the streamed data into the XDG download folder, creating it, and answers SUCCESS', async () => {
     const content = Buffer.from(Array.from({ length: 150_000 }, (_, i) => (i * 7) & 0xff));
-    module.handle(start(1, 'photo.raw', content.length));
+    deliver(start(1, 'photo.raw', content.length));
     expect((await statusOf(1)).result).toBe(FileXferResult.CanSendData);
-    for (let off = 0; off < content.length; off += 65536) module.handle(data(1, content.subarray(off, off + 65536)));
+    for (let off = 0; off < content.length; off += 65536) deliver(data(1, content.subarray(off, off + 65536)));
     expect((await statusOf(1)).result).toBe(FileXferResult.Success);
     expect(readFileSync(join(downloads, 'photo.raw')).equals(content)).toBe(true);
   });
 
   it('receives an empty file with the one empty DATA spice-gtk sends', async () => {
-    module.handle(start(2, 'empty', 0));
+    deliver(start(2, 'empty', 0));
     expect((await statusOf(2)).result).toBe(FileXferResult.CanSendData);
-    module.handle(data(2, Buffer.alloc(0)));
+    deliver(data(2, Buffer.alloc(0)));
     expect((await statusOf(2)).result).toBe(FileXferResult.Success);
     expect(readFileSync(join(downloads, 'empty'))).toHaveLength(0);
   });
@@ -80,86 +88,86 @@ describe('the file-xfer module', () => {
   it('picks "name (1).ext" when the name is taken, and refuses when 63 numbered names are too', async () => {
     mkdirSync(downloads);
     writeFileSync(join(downloads, 'a.txt'), 'old');
-    module.handle(start(1, 'a.txt', 1));
+    deliver(start(1, 'a.txt', 1));
     expect((await statusOf(1)).result).toBe(FileXferResult.CanSendData);
-    module.handle(data(1, Buffer.from('x')));
+    deliver(data(1, Buffer.from('x')));
     expect((await statusOf(1)).result).toBe(FileXferResult.Success);
     expect(readFileSync(join(downloads, 'a (1).txt'), 'utf8')).toBe('x');
     expect(readFileSync(join(downloads, 'a.txt'), 'utf8')).toBe('old');
 
     for (let n = 2; n <= 63; n++) writeFileSync(join(downloads, `a (${n}).txt`), '');
-    module.handle(start(2, 'a.txt', 1));
+    deliver(start(2, 'a.txt', 1));
     expect((await statusOf(2)).info).toEqual({ kind: 'io-error', errorType: 0, errorCode: GioError.Exists });
   });
 
   it('answers ERROR and deletes the file when more data comes than announced', async () => {
-    module.handle(start(3, 'small', 2));
+    deliver(start(3, 'small', 2));
     await statusOf(3);
-    module.handle(data(3, Buffer.from('abc')));
+    deliver(data(3, Buffer.from('abc')));
     expect((await statusOf(3)).result).toBe(FileXferResult.Error);
     await expect.poll(files).toEqual([]);
   });
 
   it('deletes the partial file without a word when the client cancels or reports a read error', async () => {
-    module.handle(start(4, 'one', 10));
-    module.handle(start(5, 'two', 10));
+    deliver(start(4, 'one', 10));
+    deliver(start(5, 'two', 10));
     await statusOf(4);
     await statusOf(5);
-    module.handle(data(4, Buffer.from('12345')));
-    module.handle(clientStatus(4, FileXferResult.Cancelled));
-    module.handle(clientStatus(5, FileXferResult.Error));
+    deliver(data(4, Buffer.from('12345')));
+    deliver(clientStatus(4, FileXferResult.Cancelled));
+    deliver(clientStatus(5, FileXferResult.Error));
     await expect.poll(files).toEqual([]);
-    module.handle(data(4, Buffer.from('12345')));
+    deliver(data(4, Buffer.from('12345')));
     await new Promise((r) => setTimeout(r, 50));
     expect(sent).toEqual([]);
   });
 
   it('drops every transfer and its file on a new client, sending nothing', async () => {
-    module.handle(start(6, 'f1', 10));
-    module.handle(start(7, 'f2', 10));
+    deliver(start(6, 'f1', 10));
+    deliver(start(7, 'f2', 10));
     await statusOf(6);
     await statusOf(7);
     module.resetClient();
     await expect.poll(files).toEqual([]);
-    module.handle(data(6, Buffer.from('1234567890')));
+    deliver(data(6, Buffer.from('1234567890')));
     await new Promise((r) => setTimeout(r, 50));
     expect(sent).toEqual([]);
   });
 
   it('deletes unfinished files when it stops', async () => {
-    module.handle(start(8, 'half', 10));
+    deliver(start(8, 'half', 10));
     await statusOf(8);
-    module.handle(data(8, Buffer.from('12345')));
+    deliver(data(8, Buffer.from('12345')));
     await module.stop();
     expect(files()).toEqual([]);
   });
 
   it('refuses an id that is already active with ERROR', async () => {
-    module.handle(start(5, 'first', 1));
-    module.handle(start(5, 'again', 1));
+    deliver(start(5, 'first', 1));
+    deliver(start(5, 'again', 1));
     expect(await statusOf(5)).toEqual({ type: MessageType.FileXferStatus, id: 5, result: FileXferResult.Error });
     expect((await statusOf(5)).result).toBe(FileXferResult.CanSendData);
-    module.handle(data(5, Buffer.from('1')));
+    deliver(data(5, Buffer.from('1')));
     expect((await statusOf(5)).result).toBe(FileXferResult.Success);
     expect(files()).toEqual(['first']);
   });
 
   it(`refuses a transfer beyond ${MAX_ACTIVE_TRANSFERS} active ones with TOO_MANY_OPEN_FILES`, async () => {
-    for (let id = 0; id < MAX_ACTIVE_TRANSFERS; id++) module.handle(start(id, `f${id}`, 1));
-    module.handle(start(1000, 'one-too-many', 1));
+    for (let id = 0; id < MAX_ACTIVE_TRANSFERS; id++) deliver(start(id, `f${id}`, 1));
+    deliver(start(1000, 'one-too-many', 1));
     expect((await statusOf(1000)).info).toEqual({ kind: 'io-error', errorType: 0, errorCode: GioError.TooManyOpenFiles });
   });
 
   it('refuses a key file without name or size, and names that are paths', async () => {
-    module.handle({ type: MessageType.FileXferStart, id: 9, keyfile: '[vdagent-file-xfer]\nsize=1\n' });
+    deliver({ type: MessageType.FileXferStart, id: 9, keyfile: '[vdagent-file-xfer]\nsize=1\n' });
     expect((await statusOf(9)).info).toMatchObject({ errorCode: GioError.InvalidArgument });
-    module.handle(start(10, '../escape', 1));
+    deliver(start(10, '../escape', 1));
     expect((await statusOf(10)).info).toMatchObject({ errorCode: GioError.InvalidFilename });
     expect(existsSync(join(home, 'escape'))).toBe(false);
   });
 
   it('answers NOT_ENOUGH_SPACE with the free byte count when the file cannot fit', async () => {
-    module.handle(start(11, 'huge', 2 ** 52));
+    deliver(start(11, 'huge', 2 ** 52));
     const s = await statusOf(11);
     const { bavail, bsize } = statfsSync(home, { bigint: true });
     expect(s.result).toBe(FileXferResult.NotEnoughSpace);
@@ -172,18 +180,18 @@ describe('the file-xfer module', () => {
 
   it('tells the GLib error when the folder cannot be made (a file is in the way)', async () => {
     writeFileSync(join(home, 'Incoming'), 'not a folder');
-    module.handle(start(12, 'a', 1));
+    deliver(start(12, 'a', 1));
     expect((await statusOf(12)).info).toMatchObject({ errorCode: GioError.Exists });
   });
 
   it('shows the file only once complete, with its mode, and nothing of it before', async () => {
     const umask = process.umask();
-    module.handle(start(20, 'slow.bin', 6));
+    deliver(start(20, 'slow.bin', 6));
     expect((await statusOf(20)).result).toBe(FileXferResult.CanSendData);
-    module.handle(data(20, Buffer.from('abc')));
+    deliver(data(20, Buffer.from('abc')));
     await new Promise((r) => setTimeout(r, 50));
     expect(files()).toEqual([]);
-    module.handle(data(20, Buffer.from('def')));
+    deliver(data(20, Buffer.from('def')));
     expect((await statusOf(20)).result).toBe(FileXferResult.Success);
     expect(files()).toEqual(['slow.bin']);
     expect(readFileSync(join(downloads, 'slow.bin'), 'utf8')).toBe('abcdef');
@@ -191,29 +199,29 @@ describe('the file-xfer module', () => {
   });
 
   it('takes the first free name when the file completes, so two transfers of one name both land', async () => {
-    module.handle(start(21, 'same.txt', 1));
-    module.handle(start(22, 'same.txt', 1));
+    deliver(start(21, 'same.txt', 1));
+    deliver(start(22, 'same.txt', 1));
     await statusOf(21);
     await statusOf(22);
-    module.handle(data(22, Buffer.from('2')));
+    deliver(data(22, Buffer.from('2')));
     expect((await statusOf(22)).result).toBe(FileXferResult.Success);
-    module.handle(data(21, Buffer.from('1')));
+    deliver(data(21, Buffer.from('1')));
     expect((await statusOf(21)).result).toBe(FileXferResult.Success);
     expect(readFileSync(join(downloads, 'same.txt'), 'utf8')).toBe('2');
     expect(readFileSync(join(downloads, 'same (1).txt'), 'utf8')).toBe('1');
   });
 
   it('tells the daemon once per START that the transfer is closed, whatever ended it', async () => {
-    module.handle(start(30, 'done', 1)); // completes
-    module.handle(start(31, 'cancelled', 5)); // the client cancels
-    module.handle(start(32, 'overrun', 1)); // too much data
-    module.handle({ type: MessageType.FileXferStart, id: 33, keyfile: 'junk' }); // refused at once
-    module.handle(start(34, 'reset', 5)); // a new client
+    deliver(start(30, 'done', 1)); // completes
+    deliver(start(31, 'cancelled', 5)); // the client cancels
+    deliver(start(32, 'overrun', 1)); // too much data
+    deliver({ type: MessageType.FileXferStart, id: 33, keyfile: 'junk' }); // refused at once
+    deliver(start(34, 'reset', 5)); // a new client
     for (const id of [30, 31, 32, 34]) await statusOf(id);
     expect(await statusOf(33)).toMatchObject({ result: FileXferResult.Error });
-    module.handle(data(30, Buffer.from('x')));
-    module.handle(clientStatus(31, FileXferResult.Cancelled));
-    module.handle(data(32, Buffer.from('xy')));
+    deliver(data(30, Buffer.from('x')));
+    deliver(clientStatus(31, FileXferResult.Cancelled));
+    deliver(data(32, Buffer.from('xy')));
     expect((await statusOf(30)).result).toBe(FileXferResult.Success);
     expect((await statusOf(32)).result).toBe(FileXferResult.Error);
     module.resetClient();
@@ -222,8 +230,8 @@ describe('the file-xfer module', () => {
   });
 
   it(`ends a transfer with ERROR (BUSY) when more than ${MAX_PENDING_WRITES} writes wait for the disk, leaving nothing`, async () => {
-    module.handle(start(40, 'many', 10_000));
-    for (let i = 0; i <= MAX_PENDING_WRITES; i++) module.handle(data(40, Buffer.from('x')));
+    deliver(start(40, 'many', 10_000));
+    for (let i = 0; i <= MAX_PENDING_WRITES; i++) deliver(data(40, Buffer.from('x')));
     expect((await statusOf(40)).info).toEqual({ kind: 'io-error', errorType: 0, errorCode: GioError.Busy });
     await expect.poll(() => closed).toEqual([40]);
     expect(files()).toEqual([]);
@@ -231,13 +239,13 @@ describe('the file-xfer module', () => {
 
   it(`ends a transfer with ERROR (BUSY) when more than ${MAX_PENDING_BYTES} bytes wait for the disk, but takes one message of any size`, async () => {
     const big = Buffer.alloc(MAX_PENDING_BYTES + 1);
-    module.handle(start(41, 'one-big', big.length));
-    module.handle(data(41, big));
+    deliver(start(41, 'one-big', big.length));
+    deliver(data(41, big));
     expect((await statusOf(41)).result).toBe(FileXferResult.CanSendData);
     expect((await statusOf(41)).result).toBe(FileXferResult.Success);
-    module.handle(start(42, 'two-halves', big.length));
-    module.handle(data(42, big.subarray(0, 1)));
-    module.handle(data(42, big.subarray(1)));
+    deliver(start(42, 'two-halves', big.length));
+    deliver(data(42, big.subarray(0, 1)));
+    deliver(data(42, big.subarray(1)));
     expect((await statusOf(42)).info).toEqual({ kind: 'io-error', errorType: 0, errorCode: GioError.Busy });
     await expect.poll(files).toEqual(['one-big']);
   });
@@ -254,8 +262,8 @@ describe('the file-xfer module', () => {
   });
 
   it('ignores DATA and STATUS for ids it does not know', async () => {
-    module.handle(data(99, Buffer.from('x')));
-    module.handle(clientStatus(99, FileXferResult.Cancelled));
+    deliver(data(99, Buffer.from('x')));
+    deliver(clientStatus(99, FileXferResult.Cancelled));
     await new Promise((r) => setTimeout(r, 50));
     expect(sent).toEqual([]);
   });

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EventSink } from '../../../../src/platform/uinput/event-sink.js';
 
 /** A FIFO with a reader that reads only when told, and the non-blocking writer a sink uses. */
-function fifo(): { writer: number; drain(): Buffer; close(): void } {
+function fifo(): { writer: number; drain(): Buffer; close: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'sink-'));
   const path = join(dir, 'events');
   execFileSync('mkfifo', [path]);

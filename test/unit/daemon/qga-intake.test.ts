@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { RequestIntake } from '../../src/qga-intake.js';
-import { encodeJson, type ParseEvent } from '../../src/qga/index.js';
-import { memoryLogger } from '../support/log.js';
+import { RequestIntake } from '../../../src/daemon/qga-intake.js';
+import { encodeJson, type ParseEvent } from '../../../src/qga/index.js';
+import { memoryLogger } from '../../support/log.js';
 
 const limits = { maxItems: 4, maxBytes: 1024 * 1024, maxHeld: 256 * 1024 };
 const pings = (from: number, n: number): Buffer =>

@@ -1,9 +1,9 @@
-import type { ActionSet } from './actions/actions-d.js';
-import type { Logger } from './log/logger.js';
-import type { ParseEvent } from './qga/index.js';
+import type { ActionSet } from '../actions/actions-d.js';
+import type { Logger } from '../log/logger.js';
+import type { ParseEvent } from '../qga/index.js';
 import { RequestIntake } from './qga-intake.js';
-import type { Port } from './transport/port.js';
-import { PortSupervisor } from './transport/supervisor.js';
+import type { Port } from '../transport/port.js';
+import { PortSupervisor } from '../transport/supervisor.js';
 
 /** How long stopping waits for the request in progress (a hook or program may hang) before closing anyway. */
 const STOP_GRACE_MS = 500;
@@ -55,7 +55,7 @@ export class QgaDaemon {
 
   /** Opens the port (reopening it with back-off while it fails). */
   start(): void {
-    this.supervisor.start();
+    void this.supervisor.start();
   }
 
   /** Applies a new action set: the commands it enables answer from the next request on. */

@@ -1,14 +1,22 @@
-import type { ActionSet } from './actions/actions-d.js';
-import type { ModuleOptions } from './actions/module.js';
-import { ModuleHost, type WantedModule } from './actions/module-host.js';
-import { enabledModules, type EnabledModule } from './actions/resolve.js';
-import { AgentConnection } from './agent/connection.js';
-import type { DesktopState } from './desktop/state.js';
-import type { Logger } from './log/logger.js';
-import type { SessionBridge } from './session/bridge.js';
-import type { Port } from './transport/port.js';
-import { PortFlow } from './transport/flow.js';
-import { PortSupervisor } from './transport/supervisor.js';
+import type { ActionSet } from '../actions/actions-d.js';
+import type { ModuleOptions } from '../actions/module.js';
+import { ModuleHost, type WantedModule } from '../actions/module-host.js';
+import { enabledModules, type EnabledModule } from '../actions/resolve.js';
+import { AgentConnection } from '../agent/connection.js';
+import type { DesktopState } from '../desktop/state.js';
+import type { Logger } from '../log/logger.js';
+import type { SessionBridge } from '../session/bridge.js';
+import type { Port } from '../transport/port.js';
+import { PortFlow } from '../transport/flow.js';
+import { PortSupervisor } from '../transport/supervisor.js';
+
+/**
+ * How long a client's request for our capabilities waits, at most, for a starting session helper
+ * to say which modules it serves: the helper needs ~170 ms from its start on an idle 2-core guest.
+ * The client then gets one complete answer instead of an incomplete one and a second a moment
+ * later; a helper slower than this is announced when it is up, as before.
+ */
+const HELPER_WAIT_MS = 200;
 
 /** What a daemon needs: its port, its logger, the effective actions.d entries and the desktop state its modules share. */
 export interface DaemonConfig {
@@ -36,6 +44,8 @@ export class Daemon {
   readonly flow: PortFlow;
   private readonly host: ModuleHost;
   private portOpen = false;
+  /** Following desktop sessions, started after the port's first opening. */
+  private following: Promise<void> | undefined;
 
   constructor(private readonly config: DaemonConfig) {
     const { port, log } = config;
@@ -43,7 +53,12 @@ export class Daemon {
     this.flow = new PortFlow(port);
     this.host = new ModuleHost({ log, stopped: (name) => this.flow.set(`module ${name}`, false) });
     config.session?.on('behind', (behind) => this.flow.set('session helper', behind));
-    this.connection = new AgentConnection((chunks) => port.writev(chunks), { log, maxMessageSize: config.maxMessageSize });
+    this.connection = new AgentConnection((chunks) => port.writev(chunks), {
+      log,
+      maxMessageSize: config.maxMessageSize,
+      capabilitiesComing: () => within(config.session?.starting(), HELPER_WAIT_MS),
+      transferBlocks: config.session?.blocks,
+    });
     this.supervisor.on('open', () => {
       this.portOpen = true;
       this.connection.opened();
@@ -65,11 +80,16 @@ export class Daemon {
     return this.host.names;
   }
 
-  /** Starts the enabled modules, opens the port (which announces our capabilities), then follows sessions. */
+  /**
+   * Starts the enabled modules, opens the port (which announces our capabilities), then follows
+   * sessions; resolves once the port's first opening was tried, before the first session is known
+   * (with logind, loading the D-Bus client and asking it takes a while).
+   */
   async start(): Promise<void> {
     await this.apply(this.config.actions);
-    this.supervisor.start();
-    await this.config.session?.start();
+    await this.supervisor.start();
+    const { session, log } = this.config;
+    this.following = session?.start().catch((err: unknown) => log.error(`session: ${String(err)}`));
   }
 
   /**
@@ -85,6 +105,7 @@ export class Daemon {
   async stop(): Promise<void> {
     await this.supervisor.stop();
     await this.host.stopAll();
+    await this.following;
     await this.config.session?.stop();
   }
 
@@ -118,4 +139,12 @@ export class Daemon {
   private announceModules(): void {
     this.connection.setModules(this.host.modules, this.portOpen);
   }
+}
+
+/** `promise`, or `ms` later if it has not settled by then; undefined without a promise. */
+function within(promise: Promise<void> | undefined, ms: number): Promise<void> | undefined {
+  if (!promise) return undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }

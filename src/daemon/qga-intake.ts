@@ -1,5 +1,5 @@
-import type { Logger } from './log/logger.js';
-import { JsonStreamParser, type ParseEvent } from './qga/index.js';
+import type { Logger } from '../log/logger.js';
+import { JsonStreamParser, type ParseEvent } from '../qga/index.js';
 
 /** Bounds of the request queue and of the input held back while it is full. */
 export interface IntakeLimits {

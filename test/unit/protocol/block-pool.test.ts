@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { BlockPool } from '../../../src/protocol/block-pool.js';
+
+describe('the pool of reused transfer blocks', () => {
+  it('hands out a block given back instead of allocating another', () => {
+    const pool = new BlockPool(1024, 4);
+    const first = pool.take(1000);
+    pool.give(first.subarray(12));
+    const second = pool.take(800);
+    expect([second.length, second.buffer]).toEqual([800, first.buffer]);
+  });
+
+  it('allocates what does not fit a block, and leaves it to the collector when given back', () => {
+    const pool = new BlockPool(1024, 4);
+    const big = pool.take(1025);
+    expect(big.length).toBe(1025);
+    pool.give(big);
+    pool.give(Buffer.alloc(100));
+    expect(pool.held).toBe(0);
+  });
+
+  it('keeps at most its bound of free blocks, and a block given back twice once', () => {
+    const pool = new BlockPool(1024, 2);
+    const taken = [pool.take(10), pool.take(10), pool.take(10)];
+    pool.give(taken[0] as Buffer);
+    pool.give(taken[0] as Buffer);
+    expect(pool.held).toBe(1);
+    for (const b of taken) pool.give(b);
+    expect(pool.held).toBe(2);
+  });
+});
