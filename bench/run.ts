@@ -1,6 +1,7 @@
 import { decodeThroughput } from './decode-throughput.js';
 import { daemonBenchmarks } from './daemon.js';
 import { hostileBenchmarks } from './hostile.js';
+import { idleMemoryBenchmarks } from './idle-memory.js';
 import { mouseBenchmarks } from './mouse.js';
 import { transferBenchmarks } from './transfers.js';
 
@@ -13,6 +14,7 @@ async function main(): Promise<void> {
   };
   await decodeThroughput(add);
   await daemonBenchmarks(add);
+  await idleMemoryBenchmarks(add);
   await mouseBenchmarks(add);
   await transferBenchmarks(add);
   await hostileBenchmarks(add);

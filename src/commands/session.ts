@@ -7,7 +7,7 @@ import { CHANNEL_FD, channelOnDescriptor, MAX_FRAME } from '../session/channel.j
 import { completeEnvironment } from '../session/environment.js';
 import type { FromHelper, ToHelper } from '../session/ipc.js';
 import { loadSessionCode } from '../session/preload.js';
-import { dropPrivileges, type Identity } from '../session/privileges.js';
+import { dropPrivileges, runsAs, type Identity } from '../session/privileges.js';
 import { SessionRunner } from '../session/runner.js';
 
 /** Options of `vdagent session`. */
@@ -20,14 +20,16 @@ export interface SessionOptions {
 }
 
 /**
- * `vdagent session`: the per-session helper. The daemon starts it over an inherited channel; it
- * loads all its code while it may still read the installation, drops to the session's user,
- * completes the session environment as that user, then runs the session modules the daemon names
- * until the channel closes or SIGTERM.
+ * `vdagent session`: the per-session helper. The daemon starts it over an inherited channel; if it
+ * is to change user, it loads all its code while it may still read the installation and drops to
+ * the session's user; it completes the session environment as that user, then runs the session
+ * modules the daemon names until the channel closes or SIGTERM.
  */
 export async function runSession(opts: SessionOptions): Promise<number> {
   const log = createLogger({ debug: opts.debug });
-  await loadSessionCode();
+  // Code loaded before a drop stays resident for the helper's life (the D-Bus client alone is
+  // ~5 MB): a helper that keeps its identity reads the rest later, on demand, as it could now.
+  if (opts.identity && !runsAs(opts.identity)) await loadSessionCode();
   if (!isSocket(CHANNEL_FD)) {
     log.error(`vdagent session is started by the daemon, over its channel on fd ${CHANNEL_FD}`);
     return 2;

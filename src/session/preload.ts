@@ -5,9 +5,10 @@ import { loadLibc } from '../platform/load-libc.js';
 
 /**
  * Loads every piece of code the session modules import on demand (clipboard backends, display
- * backends, the D-Bus client, koffi's libc binding that file-xfer links finished files with). The helper does this
- * before it drops privileges, so that it runs when the session's user cannot read the
- * installation (a checkout under /root, a 0700 directory). Each lazy import is made from the file
+ * backends, the D-Bus client, koffi's libc binding that file-xfer links finished files with). A
+ * helper that drops privileges in-process does this first, so that it runs when the session's user
+ * cannot read the installation (a checkout under /root, a 0700 directory); one that is the user
+ * already skips it. Each lazy import is made from the file
  * that makes it later: Node then answers that import from its caches, without reading the file
  * system again. Everything else is imported statically by the runner.
  */

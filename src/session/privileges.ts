@@ -6,6 +6,11 @@ export interface Identity {
   gid: number;
 }
 
+/** Whether this process runs as `identity` already (real and effective ids): dropping to it changes nothing. */
+export function runsAs({ uid, gid }: Identity): boolean {
+  return process.getuid?.() === uid && process.geteuid?.() === uid && process.getgid?.() === gid && process.getegid?.() === gid;
+}
+
 /**
  * Becomes the session's user for good: supplementary groups from the group database, then the
  * primary group, then the user (real, effective and saved ids), unless started as the user
@@ -14,8 +19,7 @@ export interface Identity {
 export function dropPrivileges({ uid, gid }: Identity): void {
   // initgroups(3) through Node (POSIX); current type definitions no longer declare it.
   const proc = process as NodeJS.Process & { initgroups?: (user: number, extraGroup: number) => void };
-  const already = process.getuid?.() === uid && process.geteuid?.() === uid && process.getgid?.() === gid && process.getegid?.() === gid;
-  if (!already) {
+  if (!runsAs({ uid, gid })) {
     if (!proc.initgroups || !proc.setgid || !proc.setuid) throw new Error('this platform cannot change user');
     proc.initgroups(uid, gid);
     proc.setgid(gid);

@@ -1,0 +1,97 @@
+import { readFileSync } from 'node:fs';
+import { spiceVdagentInstalled, startSpiceVdagent, startVdagent, type BenchAgent } from './agents.js';
+
+type Add = (name: string, value: string, target: string) => void;
+
+/** Agents started for each side; medians are printed. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/** How often a settling process is read. */
+const SAMPLE_MS = 250;
+/** A process counts as settled once its RSS stayed within STEADY_BYTES for STEADY_MS... */
+const STEADY_MS = 3000;
+const STEADY_BYTES = 256 * 1024;
+/** ...and no earlier than this after start: V8 shrinks its heaps after some seconds of idleness. */
+const MIN_SETTLE_MS = 12_000;
+/** Beyond this, whatever it holds is its idle memory. */
+const MAX_SETTLE_MS = 30_000;
+
+const MB = 1e6;
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A process's resident set (RSS), proportional set size (PSS: each shared page divided among the
+ * processes mapping it) and anonymous memory (heaps, stacks: its own, whoever else runs), in bytes.
+ */
+export interface Footprint {
+  rss: number;
+  pss: number;
+  anon: number;
+}
+
+/** RSS and PSS of a process from /proc/PID/smaps_rollup. */
+export function footprintOf(pid: number): Footprint {
+  const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN) * 1024;
+  return { rss: kb('Rss'), pss: kb('Pss'), anon: kb('Anonymous') };
+}
+
+/**
+ * Waits until the processes' RSS stopped moving (after V8 gave its start-up garbage back), then
+ * returns each one's footprint: the median of the last second's readings.
+ */
+export async function settledFootprints(pids: readonly number[]): Promise<Footprint[]> {
+  const t0 = Date.now();
+  const history: Footprint[][] = [];
+  for (;;) {
+    history.push(pids.map(footprintOf));
+    const window = history.slice(-Math.ceil(STEADY_MS / SAMPLE_MS));
+    const elapsed = Date.now() - t0;
+    const steady = pids.every((_, i) => {
+      const rss = window.map((f) => (f[i] as Footprint).rss);
+      return Math.max(...rss) - Math.min(...rss) <= STEADY_BYTES;
+    });
+    if ((elapsed >= MIN_SETTLE_MS && steady) || elapsed >= MAX_SETTLE_MS) break;
+    await sleep(SAMPLE_MS);
+  }
+  const last = history.slice(-Math.ceil(1000 / SAMPLE_MS));
+  const of = (i: number, field: keyof Footprint): number => median(last.map((f) => (f[i] as Footprint)[field]));
+  return pids.map((_, i) => ({ rss: of(i, 'rss'), pss: of(i, 'pss'), anon: of(i, 'anon') }));
+}
+
+/** Starts an agent, lets both its processes settle and returns their footprints (daemon, session agent). */
+export async function idleFootprints(start: () => Promise<BenchAgent>): Promise<Footprint[]> {
+  const a = await start();
+  try {
+    return await settledFootprints([a.agent.pid, a.helper()]);
+  } finally {
+    await a.stop();
+  }
+}
+
+const mb = (bytes: number): string => (bytes / MB).toFixed(1);
+
+/**
+ * Idle memory of our daemon and session helper on a pty and Xvfb, and of spice-vdagentd +
+ * spice-vdagent in the same run when installed (agents started in turn); medians of the rounds.
+ */
+export async function idleMemoryBenchmarks(add: Add): Promise<void> {
+  const withSpice = spiceVdagentInstalled();
+  const ours: Footprint[][] = [];
+  const theirs: Footprint[][] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    ours.push(await idleFootprints(startVdagent));
+    if (withSpice) theirs.push(await idleFootprints(startSpiceVdagent));
+  }
+  const of = (runs: Footprint[][], i: number, field: keyof Footprint): number => median(runs.map((r) => (r[i] as Footprint)[field]));
+  const pssSum = (runs: Footprint[][]): number => median(runs.map((r) => r.reduce((s, f) => s + f.pss, 0)));
+  const detail = (runs: Footprint[][], i: number): string => `RSS ${mb(of(runs, i, 'rss'))}, PSS ${mb(of(runs, i, 'pss'))}, anonymous ${mb(of(runs, i, 'anon'))} MB`;
+  add('idle RSS, daemon (settled)', `${mb(of(ours, 0, 'rss'))} MB`, '<= 45 MB');
+  add('idle RSS, session helper (settled)', `${mb(of(ours, 1, 'rss'))} MB`, '<= 45 MB');
+  const spice = withSpice ? ` (spice ${mb(pssSum(theirs))}) ×${(pssSum(theirs) / pssSum(ours)).toFixed(2)}` : '';
+  add('idle PSS, daemon + helper', `${mb(pssSum(ours))} MB${spice}`, withSpice ? '<= spice-vdagentd + spice-vdagent' : '<= spice-vdagent (not installed)');
+  // PSS divides shared pages (Node's own code, most of a Node process's RSS) among every process
+  // mapping them, other Node programs running here included; anonymous memory is the process's own.
+  process.stdout.write(`    daemon ${detail(ours, 0)}; helper ${detail(ours, 1)}\n`);
+  if (withSpice) process.stdout.write(`    spice-vdagentd ${detail(theirs, 0)}; spice-vdagent ${detail(theirs, 1)}\n`);
+}
