@@ -34,6 +34,17 @@ afterEach(() => {
   for (const c of cleanups.splice(0)) c();
 });
 
+/** A receiving channel on a fresh pair: the codes of the frames it reports malformed, and its next message. */
+async function watchedReceiver(): Promise<{ pair: Awaited<ReturnType<typeof socketPair>>; codes: string[]; next: Promise<unknown> }> {
+  const pair = await socketPair();
+  cleanups.push(pair.close);
+  const rx = new FrameChannel(pair.b, 1 << 20);
+  const codes: string[] = [];
+  rx.on('malformed', (err) => codes.push(err.code ?? ''));
+  const next = new Promise<unknown>((r) => rx.once('message', r));
+  return { pair, codes, next };
+}
+
 describe('the daemon ↔ helper frame channel', () => {
   it('carries structured messages with Buffers and bigints, in order', async () => {
     const pair = await socketPair();
@@ -67,12 +78,7 @@ describe('the daemon ↔ helper frame channel', () => {
   });
 
   it('drops a frame that does not deserialize and goes on with the next', async () => {
-    const pair = await socketPair();
-    cleanups.push(pair.close);
-    const rx = new FrameChannel(pair.b, 1 << 20);
-    const codes: string[] = [];
-    rx.on('malformed', (err) => codes.push(err.code ?? ''));
-    const next = new Promise<unknown>((r) => rx.once('message', r));
+    const { pair, codes, next } = await watchedReceiver();
     const junk = Buffer.from([0, 0, 0, 3, 0xff, 0x00, 0x99]);
     pair.a.write(junk);
     new FrameChannel(pair.a, 1 << 20).send({ kind: 'hello' });
@@ -166,12 +172,7 @@ describe('the daemon ↔ helper frame channel', () => {
   });
 
   it('drops a frame whose attachments do not match its envelope and goes on with the next', async () => {
-    const pair = await socketPair();
-    cleanups.push(pair.close);
-    const rx = new FrameChannel(pair.b, 1 << 20);
-    const codes: string[] = [];
-    rx.on('malformed', (err) => codes.push(err.code ?? ''));
-    const next = new Promise<unknown>((r) => rx.once('message', r));
+    const { pair, codes, next } = await watchedReceiver();
     const { envelope } = pack({ data: Buffer.alloc(100_000) });
     for (const attached of [99_999, 100_001]) {
       const header = Buffer.alloc(8);
