@@ -1,11 +1,14 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import type { Duplex } from 'node:stream';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileXferResult, MessageType } from '../../src/protocol/index.js';
-import { SessionHelper, type VersionRestarts } from '../../src/session/helper.js';
+import { FrameChannel, MAX_FRAME } from '../../src/session/channel.js';
+import { NODE_FLAGS, SessionHelper, type VersionRestarts } from '../../src/session/helper.js';
 import type { Desktop } from '../../src/session/source.js';
 import { CHANNEL_PROTOCOL, type HelperVersionError, installedVersion, type ProgramVersion } from '../../src/session/version.js';
 import { makeActionsDir } from '../support/actions-dir.js';
@@ -183,8 +186,6 @@ describe('the daemon and `vdagent session` when the installed files change under
     setPackageVersion(copy, '9.9.9');
     process.kill(first, 'SIGKILL');
     await expect.poll(() => agent.logs(), { timeout: 10_000 }).toContain('OtherVersion');
-    // Refused by the daemon, and the helper would not serve this daemon either.
-    await expect.poll(() => agent.logs(), { timeout: 10_000 }).toMatch(/session: the daemon is \S+, this helper 9\.9\.9\//);
     expect((await client.begin('a.txt', 1)).status.result).toBe(FileXferResult.VdagentNotConnected);
 
     // The files are the daemon's version again (a downgrade back, or the daemon's own release): served.
@@ -192,5 +193,24 @@ describe('the daemon and `vdagent session` when the installed files change under
     expect((await client.untilServed()).result).toBe(FileXferResult.CanSendData);
     expect((await client.sendFile('after.txt', Buffer.from('after'))).result).toBe(FileXferResult.Success);
     expect(helperPid(agent.pid)).not.toBe(first);
+  });
+});
+
+describe('`vdagent session` started by a daemon of another release', () => {
+  it('says hello with its version, serves nothing (a 0.1.0 daemon never stops it), and ends by itself with status 3', async () => {
+    // As a 0.1.0 daemon starts it: no VDAGENT_DAEMON_VERSION, the channel on fd 3.
+    const env = { ...process.env, VDAGENT_DAEMON_VERSION: undefined };
+    const child = spawn(process.execPath, [...NODE_FLAGS, CLI, 'session'], { stdio: ['ignore', 'ignore', 'ignore', 'pipe'], env });
+    const exited = once(child, 'exit');
+    const channel = new FrameChannel(child.stdio[3] as Duplex, MAX_FRAME);
+    const heard: unknown[] = [];
+    channel.on('message', (m) => heard.push(m));
+    await expect.poll(() => heard.length, { timeout: 10_000 }).toBe(1);
+    expect(heard[0]).toEqual({ kind: 'hello', version: installedVersion() });
+    // What the old daemon then sends is not read: no module starts, nothing comes back.
+    channel.send({ kind: 'modules', modules: [{ name: 'file-xfer', settings: [] }] });
+    const [code] = await exited;
+    expect(code).toBe(3);
+    expect(heard).toHaveLength(1);
   });
 });
