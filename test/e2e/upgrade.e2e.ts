@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Capability, MessageType } from '../../src/protocol/index.js';
@@ -65,7 +65,7 @@ const summary = (r: ClientSimulator['records'][number]): string =>
 describe('an upgrade from the previous release in a Debian guest, as apt does it', () => {
   beforeAll(async () => {
     release = await previousRelease();
-    version = (await run('node', ['-p', `require('${join(ROOT, 'package.json')}').version`])).trim();
+    ({ version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string });
     const cache = cacheRoot();
     const [previous, deb] = await phases.run(`${release.tag}'s package (built once per commit)`, () => Promise.all([previousReleasePackage(cache, release), packagePath()]));
     const runDir = join(cache, 'upgrade-run');
@@ -117,7 +117,9 @@ describe('an upgrade from the previous release in a Debian guest, as apt does it
     etcBefore = await questions.output(...ETC_LISTING);
   });
 
-  it('upgrades with dpkg -i: the client hears one reset, the new agent’s announcement, and nothing else', async () => {
+  // The reset a client hears is the new agent's ANNOUNCE_CAPABILITIES with request=1: it knows no
+  // client yet and asks for the capabilities (spice-vdagent does the same when restarted).
+  it('upgrades with dpkg -i: the client hears one reset, the new agent’s announcement with request=1, answers it, and hears nothing else', async () => {
     const mark = sim.records.length;
     const since = probe.lines.length;
     await phases.run(`dpkg -i ${version} over ${release.tag}`, async () => {
