@@ -42,7 +42,7 @@ export const VERSION_RESTARTS: VersionRestarts = { attempts: 5, initialMs: 1000,
 
 /** Events of a session helper. */
 export interface HelperEvents {
-  /** The helper listens: send it its modules. */
+  /** The helper listens, and is the daemon's version: send it its modules. */
   hello: [];
   /** The modules that run in it. */
   running: [modules: string[]];
@@ -88,7 +88,9 @@ const KEPT = ['PATH', 'LANG', 'JOURNAL_STREAM'];
  * One desktop's `vdagent session` process. The daemon spawns it itself, as root, over an inherited
  * channel (a socketpair: nothing on disk another process could connect to); the child drops to
  * the session's user, groups included, before it reads a message. A crashed helper is started again
- * with back-off; `stop()` ends it for good.
+ * with back-off; `stop()` ends it for good. A helper whose hello names another version than the
+ * daemon's (version.ts) is never used: it is ended unheard and started again, at most
+ * {@link VERSION_RESTARTS} times in a row.
  *
  * Back-pressure: what was sent but not yet acknowledged (the helper acks once a module finished a
  * message) is bounded by {@link HELPER_WINDOW}; when it is full, or the socket holds more than its
