@@ -29,8 +29,12 @@ export type ToHelper =
 
 /** Helper → daemon. */
 export type FromHelper =
-  /** Privileges are dropped and the helper listens: send it its modules. */
-  | { kind: 'hello' }
+  /**
+   * Privileges are dropped and the helper listens: send it its modules, if `version` (a
+   * version.ts `ProgramVersion`, absent from helpers before 0.2.0) is the daemon's. Always the
+   * first message; its shape never changes, so any daemon reads any helper's.
+   */
+  | { kind: 'hello'; version?: unknown }
   /** The modules that started. */
   | { kind: 'running'; modules: string[] }
   /** A message from a module to the client. */
