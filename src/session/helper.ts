@@ -32,6 +32,8 @@ export interface HelperEvents {
   layout: [monitors: Monitor[] | undefined];
   /** A module closed what request `id` held. */
   closed: [module: string, id: number];
+  /** A module can serve only these capability bits now. */
+  offer: [module: string, capabilities: number[]];
   /** The helper process ended (it is restarted unless stopped). */
   exit: [];
   /** The helper is behind (true: stop reading the port) or caught up (false). */
@@ -206,6 +208,7 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
     } else if (m.kind === 'running') this.emit('running', m.modules);
     else if (m.kind === 'layout') this.emit('layout', m.monitors ?? undefined);
     else if (m.kind === 'closed') this.emit('closed', m.module, m.id);
+    else if (m.kind === 'offer') this.emit('offer', m.module, m.capabilities);
     else this.emit('message', m.module, m.message);
   }
 
