@@ -1,0 +1,109 @@
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Capability, ChunkPort, MessageType, type AudioVolumeSyncMessage } from '../../src/protocol/index.js';
+import { SPICE_GTK_CAPS } from '../../src/sim/simulator.js';
+import { makeActionsDir } from '../support/actions-dir.js';
+import { chunk, rawMessage } from '../support/frames.js';
+import { startPtyHarness, type Harness } from '../support/harness.js';
+import { startPulseAudio, type PulseServer } from '../support/pulseaudio.js';
+import { startSeat, type Seat } from '../support/seat.js';
+
+const USER = 'vdagent-audio';
+
+/** The per-channel volumes pactl prints (`front-left: 32768 /  50% / …`), in the server's units. */
+const volumes = (pactlOutput: string): number[] => [...pactlOutput.matchAll(/[\w-]+: (\d+) \//g)].map((m) => Number(m[1]));
+const sync = (volumes: number[], more: Partial<AudioVolumeSyncMessage> = {}): AudioVolumeSyncMessage => ({ type: MessageType.AudioVolumeSync, isPlayback: true, mute: false, volumes, ...more });
+
+describe.runIf(process.getuid?.() === 0)('audio volume from the client, through the real agent and helper, on a real PulseAudio of the session user', () => {
+  let root: string;
+  let seat: Seat;
+  let runtimeDir: string;
+  let agent: Harness;
+  let pulse: PulseServer | undefined;
+
+  /** The sink's and the source's state as the server reports them. */
+  const sink = async (): Promise<{ volumes: number[]; mute: string }> => ({ volumes: volumes(await pulse!.pactl('get-sink-volume', '@DEFAULT_SINK@')), mute: (await pulse!.pactl('get-sink-mute', '@DEFAULT_SINK@')).trim() });
+  const source = async (): Promise<{ volumes: number[]; mute: string }> => ({ volumes: volumes(await pulse!.pactl('get-source-volume', '@DEFAULT_SOURCE@')), mute: (await pulse!.pactl('get-source-mute', '@DEFAULT_SOURCE@')).trim() });
+  const announcedAudio = (): boolean | undefined => agent.sim.agentCaps?.has(Capability.AudioVolumeSync);
+  const startServer = async (): Promise<void> => {
+    pulse = await startPulseAudio({ uid: seat.user.uid, gid: seat.user.gid, runtimeDir, home: seat.user.home });
+    await expect.poll(announcedAudio, { timeout: 10_000 }).toBe(true);
+  };
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'audio-'));
+    chmodSync(root, 0o755);
+    const actionsDir = makeActionsDir(root, { audio: '' });
+    seat = await startSeat(root, USER);
+    runtimeDir = join(root, 'run');
+    mkdirSync(runtimeDir, { mode: 0o700 });
+    chownSync(runtimeDir, seat.user.uid, seat.user.gid);
+    agent = await startPtyHarness({ actionsDirs: [actionsDir], session: 'auto', env: { DBUS_SYSTEM_BUS_ADDRESS: seat.bus.address } });
+    await agent.sim.expect(MessageType.AnnounceCapabilities, { where: (m) => m.request, timeoutMs: 5000 });
+  });
+
+  afterAll(async () => {
+    await pulse?.stop();
+    await agent?.stop();
+    await seat?.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  afterEach((ctx) => {
+    if (ctx.task.result?.state === 'fail') process.stderr.write(`--- daemon log ---\n${agent.logs()}\n--- pulseaudio ---\n${pulse?.log().slice(-2000) ?? ''}\n`);
+  });
+
+  it('without a sound server the session\'s helper serves the module, and the agent does not announce AUDIO_VOLUME_SYNC', async () => {
+    const { uid, gid } = seat.user;
+    seat.logind.add({ id: '1', user: USER, uid, gid, display: ':7', runtimePath: runtimeDir });
+    seat.logind.activate('1');
+    await expect.poll(() => agent.logs(), { timeout: 10_000 }).toMatch(/helper serves audio/);
+    await agent.sim.send({ type: MessageType.AnnounceCapabilities, request: true, caps: SPICE_GTK_CAPS });
+    await agent.sim.expect(MessageType.AnnounceCapabilities, { where: (m) => !m.request, timeoutMs: 5000 });
+    expect(announcedAudio()).toBe(false);
+  });
+
+  it('announces AUDIO_VOLUME_SYNC once PulseAudio runs as the session user, and sets the default sink per channel and its mute', async () => {
+    await startServer();
+    await agent.sim.send(sync([0x8000, 0x4000], { mute: true }));
+    await expect.poll(sink, { timeout: 5000 }).toEqual({ volumes: [32768, 16384], mute: 'Mute: yes' });
+    await agent.sim.send(sync([0xffff, 0xffff]));
+    await expect.poll(sink, { timeout: 5000 }).toEqual({ volumes: [65536, 65536], mute: 'Mute: no' });
+  });
+
+  it('sets the default source for record volumes', async () => {
+    await agent.sim.send(sync([0x4000, 0x4000], { isPlayback: false, mute: true }));
+    await expect.poll(source, { timeout: 5000 }).toEqual({ volumes: [16384, 16384], mute: 'Mute: yes' });
+  });
+
+  it('applies the last of a flood of volumes and stays up', async () => {
+    for (let i = 0; i < 500; i++) await agent.sim.send(sync([1000 + i, 1000 + i]));
+    const last = Math.floor((65536 * 1499) / 65535);
+    await expect.poll(async () => (await sink()).volumes, { timeout: 10_000 }).toEqual([last, last]);
+  });
+
+  it('refuses hostile channel counts with their code, and goes on with the next request', async () => {
+    const before = await sink();
+    await agent.sim.send(sync([]));
+    await agent.sim.send(sync(Array.from({ length: 255 }, () => 0xffff)));
+    // nchannels 2 with one volume, then nchannels 1 with two: the decoder drops both.
+    await agent.sim.sendRaw(chunk(ChunkPort.Client, rawMessage(MessageType.AudioVolumeSync, Buffer.from([1, 0, 2, 0xff, 0xff]))));
+    await agent.sim.sendRaw(chunk(ChunkPort.Client, rawMessage(MessageType.AudioVolumeSync, Buffer.from([1, 0, 1, 0xff, 0xff, 0, 0]))));
+    await expect.poll(() => agent.logs(), { timeout: 5000 }).toMatch(/\(too-many-channels\)/);
+    expect(agent.logs()).toMatch(/\(no-channels\)/);
+    expect(agent.logs().match(/BadPayloadSize: AUDIO_VOLUME_SYNC/g)).toHaveLength(2);
+    expect(await sink()).toEqual(before);
+    await agent.sim.send(sync([0x2000, 0x2000]));
+    await expect.poll(async () => (await sink()).volumes, { timeout: 5000 }).toEqual([8192, 8192]);
+  });
+
+  it('withdraws AUDIO_VOLUME_SYNC when the server stops, and announces it again when it comes back', async () => {
+    await pulse?.stop();
+    await expect.poll(announcedAudio, { timeout: 10_000 }).toBe(false);
+    await startServer();
+    await agent.sim.send(sync([0x8000]));
+    await expect.poll(async () => (await sink()).volumes, { timeout: 5000 }).toEqual([32768, 32768]);
+  });
+});
