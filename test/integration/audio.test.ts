@@ -7,28 +7,32 @@ import { SPICE_GTK_CAPS } from '../../src/sim/simulator.js';
 import { makeActionsDir } from '../support/actions-dir.js';
 import { chunk, rawMessage } from '../support/frames.js';
 import { startPtyHarness, type Harness } from '../support/harness.js';
-import { startPulseAudio, type PulseServer } from '../support/pulseaudio.js';
+import { startPipeWire, startPulseAudio, type SoundServer, type SoundServerStarter } from '../support/sound-servers.js';
 import { startSeat, type Seat } from '../support/seat.js';
 
-const USER = 'vdagent-audio';
+/** The servers the module is tried against, each with the test user it runs as. */
+const SERVERS: [string, SoundServerStarter, string][] = [
+  ['PulseAudio 16', startPulseAudio, 'vdagent-pulse'],
+  ['PipeWire 0.3 (pipewire-pulse, WirePlumber)', startPipeWire, 'vdagent-pipewire'],
+];
 
 /** The per-channel volumes pactl prints (`front-left: 32768 /  50% / …`), in the server's units. */
 const volumes = (pactlOutput: string): number[] => [...pactlOutput.matchAll(/[\w-]+: (\d+) \//g)].map((m) => Number(m[1]));
 const sync = (volumes: number[], more: Partial<AudioVolumeSyncMessage> = {}): AudioVolumeSyncMessage => ({ type: MessageType.AudioVolumeSync, isPlayback: true, mute: false, volumes, ...more });
 
-describe.runIf(process.getuid?.() === 0)('audio volume from the client, through the real agent and helper, on a real PulseAudio of the session user', () => {
+describe.runIf(process.getuid?.() === 0).each(SERVERS)('audio volume from the client, through the real agent and helper, on a real %s of the session user', (_name, startServerAs, userName) => {
   let root: string;
   let seat: Seat;
   let runtimeDir: string;
   let agent: Harness;
-  let pulse: PulseServer | undefined;
+  let pulse: SoundServer | undefined;
 
   /** The sink's and the source's state as the server reports them. */
   const sink = async (): Promise<{ volumes: number[]; mute: string }> => ({ volumes: volumes(await pulse!.pactl('get-sink-volume', '@DEFAULT_SINK@')), mute: (await pulse!.pactl('get-sink-mute', '@DEFAULT_SINK@')).trim() });
   const source = async (): Promise<{ volumes: number[]; mute: string }> => ({ volumes: volumes(await pulse!.pactl('get-source-volume', '@DEFAULT_SOURCE@')), mute: (await pulse!.pactl('get-source-mute', '@DEFAULT_SOURCE@')).trim() });
   const announcedAudio = (): boolean | undefined => agent.sim.agentCaps?.has(Capability.AudioVolumeSync);
   const startServer = async (): Promise<void> => {
-    pulse = await startPulseAudio({ uid: seat.user.uid, gid: seat.user.gid, runtimeDir, home: seat.user.home });
+    pulse = await startServerAs({ uid: seat.user.uid, gid: seat.user.gid, runtimeDir, home: seat.user.home });
     await expect.poll(announcedAudio, { timeout: 10_000 }).toBe(true);
   };
 
@@ -36,7 +40,7 @@ describe.runIf(process.getuid?.() === 0)('audio volume from the client, through 
     root = mkdtempSync(join(tmpdir(), 'audio-'));
     chmodSync(root, 0o755);
     const actionsDir = makeActionsDir(root, { audio: '' });
-    seat = await startSeat(root, USER);
+    seat = await startSeat(root, userName);
     runtimeDir = join(root, 'run');
     mkdirSync(runtimeDir, { mode: 0o700 });
     chownSync(runtimeDir, seat.user.uid, seat.user.gid);
@@ -52,12 +56,12 @@ describe.runIf(process.getuid?.() === 0)('audio volume from the client, through 
   });
 
   afterEach((ctx) => {
-    if (ctx.task.result?.state === 'fail') process.stderr.write(`--- daemon log ---\n${agent.logs()}\n--- pulseaudio ---\n${pulse?.log().slice(-2000) ?? ''}\n`);
+    if (ctx.task.result?.state === 'fail') process.stderr.write(`--- daemon log ---\n${agent.logs()}\n--- sound server ---\n${pulse?.log().slice(-2000) ?? ''}\n`);
   });
 
   it('without a sound server the session\'s helper serves the module, and the agent does not announce AUDIO_VOLUME_SYNC', async () => {
     const { uid, gid } = seat.user;
-    seat.logind.add({ id: '1', user: USER, uid, gid, display: ':7', runtimePath: runtimeDir });
+    seat.logind.add({ id: '1', user: userName, uid, gid, display: ':7', runtimePath: runtimeDir });
     seat.logind.activate('1');
     await expect.poll(() => agent.logs(), { timeout: 10_000 }).toMatch(/helper serves audio/);
     await agent.sim.send({ type: MessageType.AnnounceCapabilities, request: true, caps: SPICE_GTK_CAPS });
@@ -65,7 +69,7 @@ describe.runIf(process.getuid?.() === 0)('audio volume from the client, through 
     expect(announcedAudio()).toBe(false);
   });
 
-  it('announces AUDIO_VOLUME_SYNC once PulseAudio runs as the session user, and sets the default sink per channel and its mute', async () => {
+  it('announces AUDIO_VOLUME_SYNC once the server runs as the session user, and sets the default sink per channel and its mute', async () => {
     await startServer();
     await agent.sim.send(sync([0x8000, 0x4000], { mute: true }));
     await expect.poll(sink, { timeout: 5000 }).toEqual({ volumes: [32768, 16384], mute: 'Mute: yes' });
@@ -79,9 +83,9 @@ describe.runIf(process.getuid?.() === 0)('audio volume from the client, through 
   });
 
   it('applies the last of a flood of volumes and stays up', async () => {
-    for (let i = 0; i < 500; i++) await agent.sim.send(sync([1000 + i, 1000 + i]));
-    const last = Math.floor((65536 * 1499) / 65535);
-    await expect.poll(async () => (await sink()).volumes, { timeout: 10_000 }).toEqual([last, last]);
+    for (let i = 1; i <= 500; i++) await agent.sim.send(sync([64 * i, 64 * i]));
+    // ⌊65536 · 32000 / 65535⌋: the last one.
+    await expect.poll(async () => (await sink()).volumes, { timeout: 10_000 }).toEqual([32000, 32000]);
   });
 
   it('refuses hostile channel counts with their code, and goes on with the next request', async () => {
