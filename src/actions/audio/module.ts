@@ -26,11 +26,15 @@ export function pulseSocket(env: AudioEnv): string | undefined {
  * with PulseAudio and with PipeWire's pipewire-pulse.
  *
  * - Volume: SPICE's 0…65535 is the percentage scale users see (cubic), which is PulseAudio's own
- *   volume scale: 65535 → PA_VOLUME_NORM (100 %), see `serverVolume`. Equal channels (what
- *   spice-gtk sends) set every channel of the device; different ones are set per channel, and when
- *   the device has another channel count the loudest is set on all.
- * - Mute comes before the volume when muting and after it when unmuting: no moment of the new
- *   level unmuted, nor of the old one after unmuting.
+ *   volume scale, so 65535 → PA_VOLUME_NORM (100 %) and 32768 → 50 % (`serverVolume`): spice-gtk
+ *   sends its GStreamer sink's cubic volume × 65535, and its former PulseAudio backend mapped
+ *   exactly so. Equal channels (what spice-gtk sends) set every channel of the device; different
+ *   ones are set per channel, and when the device has another channel count the loudest is set
+ *   on all (the level matters more than the balance).
+ * - When muting, mute is set first (the new level is never heard); when unmuting, the volume is
+ *   set first (the old level is never heard).
+ * - On by its vendor actions.d entry: spice-vdagentd always announces and applies it (to ALSA),
+ *   so its users expect the guest to follow the client's volume.
  * - AUDIO_VOLUME_SYNC is announced only while the server's socket exists (inotify on the runtime
  *   folder, no polling); its coming and going re-announces. A server started by socket activation
  *   counts as running; one killed without removing its socket counts until the socket changes.
