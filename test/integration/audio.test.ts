@@ -8,7 +8,9 @@ import { makeActionsDir } from '../support/actions-dir.js';
 import { chunk, rawMessage } from '../support/frames.js';
 import { startPtyHarness, type Harness } from '../support/harness.js';
 import { startPipeWire, startPulseAudio, type SoundServer, type SoundServerStarter } from '../support/sound-servers.js';
+import { helperPid } from '../support/proc.js';
 import { startSeat, type Seat } from '../support/seat.js';
+import { SeededRandom } from '../support/seeded-random.js';
 
 /** The servers the module is tried against, each with the test user it runs as. */
 const SERVERS: [string, SoundServerStarter, string][] = [
@@ -101,6 +103,20 @@ describe.runIf(process.getuid?.() === 0).each(SERVERS)('audio volume from the cl
     expect(await sink()).toEqual(before);
     await agent.sim.send(sync([0x2000, 0x2000]));
     await expect.poll(async () => (await sink()).volumes, { timeout: 5000 }).toEqual([8192, 8192]);
+  });
+
+  it('takes 2,000 random AUDIO_VOLUME_SYNC payloads (any channel count, any size) without losing the agent or its helper, then applies a valid one', async () => {
+    const helper = helperPid(agent.pid);
+    const random = new SeededRandom(0x5eed0a0d);
+    for (let i = 0; i < 2000; i++) {
+      const payload = Buffer.alloc(random.int(0, 80));
+      for (let b = 0; b < payload.length; b++) payload[b] = random.int(0, 255);
+      if (payload.length > 2 && random.chance(0.5)) payload[2] = (payload.length - 3) >> 1; // a count that fits, more often than chance
+      await agent.sim.sendRaw(chunk(ChunkPort.Client, rawMessage(MessageType.AudioVolumeSync, payload)));
+    }
+    await agent.sim.send(sync([0x6000, 0x6000]));
+    await expect.poll(async () => (await sink()).volumes, { timeout: 10_000 }).toEqual([24576, 24576]);
+    expect(helperPid(agent.pid)).toBe(helper);
   });
 
   it('withdraws AUDIO_VOLUME_SYNC when the server stops, and announces it again when it comes back', async () => {
