@@ -52,6 +52,8 @@ export interface HelperEvents {
   layout: [monitors: Monitor[] | undefined];
   /** A module closed what request `id` held. */
   closed: [module: string, id: number];
+  /** A module can serve only these capability bits now. */
+  offer: [module: string, capabilities: number[]];
   /** The helper process ended (it is restarted unless stopped). */
   exit: [];
   /** The helper reported another version than the daemon's: it is stopped unheard, and started again. */
@@ -236,6 +238,7 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
     } else if (m.kind === 'running') this.emit('running', m.modules);
     else if (m.kind === 'layout') this.emit('layout', m.monitors ?? undefined);
     else if (m.kind === 'closed') this.emit('closed', m.module, m.id);
+    else if (m.kind === 'offer') this.emit('offer', m.module, m.capabilities);
     else this.emit('message', m.module, m.message);
   }
 

@@ -132,6 +132,7 @@ export class SessionRunner {
         settings: new Map(spec.settings),
         options: {},
         closed: (id) => this.send({ kind: 'closed', module: spec.name, id }),
+        offer: (capabilities) => this.send({ kind: 'offer', module: spec.name, capabilities: [...capabilities] }),
       },
     };
   }
