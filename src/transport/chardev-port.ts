@@ -53,6 +53,10 @@ export class CharDevicePort extends PausablePort implements Port {
     return this.session !== undefined;
   }
 
+  get devicePath(): string | undefined {
+    return this.borrowedFd === undefined ? this.path : undefined;
+  }
+
   /** Wakes the read loops waiting in unpaused(). */
   protected resumed(): void {
     for (const wake of [...this.resumers]) wake();
