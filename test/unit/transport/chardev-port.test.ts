@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CharDevicePort } from '../../../src/transport/chardev-port.js';
 import { openPtyPair } from '../../../src/transport/pty.js';
@@ -178,5 +180,34 @@ describe('CharDevicePort.open', () => {
     const port = new CharDevicePort('/nonexistent/vport9p9');
     await expect(port.open()).rejects.toMatchObject({ code: 'ENOENT' });
     expect(port.isOpen).toBe(false);
+  });
+});
+
+describe('CharDevicePort while the host side is absent (a FIFO without writer: reads return 0, poll reports HUP all along)', () => {
+  const cleanup: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const c of cleanup.splice(0).reverse()) await c();
+  });
+
+  it('reads again as soon as the host side comes back, however long it was gone', async () => {
+    const dir = fs.mkdtempSync(`${os.tmpdir()}/fifo-`);
+    cleanup.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const path = `${dir}/port`;
+    execFileSync('mkfifo', [path]);
+    const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    cleanup.push(() => fs.closeSync(fd));
+    const port = CharDevicePort.fromFd(fd, 'fifo');
+    cleanup.push(() => port.close());
+    await port.open();
+    const got = collect(port);
+    for (const [i, text] of ['first host', 'second host', 'third host'].entries()) {
+      const host = fs.openSync(path, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+      fs.writeSync(host, text);
+      fs.closeSync(host); // gone again: the port reads 0 bytes until the next one
+      const want = ['first host', 'second host', 'third host'].slice(0, i + 1).join('');
+      expect((await got.until(want.length)).toString()).toBe(want);
+      await delay(300); // absent long enough for a back-off to have grown past this
+    }
+    expect(port.isOpen).toBe(true);
   });
 });
