@@ -214,6 +214,8 @@ export class CharDevicePort extends PausablePort implements Port {
     const scratch = Buffer.allocUnsafe(DELIVERY_SIZE);
     const backoff = idleBackoff();
     let woken = false;
+    /** Whether the host sent anything since the port opened. */
+    let heard = false;
     // The first read waits for readiness too: open() returns before any data is emitted.
     if (!(await this.ready(s, 'readable', 0))) return;
     while (!s.closed) {
@@ -233,12 +235,16 @@ export class CharDevicePort extends PausablePort implements Port {
       }
       if (s.closed) return;
       if (n === 0) {
-        // The host side is not connected (not end of file): keep the fd, read again when it comes.
+        // The host closed its side after speaking: spice-server attaches an agent again only when
+        // the guest opens the port anew (as spice-vdagentd does on 0 bytes once it has read).
+        if (heard) return this.fail(s, new ErrnoError('ECONNRESET', `the host closed its side of ${this.name}`));
+        // The host side is not connected yet (not end of file): keep the fd, read again when it comes.
         if (!(await this.hostBack(s, 'readable', backoff))) return;
         woken = false; // a host that just connected gives EAGAIN: wait for data without delay
         continue;
       }
       woken = false;
+      heard = true;
       backoff.reset();
       // Emit a copy: the scratch buffer is reused, consumers may keep what they are given.
       this.emit('data', Buffer.from(scratch.subarray(0, n)));
