@@ -90,6 +90,26 @@ export class ProbeQuestions {
     return (await this.ask<{ writable: boolean }>('writable', { path })).writable;
   }
 
+  /** Opens a virtio port in the guest for the host to talk on through the probe (the agent stopped). */
+  async rawOpen(path: string): Promise<void> {
+    await this.ask('raw-open', { path });
+  }
+
+  /** Writes bytes to the port opened by rawOpen. */
+  async rawWrite(bytes: Buffer): Promise<void> {
+    await this.ask('raw-write', { base64: bytes.toString('base64') });
+  }
+
+  /** What arrived on the port opened by rawOpen within `ms`. */
+  async rawRead(ms: number): Promise<Buffer> {
+    return Buffer.from((await this.ask<{ base64: string }>('raw-read', { ms }, ms + 60_000)).base64, 'base64');
+  }
+
+  /** Closes the port opened by rawOpen. */
+  async rawClose(): Promise<void> {
+    await this.ask('raw-close');
+  }
+
   /** The network interfaces with their MAC and IP addresses. */
   async interfaces(): Promise<GuestInterface[]> {
     return (await this.ask<{ interfaces: GuestInterface[] }>('net')).interfaces;
