@@ -105,21 +105,26 @@ async function rawWrite(bytes) {
   return {};
 }
 
-/** Everything the host writes to the raw port within `ms`; nothing read when it is not connected. */
+/**
+ * Everything the host writes to the raw port within `ms`, and whether the host side was absent at
+ * the end (a read returns 0 bytes then; EAGAIN while it is there with nothing to say).
+ */
 async function rawRead(ms) {
   const parts = [];
   const buffer = Buffer.alloc(65536);
+  let hostAbsent = false;
   for (const end = Date.now() + ms; Date.now() < end; ) {
-    let n = 0;
+    let n = -1;
     try {
       n = fs.readSync(raw.fd, buffer, 0, buffer.length, null);
     } catch (err) {
       if (err.code !== 'EAGAIN') throw err;
     }
+    hostAbsent = n === 0;
     if (n > 0) parts.push(Buffer.from(buffer.subarray(0, n)));
     else await sleep(20);
   }
-  return { base64: Buffer.concat(parts).toString('base64') };
+  return { base64: Buffer.concat(parts).toString('base64'), hostAbsent };
 }
 
 /** What the host may ask: the guest's real state, read at the moment it asks. */

@@ -100,9 +100,10 @@ export class ProbeQuestions {
     await this.ask('raw-write', { base64: bytes.toString('base64') });
   }
 
-  /** What arrived on the port opened by rawOpen within `ms`. */
-  async rawRead(ms: number): Promise<Buffer> {
-    return Buffer.from((await this.ask<{ base64: string }>('raw-read', { ms }, ms + 60_000)).base64, 'base64');
+  /** What arrived on the port opened by rawOpen within `ms`, and whether its host side was gone at the end. */
+  async rawRead(ms: number): Promise<{ bytes: Buffer; hostAbsent: boolean }> {
+    const answer = await this.ask<{ base64: string; hostAbsent: boolean }>('raw-read', { ms }, ms + 60_000);
+    return { bytes: Buffer.from(answer.base64, 'base64'), hostAbsent: answer.hostAbsent };
   }
 
   /** Closes the port opened by rawOpen. */
