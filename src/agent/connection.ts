@@ -139,6 +139,7 @@ export class AgentConnection extends EventEmitter<AgentEvents> {
 
   private announce(request: boolean): void {
     this.send({ type: MessageType.AnnounceCapabilities, request, caps: this.capabilities });
+    for (const m of this.modules) m.agentAnnounced?.();
   }
 
   /** Answers the client's request for our capabilities: at once, or once they have settled. */

@@ -16,6 +16,8 @@ export interface ProxyHost {
   reset(proxy: SessionModuleProxy): void;
   /** Tells the module in the helper the client's new capabilities. */
   announced(proxy: SessionModuleProxy): void;
+  /** We announced our capabilities to the client. */
+  agentAnnounced(proxy: SessionModuleProxy): void;
 }
 
 /**
@@ -76,6 +78,10 @@ export class SessionModuleProxy implements ActionModule {
 
   clientAnnounced(): void {
     this.bridge.announced(this);
+  }
+
+  agentAnnounced(): void {
+    this.bridge.agentAnnounced(this);
   }
 
   /**

@@ -32,6 +32,7 @@ class RecordingModule implements ActionModule {
   resetClient(): void {
     this.resets++;
   }
+  agentAnnounced?(): void;
 }
 
 /** An agent connection whose output is decoded back into messages. */
@@ -180,6 +181,18 @@ describe('AgentConnection', () => {
     const { feed, lines } = setup([new RecordingModule('m', [], [MessageType.MouseState])]);
     feed(mouse, ChunkPort.Server);
     expect(lines().some((l) => l.includes('<- MOUSE_STATE x=1 y=2'))).toBe(true);
+  });
+
+  it('tells every module each time it announces: on open, in answer to request=1, and when its modules change', () => {
+    const a = new RecordingModule('a', [], []);
+    let told = 0;
+    a.agentAnnounced = () => told++;
+    const { conn, feed } = setup([a]);
+    conn.opened();
+    feed({ type: MessageType.AnnounceCapabilities, request: true, caps: CapabilitySet.empty });
+    feed({ type: MessageType.AnnounceCapabilities, request: false, caps: CapabilitySet.empty });
+    conn.setModules([a], true);
+    expect(told).toBe(3);
   });
 
   it('re-announces with request=0 when the enabled modules change', async () => {
