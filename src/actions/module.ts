@@ -56,4 +56,6 @@ export interface ActionModule {
   resetClient(): void;
   /** The client announced its capabilities (after any reset): what waited for them may go now. */
   clientAnnounced?(): void;
+  /** We announced our capabilities to the client, which may restart its grab serials at 0 (qemu-vdagent does). */
+  agentAnnounced?(): void;
 }

@@ -123,6 +123,11 @@ export class SessionBridge extends EventEmitter<SessionBridgeEvents> implements 
     return this.offers.get(name);
   }
 
+  /** We announced our capabilities: the helper's module hears it in order with the client's messages. */
+  agentAnnounced(proxy: SessionModuleProxy): void {
+    this.helper?.send({ kind: 'agent-announced', module: proxy.name });
+  }
+
   private onDesktop(desktop: Desktop | undefined): void {
     if (desktop && desktop.id === this.desktop?.id) {
       // The same session locked, unlocked or changed class: the helper stays.

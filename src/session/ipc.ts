@@ -24,6 +24,8 @@ export type ToHelper =
   | { kind: 'message'; module: string; message: Message }
   /** A new client or none: the module forgets per-client state. */
   | { kind: 'reset'; module: string }
+  /** We announced our capabilities to the client (see ActionModule.agentAnnounced). */
+  | { kind: 'agent-announced'; module: string }
   /** The server's last GRAPHICS_DEVICE_INFO, for mapping display ids to outputs. */
   | { kind: 'displays'; devices: DeviceDisplayInfo[] };
 

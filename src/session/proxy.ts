@@ -18,6 +18,8 @@ export interface ProxyHost {
   announced(proxy: SessionModuleProxy): void;
   /** The bits the module in the helper said it can serve now; undefined when it said nothing (all of them). */
   offered(name: string): ReadonlySet<number> | undefined;
+  /** We announced our capabilities to the client. */
+  agentAnnounced(proxy: SessionModuleProxy): void;
 }
 
 /**
@@ -81,6 +83,10 @@ export class SessionModuleProxy implements ActionModule {
 
   clientAnnounced(): void {
     this.bridge.announced(this);
+  }
+
+  agentAnnounced(): void {
+    this.bridge.agentAnnounced(this);
   }
 
   /**

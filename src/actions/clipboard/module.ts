@@ -43,6 +43,11 @@ interface Selection {
   peerTypes: readonly ClipboardType[];
   /** The grab serial counter. */
   serial: number;
+  /**
+   * We announced since the client's last grab: a client grab with serial 0 is the client having
+   * restarted its count (qemu-vdagent does on every announcement it receives), not a stale grab.
+   */
+  peerMayRestart: boolean;
   /** Bumped on every ownership change: answers for an older owner are void. */
   generation: number;
   pastes: Paste[];
@@ -93,7 +98,7 @@ export class ClipboardModule implements ActionModule {
       this.selections.clear();
       for (const [sel, name] of SELECTIONS) {
         if (!backend.selections.includes(name) || (name === 'primary' && !primary)) continue;
-        this.selections.set(sel, { owner: 'none', localTargets: [], announced: false, peerTypes: [], serial: 0, generation: 0, pastes: [] });
+        this.selections.set(sel, { owner: 'none', localTargets: [], announced: false, peerTypes: [], serial: 0, peerMayRestart: false, generation: 0, pastes: [] });
       }
       this.backend = backend;
       backend.on('owner', (name, targets) => this.localOwner(name, targets));
@@ -138,9 +143,15 @@ export class ClipboardModule implements ActionModule {
     this.maxClipboard = -1;
     for (const [sel, s] of this.selections) {
       s.serial = 0;
+      s.peerMayRestart = false;
       s.announced = false;
       if (s.owner === 'peer') this.dropPeer(sel, s);
     }
+  }
+
+  /** A client grab with serial 0 may follow: see Selection.peerMayRestart. */
+  agentAnnounced(): void {
+    for (const s of this.selections.values()) s.peerMayRestart = true;
   }
 
   /** The client's capabilities changed: a local owner it has not heard of yet is announced. */
@@ -225,7 +236,10 @@ export class ClipboardModule implements ActionModule {
   private peerGrab(grab: ClipboardGrabMessage): void {
     const s = this.selections.get(grab.selection);
     if (!s || !this.backend) return;
-    if (grab.serial !== undefined) {
+    const restarted = s.peerMayRestart && grab.serial === 0;
+    s.peerMayRestart = false;
+    if (restarted) s.serial = 1;
+    else if (grab.serial !== undefined) {
       const verdict = judgeGrabSerial(s.serial, grab.serial);
       s.serial = verdict.next;
       if (!verdict.accept) {

@@ -19,6 +19,10 @@ export interface RunningGuest {
   accel: 'kvm' | 'tcg';
   /** Hot-plugs a port into the running guest, its host end a server socket (`wait=off`). */
   plug(port: GuestPort): Promise<void>;
+  /** Runs a QEMU monitor command; resolves with its `return`, rejects with QmpError. */
+  qmp(command: string, args?: Record<string, unknown>): Promise<unknown>;
+  /** With `qemuVdagent`: the VNC server's UNIX socket. */
+  vncSocket: string;
   /** The last lines of the serial console (kernel, systemd and the journal). */
   consoleTail(lines?: number): string;
   /** Powers the guest off (ends QEMU). */
@@ -57,19 +61,30 @@ async function accelerator(kernel: string): Promise<'kvm' | 'tcg'> {
   return (await kvmBoots(kernel)) ? 'kvm' : 'tcg';
 }
 
+/** How the guest is built beyond its ports. */
+export interface BootOptions {
+  /**
+   * QEMU itself as the SPICE agent's client: the chardev `qemu-vdagent` (id `vdagent`, mouse and
+   * clipboard on, no port yet: plug it with `device_add virtserialport chardev=vdagent`) and a VNC
+   * server on runDir/vnc.sock whose pointer and clipboard it serves.
+   */
+  qemuVdagent?: boolean;
+}
+
 /**
  * Boots `image` with QEMU: the root image behind a throw-away qcow2 overlay in `runDir`, the data
  * disk read-only, the serial console to runDir/console.log, a virtio-serial controller with the
  * ports in `ports` on server sockets in runDir (`server=on,wait=off`), and the monitor on
- * runDir/qmp.sock for plugging the others later.
+ * runDir/qmp.sock for plugging the others later; `options` adds QEMU's own agent client.
  */
-export async function bootGuest(image: GuestImage, dataDisk: string, runDir: string, ports: readonly GuestPort[]): Promise<RunningGuest> {
+export async function bootGuest(image: GuestImage, dataDisk: string, runDir: string, ports: readonly GuestPort[], options: BootOptions = {}): Promise<RunningGuest> {
   const overlay = join(runDir, 'root.qcow2');
   await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'raw', '-b', image.rootfs, overlay]);
   const consoleLog = join(runDir, 'console.log');
   const accel = await accelerator(image.kernel);
   const sockets = { spice: join(runDir, 'spice.sock'), qga: join(runDir, 'qga.sock'), probe: join(runDir, 'probe.sock') };
   const qmpSocket = join(runDir, 'qmp.sock');
+  const vncSocket = join(runDir, 'vnc.sock');
   const args = [
     ...['-nodefaults', '-no-user-config', '-machine', 'q35', '-m', '1024', '-smp', '2', '-display', 'none', '-vga', 'std'],
     ...(accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg,thread=multi', '-cpu', 'max']),
@@ -79,6 +94,7 @@ export async function bootGuest(image: GuestImage, dataDisk: string, runDir: str
     ...['-serial', `file:${consoleLog}`],
     ...['-drive', `if=virtio,format=qcow2,file=${overlay}`, '-drive', `if=virtio,format=raw,readonly=on,file=${dataDisk}`],
     ...['-device', 'virtio-serial-pci,id=vs', '-qmp', `unix:${qmpSocket},server=on,wait=off`],
+    ...(options.qemuVdagent ? ['-chardev', 'qemu-vdagent,id=vdagent,name=vdagent,mouse=on,clipboard=on', '-vnc', `unix:${vncSocket}`] : []),
     ...ports.flatMap((id) => ['-chardev', `socket,id=${id},path=${sockets[id]},server=on,wait=off`, '-device', `virtserialport,bus=vs.0,chardev=${id},name=${GUEST_PORTS[id]}`]),
   ];
   const qemu: ChildProcess = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -106,6 +122,8 @@ export async function bootGuest(image: GuestImage, dataDisk: string, runDir: str
       await monitor.execute('chardev-add', { id, backend: { type: 'socket', data: { addr, server: true, wait: false } } });
       await monitor.execute('device_add', { driver: 'virtserialport', bus: 'vs.0', chardev: id, name: GUEST_PORTS[id], id: `${id}-port` });
     },
+    qmp: (command, args) => monitor.execute(command, args),
+    vncSocket,
     consoleTail,
     async stop() {
       await monitorPort.close();

@@ -26,6 +26,7 @@ function host(offered: number[] | undefined): ProxyHost {
     reset: () => undefined,
     announced: () => undefined,
     offered: () => (offered ? new Set(offered) : undefined),
+    agentAnnounced: () => undefined,
   };
 }
 
