@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -279,6 +279,33 @@ describe.each(CLIENT_PROFILES.map((p) => [p.name, p] as const))('the agent and i
     await sim().send({ type: MessageType.Clipboard, selection: CLIP, dataType: ClipboardType.ImagePng, data: PNG });
     expect(await pasted).toEqual(PNG);
   }, 30_000);
+
+  if (byDemand(profile))
+    it('clipboard after the agent announces again mid-session (a module switched off): the client’s next grab still counts', async () => {
+      await freshClient();
+      sim().consumeAll();
+      for (const text of ['one', 'two']) {
+        await xclipCopy(x.env, 'clipboard', 'UTF8_STRING', text);
+        await sim().expect(MessageType.ClipboardGrab, { where: (m) => m.selection === CLIP, timeoutMs: SLOW });
+      }
+      const entry = join(root, 'actions.d', 'graphics-device-info');
+      unlinkSync(entry);
+      try {
+        await sim().expect(MessageType.AnnounceCapabilities, { where: (m) => !m.request && !m.caps.has(Capability.GraphicsDeviceInfo), timeoutMs: SLOW });
+        // spice-gtk goes on counting (2); qemu-vdagent starts again at 0 on hearing the announcement.
+        await sim().grab(CLIP, [ClipboardType.Utf8Text]);
+        const grabSent = sim().records.filter((r) => r.from === 'client' && r.message?.type === MessageType.ClipboardGrab).at(-1)?.message;
+        if (hasSerial(profile)) expect(grabSent).toMatchObject({ serial: profile.serials === 'qemu-vdagent' ? 0 : 2 });
+        await helperCaughtUp();
+        const pasted = xclipPaste(x.env, 'clipboard', 'UTF8_STRING');
+        await sim().expect(MessageType.ClipboardRequest, { timeoutMs: SLOW });
+        await sim().sendText(CLIP, ClipboardType.Utf8Text, HOST_TEXT);
+        expect((await pasted)?.toString()).toBe(HOST_TEXT);
+      } finally {
+        writeFileSync(entry, '', { mode: 0o644 });
+        await sim().expect(MessageType.AnnounceCapabilities, { where: (m) => m.caps.has(Capability.GraphicsDeviceInfo), timeoutMs: SLOW });
+      }
+    }, 45_000);
 
   if (profile.fileTransfer) it('file transfer: STATUS bytes as this client understands them (detailed errors only with bit 14)', async () => {
     sim().consumeAll();
