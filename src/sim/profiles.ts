@@ -130,7 +130,7 @@ export const SPICE_GTK_0_42: ClientProfile = {
 export const LEGACY_CLIPBOARD: ClientProfile = {
   ...SPICE_CLIENT,
   name: 'legacy-clipboard',
-  source: 'clients before CLIPBOARD_SELECTION (spicec, early spice-gtk): bits 0, 1, 2, 4, 5 only',
+  source: 'modelled on clients from before CLIPBOARD_SELECTION: bits 0, 1, 2, 4, 5 only',
   caps: CapabilitySet.of(Capability.MouseState, Capability.MonitorsConfig, Capability.Reply, Capability.DisplayConfig, Capability.ClipboardByDemand),
   clipboardTypes: [ClipboardType.Utf8Text, ClipboardType.ImagePng],
   fileTransfer: false,
@@ -169,7 +169,7 @@ export const NEVER_ANNOUNCES: ClientProfile = {
 export const NO_MONITOR_POSITION: ClientProfile = {
   ...SPICE_CLIENT,
   name: 'no-monitor-position',
-  source: 'spice-gtk before MONITORS_CONFIG_POSITION: bits 0, 1, 2, 4, 5, 6',
+  source: 'modelled on spice-gtk from before MONITORS_CONFIG_POSITION: bits 0, 1, 2, 4, 5, 6',
   caps: CapabilitySet.of(Capability.MouseState, Capability.MonitorsConfig, Capability.Reply, Capability.DisplayConfig, Capability.ClipboardByDemand, Capability.ClipboardSelection),
   clipboardTypes: [ClipboardType.Utf8Text, ClipboardType.ImagePng],
   fileTransfer: true,

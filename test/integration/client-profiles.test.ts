@@ -66,7 +66,7 @@ function screenSize(env: NodeJS.ProcessEnv): string {
   return `${m?.[1]}x${m?.[2]}`;
 }
 
-describe.each(CLIENT_PROFILES.map((p) => [p.name, p] as const))('the agent and its session helper under the %s client profile', (_name, profile) => {
+describe.each(CLIENT_PROFILES.map((p) => [p.name, p.source, p] as const))('the agent and its session helper under the %s client profile (%s)', (_name, _source, profile) => {
   let x: XServer;
   let root: string;
   let events: string;
