@@ -50,6 +50,4 @@ export interface ActionModule {
   resetClient(): void;
   /** The client announced its capabilities (after any reset): what waited for them may go now. */
   clientAnnounced?(): void;
-  /** The same client started its clipboard grab serials over (qemu-vdagent does at every announcement of ours it hears). */
-  clientSerialsRestarted?(): void;
 }

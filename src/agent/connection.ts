@@ -68,8 +68,6 @@ export class AgentConnection extends EventEmitter<AgentEvents> {
   private readonly capabilitiesComing: () => Promise<void> | undefined;
   /** The answer to the client's request, while it waits for our capabilities to settle. */
   private heldAnswer: object | undefined;
-  /** Whether this client asked for our capabilities (request=1); qemu-vdagent only ever answers. */
-  private clientAsked = false;
 
   constructor(write: WriteChunks, options: AgentOptions) {
     super();
@@ -105,10 +103,7 @@ export class AgentConnection extends EventEmitter<AgentEvents> {
     this.modules = [...modules];
     this.byType.clear();
     for (const m of modules) for (const t of m.handles) this.byType.set(t, m);
-    if (!announce || this.heldAnswer) return;
-    this.announce(false);
-    // A client that only answers (qemu-vdagent) starts its grab serials over at every announcement it hears (spec §15.4).
-    if (!this.clientAsked) for (const m of this.modules) m.clientSerialsRestarted?.();
+    if (announce && !this.heldAnswer) this.announce(false);
   }
 
   /** The port (re)opened: start clean and announce with request=1. */
@@ -159,7 +154,6 @@ export class AgentConnection extends EventEmitter<AgentEvents> {
 
   private newClient(why: string): void {
     this.heldAnswer = undefined;
-    this.clientAsked = false;
     this.clientCaps = CapabilitySet.empty;
     this.reassembler.discardPort(ChunkPort.Client);
     for (const m of this.modules) {
@@ -196,7 +190,6 @@ export class AgentConnection extends EventEmitter<AgentEvents> {
     switch (message.type) {
       case MessageType.AnnounceCapabilities:
         if (message.request) this.newClient('client announced with request=1');
-        this.clientAsked ||= message.request;
         this.clientCaps = message.caps;
         this.log.info(`client capabilities ${message.caps.toString()}`);
         if (message.request) this.answer();

@@ -115,10 +115,6 @@ export class SessionBridge extends EventEmitter<SessionBridgeEvents> implements 
     this.helper.send({ kind: 'reset', module: proxy.name });
   }
 
-  serialsRestarted(proxy: SessionModuleProxy): void {
-    this.helper?.send({ kind: 'serials-restarted', module: proxy.name });
-  }
-
   announced(proxy: SessionModuleProxy): void {
     if (this.helper) this.syncClientCaps(proxy);
   }

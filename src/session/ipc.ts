@@ -24,8 +24,6 @@ export type ToHelper =
   | { kind: 'message'; module: string; message: Message }
   /** A new client or none: the module forgets per-client state. */
   | { kind: 'reset'; module: string }
-  /** The client started its grab serials over: the module does too. */
-  | { kind: 'serials-restarted'; module: string }
   /** The server's last GRAPHICS_DEVICE_INFO, for mapping display ids to outputs. */
   | { kind: 'displays'; devices: DeviceDisplayInfo[] };
 

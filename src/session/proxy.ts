@@ -16,8 +16,6 @@ export interface ProxyHost {
   reset(proxy: SessionModuleProxy): void;
   /** Tells the module in the helper the client's new capabilities. */
   announced(proxy: SessionModuleProxy): void;
-  /** Tells the module in the helper the client started its grab serials over. */
-  serialsRestarted(proxy: SessionModuleProxy): void;
 }
 
 /**
@@ -78,10 +76,6 @@ export class SessionModuleProxy implements ActionModule {
 
   clientAnnounced(): void {
     this.bridge.announced(this);
-  }
-
-  clientSerialsRestarted(): void {
-    this.bridge.serialsRestarted(this);
   }
 
   /**

@@ -82,9 +82,6 @@ export class SessionRunner {
       case 'reset':
         this.host.get(message.module)?.resetClient();
         return;
-      case 'serials-restarted':
-        this.host.get(message.module)?.clientSerialsRestarted?.();
-        return;
       case 'message': {
         const module = this.host.get(message.module);
         if (!module?.handles.includes(message.message.type)) return;

@@ -154,11 +154,6 @@ export class ClipboardModule implements ActionModule {
     }
   }
 
-  /** The client numbers its grabs from 0 again (qemu-vdagent after each announcement of ours): so do we. */
-  clientSerialsRestarted(): void {
-    for (const s of this.selections.values()) s.serial = 0;
-  }
-
   /** The client's capabilities changed: a local owner it has not heard of yet is announced. */
   clientAnnounced(): void {
     for (const [sel, s] of this.selections) if (s.owner === 'self' && !s.announced) this.sendGrab(sel, s);

@@ -32,10 +32,6 @@ class RecordingModule implements ActionModule {
   resetClient(): void {
     this.resets++;
   }
-  serialRestarts = 0;
-  clientSerialsRestarted(): void {
-    this.serialRestarts++;
-  }
 }
 
 /** An agent connection whose output is decoded back into messages. */
@@ -73,22 +69,6 @@ describe('AgentConnection', () => {
     expect(conn.capabilities.has(Capability.FileXferDisabled)).toBe(false);
     conn.setModules([]);
     expect(conn.capabilities.has(Capability.FileXferDisabled)).toBe(true);
-  });
-
-  it('tells the modules a client that only answers (qemu-vdagent) restarted its grab serials at each new announcement, and never one that asked', () => {
-    const clip = new RecordingModule('clipboard', [Capability.ClipboardByDemand], [MessageType.ClipboardGrab]);
-    const { conn, feed } = setup([clip]);
-    conn.opened();
-    feed({ type: MessageType.AnnounceCapabilities, request: false, caps: CapabilitySet.of(0, 5, 6, 17) });
-    conn.setModules([clip], true);
-    conn.setModules([clip], true);
-    expect(clip.serialRestarts).toBe(2);
-    feed({ type: MessageType.AnnounceCapabilities, request: true, caps: CapabilitySet.of(0, 5, 6, 17) });
-    conn.setModules([clip], true);
-    expect(clip.serialRestarts).toBe(2);
-    conn.opened();
-    conn.setModules([clip], true);
-    expect(clip.serialRestarts).toBe(3);
   });
 
   it('answers request=1 with request=0 and never answers request=0', async () => {

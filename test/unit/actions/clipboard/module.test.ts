@@ -218,16 +218,6 @@ describe('the clipboard module', () => {
     expect(sent.at(-1)).toEqual({ type: MessageType.ClipboardGrab, selection: PRIMARY, serial: 0, types: [ClipboardType.Utf8Text] });
   });
 
-  it('numbers its grabs from 0 again when the client restarted its serials, and takes the client’s grab 0', () => {
-    desktop.copy('clipboard', { UTF8_STRING: 'a' });
-    desktop.copy('clipboard', { UTF8_STRING: 'b' });
-    module.clientSerialsRestarted();
-    client({ type: MessageType.ClipboardGrab, selection: CLIP, serial: 0, types: [ClipboardType.Utf8Text] });
-    expect(desktop.claims.has('clipboard')).toBe(true);
-    desktop.copy('clipboard', { UTF8_STRING: 'c' });
-    expect(sent.at(-1)).toEqual({ type: MessageType.ClipboardGrab, selection: CLIP, serial: 1, types: [ClipboardType.Utf8Text] });
-  });
-
   it('keeps the clipboard from a client that never announced CLIPBOARD_BY_DEMAND: its grab takes nothing, its request is answered NONE', async () => {
     await start({}, []);
     desktop.copy('clipboard', { UTF8_STRING: 'guest secret' });
