@@ -112,7 +112,10 @@ export class SessionBridge extends EventEmitter<SessionBridgeEvents> implements 
   }
 
   reset(proxy: SessionModuleProxy): void {
-    this.helper?.send({ kind: 'reset', module: proxy.name });
+    if (!this.helper) return;
+    // The new client's capabilities are not known yet: none, until it announces (spec §6.6).
+    this.syncClientCaps(proxy);
+    this.helper.send({ kind: 'reset', module: proxy.name });
   }
 
   announced(proxy: SessionModuleProxy): void {

@@ -6,6 +6,7 @@ import {
   type ClipboardMessage,
   type ClipboardRequestMessage,
   type Message,
+  messageName,
   MessageType,
 } from '../../protocol/index.js';
 import { type ClipboardBackend, ClipboardReadError, type SelectionName } from '../../platform/clipboard/backend.js';
@@ -121,6 +122,7 @@ export class ClipboardModule implements ActionModule {
   }
 
   handle(message: Message): void {
+    if (message.type !== MessageType.MaxClipboard && !this.byDemand) return this.refuse(message);
     switch (message.type) {
       case MessageType.ClipboardGrab:
         return this.peerGrab(message);
@@ -152,6 +154,18 @@ export class ClipboardModule implements ActionModule {
   /** A client grab with serial 0 may follow: see Selection.peerMayRestart. */
   agentAnnounced(): void {
     for (const s of this.selections.values()) s.peerMayRestart = true;
+  }
+
+  /**
+   * A clipboard message from a client that did not announce CLIPBOARD_BY_DEMAND (one that never
+   * announces): it has no clipboard (spec §6.6), so its grab, data or release changes nothing here;
+   * a request still gets its one answer, NONE, and the guest's clipboard stays in the guest.
+   */
+  private refuse(message: Message): void {
+    this.ctx?.log.info(`clipboard: ${messageName(message.type)} dropped: the client did not announce CLIPBOARD_BY_DEMAND`);
+    if (message.type === MessageType.ClipboardRequest) {
+      this.send({ type: MessageType.Clipboard, selection: message.selection, dataType: ClipboardType.None, data: Buffer.alloc(0) });
+    }
   }
 
   /** The client's capabilities changed: a local owner it has not heard of yet is announced. */

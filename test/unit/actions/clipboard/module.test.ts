@@ -250,6 +250,16 @@ describe('the clipboard module', () => {
     expect(sent.at(-1)).toEqual({ type: MessageType.ClipboardGrab, selection: PRIMARY, serial: 0, types: [ClipboardType.Utf8Text] });
   });
 
+  it('keeps the clipboard from a client that never announced CLIPBOARD_BY_DEMAND: its grab takes nothing, its request is answered NONE', async () => {
+    await start({}, []);
+    desktop.copy('clipboard', { UTF8_STRING: 'guest secret' });
+    client({ type: MessageType.ClipboardGrab, selection: CLIP, types: [ClipboardType.Utf8Text] });
+    expect(desktop.claims.has('clipboard')).toBe(false);
+    client({ type: MessageType.ClipboardRequest, selection: CLIP, dataType: ClipboardType.Utf8Text });
+    await settle();
+    expect(sent).toEqual([{ type: MessageType.Clipboard, selection: CLIP, dataType: ClipboardType.None, data: Buffer.alloc(0) }]);
+  });
+
   it('closes the desktop connection when stopped', async () => {
     await module.stop();
     expect(desktop.closed).toBe(true);
