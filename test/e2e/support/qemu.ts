@@ -69,6 +69,10 @@ export interface BootOptions {
    * server on runDir/vnc.sock whose pointer and clipboard it serves.
    */
   qemuVdagent?: boolean;
+  /** The display adapter: QEMU's standard VGA (the default), or QXL for an Xorg desktop in the guest. */
+  vga?: 'std' | 'qxl';
+  /** QEMU trace events to enable (`-trace NAME`), written to runDir/qemu-trace.log. */
+  trace?: readonly string[];
 }
 
 /**
@@ -86,7 +90,7 @@ export async function bootGuest(image: GuestImage, dataDisk: string, runDir: str
   const qmpSocket = join(runDir, 'qmp.sock');
   const vncSocket = join(runDir, 'vnc.sock');
   const args = [
-    ...['-nodefaults', '-no-user-config', '-machine', 'q35', '-m', '1024', '-smp', '2', '-display', 'none', '-vga', 'std'],
+    ...['-nodefaults', '-no-user-config', '-machine', 'q35', '-m', '1024', '-smp', '2', '-display', 'none', '-vga', options.vga ?? 'std'],
     ...(accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg,thread=multi', '-cpu', 'max']),
     // A reboot restarts the guest in the same QEMU (the overlay and the plugged ports stay).
     ...['-kernel', image.kernel, '-initrd', image.initrd],
@@ -94,6 +98,7 @@ export async function bootGuest(image: GuestImage, dataDisk: string, runDir: str
     ...['-serial', `file:${consoleLog}`],
     ...['-drive', `if=virtio,format=qcow2,file=${overlay}`, '-drive', `if=virtio,format=raw,readonly=on,file=${dataDisk}`],
     ...['-device', 'virtio-serial-pci,id=vs', '-qmp', `unix:${qmpSocket},server=on,wait=off`],
+    ...(options.trace?.length ? [...options.trace.flatMap((name) => ['-trace', name]), '-D', join(runDir, 'qemu-trace.log')] : []),
     ...(options.qemuVdagent ? ['-chardev', 'qemu-vdagent,id=vdagent,name=vdagent,mouse=on,clipboard=on', '-vnc', `unix:${vncSocket}`] : []),
     ...ports.flatMap((id) => ['-chardev', `socket,id=${id},path=${sockets[id]},server=on,wait=off`, '-device', `virtserialport,bus=vs.0,chardev=${id},name=${GUEST_PORTS[id]}`]),
   ];
