@@ -11,6 +11,21 @@ export const GUEST_PORTS = { spice: 'com.redhat.spice.0', qga: 'org.qemu.guest_a
 /** A port of the test. */
 export type GuestPort = keyof typeof GUEST_PORTS;
 
+/** How bootGuest starts QEMU beyond the image and the ports; every field is optional. */
+export interface BootOptions {
+  /** Guest RAM in MiB (1024 unless given; a migration copies all of it). */
+  memoryMiB?: number;
+  /**
+   * A SPICE server on 127.0.0.1:`port` without a password, and the agent's port com.redhat.spice.0
+   * on its `spicevmc` channel from boot (rather than a socket plugged later).
+   */
+  spice?: { port: number; seamlessMigration: boolean };
+  /** Wait for the guest's state on this migration URI (`-incoming`) instead of booting; the overlay in runDir is the source's. */
+  incoming?: string;
+  /** Prefix of this QEMU's monitor, console and socket files in runDir (a second QEMU of one guest). */
+  name?: string;
+}
+
 /** A guest running in QEMU. */
 export interface RunningGuest {
   /** The host end of each port (the agent's ports exist once plugged). */
@@ -21,6 +36,8 @@ export interface RunningGuest {
   plug(port: GuestPort): Promise<void>;
   /** The last lines of the serial console (kernel, systemd and the journal). */
   consoleTail(lines?: number): string;
+  /** QEMU's monitor, for commands the test runs itself (migrate, query-migrate) and its events. */
+  monitor: QmpClient;
   /** Powers the guest off (ends QEMU). */
   stop(): Promise<void>;
 }
@@ -57,21 +74,31 @@ async function accelerator(kernel: string): Promise<'kvm' | 'tcg'> {
   return (await kvmBoots(kernel)) ? 'kvm' : 'tcg';
 }
 
+/** The SPICE server and the agent's port on its vdagent channel (see BootOptions.spice). */
+function spiceArgs(spice: NonNullable<BootOptions['spice']>): string[] {
+  return [
+    ...['-spice', `port=${spice.port},addr=127.0.0.1,disable-ticketing=on,seamless-migration=${spice.seamlessMigration ? 'on' : 'off'}`],
+    ...['-chardev', 'spicevmc,id=spice,name=vdagent', '-device', `virtserialport,bus=vs.0,chardev=spice,name=${GUEST_PORTS.spice},id=spice-port`],
+  ];
+}
+
 /**
  * Boots `image` with QEMU: the root image behind a throw-away qcow2 overlay in `runDir`, the data
  * disk read-only, the serial console to runDir/console.log, a virtio-serial controller with the
  * ports in `ports` on server sockets in runDir (`server=on,wait=off`), and the monitor on
- * runDir/qmp.sock for plugging the others later.
+ * runDir/qmp.sock for plugging the others later. `options` add SPICE, less memory, or make it the
+ * destination of a migration (then the same image, data disk, ports and options as the source's).
  */
-export async function bootGuest(image: GuestImage, dataDisk: string, runDir: string, ports: readonly GuestPort[]): Promise<RunningGuest> {
+export async function bootGuest(image: GuestImage, dataDisk: string, runDir: string, ports: readonly GuestPort[], options: BootOptions = {}): Promise<RunningGuest> {
   const overlay = join(runDir, 'root.qcow2');
-  await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'raw', '-b', image.rootfs, overlay]);
-  const consoleLog = join(runDir, 'console.log');
+  if (!options.incoming) await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'raw', '-b', image.rootfs, overlay]);
+  const file = (name: string): string => join(runDir, `${options.name ?? ''}${name}`);
+  const consoleLog = file('console.log');
   const accel = await accelerator(image.kernel);
-  const sockets = { spice: join(runDir, 'spice.sock'), qga: join(runDir, 'qga.sock'), probe: join(runDir, 'probe.sock') };
-  const qmpSocket = join(runDir, 'qmp.sock');
+  const sockets = { spice: file('spice.sock'), qga: file('qga.sock'), probe: file('probe.sock') };
+  const qmpSocket = file('qmp.sock');
   const args = [
-    ...['-nodefaults', '-no-user-config', '-machine', 'q35', '-m', '1024', '-smp', '2', '-display', 'none', '-vga', 'std'],
+    ...['-nodefaults', '-no-user-config', '-machine', 'q35', '-m', String(options.memoryMiB ?? 1024), '-smp', '2', '-display', 'none', '-vga', 'std'],
     ...(accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg,thread=multi', '-cpu', 'max']),
     // A reboot restarts the guest in the same QEMU (the overlay and the plugged ports stay).
     ...['-kernel', image.kernel, '-initrd', image.initrd],
@@ -80,6 +107,8 @@ export async function bootGuest(image: GuestImage, dataDisk: string, runDir: str
     ...['-drive', `if=virtio,format=qcow2,file=${overlay}`, '-drive', `if=virtio,format=raw,readonly=on,file=${dataDisk}`],
     ...['-device', 'virtio-serial-pci,id=vs', '-qmp', `unix:${qmpSocket},server=on,wait=off`],
     ...ports.flatMap((id) => ['-chardev', `socket,id=${id},path=${sockets[id]},server=on,wait=off`, '-device', `virtserialport,bus=vs.0,chardev=${id},name=${GUEST_PORTS[id]}`]),
+    ...(options.spice ? spiceArgs(options.spice) : []),
+    ...(options.incoming ? ['-incoming', options.incoming] : []),
   ];
   const qemu: ChildProcess = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -107,6 +136,7 @@ export async function bootGuest(image: GuestImage, dataDisk: string, runDir: str
       await monitor.execute('device_add', { driver: 'virtserialport', bus: 'vs.0', chardev: id, name: GUEST_PORTS[id], id: `${id}-port` });
     },
     consoleTail,
+    monitor,
     async stop() {
       await monitorPort.close();
       if (qemu.exitCode !== null || qemu.signalCode !== null) return;
