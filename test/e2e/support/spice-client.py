@@ -15,6 +15,7 @@
 #   migration-started                           spice-gtk began following a migration
 #   agent {"connected", "caps"}                 main-agent-update: the agent's capability bits
 #   progress {"id", "sent", "total"}            a file copy's progress (at most one every 64 KiB)
+#   task {"id", "file", "error"}                one file of a copy finished (error: null on success)
 #   copy {"id", "ok", "error"?, "code"?}        a file copy finished
 #   clipboard {"id", "type", "data"}            main-clipboard-selection after a request
 #   refused {"id", "why"}                       a command the library would not carry out
@@ -52,6 +53,7 @@ class Client:
         self.session = None
         self.main = None
         self.clipboard_ids = []
+        self.copies = {}
 
     def connect(self, host, port):
         self.session = Spice.Session()
@@ -70,6 +72,21 @@ class Client:
             on(channel, 'main-agent-update', self.on_agent)
             on(channel, 'main-clipboard-selection', self.on_clipboard)
             on(channel, 'migration-started', lambda _c, _s: emit('migration-started'))
+            on(channel, 'new-file-transfer', self.on_transfer)
+
+    def on_transfer(self, _channel, task):
+        name = task.get_filename()
+        ident = self.copies.get(name)
+        reported = [0]
+
+        def progress(_task, _spec):
+            sent, total = task.get_property('transferred-bytes'), task.get_property('total-bytes')
+            if sent - reported[0] >= 65536 or sent == total:
+                reported[0] = sent
+                emit('progress', id=ident, sent=sent, total=total)
+
+        on(task, 'notify::progress', progress)
+        on(task, 'finished', lambda _t, err: emit('task', id=ident, file=name, error=err.message if err else None))
 
     def on_agent(self, channel):
         caps = [bit for bit in range(CAP_BITS) if channel.agent_test_capability(bit)]
@@ -83,12 +100,7 @@ class Client:
     def copy(self, ident, path):
         if self.main is None:
             return emit('refused', id=ident, why='no main channel')
-        reported = [0]
-
-        def progress(sent, total, _data):
-            if sent - reported[0] >= 65536 or sent == total:
-                reported[0] = sent
-                emit('progress', id=ident, sent=sent, total=total)
+        self.copies[GLib.path_get_basename(path)] = ident
 
         def done(channel, result, _data):
             try:
@@ -97,7 +109,9 @@ class Client:
             except GLib.Error as err:
                 emit('copy', id=ident, ok=False, error=err.message, domain=err.domain, code=err.code)
 
-        self.main.file_copy_async([Gio.File.new_for_path(path)], Gio.FileCopyFlags.NONE, None, progress, None, done, None)
+        # The progress callback's scope ends with the call in the introspection data: progress is
+        # followed on the transfer task instead (on_transfer).
+        self.main.file_copy_async([Gio.File.new_for_path(path)], Gio.FileCopyFlags.NONE, None, None, None, done, None)
 
     def clipboard(self, ident):
         if self.main is None or not self.main.agent_test_capability(CAP_CLIPBOARD_BY_DEMAND):
