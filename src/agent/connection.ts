@@ -216,6 +216,18 @@ export class AgentConnection extends EventEmitter<AgentEvents> {
     const where = port === undefined ? '' : ` (chunk port ${port})`;
     this.log.warn(`${ErrorCode[err.code]}: ${err.message}${where}; ${err.severity === Severity.Resync ? 'reopening the port' : 'message dropped'}`);
     if (err.severity === Severity.Resync) this.emit('resync', err);
+    if (err.code === ErrorCode.MessageCut && port === ChunkPort.Client) this.clientCut();
+  }
+
+  /**
+   * The client's stream started over in the middle of a message: a new client whose old one
+   * never said goodbye (semi-seamless migration). Everything CLIENT_DISCONNECTED resets is reset,
+   * and answers still waiting for the old client are dropped rather than given to the new one.
+   */
+  private clientCut(): void {
+    this.log.info('client stream cut: a new client');
+    this.output.dropWaiting();
+    this.newClient('client stream cut');
   }
 
   private reportOnce(type: number, text: string): void {

@@ -21,6 +21,10 @@ export class OutputQueue {
   private readonly chunks: Buffer[] = [];
   private bytes = 0;
   private pumping = false;
+  /** Chunks handed to the write in progress (the first ones of `chunks`). */
+  private writing = 0;
+  /** The first chunk of each message: where waiting output may be cut without breaking a message. */
+  private readonly heads = new WeakSet<Buffer>();
   private generation = 0;
   private behind = false;
 
@@ -46,6 +50,7 @@ export class OutputQueue {
     const size = chunks.reduce((n, c) => n + c.length, 0);
     const busy = this.chunks.length > 0;
     if (busy && (this.bytes + size > this.maxBytes || this.chunks.length + chunks.length > this.maxChunks)) return false;
+    if (chunks[0]) this.heads.add(chunks[0]);
     this.chunks.push(...chunks);
     this.bytes += size;
     this.flow();
@@ -58,6 +63,17 @@ export class OutputQueue {
     this.chunks.length = 0;
     this.bytes = 0;
     this.generation++;
+    this.flow();
+  }
+
+  /**
+   * Drops the messages not begun yet (their client is gone): what the port has been given, and
+   * the rest of a message it has been given part of, still go out, so the stream stays whole.
+   */
+  dropWaiting(): void {
+    let keep = this.writing;
+    while (keep < this.chunks.length && !this.heads.has(this.chunks[keep] as Buffer)) keep++;
+    for (const c of this.chunks.splice(keep)) this.bytes -= c.length;
     this.flow();
   }
 
@@ -77,7 +93,9 @@ export class OutputQueue {
     try {
       while (this.chunks.length > 0 && gen === this.generation) {
         const batch = this.chunks.slice(0, MAX_BATCH);
+        this.writing = batch.length;
         await this.write(batch);
+        this.writing = 0;
         if (gen !== this.generation) break;
         this.chunks.splice(0, batch.length);
         this.bytes -= batch.reduce((n, c) => n + c.length, 0);
@@ -87,6 +105,7 @@ export class OutputQueue {
       // The port failed: its owner reopens it and announces again; stale output is dropped.
       this.clear();
     } finally {
+      this.writing = 0;
       this.pumping = false;
       if (this.chunks.length > 0) void this.pump();
     }

@@ -1,3 +1,4 @@
+import { closeSync } from 'node:fs';
 import koffi from 'koffi';
 import { ErrnoError } from './errno.js';
 
@@ -26,6 +27,9 @@ const c = {
   tcgetattr: lib.func('int tcgetattr(int fd, _Out_ uint8_t *termios)') as (fd: number, termios: Buffer) => number,
   cfmakeraw: lib.func('void cfmakeraw(_Inout_ uint8_t *termios)') as (termios: Buffer) => void,
   tcsetattr: lib.func('int tcsetattr(int fd, int action, const uint8_t *termios)') as (fd: number, action: number, termios: Buffer) => number,
+  epoll_create1: lib.func('int epoll_create1(int flags)') as (flags: number) => number,
+  epoll_ctl: lib.func('int epoll_ctl(int epfd, int op, int fd, const uint8_t *event)') as (epfd: number, op: number, fd: number, event: Buffer) => number,
+  epoll_wait: lib.func('int epoll_wait(int epfd, _Out_ uint8_t *events, int maxevents, int timeout)') as (epfd: number, events: Buffer, max: number, timeout: number) => number,
 };
 
 const TCSANOW = 0;
@@ -81,6 +85,38 @@ export function pipe(): [number, number] {
   const fds = new Int32Array(2);
   check(c.pipe2(fds, O_CLOEXEC), 'pipe2');
   return [fds[0] as number, fds[1] as number];
+}
+
+/** struct epoll_event on x86-64 and arm64 alike as far as it is used here: u32 events, then 8 bytes of data (packed on x86-64). */
+const EPOLL_EVENT_BYTES = 16;
+const EPOLL_CTL_ADD = 1;
+
+/**
+ * A close-on-exec epoll descriptor watching `fd` edge-triggered for `events` (EPOLLIN, EPOLLOUT,
+ * EPOLLET …): it becomes readable once per wake-up of `fd`'s wait queue, not while a condition lasts.
+ */
+export function edgeEpoll(fd: number, events: number): number {
+  const epfd = check(c.epoll_create1(O_CLOEXEC), 'epoll_create1');
+  const event = Buffer.alloc(EPOLL_EVENT_BYTES);
+  event.writeUInt32LE(events >>> 0, 0);
+  try {
+    check(c.epoll_ctl(epfd, EPOLL_CTL_ADD, fd, event), 'epoll_ctl');
+  } catch (err) {
+    closeSync(epfd);
+    throw err;
+  }
+  return epfd;
+}
+
+/** Takes the events waiting on an epoll descriptor without blocking; how many there were. */
+export function drainEpoll(epfd: number): number {
+  const events = Buffer.alloc(EPOLL_EVENT_BYTES * 8);
+  let total = 0;
+  for (;;) {
+    const n = check(c.epoll_wait(epfd, events, 8, 0), 'epoll_wait');
+    total += n;
+    if (n < 8) return total;
+  }
 }
 
 /** Two connected close-on-exec UNIX stream sockets (socketpair(2)). */

@@ -25,6 +25,11 @@ export enum ErrorCode {
   EmptyChunk = 106,
   /** A message was refused because of the session's state (not a wire error). */
   NotAllowed = 107,
+  /**
+   * A message stopped short because its sender started over: a chunk that cannot continue it
+   * begins a well-formed message (a new client after semi-seamless migration, spec §3.2).
+   */
+  MessageCut = 108,
   // --- 2xx: resync the stream ---
   /** VDIChunkHeader.port is neither 1 nor 2. */
   BadChunkPort = 200,

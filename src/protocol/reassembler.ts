@@ -51,6 +51,7 @@ export interface ReassemblerOptions {
 /** How a port's payloads are kept: the largest message size, and where payloads spanning chunks are collected. */
 interface Keeping {
   maxMessageSize: number;
+  maxChunkSize: number;
   allocate: ((type: number, size: number) => Buffer) | undefined;
 }
 
@@ -70,6 +71,14 @@ class PortAssembler {
   private collector: PayloadCollector | undefined;
   /** Bytes left in the current chunk to discard after an error inside it. */
   private discard = 0;
+  /** Data size of the chunk being fed. */
+  private chunkSize = 0;
+  /** Data size of the chunk the message in progress began in: the sender's piece size. */
+  private piece = 0;
+  /** The first bytes of a chunk that may begin a new message, held until {@link isCut} can tell. */
+  private readonly probe = Buffer.alloc(MESSAGE_HEADER_SIZE);
+  /** Bytes in `probe`; -1 while no chunk is being probed. */
+  private probeFilled = -1;
 
   constructor(
     private readonly port: ChunkPort,
@@ -89,20 +98,69 @@ class PortAssembler {
     this.keep = false;
     this.collector = undefined;
     this.discard = 0;
+    this.probeFilled = -1;
   }
 
-  /** Called at the start of each chunk of `size` data bytes. */
+  /**
+   * Called at the start of each chunk of `size` data bytes. A chunk larger than what the message
+   * in progress misses begins a new message (MessageTruncated). One that fits but is not the
+   * piece its sender would send next (see {@link isCut}) has its first 20 bytes probed.
+   */
   chunkStart(size: number): void {
     this.discard = 0;
+    this.chunkSize = size;
     if (this.need > 0 && size > this.need) {
       // Chunks of one message are consecutive; one that does not fit begins a new message.
       if (this.keep) this.fail(ErrorCode.MessageTruncated, `message type ${this.type} stopped after ${this.size - this.need} of ${this.size} payload bytes`);
       this.reset();
     }
+    if (this.need > 0 && size >= MESSAGE_HEADER_SIZE && size !== Math.min(this.piece, this.need)) this.probeFilled = 0;
+    if (this.need < 0 && this.hdrFilled === 0) this.piece = size;
   }
 
   /** Feeds bytes of the current chunk; `chunkLeft` counts bytes of this chunk after `data`. */
   feed(data: Buffer, chunkLeft: number): void {
+    if (this.probeFilled < 0) return this.take(data, chunkLeft);
+    const n = Math.min(MESSAGE_HEADER_SIZE - this.probeFilled, data.length);
+    data.copy(this.probe, this.probeFilled, 0, n);
+    this.probeFilled += n;
+    if (this.probeFilled < MESSAGE_HEADER_SIZE) return;
+    this.probeFilled = -1;
+    const rest = data.subarray(n);
+    if (this.isCut()) {
+      this.fail(ErrorCode.MessageCut, `message type ${this.type} cut after ${this.size - this.need} of ${this.size} payload bytes: a chunk of ${this.chunkSize} bytes begins a new message`);
+      this.reset();
+      this.piece = this.chunkSize;
+    }
+    // A copy: the probe is reused, and a payload in one piece is handed out as a view.
+    this.take(Buffer.from(this.probe), rest.length + chunkLeft);
+    this.take(rest, chunkLeft);
+  }
+
+  /**
+   * Whether the probed chunk begins a new message although the message in progress misses more
+   * bytes than it carries: with spice-gtk and spice-server a message always begins at a chunk's
+   * first byte, and its pieces are min(2048, bytes left) long, so this chunk (not the piece the
+   * sender of the message in progress would send next) is the trace of a sender that started
+   * over. It must begin with a well-formed header: protocol 1, a defined type, a size within the
+   * type's ceiling, and a size this chunk is the first piece of: the whole message (20 + size),
+   * or a full chunk of a longer one. Data that merely looks like a header is safe with every
+   * sender that cuts like spice-gtk (it is never probed); a sender cutting irregularly is misread
+   * only by data holding such a header, with exactly this chunk's size, at a chunk's start.
+   */
+  private isCut(): boolean {
+    const h = readMessageHeader(this.probe);
+    const whole = MESSAGE_HEADER_SIZE + h.size;
+    return (
+      h.protocol === PROTOCOL_VERSION &&
+      isMessageType(h.type) &&
+      h.size <= payloadCeiling(h.type, this.keeping.maxMessageSize) &&
+      (whole === this.chunkSize || (whole > this.chunkSize && this.chunkSize === this.keeping.maxChunkSize))
+    );
+  }
+
+  /** Takes bytes of the current chunk as they come: header, then payload. */
+  private take(data: Buffer, chunkLeft: number): void {
     let off = 0;
     if (this.discard > 0) {
       const n = Math.min(this.discard, data.length);
@@ -211,8 +269,8 @@ export class Reassembler {
     private readonly sink: ReassemblerSink,
     options: ReassemblerOptions = {},
   ) {
-    const keeping: Keeping = { maxMessageSize: options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE, allocate: options.allocate };
     this.maxChunkSize = options.maxChunkSize ?? MAX_CHUNK_DATA_SIZE;
+    const keeping: Keeping = { maxMessageSize: options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE, maxChunkSize: this.maxChunkSize, allocate: options.allocate };
     this.ports = new Map([
       [ChunkPort.Client, new PortAssembler(ChunkPort.Client, keeping, sink)],
       [ChunkPort.Server, new PortAssembler(ChunkPort.Server, keeping, sink)],

@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import { Backoff } from './backoff.js';
 import { DELIVERY_SIZE, readAvailable } from './read-available.js';
+import type { EdgeWatcher } from '../platform/edge-watcher.js';
 import { FdWatcher } from '../platform/fd-watcher.js';
+import { loadLibc } from '../platform/load-libc.js';
 import { ErrnoError, isRetry } from '../platform/errno.js';
 import { PausablePort } from './pausable-port.js';
 import type { Port } from './port.js';
@@ -10,7 +12,10 @@ import { type FlushResult, WriteQueue } from './write-queue.js';
 const O_CLOEXEC = 0o2000000; // Linux; not in fs.constants (libuv adds it anyway)
 const OPEN_FLAGS =
   fs.constants.O_RDWR | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY | O_CLOEXEC;
-/** Back-off while the host side is absent: reads return 0 bytes, or poll wakes up without data. */
+/**
+ * Back-off while the host side is absent (reads return 0 bytes, or poll wakes up without data),
+ * used only for a descriptor epoll cannot watch edge-triggered.
+ */
 const idleBackoff = (): Backoff => new Backoff({ initialMs: 100, maxMs: 2000, factor: 2 });
 
 /** One open descriptor: everything close() has to stop. */
@@ -22,6 +27,8 @@ interface Session {
   readonly sleeps: Set<() => void>;
   closed: boolean;
   writing: boolean;
+  /** Wake-ups of the port while the host is absent: made at the first need; null where epoll refuses the descriptor. */
+  edges: Promise<EdgeWatcher | null> | undefined;
 }
 
 /** A Port on a character device that is not a tty (virtio-serial), or on any non-blocking fd. */
@@ -51,6 +58,10 @@ export class CharDevicePort extends PausablePort implements Port {
 
   get isOpen(): boolean {
     return this.session !== undefined;
+  }
+
+  get devicePath(): string | undefined {
+    return this.borrowedFd === undefined ? this.path : undefined;
   }
 
   /** Wakes the read loops waiting in unpaused(). */
@@ -114,6 +125,7 @@ export class CharDevicePort extends PausablePort implements Port {
       sleeps: new Set(),
       closed: false,
       writing: false,
+      edges: undefined,
     };
     this.session = s;
     this.readLoop(s).catch((err: unknown) => {
@@ -167,6 +179,32 @@ export class CharDevicePort extends PausablePort implements Port {
   }
 
   /**
+   * Waits while the host side is absent: until the port's next wake-up (the host opening or
+   * closing its side, data, room to write), else, where epoll refuses the descriptor, for the
+   * back-off delay and readiness. False when the port closed meanwhile.
+   */
+  private async hostBack(s: Session, which: 'readable' | 'writable', backoff: Backoff): Promise<boolean> {
+    s.edges ??= loadLibc().then(
+      async (libc) => {
+        const { EdgeWatcher } = await import('../platform/edge-watcher.js');
+        return s.closed ? null : new EdgeWatcher(s.fd, libc);
+      },
+      () => null,
+    ).catch(() => null);
+    const edges = await s.edges;
+    if (!edges) return this.ready(s, which, backoff.next());
+    await new Promise<void>((resolve) => {
+      const wake = (): void => {
+        s.sleeps.delete(wake);
+        resolve();
+      };
+      s.sleeps.add(wake);
+      void edges.next().then(wake);
+    });
+    return !s.closed;
+  }
+
+  /**
    * Reads with read(2) in place (the descriptor is non-blocking), never on libuv's thread pool,
    * whose wake-ups added a millisecond-scale tail to each message: everything available, up to
    * the reused buffer's size, per readiness; then it waits for readiness again, so the event loop
@@ -176,6 +214,8 @@ export class CharDevicePort extends PausablePort implements Port {
     const scratch = Buffer.allocUnsafe(DELIVERY_SIZE);
     const backoff = idleBackoff();
     let woken = false;
+    /** Whether the host sent anything since the port opened. */
+    let heard = false;
     // The first read waits for readiness too: open() returns before any data is emitted.
     if (!(await this.ready(s, 'readable', 0))) return;
     while (!s.closed) {
@@ -188,19 +228,23 @@ export class CharDevicePort extends PausablePort implements Port {
         const retry = isRetry(err);
         if (retry === 'intr') continue;
         if (retry !== 'again') return this.fail(s, err as Error);
-        // Woken up yet nothing to read: a persistent poll condition (HUP); slow down.
-        if (!(await this.ready(s, 'readable', woken ? backoff.next() : 0))) return;
+        // Woken up yet nothing to read: a persistent poll condition (HUP); wait for a change.
+        if (!(await (woken ? this.hostBack(s, 'readable', backoff) : this.ready(s, 'readable', 0)))) return;
         woken = true;
         continue;
       }
       if (s.closed) return;
       if (n === 0) {
-        // The host side is not connected (not end of file): keep the fd and retry later.
-        if (!(await this.ready(s, 'readable', backoff.next()))) return;
+        // The host closed its side after speaking: spice-server attaches an agent again only when
+        // the guest opens the port anew (as spice-vdagentd does on 0 bytes once it has read).
+        if (heard) return this.fail(s, new ErrnoError('ECONNRESET', `the host closed its side of ${this.name}`));
+        // The host side is not connected yet (not end of file): keep the fd, read again when it comes.
+        if (!(await this.hostBack(s, 'readable', backoff))) return;
         woken = false; // a host that just connected gives EAGAIN: wait for data without delay
         continue;
       }
       woken = false;
+      heard = true;
       backoff.reset();
       // Emit a copy: the scratch buffer is reused, consumers may keep what they are given.
       this.emit('data', Buffer.from(scratch.subarray(0, n)));
@@ -228,8 +272,8 @@ export class CharDevicePort extends PausablePort implements Port {
           woken = false;
           backoff.reset();
         }
-        // Nothing taken right after a writable wake-up: the host is absent (HUP wakes us); slow down.
-        if (!(await this.ready(s, 'writable', woken ? backoff.next() : 0))) return;
+        // Nothing taken right after a writable wake-up: the host is absent (HUP wakes us); wait for it.
+        if (!(await (woken ? this.hostBack(s, 'writable', backoff) : this.ready(s, 'writable', 0)))) return;
         woken = true;
       }
     } finally {
@@ -247,6 +291,7 @@ export class CharDevicePort extends PausablePort implements Port {
     s.closed = true;
     if (this.session === s) this.session = undefined;
     s.watcher.close();
+    void s.edges?.then((edges) => edges?.close());
     for (const wake of [...s.sleeps]) wake();
     s.writes.fail(err);
     // Reads and writes are synchronous: none is in flight, the descriptor may close now.

@@ -15,6 +15,8 @@ export interface PortEvents {
 export interface Port extends EventEmitter<PortEvents> {
   /** What the port is, for logs (a path, or a name). */
   readonly name: string;
+  /** The device node it opens, when it opens one by path: its appearing is worth a reopen at once. */
+  readonly devicePath?: string;
   /** Opens the port; rejects with the system error. */
   open(): Promise<void>;
   /** Writes all bytes; resolves once the kernel took them (queues on EAGAIN, never drops). */

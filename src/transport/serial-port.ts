@@ -66,6 +66,10 @@ export class SerialPortPort extends PausablePort implements Port {
     this.arm?.();
   }
 
+  get devicePath(): string {
+    return this.name;
+  }
+
   async open(): Promise<void> {
     if (this.sp || this.opening) throw new ErrnoError('EBUSY', `${this.name} is already open`);
     this.opening = true;

@@ -1,4 +1,6 @@
 import { EventEmitter } from 'node:events';
+import { watch, type FSWatcher } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Logger } from '../log/logger.js';
 import { Backoff } from './backoff.js';
 import type { Port } from './port.js';
@@ -15,12 +17,22 @@ export interface SupervisorEvents {
 
 /**
  * Keeps a port open: opens it, and after an open failure, an I/O error or a requested resync
- * reopens it with capped exponential back-off. Uses a timer only while waiting to reopen.
+ * reopens it with capped exponential back-off. A port that served (carried a valid message) and
+ * then closed by itself is reopened at once: a host that hung up and came back, or a re-plugged
+ * device whose node is already there, hears the agent without waiting out a delay. While it waits
+ * to reopen a port opened by path, inotify on the node's folder ends the wait when the node (or its
+ * link) appears or changes. Uses a timer and that watch only while waiting to reopen.
  */
 export class PortSupervisor extends EventEmitter<SupervisorEvents> {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private lastFailure = '';
+  /** Whether an open is under way. */
+  private opening = false;
+  /** Whether the port carried a valid message since it last opened. */
+  private served = false;
+  /** The watch on the device's folder while waiting to reopen. */
+  private watcher: FSWatcher | undefined;
 
   constructor(
     readonly port: Port,
@@ -32,7 +44,8 @@ export class PortSupervisor extends EventEmitter<SupervisorEvents> {
     port.on('close', (err) => {
       this.log.warn(`${port.name}: closed${err ? `: ${err.message}` : ''}`);
       this.emit('down', err);
-      this.schedule();
+      if (this.served) this.reopenNow();
+      else this.schedule();
     });
   }
 
@@ -65,14 +78,14 @@ export class PortSupervisor extends EventEmitter<SupervisorEvents> {
 
   /** The port carried a valid message: the next failure starts from the shortest delay. */
   healthy(): void {
+    this.served = true;
     this.backoff.reset();
   }
 
   /** Stops reopening and closes the port. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.wakeless();
     if (this.port.isOpen) await this.port.close().catch(() => undefined);
   }
 
@@ -80,14 +93,40 @@ export class PortSupervisor extends EventEmitter<SupervisorEvents> {
     if (this.stopped || this.timer) return;
     const delay = this.backoff.next();
     this.log.debug(`${this.port.name}: reopening in ${delay} ms`);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.tryOpen();
-    }, delay);
+    this.timer = setTimeout(() => this.reopenNow(), delay);
+    this.watchDevice();
+  }
+
+  /** Ends any wait and tries to open now. */
+  private reopenNow(): void {
+    this.wakeless();
+    void this.tryOpen();
+  }
+
+  /** Ends the wait on the timer and on the folder. */
+  private wakeless(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.watcher?.close();
+    this.watcher = undefined;
+  }
+
+  /** Wakes the wait when the device's folder changes (a node or link made, replaced, removed). */
+  private watchDevice(): void {
+    const path = this.port.devicePath;
+    if (!path || this.watcher) return;
+    try {
+      this.watcher = watch(dirname(path), { persistent: false }, () => this.reopenNow());
+      this.watcher.on('error', () => this.watcher?.close());
+    } catch {
+      // No folder to watch (yet): the timer alone wakes the wait.
+    }
   }
 
   private async tryOpen(): Promise<void> {
-    if (this.stopped) return;
+    if (this.stopped || this.opening) return;
+    this.served = false;
+    this.opening = true;
     try {
       await this.port.open();
     } catch (err) {
@@ -96,6 +135,8 @@ export class PortSupervisor extends EventEmitter<SupervisorEvents> {
       this.lastFailure = text;
       this.schedule();
       return;
+    } finally {
+      this.opening = false;
     }
     this.lastFailure = '';
     this.log.info(`${this.port.name}: open`);

@@ -97,6 +97,47 @@ describe('AgentConnection', () => {
     expect(conn.context.peerCaps.bits()).toEqual([]);
   });
 
+  it('takes a client stream cut in the middle of a message for a new client: the half message is dropped, modules reset, the announce answered', async () => {
+    const files = new RecordingModule('files', [], [MessageType.FileXferData]);
+    const { conn, sent, lines, feed } = setup([files]);
+    const data: Message = { type: MessageType.FileXferData, id: 1, data: Buffer.alloc(65536, 0x41) };
+    const pieces = toChunks(data, conn.context);
+    for (const c of pieces.slice(0, 23)) conn.receive(c);
+    feed({ type: MessageType.AnnounceCapabilities, request: true, caps: CapabilitySet.of(5) });
+    await flush();
+    expect(files.seen).toEqual([]);
+    expect(files.resets).toBe(2); // the cut, then the announce with request=1
+    expect(lines().some((l) => l.includes('MessageCut'))).toBe(true);
+    expect(sent).toEqual([{ type: MessageType.AnnounceCapabilities, request: false, caps: conn.capabilities }]);
+    feed(data);
+    expect(files.seen).toEqual([data]);
+  });
+
+  it('gives the new client after a cut none of the answers still waiting for the old one', async () => {
+    const written: Buffer[][] = [];
+    let release = (): void => undefined;
+    const { log } = memoryLogger(true);
+    const conn = new AgentConnection((chunks) => new Promise((resolve) => {
+      written.push([...chunks]);
+      release = resolve;
+    }), { log });
+    conn.setModules([new RecordingModule('files', [], [MessageType.FileXferData])]);
+    const stale: Message = { type: MessageType.FileXferStatus, id: 1, result: 0 };
+    conn.send(stale); // being written: goes out whole
+    conn.send(stale); // waiting: dropped at the cut
+    const pieces = toChunks({ type: MessageType.FileXferData, id: 1, data: Buffer.alloc(65536) }, conn.context);
+    for (const c of pieces.slice(0, 5)) conn.receive(c);
+    for (const c of toChunks({ type: MessageType.AnnounceCapabilities, request: true, caps: CapabilitySet.of(5) }, conn.context)) conn.receive(c);
+    for (let i = 0; i < 3; i++) {
+      release();
+      await flush();
+    }
+    const out: Message[] = [];
+    const decoder = new Reassembler({ message: (raw) => out.push(decodeMessage(raw, NO_PEER)), error: (e) => { throw e; } });
+    for (const c of written.flat()) decoder.push(c);
+    expect(out.map((m) => m.type)).toEqual([MessageType.FileXferStatus, MessageType.AnnounceCapabilities]);
+  });
+
   it('dispatches by message type, whatever chunk port it came on', () => {
     const a = new RecordingModule('mouse', [Capability.MouseState], [MessageType.MouseState]);
     const { feed } = setup([a]);

@@ -76,4 +76,33 @@ describe('the agent output queue', () => {
     q.clear();
     expect(said).toEqual([true, false, true, false]);
   });
+
+  it('drops only the messages not begun when their client is gone: the one being written is finished', async () => {
+    const port = stuckPort();
+    const q = new OutputQueue(port.write, 1 << 20, 1 << 20);
+    const first = Array.from({ length: 1500 }, () => chunk(2)); // more chunks than one write takes
+    q.enqueue(first);
+    q.enqueue([chunk(3), chunk(3)]);
+    expect(port.written).toHaveLength(1024);
+    q.dropWaiting();
+    expect(q.pendingChunks).toBe(1500);
+    expect(q.pendingBytes).toBe(3000);
+    for (let i = 0; i < 4; i++) {
+      port.release();
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(port.written).toEqual(first);
+    expect(q.pendingChunks).toBe(0);
+  });
+
+  it('drops every waiting message when none is being written', () => {
+    const port = stuckPort();
+    const q = new OutputQueue(port.write, 1 << 20, 1 << 20);
+    q.enqueue([chunk(5)]);
+    q.enqueue([chunk(6)]);
+    q.enqueue([chunk(7)]);
+    expect(port.written).toHaveLength(1);
+    q.dropWaiting();
+    expect(q.pendingBytes).toBe(5);
+  });
 });

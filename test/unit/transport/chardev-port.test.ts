@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CharDevicePort } from '../../../src/transport/chardev-port.js';
 import { openPtyPair } from '../../../src/transport/pty.js';
@@ -177,6 +179,50 @@ describe('CharDevicePort.open', () => {
   it('rejects with the system error when the device cannot be opened', async () => {
     const port = new CharDevicePort('/nonexistent/vport9p9');
     await expect(port.open()).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(port.isOpen).toBe(false);
+  });
+});
+
+describe('CharDevicePort while the host side is absent (a FIFO without writer: reads return 0 bytes)', () => {
+  const cleanup: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const c of cleanup.splice(0).reverse()) await c();
+  });
+
+  /** A port on the read end of a new FIFO that no host has opened yet; its path. */
+  async function fifoPort(): Promise<{ port: CharDevicePort; path: string }> {
+    const dir = fs.mkdtempSync(`${os.tmpdir()}/fifo-`);
+    cleanup.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const path = `${dir}/port`;
+    execFileSync('mkfifo', [path]);
+    const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    cleanup.push(() => fs.closeSync(fd));
+    const port = CharDevicePort.fromFd(fd, 'fifo');
+    cleanup.push(() => port.close());
+    await port.open();
+    return { port, path };
+  }
+
+  it('stays open while the host is absent and reads as soon as it comes, however long it was gone', async () => {
+    const { port, path } = await fifoPort();
+    const got = collect(port);
+    await delay(500); // absent long enough for a back-off to have grown past this
+    const host = fs.openSync(path, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+    cleanup.push(() => fs.closeSync(host));
+    fs.writeSync(host, 'hello');
+    expect((await got.until(5)).toString()).toBe('hello');
+    expect(port.isOpen).toBe(true);
+  });
+
+  it('closes with ECONNRESET when the host closes its side after it spoke, so that it is reopened', async () => {
+    const { port, path } = await fifoPort();
+    const got = collect(port);
+    const host = fs.openSync(path, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+    fs.writeSync(host, 'bye');
+    await got.until(3);
+    const closed = nextClose(port);
+    fs.closeSync(host);
+    expect(await closed).toMatchObject({ code: 'ECONNRESET' });
     expect(port.isOpen).toBe(false);
   });
 });
