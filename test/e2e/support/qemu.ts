@@ -24,6 +24,12 @@ export interface BootOptions {
   incoming?: string;
   /** Prefix of this QEMU's monitor, console and socket files in runDir (a second QEMU of one guest). */
   name?: string;
+  /**
+   * Under TCG, one host thread for all vCPUs (`thread=single`). Debian's QEMU 7.2 with one thread
+   * per vCPU corrupted the guest's memory across a live migration here (kernel BUGs in the guest
+   * right after the switch-over), so a migrated guest uses one thread.
+   */
+  singleThreadTcg?: boolean;
 }
 
 /** A guest running in QEMU. */
@@ -99,7 +105,7 @@ export async function bootGuest(image: GuestImage, dataDisk: string, runDir: str
   const qmpSocket = file('qmp.sock');
   const args = [
     ...['-nodefaults', '-no-user-config', '-machine', 'q35', '-m', String(options.memoryMiB ?? 1024), '-smp', '2', '-display', 'none', '-vga', 'std'],
-    ...(accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg,thread=multi', '-cpu', 'max']),
+    ...(accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', `tcg,thread=${options.singleThreadTcg ? 'single' : 'multi'}`, '-cpu', 'max']),
     // A reboot restarts the guest in the same QEMU (the overlay and the plugged ports stay).
     ...['-kernel', image.kernel, '-initrd', image.initrd],
     ...['-append', 'console=ttyS0 root=/dev/vda rw loglevel=4 systemd.journald.forward_to_console=1'],
