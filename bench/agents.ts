@@ -46,12 +46,18 @@ async function kill(child: ChildProcess): Promise<void> {
   await new Promise((r) => child.once('exit', r));
 }
 
+/** A port made by the caller for spice-vdagentd: the path it opens and the simulator on its host side. */
+export interface GivenPort {
+  readonly path: string;
+  readonly sim: ClientSimulator;
+}
+
 /**
- * spice-vdagentd (foreground, no session integration, fake uinput) on a raw pty, and the
- * spice-vdagent session agent on Xvfb, saving transferred files in a temporary folder: driven by
- * the same simulator the same way as ours.
+ * spice-vdagentd (foreground, no session integration, fake uinput) on a raw pty (or on `given`),
+ * and the spice-vdagent session agent on Xvfb, saving transferred files in a temporary folder:
+ * driven by the same simulator the same way as ours.
  */
-export async function startSpiceVdagent(): Promise<BenchAgent> {
+export async function startSpiceVdagent(given?: GivenPort): Promise<BenchAgent> {
   const dir = mkdtempSync(join(tmpdir(), 'spice-vdagent-bench-'));
   const save = join(dir, 'save');
   mkdirSync(save);
@@ -62,14 +68,15 @@ export async function startSpiceVdagent(): Promise<BenchAgent> {
   const pty = openPtyPair();
   const port = CharDevicePort.fromFd(pty.masterFd, 'pty master');
   await port.open();
-  const sim = new ClientSimulator(port);
+  const sim = given?.sim ?? new ClientSimulator(port);
+  const portPath = given?.path ?? pty.slavePath;
   let log = '';
   const logged = (child: ChildProcess): ChildProcess => {
     child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
     return child;
   };
-  const daemon = logged(spawn('spice-vdagentd', ['-x', '-X', '-f', '-u', uinput, '-s', pty.slavePath, '-S', socket], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  const daemon = logged(spawn('spice-vdagentd', ['-x', '-X', '-f', '-u', uinput, '-s', portPath, '-S', socket], { stdio: ['ignore', 'pipe', 'pipe'] }));
   const stopAll = async (): Promise<void> => {
     await kill(session);
     await kill(daemon);
@@ -83,7 +90,7 @@ export async function startSpiceVdagent(): Promise<BenchAgent> {
     const deadline = Date.now() + 10_000;
     // The session agent connects to the daemon's socket: wait for it to exist.
     while (spawnSync('test', ['-S', socket]).status !== 0 && Date.now() < deadline) await sleep(50);
-    session = logged(spawn('spice-vdagent', ['-x', '-s', pty.slavePath, '-S', socket, '-f', save, '-o', '0'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...x.env, HOME: dir } }));
+    session = logged(spawn('spice-vdagent', ['-x', '-s', portPath, '-S', socket, '-f', save, '-o', '0'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...x.env, HOME: dir } }));
     // spice-vdagentd opens its port once a session agent connected.
     await sim.expect(MessageType.AnnounceCapabilities, { timeoutMs: 10_000 });
     await sleep(1000);

@@ -3,6 +3,7 @@ import { daemonBenchmarks } from './daemon.js';
 import { hostileBenchmarks } from './hostile.js';
 import { idleMemoryBenchmarks } from './idle-memory.js';
 import { mouseBenchmarks } from './mouse.js';
+import { reconnectBenchmarks } from './reconnect.js';
 import { transferBenchmarks } from './transfers.js';
 
 /** `npm run bench`: prints each measurement against its target; asserts nothing. */
@@ -18,6 +19,7 @@ async function main(): Promise<void> {
   await mouseBenchmarks(add);
   await transferBenchmarks(add);
   await hostileBenchmarks(add);
+  await reconnectBenchmarks(add);
 }
 
 void main();

@@ -79,6 +79,8 @@ export class ClipboardModule implements ActionModule {
   private backend: ClipboardBackend | undefined;
   private readonly selections = new Map<ClipboardSelection, Selection>();
   private maxClipboard = -1;
+  /** Counts the clients (resets): an answer read for a client that is gone is not sent to the next one. */
+  private client = 0;
 
   constructor(private readonly options: ClipboardModuleOptions = {}) {}
 
@@ -132,6 +134,7 @@ export class ClipboardModule implements ActionModule {
   }
 
   resetClient(): void {
+    this.client++;
     this.maxClipboard = -1;
     for (const [sel, s] of this.selections) {
       s.serial = 0;
@@ -198,17 +201,20 @@ export class ClipboardModule implements ActionModule {
     const target = s?.owner === 'self' ? bestTarget(req.dataType, s.localTargets) : undefined;
     if (!s || !this.backend || target === undefined) return this.send(none);
     const generation = s.generation;
+    const client = this.client;
     const max = this.maxClipboard;
     const limit = max >= 0 ? max : DEFAULT_READ_LIMIT;
     let data: Buffer;
     try {
       data = toWire(req.dataType, target, await this.backend.read(SELECTIONS.get(req.selection) ?? 'clipboard', target, limit));
     } catch (err) {
+      if (this.client !== client) return;
       const tooLarge = err instanceof ClipboardReadError && err.code === 'too-large' && max >= 0;
       this.ctx?.log.info(`clipboard: cannot read ${target} from the guest: ${String(err)}`);
       // Over the client's limit: the requested type with no bytes, as the Linux agent does (spec §7.7).
       return this.send(tooLarge ? { ...none, dataType: req.dataType } : none);
     }
+    if (this.client !== client) return; // the client that asked is gone; the next one did not ask
     if (s.generation !== generation) return this.send(none);
     if (max >= 0 && data.length > max) data = Buffer.alloc(0);
     this.send({ type: MessageType.Clipboard, selection: req.selection, dataType: req.dataType, data });

@@ -150,6 +150,16 @@ describe('the clipboard module', () => {
       await settle();
       expect(answers().map((m) => m.dataType)).toEqual([ClipboardType.Utf8Text, ClipboardType.ImagePng, ClipboardType.Utf8Text]);
     });
+    it('is not answered once its client is gone (a new client, CLIENT_DISCONNECTED, a cut stream): the next one did not ask', async () => {
+      desktop.copy('clipboard', { UTF8_STRING: 'for the old client' });
+      client(request(ClipboardType.Utf8Text));
+      module.resetClient();
+      await settle();
+      expect(answers()).toEqual([]);
+      client(request(ClipboardType.Utf8Text));
+      await settle();
+      expect(answers()).toEqual([{ type: MessageType.Clipboard, selection: CLIP, dataType: ClipboardType.Utf8Text, data: Buffer.from('for the old client') }]);
+    });
   });
 
   describe('a CLIPBOARD_GRAB from the client', () => {
