@@ -62,9 +62,11 @@ export class SpiceClient {
     for (;;) {
       const found = this.events.slice(since).find(matches);
       if (found) return found;
-      if (Date.now() > deadline || this.child.exitCode !== null) {
+      const ended = this.child.exitCode ?? this.child.signalCode;
+      if (Date.now() > deadline || ended !== null) {
         const seen = this.events.slice(-30).map((e) => JSON.stringify(e));
-        throw new Error(`the SPICE client reported no such event within ${timeoutMs / 1000} s; last events:\n${seen.join('\n')}\n--- client stderr ---\n${this.stderr}`);
+        const why = ended === null ? `reported no such event within ${timeoutMs / 1000} s` : `ended (${ended}) before reporting such an event`;
+        throw new Error(`the SPICE client ${why}; last events:\n${seen.join('\n')}\n--- client stderr ---\n${this.stderr}`);
       }
       await new Promise((r) => setTimeout(r, 20));
     }
