@@ -104,7 +104,9 @@ export async function bootGuest(image: GuestImage, dataDisk: string, runDir: str
   const sockets = { spice: file('spice.sock'), qga: file('qga.sock'), probe: file('probe.sock') };
   const qmpSocket = file('qmp.sock');
   const args = [
-    ...['-nodefaults', '-no-user-config', '-machine', 'q35', '-m', String(options.memoryMiB ?? 1024), '-smp', '2', '-display', 'none', '-vga', 'std'],
+    ...['-nodefaults', '-no-user-config', '-machine', 'q35', '-m', String(options.memoryMiB ?? 1024), '-smp', '2', '-display', 'none'],
+    // No display under SPICE: its display worker and spice-gtk's display channel segfaulted in a migration here.
+    ...['-vga', options.spice ? 'none' : 'std'],
     ...(accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', `tcg,thread=${options.singleThreadTcg ? 'single' : 'multi'}`, '-cpu', 'max']),
     // A reboot restarts the guest in the same QEMU (the overlay and the plugged ports stay).
     ...['-kernel', image.kernel, '-initrd', image.initrd],
