@@ -25,9 +25,10 @@ export interface BootOptions {
   /** Prefix of this QEMU's monitor, console and socket files in runDir (a second QEMU of one guest). */
   name?: string;
   /**
-   * Under TCG, one host thread for all vCPUs (`thread=single`). Debian's QEMU 7.2 with one thread
-   * per vCPU corrupted the guest's memory across a live migration here (kernel BUGs in the guest
-   * right after the switch-over), so a migrated guest uses one thread.
+   * Under TCG, one host thread for all vCPUs (`thread=single`). The first migration run here, with
+   * a thread per vCPU, corrupted the guest's memory across the switch-over (kernel BUGs right after
+   * it); its destination also had the other seamless-migration setting, which alone did the same
+   * with one thread, so a thread per vCPU is not proven guilty, only not tried again.
    */
   singleThreadTcg?: boolean;
 }
