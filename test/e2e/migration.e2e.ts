@@ -30,12 +30,13 @@ const MIGRATABLE: BootOptions = { memoryMiB: 512, singleThreadTcg: true };
 const DOWNLOADS = '/tmp';
 /**
  * The guest has no desktop, so no logind session the agent would serve: a drop-in runs the
- * session modules as root (`--session current`) with HOME in a folder the sandbox lets it write.
+ * session modules as root (`--session current`) with HOME in a folder the sandbox lets it write,
+ * and has the agent log every message it decodes (shown when a migration check fails).
  */
 const SESSION_DROP_IN = `[Service]
 Environment=HOME=${DOWNLOADS}
 ExecStart=
-ExecStart=/usr/bin/vdagent daemon --port auto --qga-port auto --session current
+ExecStart=/usr/bin/vdagent daemon --port auto --qga-port auto --session current --debug
 `;
 /** Sizes of the transfers in flight: large enough to outlast the migration's switch-over. */
 const SEAMLESS_BYTES = 48 * 1024 * 1024;
@@ -100,6 +101,12 @@ async function downloads(probe: ProbeQuestions): Promise<string[]> {
 async function openDownloads(probe: ProbeQuestions): Promise<string[]> {
   const out = await probe.output('/bin/sh', '-c', `ls -l /proc/[0-9]*/fd 2>/dev/null | grep -F -- '-> ${DOWNLOADS}/' || true`);
   return out.split('\n').filter(Boolean);
+}
+
+/** The last lines the agent logged (with --debug, every message it decoded), without file data. */
+async function agentJournal(run: Run): Promise<string> {
+  const journal = await run.probe.output('/usr/bin/journalctl', '-q', '-o', 'short-monotonic', '_SYSTEMD_UNIT=vdagent.service');
+  return journal.split('\n').filter((l) => !l.includes('FILE_XFER_DATA')).slice(-40).join('\n');
 }
 
 /** The SHA-256 of a guest file. */
@@ -247,7 +254,11 @@ describe('live migration under a real spice-gtk client, the agent keeping its po
       const announce = await phases.run('semi-seamless: the agent announces to the new client', async () => {
         // spice-gtk forgets the agent's capabilities when it switches; the announcement follows.
         const reset = await client.next((e) => e.event === 'agent' && !announced(e), since, STEP_MS);
-        return client.next((e) => announced(e), client.events.indexOf(reset), STEP_MS);
+        try {
+          return await client.next((e) => announced(e), client.events.indexOf(reset), STEP_MS);
+        } catch (err) {
+          throw new Error(`${err instanceof Error ? err.message : String(err)}\n--- the agent's journal ---\n${await agentJournal(run as Run)}`);
+        }
       });
       latencies.push(
         `semi-seamless: switch-over (destination RESUME) -> agent announcement at the client ${(announce.t - times.resumedAtMs).toFixed(0)} ms; ` +
