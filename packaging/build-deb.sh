@@ -90,7 +90,7 @@ find "$stage" -type f ! -perm /0111 -exec chmod 0644 {} +
 
 # Control files.
 mkdir -p "$stage/DEBIAN"
-for script in postinst prerm postrm; do install -m 0755 "$here/$script" "$stage/DEBIAN/$script"; done
+for script in preinst postinst prerm postrm; do install -m 0755 "$here/$script" "$stage/DEBIAN/$script"; done
 (cd "$stage" && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' | sort -z | xargs -0 md5sum > DEBIAN/md5sums)
 chmod 0644 "$stage/DEBIAN/md5sums"
 installed_size="$(du -sk --exclude=DEBIAN "$stage" | cut -f1)"

@@ -20,6 +20,12 @@ export interface ModuleContext {
   closed?(id: number): void;
   /** Says the module's sink is behind (true) or caught up (false); the port is not read meanwhile. */
   behind?(behind: boolean): void;
+  /**
+   * In the session helper: the module can serve only these of its `capabilities` now (what it acts
+   * on came or went, e.g. the session's sound server); the daemon announces again when they change.
+   * A module that never calls it offers all of them.
+   */
+  offer?(capabilities: readonly Capability[]): void;
 }
 
 /** Command-line options modules may read. */
@@ -50,4 +56,6 @@ export interface ActionModule {
   resetClient(): void;
   /** The client announced its capabilities (after any reset): what waited for them may go now. */
   clientAnnounced?(): void;
+  /** We announced our capabilities to the client, which may restart its grab serials at 0 (qemu-vdagent does). */
+  agentAnnounced?(): void;
 }

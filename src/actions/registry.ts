@@ -1,6 +1,7 @@
 import type { DesktopState } from '../desktop/state.js';
 import type { ActionModule } from './module.js';
 import type { SessionGate } from './session-gate.js';
+import { AudioModule } from './audio/module.js';
 import { checkClipboardBackend } from './clipboard/backend-choice.js';
 import { ClipboardGate } from './clipboard/gate.js';
 import { ClipboardModule } from './clipboard/module.js';
@@ -40,6 +41,7 @@ export const BUILTIN_MODULES: readonly ModuleDefinition[] = [
     create: () => new ClipboardModule(),
     gate: (module) => new ClipboardGate(module.capabilities),
   },
+  { name: 'audio', create: () => new AudioModule() },
 ];
 
 /** Admin actions served over the QEMU guest-agent port; off until an administrator enables them. */

@@ -68,6 +68,10 @@ export class AgentConnection extends EventEmitter<AgentEvents> {
   private readonly capabilitiesComing: () => Promise<void> | undefined;
   /** The answer to the client's request, while it waits for our capabilities to settle. */
   private heldAnswer: object | undefined;
+  /** Whether the client has announced since the port opened or the last client left. */
+  private clientAnnounced = false;
+  /** Pointer states from the client dropped because it had not announced yet. */
+  private staleInput = 0;
 
   constructor(write: WriteChunks, options: AgentOptions) {
     super();
@@ -135,6 +139,7 @@ export class AgentConnection extends EventEmitter<AgentEvents> {
 
   private announce(request: boolean): void {
     this.send({ type: MessageType.AnnounceCapabilities, request, caps: this.capabilities });
+    for (const m of this.modules) m.agentAnnounced?.();
   }
 
   /** Answers the client's request for our capabilities: at once, or once they have settled. */
@@ -154,6 +159,8 @@ export class AgentConnection extends EventEmitter<AgentEvents> {
 
   private newClient(why: string): void {
     this.heldAnswer = undefined;
+    this.clientAnnounced = false;
+    this.staleInput = 0;
     this.clientCaps = CapabilitySet.empty;
     this.reassembler.discardPort(ChunkPort.Client);
     for (const m of this.modules) {
@@ -173,6 +180,7 @@ export class AgentConnection extends EventEmitter<AgentEvents> {
       this.reportOnce(raw.type, `${messageName(raw.type)} dropped: no enabled module handles it`);
       return;
     }
+    if (this.queuedInput(raw)) return;
     let message: Message;
     try {
       message = decodeMessage(raw, this.context);
@@ -191,7 +199,10 @@ export class AgentConnection extends EventEmitter<AgentEvents> {
       case MessageType.AnnounceCapabilities:
         if (message.request) this.newClient('client announced with request=1');
         this.clientCaps = message.caps;
+        this.clientAnnounced = true;
         this.log.info(`client capabilities ${message.caps.toString()}`);
+        if (this.staleInput > 0) this.log.info(`${this.staleInput} MOUSE_STATE from the client before its capabilities dropped (input queued while no agent listened)`);
+        this.staleInput = 0;
         if (message.request) this.answer();
         for (const m of this.modules) m.clientAnnounced?.();
         return;
@@ -210,6 +221,19 @@ export class AgentConnection extends EventEmitter<AgentEvents> {
     } catch (err) {
       this.log.error(`${module.name}: ${String(err)}`);
     }
+  }
+
+  /**
+   * Whether `raw` is pointer input a client-role peer (chunk port 1: QEMU's qemu-vdagent) sent
+   * before announcing itself: input it queued while no agent listened, replayed to this one
+   * before its capabilities reply. It is dropped, not applied: a click of minutes ago must not
+   * land now, and MOUSE_STATE is absolute, so the next one carries the whole pointer state.
+   * spice-server's own MOUSE_STATE (port 2) is live and never queued for an absent agent.
+   */
+  private queuedInput(raw: RawMessage): boolean {
+    if (raw.type !== MessageType.MouseState || raw.port !== ChunkPort.Client || this.clientAnnounced) return false;
+    this.staleInput++;
+    return true;
   }
 
   private onError(err: VdagentError, port: number | undefined): void {

@@ -6,6 +6,7 @@ import { lateWriter } from '../log/late-writer.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import type { QgaDaemon } from '../daemon/qga-daemon.js';
 import { SESSION_SPECS, sessionBridgeFor } from '../session/select.js';
+import { formatVersion, installedVersion } from '../session/version.js';
 import { findVirtioPort, QGA_PORT_NAME, SPICE_PORT_NAME, waitForVirtioPort } from '../transport/discovery.js';
 import { openPortFor } from '../transport/open-port.js';
 
@@ -49,6 +50,8 @@ async function resolvePort(spec: string, name: string, log: Logger, signal: Abor
  * the agent sooner.
  */
 export async function runDaemon(opts: DaemonOptions): Promise<number> {
+  // What this daemon is, read once now: an upgrade may replace the files while it runs.
+  const version = installedVersion();
   const logWriter = lateWriter();
   const log = createLogger({ debug: opts.debug, writer: logWriter.writer });
   let startedUp = (): void => {};
@@ -68,7 +71,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     return 2;
   }
   let actions = load();
-  log.info(`vdagent daemon, actions.d: ${dirs.join(', ')}`);
+  log.info(`vdagent daemon ${formatVersion(version)}, actions.d: ${dirs.join(', ')}`);
   const waiting = new AbortController();
   let daemon: Daemon | undefined;
   let qgaDaemon: QgaDaemon | undefined;
@@ -76,7 +79,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const spice = resolvePort(opts.port, SPICE_PORT_NAME, log, waiting.signal, startedUp).then(async (path) => {
     if (!path) return;
     const desktop = new DesktopState();
-    const session = await sessionBridgeFor(spec, process.argv[1] ?? '', log, desktop);
+    const session = await sessionBridgeFor(spec, process.argv[1] ?? '', log, desktop, version);
     daemon = new Daemon({ port: openPortFor(path), log, actions, desktop, options: { fakeUinput: opts.fakeUinput }, maxMessageSize: opts.maxMessageSize, session });
     log.info(`SPICE agent on ${path}`);
     await daemon.start();

@@ -1,4 +1,4 @@
-import { ChunkPort, isMessageType, MESSAGE_HEADER_SIZE } from './constants.js';
+import { ChunkPort, isMessageType, MAX_CHUNK_DATA_SIZE, MESSAGE_HEADER_SIZE } from './constants.js';
 import { ErrorCode, VdagentError } from './errors.js';
 import type { CodecContext } from './context.js';
 import { serializeMessage, writeMessageHeader } from './header.js';
@@ -34,10 +34,10 @@ export function encodePayloadParts(message: Message, ctx: CodecContext): Uint8Ar
   return spec.encodeParts ? spec.encodeParts(message, ctx) : [spec.encode(message, ctx)];
 }
 
-/** Serializes a typed message and cuts it into chunks for the wire: its bytes are copied once, into the chunks. */
-export function toChunks(message: Message, ctx: CodecContext, port: ChunkPort = ChunkPort.Client): Buffer[] {
+/** Serializes a typed message and cuts it into chunks of at most `maxPiece` bytes for the wire: its bytes are copied once, into the chunks. */
+export function toChunks(message: Message, ctx: CodecContext, port: ChunkPort = ChunkPort.Client, maxPiece = MAX_CHUNK_DATA_SIZE): Buffer[] {
   const parts = encodePayloadParts(message, ctx);
   const size = parts.reduce((n, p) => n + p.length, 0);
   const header = writeMessageHeader(Buffer.allocUnsafe(MESSAGE_HEADER_SIZE), message.type, size);
-  return splitParts([header, ...parts], port);
+  return splitParts([header, ...parts], port, maxPiece);
 }

@@ -40,6 +40,8 @@ export class SessionBridge extends EventEmitter<SessionBridgeEvents> implements 
   private desktop: Desktop | undefined;
   private helper: SessionHelper | undefined;
   private served = new Set<string>();
+  /** The bits each module in the current helper said it can serve now (ModuleContext.offer). */
+  private readonly offers = new Map<string, ReadonlySet<number>>();
   private sentCaps: CapabilitySet | undefined;
   private capsKey = '';
   private readonly stopping = new Set<Promise<void>>();
@@ -98,6 +100,7 @@ export class SessionBridge extends EventEmitter<SessionBridgeEvents> implements 
   detach(proxy: SessionModuleProxy): void {
     if (this.proxies.get(proxy.name) === proxy) this.proxies.delete(proxy.name);
     this.served.delete(proxy.name);
+    this.offers.delete(proxy.name);
     this.capsKey = this.capsNow();
     this.configure();
   }
@@ -109,11 +112,23 @@ export class SessionBridge extends EventEmitter<SessionBridgeEvents> implements 
   }
 
   reset(proxy: SessionModuleProxy): void {
-    this.helper?.send({ kind: 'reset', module: proxy.name });
+    if (!this.helper) return;
+    // The new client's capabilities are not known yet: none, until it announces (spec §6.6).
+    this.syncClientCaps(proxy);
+    this.helper.send({ kind: 'reset', module: proxy.name });
   }
 
   announced(proxy: SessionModuleProxy): void {
     if (this.helper) this.syncClientCaps(proxy);
+  }
+
+  offered(name: string): ReadonlySet<number> | undefined {
+    return this.offers.get(name);
+  }
+
+  /** We announced our capabilities: the helper's module hears it in order with the client's messages. */
+  agentAnnounced(proxy: SessionModuleProxy): void {
+    this.helper?.send({ kind: 'agent-announced', module: proxy.name });
   }
 
   private onDesktop(desktop: Desktop | undefined): void {
@@ -149,6 +164,11 @@ export class SessionBridge extends EventEmitter<SessionBridgeEvents> implements 
     });
     helper.on('message', (module, message) => this.fromHelper(module, message));
     helper.on('closed', (module, id) => this.proxies.get(module)?.closed(id));
+    helper.on('offer', (module, capabilities) => {
+      if (!this.proxies.has(module)) return;
+      this.offers.set(module, new Set(capabilities));
+      this.changed();
+    });
     helper.on('behind', (behind) => this.emit('behind', behind));
     helper.on('exit', () => {
       this.reported.clear();
@@ -190,6 +210,7 @@ export class SessionBridge extends EventEmitter<SessionBridgeEvents> implements 
 
   private loseAll(): void {
     this.served.clear();
+    this.offers.clear();
     this.options.desktop.layout.set(undefined);
     for (const p of this.proxies.values()) p.lost();
   }

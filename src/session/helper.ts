@@ -13,16 +13,36 @@ import { HELPER_WINDOW, InFlightWindow } from './in-flight.js';
 import { isFromHelper, type ToHelper } from './ipc.js';
 import { estimateSize } from './message-size.js';
 import type { Desktop } from './source.js';
+import { checkHelperVersion, DAEMON_VERSION_ENV, formatVersion, type HelperVersionError, type ProgramVersion } from './version.js';
 
 /** How to start `vdagent session`: the program and its arguments up to the role name. */
 export interface HelperCommand {
   execPath: string;
   args: string[];
+  /** The daemon's version, read when it started: a helper that reports another one is not used. */
+  version: ProgramVersion;
 }
+
+/** How a helper of another version is started again (from the installed files) before the daemon gives up. */
+export interface VersionRestarts {
+  /** How many times in a row a refused helper is started again. */
+  attempts: number;
+  /** The first delay, doubled for each further attempt up to `maxMs`. */
+  initialMs: number;
+  maxMs: number;
+}
+
+/**
+ * During a package upgrade the new files are unpacked before the package's postinst restarts the
+ * daemon: a helper started meanwhile is the new version. Restarts spread over about half a minute
+ * cover that window (the new daemon then starts its own helper); a daemon left running on files of
+ * another version (no restart after an upgrade) gives up rather than start helpers for ever.
+ */
+export const VERSION_RESTARTS: VersionRestarts = { attempts: 5, initialMs: 1000, maxMs: 16_000 };
 
 /** Events of a session helper. */
 export interface HelperEvents {
-  /** The helper listens: send it its modules. */
+  /** The helper listens, and is the daemon's version: send it its modules. */
   hello: [];
   /** The modules that run in it. */
   running: [modules: string[]];
@@ -32,8 +52,14 @@ export interface HelperEvents {
   layout: [monitors: Monitor[] | undefined];
   /** A module closed what request `id` held. */
   closed: [module: string, id: number];
+  /** A module can serve only these capability bits now. */
+  offer: [module: string, capabilities: number[]];
   /** The helper process ended (it is restarted unless stopped). */
   exit: [];
+  /** The helper reported another version than the daemon's: it is stopped unheard, and started again. */
+  refused: [err: HelperVersionError];
+  /** Helpers of another version were refused {@link VersionRestarts.attempts} times in a row: no more are started. */
+  abandoned: [err: HelperVersionError];
   /** The helper is behind (true: stop reading the port) or caught up (false). */
   behind: [behind: boolean];
 }
@@ -64,7 +90,9 @@ const KEPT = ['PATH', 'LANG', 'JOURNAL_STREAM'];
  * One desktop's `vdagent session` process. The daemon spawns it itself, as root, over an inherited
  * channel (a socketpair: nothing on disk another process could connect to); the child drops to
  * the session's user, groups included, before it reads a message. A crashed helper is started again
- * with back-off; `stop()` ends it for good.
+ * with back-off; `stop()` ends it for good. A helper whose hello names another version than the
+ * daemon's (version.ts) is never used: it is ended unheard and started again, at most
+ * {@link VERSION_RESTARTS} times in a row.
  *
  * Back-pressure: what was sent but not yet acknowledged (the helper acks once a module finished a
  * message) is bounded by {@link HELPER_WINDOW}; when it is full, or the socket holds more than its
@@ -85,14 +113,21 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
   private restart: NodeJS.Timeout | undefined;
   private startedAt = 0;
   private readonly backoff = new Backoff({ initialMs: 100, maxMs: 10_000 });
+  /** The helper process refused for its version, and why. */
+  private refusal: { child: ChildProcess; err: HelperVersionError } | undefined;
+  /** Helpers refused in a row for their version. */
+  private refusals = 0;
+  private readonly versionBackoff: Backoff;
 
   constructor(
     private readonly desktop: Desktop,
     private readonly command: HelperCommand,
     private readonly log: Logger,
     private readonly blocks?: BlockPool,
+    private readonly versionRestarts: VersionRestarts = VERSION_RESTARTS,
   ) {
     super();
+    this.versionBackoff = new Backoff({ initialMs: versionRestarts.initialMs, maxMs: versionRestarts.maxMs });
   }
 
   /** Starts the helper (and keeps it running). */
@@ -122,12 +157,7 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
     this.stopped = true;
     clearTimeout(this.restart);
     const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-    await exited;
-    clearTimeout(timer);
+    if (child) await end(child);
   }
 
   private async spawn(): Promise<void> {
@@ -154,6 +184,8 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
     const env: Record<string, string | undefined> = {};
     for (const k of KEPT) if (process.env[k] !== undefined) env[k] = process.env[k];
     Object.assign(env, await this.desktop.environment());
+    // The helper checks the daemon's version too: it does not serve a daemon of another version.
+    env[DAEMON_VERSION_ENV] = formatVersion(this.command.version);
     const libc = await loadLibc();
     if (this.stopped) return;
     // Not Node's IPC: it buffers a frame of any declared size from the (untrusted) helper. A
@@ -191,22 +223,42 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
   }
 
   private received(child: ChildProcess, m: unknown): void {
-    if (this.child !== child) return;
+    if (this.child !== child || this.refusal?.child === child) return;
     if (!isFromHelper(m)) {
       this.reportOnce(`session ${this.desktop.id}: malformed message from the helper; ignored`);
       return;
     }
+    if (m.kind === 'hello') return this.greet(child, m.version);
+    // Nothing else counts before the hello of a helper of the daemon's version.
+    if (!this.greeted) return;
     if (m.kind === 'ack') {
       this.window.acked(m.count);
       if (this.behind) this.armStall(); // progress: the helper is slow, not stuck
       this.flow();
-    } else if (m.kind === 'hello') {
-      this.greeted = true;
-      this.emit('hello');
     } else if (m.kind === 'running') this.emit('running', m.modules);
     else if (m.kind === 'layout') this.emit('layout', m.monitors ?? undefined);
     else if (m.kind === 'closed') this.emit('closed', m.module, m.id);
+    else if (m.kind === 'offer') this.emit('offer', m.module, m.capabilities);
     else this.emit('message', m.module, m.message);
+  }
+
+  /** A hello: the helper listens, and is used if it is the daemon's version; otherwise it is stopped unheard. */
+  private greet(child: ChildProcess, version: unknown): void {
+    const err = checkHelperVersion(this.command.version, version);
+    if (!err) {
+      this.refusals = 0;
+      this.versionBackoff.reset();
+      this.greeted = true;
+      this.emit('hello');
+      return;
+    }
+    // Not a word is sent on its channel: it may not read our messages as we mean them.
+    this.refusal = { child, err };
+    this.greeted = false;
+    this.log.warn(`session ${this.desktop.id}: helper ${child.pid} is another version (${err.message}); stopping it unheard`);
+    this.emit('refused', err);
+    this.channel?.close();
+    void end(child);
   }
 
   /** Recomputes whether the helper is behind; says so when it changed. */
@@ -248,11 +300,40 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
     this.window.clear();
     this.flow();
     this.greeted = false;
+    const refusal = this.refusal?.child === child ? this.refusal : undefined;
+    this.refusal = undefined;
     this.emit('exit');
     if (this.stopped) return;
+    if (refusal) return this.again(refusal.err);
     if (Date.now() - this.startedAt >= STABLE_MS) this.backoff.reset();
     const delay = this.backoff.next();
     this.log.warn(`session ${this.desktop.id}: helper ended (${signal ?? `exit code ${code}`}); restarting in ${delay} ms`);
     this.restart = setTimeout(() => this.start(), delay);
   }
+
+  /** After a helper of another version ended: starts one again from the installed files, a bounded number of times. */
+  private again(err: HelperVersionError): void {
+    this.refusals++;
+    const { attempts } = this.versionRestarts;
+    if (this.refusals > attempts) {
+      this.log.error(
+        `session ${this.desktop.id}: ${this.refusals} helpers in a row were another version (${err.code}); no more are started: the installed files are not the running daemon's, restart vdagent.service`,
+      );
+      this.emit('abandoned', err);
+      return;
+    }
+    const delay = this.versionBackoff.next();
+    this.log.warn(`session ${this.desktop.id}: starting the helper again from the installed files in ${delay} ms (${this.refusals} of ${attempts})`);
+    this.restart = setTimeout(() => this.start(), delay);
+  }
+}
+
+/** Ends a helper process: SIGTERM (it stops its modules), SIGKILL if it does not end in time. */
+async function end(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+  await exited;
+  clearTimeout(timer);
 }

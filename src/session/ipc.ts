@@ -24,13 +24,19 @@ export type ToHelper =
   | { kind: 'message'; module: string; message: Message }
   /** A new client or none: the module forgets per-client state. */
   | { kind: 'reset'; module: string }
+  /** We announced our capabilities to the client (see ActionModule.agentAnnounced). */
+  | { kind: 'agent-announced'; module: string }
   /** The server's last GRAPHICS_DEVICE_INFO, for mapping display ids to outputs. */
   | { kind: 'displays'; devices: DeviceDisplayInfo[] };
 
 /** Helper → daemon. */
 export type FromHelper =
-  /** Privileges are dropped and the helper listens: send it its modules. */
-  | { kind: 'hello' }
+  /**
+   * Privileges are dropped and the helper listens: send it its modules, if `version` (a
+   * version.ts `ProgramVersion`, absent from helpers before 0.2.0) is the daemon's. Always the
+   * first message; its shape never changes, so any daemon reads any helper's.
+   */
+  | { kind: 'hello'; version?: unknown }
   /** The modules that started. */
   | { kind: 'running'; modules: string[] }
   /** A message from a module to the client. */
@@ -39,6 +45,8 @@ export type FromHelper =
   | { kind: 'layout'; monitors: Monitor[] | null }
   /** A module closed what one client request held (a transfer's file, by transfer id). */
   | { kind: 'closed'; module: string; id: number }
+  /** The capability bits a module can serve now (only its own count; see ModuleContext.offer). */
+  | { kind: 'offer'; module: string; capabilities: number[] }
   /** The helper finished this many more of the daemon's messages, oldest first (flow control). */
   | { kind: 'ack'; count: number };
 
@@ -55,6 +63,8 @@ export function isFromHelper(value: unknown): value is FromHelper {
       return Array.isArray(v.modules) && v.modules.every((m) => typeof m === 'string');
     case 'closed':
       return typeof v.module === 'string' && Number.isInteger(v.id) && (v.id as number) >= 0 && (v.id as number) <= 0xffffffff;
+    case 'offer':
+      return typeof v.module === 'string' && Array.isArray(v.capabilities) && v.capabilities.length <= MAX_OFFERED && v.capabilities.every(isCapabilityBit);
     case 'layout':
       return v.monitors === null || (Array.isArray(v.monitors) && v.monitors.every(isMonitor));
     case 'message': {
@@ -64,6 +74,14 @@ export function isFromHelper(value: unknown): value is FromHelper {
     default:
       return false;
   }
+}
+
+/** Most bits one offer may name: more than any module has. */
+const MAX_OFFERED = 32;
+
+/** Whether a value is a capability bit number, 0–255 (the daemon keeps only the module's own ones). */
+function isCapabilityBit(value: unknown): boolean {
+  return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 255;
 }
 
 /** Whether a value is a monitor rectangle with sane integer fields. */

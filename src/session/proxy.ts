@@ -16,12 +16,17 @@ export interface ProxyHost {
   reset(proxy: SessionModuleProxy): void;
   /** Tells the module in the helper the client's new capabilities. */
   announced(proxy: SessionModuleProxy): void;
+  /** The bits the module in the helper said it can serve now; undefined when it said nothing (all of them). */
+  offered(name: string): ReadonlySet<number> | undefined;
+  /** We announced our capabilities to the client. */
+  agentAnnounced(proxy: SessionModuleProxy): void;
 }
 
 /**
  * A session module as the daemon's agent connection sees it: the daemon starts and stops it like
  * any module, and it stands for the real one in the helper. Its capability bits and its answers
- * follow the session state through the module's gate.
+ * follow the session state through the module's gate; its bits are further only those the module
+ * in the helper offers (never more than the gate's).
  */
 export class SessionModuleProxy implements ActionModule {
   readonly name: string;
@@ -39,7 +44,9 @@ export class SessionModuleProxy implements ActionModule {
   }
 
   get capabilities(): readonly Capability[] {
-    return this.gate.capabilities(this.bridge.state(this.name));
+    const bits = this.gate.capabilities(this.bridge.state(this.name));
+    const offered = this.bridge.offered(this.name);
+    return offered ? bits.filter((bit) => offered.has(bit)) : bits;
   }
 
   /** The module's actions.d settings, as the helper receives them. */
@@ -76,6 +83,10 @@ export class SessionModuleProxy implements ActionModule {
 
   clientAnnounced(): void {
     this.bridge.announced(this);
+  }
+
+  agentAnnounced(): void {
+    this.bridge.agentAnnounced(this);
   }
 
   /**

@@ -82,6 +82,9 @@ export class SessionRunner {
       case 'reset':
         this.host.get(message.module)?.resetClient();
         return;
+      case 'agent-announced':
+        this.host.get(message.module)?.agentAnnounced?.();
+        return;
       case 'message': {
         const module = this.host.get(message.module);
         if (!module?.handles.includes(message.message.type)) return;
@@ -132,6 +135,7 @@ export class SessionRunner {
         settings: new Map(spec.settings),
         options: {},
         closed: (id) => this.send({ kind: 'closed', module: spec.name, id }),
+        offer: (capabilities) => this.send({ kind: 'offer', module: spec.name, capabilities: [...capabilities] }),
       },
     };
   }

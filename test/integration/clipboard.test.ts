@@ -69,6 +69,21 @@ describe('copy and paste through the daemon, its session helper and a real X ser
     expect((await pasted)?.toString()).toBe('from the host');
   });
 
+  it('takes a client grab with serial 0 after it re-announced, as qemu-vdagent restarts its serials on every announcement', async () => {
+    await xclipCopy(x.env, 'clipboard', 'UTF8_STRING', 'first');
+    await h.sim.expect(MessageType.ClipboardGrab, { where: (m) => m.serial === 0, timeoutMs: 5000 });
+    await xclipCopy(x.env, 'clipboard', 'UTF8_STRING', 'second');
+    await h.sim.expect(MessageType.ClipboardGrab, { where: (m) => m.serial === 1, timeoutMs: 5000 }); // the counter is 2 now
+    h.sim.consumeAll();
+    writeFileSync(join(actions, 'graphics-device-info'), ''); // a reload: announced again with request=0
+    await h.sim.expect(MessageType.AnnounceCapabilities, { where: (m) => !m.request && m.caps.has(Capability.GraphicsDeviceInfo), timeoutMs: 5000 });
+    await h.sim.send({ type: MessageType.ClipboardGrab, selection: CLIP, serial: 0, types: [ClipboardType.Utf8Text] });
+    const pasted = xclipPaste(x.env, 'clipboard', 'UTF8_STRING');
+    await h.sim.expect(MessageType.ClipboardRequest, { timeoutMs: 5000 });
+    await h.sim.send({ type: MessageType.Clipboard, selection: CLIP, dataType: ClipboardType.Utf8Text, data: Buffer.from('copied in the VNC viewer\0') });
+    expect((await pasted)?.toString()).toBe('copied in the VNC viewer');
+  });
+
   it('drops the clipboard bits from the next announcement when its entry goes, and its messages from then on', async () => {
     h.sim.consumeAll();
     unlinkSync(join(actions, 'clipboard'));

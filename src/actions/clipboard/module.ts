@@ -6,6 +6,7 @@ import {
   type ClipboardMessage,
   type ClipboardRequestMessage,
   type Message,
+  messageName,
   MessageType,
 } from '../../protocol/index.js';
 import { type ClipboardBackend, ClipboardReadError, type SelectionName } from '../../platform/clipboard/backend.js';
@@ -43,6 +44,11 @@ interface Selection {
   peerTypes: readonly ClipboardType[];
   /** The grab serial counter. */
   serial: number;
+  /**
+   * We announced since the client's last grab: a client grab with serial 0 is the client having
+   * restarted its count (qemu-vdagent does on every announcement it receives), not a stale grab.
+   */
+  peerMayRestart: boolean;
   /** Bumped on every ownership change: answers for an older owner are void. */
   generation: number;
   pastes: Paste[];
@@ -93,7 +99,7 @@ export class ClipboardModule implements ActionModule {
       this.selections.clear();
       for (const [sel, name] of SELECTIONS) {
         if (!backend.selections.includes(name) || (name === 'primary' && !primary)) continue;
-        this.selections.set(sel, { owner: 'none', localTargets: [], announced: false, peerTypes: [], serial: 0, generation: 0, pastes: [] });
+        this.selections.set(sel, { owner: 'none', localTargets: [], announced: false, peerTypes: [], serial: 0, peerMayRestart: false, generation: 0, pastes: [] });
       }
       this.backend = backend;
       backend.on('owner', (name, targets) => this.localOwner(name, targets));
@@ -116,6 +122,7 @@ export class ClipboardModule implements ActionModule {
   }
 
   handle(message: Message): void {
+    if (message.type !== MessageType.MaxClipboard && !this.byDemand) return this.refuse(message);
     switch (message.type) {
       case MessageType.ClipboardGrab:
         return this.peerGrab(message);
@@ -138,8 +145,26 @@ export class ClipboardModule implements ActionModule {
     this.maxClipboard = -1;
     for (const [sel, s] of this.selections) {
       s.serial = 0;
+      s.peerMayRestart = false;
       s.announced = false;
       if (s.owner === 'peer') this.dropPeer(sel, s);
+    }
+  }
+
+  /** A client grab with serial 0 may follow: see Selection.peerMayRestart. */
+  agentAnnounced(): void {
+    for (const s of this.selections.values()) s.peerMayRestart = true;
+  }
+
+  /**
+   * A clipboard message from a client that did not announce CLIPBOARD_BY_DEMAND (one that never
+   * announces): it has no clipboard (spec §6.6), so its grab, data or release changes nothing here;
+   * a request still gets its one answer, NONE, and the guest's clipboard stays in the guest.
+   */
+  private refuse(message: Message): void {
+    this.ctx?.log.info(`clipboard: ${messageName(message.type)} dropped: the client did not announce CLIPBOARD_BY_DEMAND`);
+    if (message.type === MessageType.ClipboardRequest) {
+      this.send({ type: MessageType.Clipboard, selection: message.selection, dataType: ClipboardType.None, data: Buffer.alloc(0) });
     }
   }
 
@@ -225,7 +250,10 @@ export class ClipboardModule implements ActionModule {
   private peerGrab(grab: ClipboardGrabMessage): void {
     const s = this.selections.get(grab.selection);
     if (!s || !this.backend) return;
-    if (grab.serial !== undefined) {
+    const restarted = s.peerMayRestart && grab.serial === 0;
+    s.peerMayRestart = false;
+    if (restarted) s.serial = 1;
+    else if (grab.serial !== undefined) {
       const verdict = judgeGrabSerial(s.serial, grab.serial);
       s.serial = verdict.next;
       if (!verdict.accept) {

@@ -47,11 +47,15 @@ export function encodeClientDisconnected(): Buffer {
   return Buffer.alloc(0);
 }
 
-/** Decodes AUDIO_VOLUME_SYNC: 3 + 2·nchannels bytes (spec §12). */
+/**
+ * Decodes AUDIO_VOLUME_SYNC: exactly 3 + 2·nchannels bytes (spec §12, "check it"). spice-vdagentd
+ * also takes a longer payload; a channel count that disagrees with the size either way is a broken
+ * or forged message here, and dropped.
+ */
 export function decodeAudioVolumeSync(p: Buffer): AudioVolumeSyncMessage {
   expectSize('AUDIO_VOLUME_SYNC', p.length, 'at least', 3);
   const n = p.readUInt8(2);
-  if (p.length < 3 + 2 * n) throw new VdagentError(ErrorCode.BadPayloadSize, `AUDIO_VOLUME_SYNC: ${n} channels need ${3 + 2 * n} bytes, got ${p.length}`);
+  if (p.length !== 3 + 2 * n) throw new VdagentError(ErrorCode.BadPayloadSize, `AUDIO_VOLUME_SYNC: ${n} channels need ${3 + 2 * n} bytes, got ${p.length}`);
   const volumes: number[] = [];
   for (let i = 0; i < n; i++) volumes.push(p.readUInt16LE(3 + 2 * i));
   return { type: MessageType.AudioVolumeSync, isPlayback: p.readUInt8(0) !== 0, mute: p.readUInt8(1) !== 0, volumes };

@@ -15,7 +15,9 @@
 //   input EVENTN NAME            a new virtual input device (uinput)
 //   event EVENTN TYPE CODE VALUE an input event from it (EV_SYN left out)
 // The host may ask for the guest's real state at any time by writing a line
-//   ask ID VERB JSON             VERB is read, stat, statfs, run, writable or net (see ANSWERS)
+//   ask ID VERB JSON             VERB is read, stat, statfs, run, writable, net, or raw-open,
+//                                raw-write, raw-read, raw-close to play the agent on a port itself
+//                                (one at a time; see ANSWERS)
 // which the probe answers with
 //   answer ID JSON               the result, or {"error": "..."}
 import { spawn } from 'node:child_process';
@@ -87,8 +89,57 @@ function interfaces() {
   }));
 }
 
+/** The port the host talks on through the probe (raw-*), while the agent is stopped. */
+const raw = { fd: undefined };
+
+/** Writes all of `bytes` to the non-blocking raw port, waiting while the host does not take them. */
+async function rawWrite(bytes) {
+  for (let off = 0, tries = 0; off < bytes.length; ) {
+    try {
+      off += fs.writeSync(raw.fd, bytes, off);
+    } catch (err) {
+      if (err.code !== 'EAGAIN' || ++tries > 100) throw err;
+      await sleep(50);
+    }
+  }
+  return {};
+}
+
+/**
+ * Everything the host writes to the raw port within `ms`, and whether the host side was absent at
+ * the end (a read returns 0 bytes then; EAGAIN while it is there with nothing to say).
+ */
+async function rawRead(ms) {
+  const parts = [];
+  const buffer = Buffer.alloc(65536);
+  let hostAbsent = false;
+  for (const end = Date.now() + ms; Date.now() < end; ) {
+    let n = -1;
+    try {
+      n = fs.readSync(raw.fd, buffer, 0, buffer.length, null);
+    } catch (err) {
+      if (err.code !== 'EAGAIN') throw err;
+    }
+    hostAbsent = n === 0;
+    if (n > 0) parts.push(Buffer.from(buffer.subarray(0, n)));
+    else await sleep(20);
+  }
+  return { base64: Buffer.concat(parts).toString('base64'), hostAbsent };
+}
+
 /** What the host may ask: the guest's real state, read at the moment it asks. */
 const ANSWERS = {
+  'raw-open': ({ path }) => {
+    raw.fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
+    return {};
+  },
+  'raw-write': ({ base64 }) => rawWrite(Buffer.from(base64, 'base64')),
+  'raw-read': ({ ms }) => rawRead(ms),
+  'raw-close': () => {
+    fs.closeSync(raw.fd);
+    raw.fd = undefined;
+    return {};
+  },
   read: ({ path }) => ({ base64: fs.readFileSync(path).toString('base64') }),
   stat: ({ path }) => {
     const st = fs.statSync(path);
@@ -104,7 +155,7 @@ const ANSWERS = {
 };
 
 async function answer(line) {
-  const m = /^ask (\d+) (\w+) (.*)$/.exec(line);
+  const m = /^ask (\d+) ([\w-]+) (.*)$/.exec(line);
   if (!m) return;
   const [, id, verb, args] = m;
   let result;

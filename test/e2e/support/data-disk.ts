@@ -26,11 +26,13 @@ export interface DataDiskContent {
    * NAME --apply`, then `systemctl daemon-reload` and `systemctl try-restart vdagent`.
    */
   profile?: string;
+  /** More files the test needs in the guest, by name in /run/e2e → path on the host. */
+  files?: Record<string, string>;
 }
 
 /**
  * Writes `out`, an ext4 image the guest mounts read-only at /run/e2e: vdagent.deb, probe.mjs,
- * actions.d/, the lists `enable`, `users` and `logins`, and the profile's name. Made fresh
+ * actions.d/, the lists `enable`, `users` and `logins`, the profile's name and the other `files`. Made fresh
  * for every run, so the cached root image never holds the package.
  */
 export async function buildDataDisk(content: DataDiskContent, work: string, out: string): Promise<void> {
@@ -45,5 +47,6 @@ export async function buildDataDisk(content: DataDiskContent, work: string, out:
   writeFileSync(join(dir, 'users'), list(content.users));
   writeFileSync(join(dir, 'logins'), list(content.logins));
   if (content.profile !== undefined) writeFileSync(join(dir, 'profile'), `${content.profile}\n`);
+  for (const [name, path] of Object.entries(content.files ?? {})) copyFileSync(path, join(dir, name));
   await run('mkfs.ext4', ['-q', '-F', '-L', 'e2e-data', '-d', dir, out, '128M']);
 }

@@ -35,13 +35,13 @@ export async function migrate(source: RunningGuest, destination: RunningGuest, s
     if (Date.now() > deadline) throw new Error(`the destination never listened on ${socket}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-  await source.monitor.execute('client_migrate_info', { protocol: 'spice', hostname: '127.0.0.1', port: spicePort });
-  await source.monitor.execute('migrate', { uri: `unix:${socket}` });
+  await source.qmp('client_migrate_info', { protocol: 'spice', hostname: '127.0.0.1', port: spicePort });
+  await source.qmp('migrate', { uri: `unix:${socket}` });
   for (;;) {
-    const info = (await source.monitor.execute('query-migrate')) as { status?: string; 'error-desc'?: string; 'total-time'?: number; downtime?: number };
+    const info = (await source.qmp('query-migrate')) as { status?: string; 'error-desc'?: string; 'total-time'?: number; downtime?: number };
     if (info.status === 'failed' || info.status === 'cancelled') throw new Error(`migration ${info.status}: ${info['error-desc'] ?? ''}`);
     if (info.status === 'completed') {
-      const resumed = await destination.monitor.event('RESUME', {}, Math.max(deadline - Date.now(), 1000));
+      const resumed = await destination.qmpEvent('RESUME', {}, Math.max(deadline - Date.now(), 1000));
       return { resumedAtMs: resumed.atMs, totalMs: info['total-time'] ?? NaN, downtimeMs: info.downtime ?? NaN };
     }
     if (Date.now() > deadline) throw new Error(`migration still ${info.status} after ${timeoutMs / 1000} s`);

@@ -90,6 +90,27 @@ export class ProbeQuestions {
     return (await this.ask<{ writable: boolean }>('writable', { path })).writable;
   }
 
+  /** Opens a virtio port in the guest for the host to talk on through the probe (the agent stopped). */
+  async rawOpen(path: string): Promise<void> {
+    await this.ask('raw-open', { path });
+  }
+
+  /** Writes bytes to the port opened by rawOpen. */
+  async rawWrite(bytes: Buffer): Promise<void> {
+    await this.ask('raw-write', { base64: bytes.toString('base64') });
+  }
+
+  /** What arrived on the port opened by rawOpen within `ms`, and whether its host side was gone at the end. */
+  async rawRead(ms: number): Promise<{ bytes: Buffer; hostAbsent: boolean }> {
+    const answer = await this.ask<{ base64: string; hostAbsent: boolean }>('raw-read', { ms }, ms + 60_000);
+    return { bytes: Buffer.from(answer.base64, 'base64'), hostAbsent: answer.hostAbsent };
+  }
+
+  /** Closes the port opened by rawOpen. */
+  async rawClose(): Promise<void> {
+    await this.ask('raw-close');
+  }
+
   /** The network interfaces with their MAC and IP addresses. */
   async interfaces(): Promise<GuestInterface[]> {
     return (await this.ask<{ interfaces: GuestInterface[] }>('net')).interfaces;

@@ -3,7 +3,7 @@ import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from './exec.js';
 import type { GuestImage } from './guest-image.js';
-import { QmpClient } from './qmp-client.js';
+import { QmpClient, type QmpEvent } from './qmp-client.js';
 import { SocketPort } from './socket-port.js';
 
 /** The virtio-serial ports of the test, by name; each has a UNIX socket as its host end. */
@@ -13,6 +13,12 @@ export type GuestPort = keyof typeof GUEST_PORTS;
 
 /** How bootGuest starts QEMU beyond the image and the ports; every field is optional. */
 export interface BootOptions {
+  /**
+   * QEMU itself as the SPICE agent's client: the chardev `qemu-vdagent` (id `vdagent`, mouse and
+   * clipboard on, no port yet: plug it with `device_add virtserialport chardev=vdagent`) and a VNC
+   * server on runDir/vnc.sock whose pointer and clipboard it serves.
+   */
+  qemuVdagent?: boolean;
   /** Guest RAM in MiB (1024 unless given; a migration copies all of it). */
   memoryMiB?: number;
   /**
@@ -41,10 +47,14 @@ export interface RunningGuest {
   accel: 'kvm' | 'tcg';
   /** Hot-plugs a port into the running guest, its host end a server socket (`wait=off`). */
   plug(port: GuestPort): Promise<void>;
+  /** Runs a QEMU monitor command; resolves with its `return`, rejects with QmpError. */
+  qmp(command: string, args?: Record<string, unknown>): Promise<unknown>;
+  /** With `qemuVdagent`: the VNC server's UNIX socket. */
+  vncSocket: string;
   /** The last lines of the serial console (kernel, systemd and the journal). */
   consoleTail(lines?: number): string;
-  /** QEMU's monitor, for commands the test runs itself (migrate, query-migrate) and its events. */
-  monitor: QmpClient;
+  /** The first monitor event `name` whose data matches `data`, waiting up to `timeoutMs` (QmpClient.event). */
+  qmpEvent(name: string, data?: Record<string, unknown>, timeoutMs?: number): Promise<QmpEvent>;
   /** Powers the guest off (ends QEMU). */
   stop(): Promise<void>;
 }
@@ -93,8 +103,9 @@ function spiceArgs(spice: NonNullable<BootOptions['spice']>): string[] {
  * Boots `image` with QEMU: the root image behind a throw-away qcow2 overlay in `runDir`, the data
  * disk read-only, the serial console to runDir/console.log, a virtio-serial controller with the
  * ports in `ports` on server sockets in runDir (`server=on,wait=off`), and the monitor on
- * runDir/qmp.sock for plugging the others later. `options` add SPICE, less memory, or make it the
- * destination of a migration (then the same image, data disk, ports and options as the source's).
+ * runDir/qmp.sock for plugging the others later. `options` add QEMU's own agent client, SPICE,
+ * less memory, or make it the destination of a migration (then the same image, data disk, ports
+ * and options as the source's).
  */
 export async function bootGuest(image: GuestImage, dataDisk: string, runDir: string, ports: readonly GuestPort[], options: BootOptions = {}): Promise<RunningGuest> {
   const overlay = join(runDir, 'root.qcow2');
@@ -104,6 +115,7 @@ export async function bootGuest(image: GuestImage, dataDisk: string, runDir: str
   const accel = await accelerator(image.kernel);
   const sockets = { spice: file('spice.sock'), qga: file('qga.sock'), probe: file('probe.sock') };
   const qmpSocket = file('qmp.sock');
+  const vncSocket = file('vnc.sock');
   const args = [
     ...['-nodefaults', '-no-user-config', '-machine', 'q35', '-m', String(options.memoryMiB ?? 1024), '-smp', '2', '-display', 'none'],
     // No display under SPICE: its display worker and spice-gtk's display channel segfaulted in a migration here.
@@ -115,6 +127,7 @@ export async function bootGuest(image: GuestImage, dataDisk: string, runDir: str
     ...['-serial', `file:${consoleLog}`],
     ...['-drive', `if=virtio,format=qcow2,file=${overlay}`, '-drive', `if=virtio,format=raw,readonly=on,file=${dataDisk}`],
     ...['-device', 'virtio-serial-pci,id=vs', '-qmp', `unix:${qmpSocket},server=on,wait=off`],
+    ...(options.qemuVdagent ? ['-chardev', 'qemu-vdagent,id=vdagent,name=vdagent,mouse=on,clipboard=on', '-vnc', `unix:${vncSocket}`] : []),
     ...ports.flatMap((id) => ['-chardev', `socket,id=${id},path=${sockets[id]},server=on,wait=off`, '-device', `virtserialport,bus=vs.0,chardev=${id},name=${GUEST_PORTS[id]}`]),
     ...(options.spice ? spiceArgs(options.spice) : []),
     ...(options.incoming ? ['-incoming', options.incoming] : []),
@@ -144,8 +157,10 @@ export async function bootGuest(image: GuestImage, dataDisk: string, runDir: str
       await monitor.execute('chardev-add', { id, backend: { type: 'socket', data: { addr, server: true, wait: false } } });
       await monitor.execute('device_add', { driver: 'virtserialport', bus: 'vs.0', chardev: id, name: GUEST_PORTS[id], id: `${id}-port` });
     },
+    qmp: (command, args) => monitor.execute(command, args),
+    vncSocket,
+    qmpEvent: (name, data, timeoutMs) => monitor.event(name, data, timeoutMs),
     consoleTail,
-    monitor,
     async stop() {
       await monitorPort.close();
       if (qemu.exitCode !== null || qemu.signalCode !== null) return;

@@ -32,6 +32,7 @@ class RecordingModule implements ActionModule {
   resetClient(): void {
     this.resets++;
   }
+  agentAnnounced?(): void;
 }
 
 /** An agent connection whose output is decoded back into messages. */
@@ -141,9 +142,49 @@ describe('AgentConnection', () => {
   it('dispatches by message type, whatever chunk port it came on', () => {
     const a = new RecordingModule('mouse', [Capability.MouseState], [MessageType.MouseState]);
     const { feed } = setup([a]);
+    feed({ type: MessageType.AnnounceCapabilities, request: true, caps: CapabilitySet.of(Capability.MouseState) });
     feed(mouse, ChunkPort.Server);
     feed(mouse, ChunkPort.Client); // qemu-vdagent sends MOUSE_STATE on port 1
     expect(a.seen).toHaveLength(2);
+  });
+
+  describe('pointer input a client-role peer sends before its capabilities (qemu-vdagent replaying what it queued)', () => {
+    const caps = (request: boolean): Message => ({ type: MessageType.AnnounceCapabilities, request, caps: CapabilitySet.of(Capability.MouseState) });
+    const click: Message = { type: MessageType.MouseState, x: 7, y: 8, buttons: 0x02, displayId: 0 };
+
+    it('is dropped until the client announces, then input is applied again', () => {
+      const a = new RecordingModule('mouse', [Capability.MouseState], [MessageType.MouseState]);
+      const { conn, feed, lines } = setup([a]);
+      conn.opened();
+      feed(click);
+      feed(mouse);
+      expect(a.seen).toEqual([]);
+      feed(caps(false));
+      feed(mouse);
+      expect(a.seen).toEqual([mouse]);
+      expect(lines().filter((l) => l.includes('2 MOUSE_STATE from the client before its capabilities dropped'))).toHaveLength(1);
+    });
+
+    it('is dropped again after the port reopens and after CLIENT_DISCONNECTED', () => {
+      const a = new RecordingModule('mouse', [Capability.MouseState], [MessageType.MouseState]);
+      const { conn, feed } = setup([a]);
+      feed(caps(true));
+      conn.closed();
+      conn.opened();
+      feed(click);
+      feed(caps(true));
+      feed({ type: MessageType.ClientDisconnected }, ChunkPort.Server);
+      feed(click);
+      expect(a.seen).toEqual([]);
+    });
+
+    it('does not hold back spice-server’s own MOUSE_STATE (port 2), which is live whether or not a client announced', () => {
+      const a = new RecordingModule('mouse', [Capability.MouseState], [MessageType.MouseState]);
+      const { conn, feed } = setup([a]);
+      conn.opened();
+      feed(mouse, ChunkPort.Server);
+      expect(a.seen).toEqual([mouse]);
+    });
   });
 
   it('consumes messages no enabled module handles, logging once per type', () => {
@@ -169,17 +210,30 @@ describe('AgentConnection', () => {
       throw new Error('boom');
     };
     const { feed, sent, lines } = setup([a]);
+    feed({ type: MessageType.AnnounceCapabilities, request: true, caps: CapabilitySet.empty });
     feed(mouse);
     feed({ type: MessageType.AnnounceCapabilities, request: true, caps: CapabilitySet.empty });
     await flush();
-    expect(sent).toHaveLength(1);
+    expect(sent).toHaveLength(2);
     expect(lines().some((l) => l.includes('bad: Error: boom'))).toBe(true);
   });
 
   it('logs every decoded message with --debug', () => {
     const { feed, lines } = setup([new RecordingModule('m', [], [MessageType.MouseState])]);
-    feed(mouse);
+    feed(mouse, ChunkPort.Server);
     expect(lines().some((l) => l.includes('<- MOUSE_STATE x=1 y=2'))).toBe(true);
+  });
+
+  it('tells every module each time it announces: on open, in answer to request=1, and when its modules change', () => {
+    const a = new RecordingModule('a', [], []);
+    let told = 0;
+    a.agentAnnounced = () => told++;
+    const { conn, feed } = setup([a]);
+    conn.opened();
+    feed({ type: MessageType.AnnounceCapabilities, request: true, caps: CapabilitySet.empty });
+    feed({ type: MessageType.AnnounceCapabilities, request: false, caps: CapabilitySet.empty });
+    conn.setModules([a], true);
+    expect(told).toBe(3);
   });
 
   it('re-announces with request=0 when the enabled modules change', async () => {

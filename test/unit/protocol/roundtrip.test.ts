@@ -529,6 +529,11 @@ describe('FILE_XFER_DATA, FILE_XFER_START and AUDIO_VOLUME_SYNC internal sizes (
     expectVdagentError(() => decodePayload(MessageType.AudioVolumeSync, [1, 0, 255], PLAIN), ErrorCode.BadPayloadSize, Severity.Drop);
   });
 
+  it('drops an AUDIO_VOLUME_SYNC that carries more volumes than its channel count', () => {
+    expectVdagentError(() => decodePayload(MessageType.AudioVolumeSync, [1, 0, 1, 0xff, 0xff, 0xff, 0xff], PLAIN), ErrorCode.BadPayloadSize, Severity.Drop);
+    expectVdagentError(() => decodePayload(MessageType.AudioVolumeSync, [1, 0, 0, 0], PLAIN), ErrorCode.BadPayloadSize, Severity.Drop);
+  });
+
   it('reads AUDIO_VOLUME_SYNC volumes as u16 at the odd offset 3', () => {
     expect(decodePayload(MessageType.AudioVolumeSync, [1, 1, 2, 0x34, 0x12, 0xff, 0xff], PLAIN)).toEqual({
       type: MessageType.AudioVolumeSync,

@@ -22,6 +22,12 @@ describe('what the daemon accepts from the session helper', () => {
     expect(isFromHelper(value)).toBe(false);
   });
 
+  it('accepts any hello: its version is judged by the version check, so a helper of any release is heard and stopped', () => {
+    expect(isFromHelper({ kind: 'hello' })).toBe(true);
+    expect(isFromHelper({ kind: 'hello', version: { package: '0.2.0', channel: 1 } })).toBe(true);
+    expect(isFromHelper({ kind: 'hello', version: 'from the future' })).toBe(true);
+  });
+
   it('accepts an ack of a positive whole count', () => {
     expect(isFromHelper({ kind: 'ack', count: 250 })).toBe(true);
   });

@@ -84,3 +84,20 @@ describe('the helper reuses the blocks of finished messages', () => {
     expect(pool.held).toBe(0);
   });
 });
+
+describe('the helper passes on what a module can serve', () => {
+  it('sends a module\'s offer under its name, before saying it runs', async () => {
+    const sent: FromHelper[] = [];
+    const module: ActionModule = {
+      ...slowModule().module,
+      start: async (ctx) => ctx.offer?.([]),
+    };
+    const runner = new SessionRunner((m) => sent.push(m), memoryLogger().log, new DesktopState(), [{ name: 'slow', create: () => module }]);
+    runner.receive({ kind: 'modules', modules: [{ name: 'slow', settings: [] }] });
+    await tick();
+    expect(sent.filter((m) => m.kind !== 'ack')).toEqual([
+      { kind: 'offer', module: 'slow', capabilities: [] },
+      { kind: 'running', modules: ['slow'] },
+    ]);
+  });
+});

@@ -186,6 +186,28 @@ describe('the clipboard module', () => {
       expect(desktop.claims.has('clipboard')).toBe(false);
     });
 
+    it('after we announce, takes a grab with serial 0 as the client restarting its count (qemu-vdagent restarts on every announcement it receives)', () => {
+      desktop.copy('clipboard', { UTF8_STRING: 'a' }); // agent sends serial 0, counter 1
+      desktop.copy('clipboard', { UTF8_STRING: 'b' }); // serial 1, counter 2
+      desktop.copy('clipboard', { UTF8_STRING: 'c' }); // serial 2, counter 3
+      client(grab(0)); // no announcement since: a stale grab
+      expect(desktop.claims.has('clipboard')).toBe(false);
+      module.agentAnnounced();
+      client(grab(0)); // the client counts from 0 again: accepted, counter 1
+      expect(desktop.claims.has('clipboard')).toBe(true);
+      desktop.disown('clipboard');
+      client(grab(1)); // and it goes on from there
+      expect(desktop.claims.has('clipboard')).toBe(true);
+    });
+
+    it('after we announce, still judges a grab with another serial by the counter, and takes serial 0 only once', () => {
+      for (const t of ['a', 'b', 'c']) desktop.copy('clipboard', { UTF8_STRING: t }); // counter 3
+      module.agentAnnounced();
+      client(grab(1)); // neither 0 nor 2 or 3: stale
+      client(grab(0)); // the announcement's allowance went with the grab before
+      expect(desktop.claims.has('clipboard')).toBe(false);
+    });
+
     it('lets the client win a simultaneous grab', () => {
       desktop.copy('clipboard', { UTF8_STRING: 'guest' }); // agent sends serial 0, counter 1
       client(grab(0)); // the client grabbed with 0 too
@@ -226,6 +248,16 @@ describe('the clipboard module', () => {
     expect(desktop.claims.has('clipboard')).toBe(false);
     module.clientAnnounced();
     expect(sent.at(-1)).toEqual({ type: MessageType.ClipboardGrab, selection: PRIMARY, serial: 0, types: [ClipboardType.Utf8Text] });
+  });
+
+  it('keeps the clipboard from a client that never announced CLIPBOARD_BY_DEMAND: its grab takes nothing, its request is answered NONE', async () => {
+    await start({}, []);
+    desktop.copy('clipboard', { UTF8_STRING: 'guest secret' });
+    client({ type: MessageType.ClipboardGrab, selection: CLIP, types: [ClipboardType.Utf8Text] });
+    expect(desktop.claims.has('clipboard')).toBe(false);
+    client({ type: MessageType.ClipboardRequest, selection: CLIP, dataType: ClipboardType.Utf8Text });
+    await settle();
+    expect(sent).toEqual([{ type: MessageType.Clipboard, selection: CLIP, dataType: ClipboardType.None, data: Buffer.alloc(0) }]);
   });
 
   it('closes the desktop connection when stopped', async () => {
