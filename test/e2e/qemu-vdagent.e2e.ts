@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Capability, CapabilitySet, ChunkPort, ClipboardSelection, ClipboardType, type Message, MessageType } from '../../src/protocol/index.js';
 import { cacheRoot } from './support/cache.js';
 import { buildDataDisk } from './support/data-disk.js';
+import { DESKTOP_DISPLAY, DESKTOP_USER, desktopImage } from './support/desktop-image.js';
 import { guestImage } from './support/guest-image.js';
 import { LineChannel } from './support/line-channel.js';
 import { packagePath } from './support/package.js';
@@ -15,8 +16,9 @@ import { SocketPort } from './support/socket-port.js';
 import { agentBytes, capabilityWord, WireReader } from './support/vdagent-wire.js';
 
 // QEMU's own `qemu-vdagent` chardev as the agent's client (no SPICE): the host's pointer and
-// clipboard from QMP and a VNC client, delivered by QEMU on com.redhat.spice.0. One boot; the agent
-// first, then the probe plays the agent on the same port to read QEMU's bytes exactly.
+// clipboard from QMP and a VNC client, delivered by QEMU on com.redhat.spice.0. One boot of the
+// desktop guest (Xorg on QXL, a user logged in on seat0); the agent and xclip first, then the probe
+// plays the agent on the same port to read QEMU's bytes exactly.
 
 const BOOT_MS = 600_000;
 const STEP_MS = 120_000;
@@ -27,6 +29,8 @@ const PORT_ID = 'vdagent-port';
 const SPICE_PATH = `/dev/virtio-ports/${GUEST_PORTS.spice}`;
 /** EV_KEY BTN_LEFT as the probe reports it: `event EVN 1 272 VALUE`. */
 const BTN_LEFT = 272;
+/** xclip on the CLIPBOARD selection, run in the guest as the desktop's user on its display. */
+const XCLIP = ['/usr/sbin/runuser', '-u', DESKTOP_USER.name, '--', '/usr/bin/env', `DISPLAY=${DESKTOP_DISPLAY}`, '/usr/bin/xclip', '-selection', 'clipboard'];
 /** What a client-role agent of the test announces: mouse, and the clipboard as QEMU speaks it. */
 const RAW_AGENT_CAPS = CapabilitySet.of(Capability.MouseState, Capability.ClipboardByDemand, Capability.ClipboardSelection, Capability.ClipboardGrabSerial);
 
@@ -37,12 +41,25 @@ let probe: LineChannel;
 let questions: ProbeQuestions;
 let vnc: RfbClient | undefined;
 let agentPid: number;
+/** QEMU's trace of the capabilities the agent announced to qemu-vdagent (`vdagent_peer_cap`). */
+let traceLog: string;
 /** The VGA console's size: QEMU scales the absolute axes to it for the agent. */
 let screen: { width: number; height: number };
 
 /** The agent's journal, message text only. */
 async function journal(): Promise<string> {
   return questions.output('/usr/bin/journalctl', '--unit', 'vdagent.service', '--output', 'cat', '--no-pager');
+}
+
+/** The first match of `pattern` in the agent's journal, waiting up to STEP_MS for it. */
+async function journalMatch(pattern: RegExp): Promise<RegExpExecArray> {
+  for (let i = 0; ; i++) {
+    const text = await journal();
+    const match = pattern.exec(text);
+    if (match) return match;
+    if (i > STEP_MS / 1000) throw new Error(`nothing like ${String(pattern)} in the agent's journal:\n${text}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
 }
 
 /** Sends QMP input-send-event: an absolute position (QEMU's 0..0x7fff axes) and left button state. */
@@ -90,11 +107,12 @@ describe('the packaged agent with QEMU’s qemu-vdagent chardev as its client (Q
     const runDir = join(cache, 'qemu-vdagent-run');
     rmSync(runDir, { recursive: true, force: true });
     mkdirSync(runDir, { recursive: true });
-    const image = await guestImage(cache, phases);
+    const image = await desktopImage(cache, await guestImage(cache, phases), phases);
     process.stdout.write(`e2e guest: ${Object.values(image.versions).join(', ')}\n`);
     const dataDisk = join(runDir, 'data.img');
     await phases.run('data disk with the package', () => buildDataDisk({ deb, actions: {}, enable: [] }, runDir, dataDisk));
-    guest = await bootGuest(image, dataDisk, runDir, ['probe'], { qemuVdagent: true });
+    guest = await bootGuest(image, dataDisk, runDir, ['probe'], { qemuVdagent: true, vga: 'qxl', trace: ['vdagent_peer_cap'] });
+    traceLog = join(runDir, 'qemu-trace.log');
     process.stdout.write(`e2e guest: booting with ${guest.accel}; console in ${join(runDir, 'console.log')}\n`);
     const probePort = new SocketPort(guest.sockets.probe, 'probe socket');
     await probePort.open();
@@ -133,6 +151,78 @@ describe('the packaged agent with QEMU’s qemu-vdagent chardev as its client (Q
     expect(await journal()).toContain('client capabilities 0x00020061 [MouseState,ClipboardByDemand,ClipboardSelection,ClipboardGrabSerial]');
   });
 
+  describe('with the desktop’s user logged in on seat0 (Xorg, openbox) and xclip as their application', () => {
+    let helperPid: number;
+
+    it('finds the X session through logind and starts the helper as that user', async () => {
+      const [, session, pid] = await phases.run('logind session, helper started', () =>
+        journalMatch(new RegExp(`session ([^/\\s]+)/\\d+: helper (\\d+) started as ${DESKTOP_USER.uid}:${DESKTOP_USER.uid}`)),
+      );
+      helperPid = Number(pid);
+      expect(await journal()).toContain(`seat0: session ${session} of ${DESKTOP_USER.name} (x11, user)`);
+      const shown = await questions.output('/usr/bin/loginctl', 'show-session', String(session), '-p', 'Type', '-p', 'Seat', '-p', 'Active', '-p', 'Name');
+      expect(shown.split('\n').filter(Boolean).sort()).toEqual(['Active=yes', `Name=${DESKTOP_USER.name}`, 'Seat=seat0', 'Type=x11']);
+      const status = await questions.text(`/proc/${helperPid}/status`);
+      expect(/^Uid:\s+(\d+)\s+(\d+)/m.exec(status)?.slice(1)).toEqual([String(DESKTOP_USER.uid), String(DESKTOP_USER.uid)]);
+      expect((await questions.text(`/proc/${helperPid}/cmdline`)).split('\0')).toContain('session');
+    });
+
+    it('announces the clipboard to QEMU once the helper serves it', async () => {
+      const [served] = await phases.run('helper serves the clipboard', () => journalMatch(/session \S+: helper serves .*clipboard.*/));
+      process.stdout.write(`e2e guest: ${served}\n`);
+      // logind knows no display for a session started like startx: the helper found it in the user's manager.
+      expect(await journal()).toMatch(/session environment:.*[ ,]DISPLAY\b[^;]* from the user manager/);
+      // QEMU's own account of the agent's announcement (its cap_name table: "clipboard-by-demand"…).
+      for (let i = 0; !readFileSync(traceLog, 'utf8').includes('vdagent_peer_cap cap clipboard-by-demand'); i++) {
+        if (i > 60) throw new Error(`QEMU never heard the clipboard announced:\n${readFileSync(traceLog, 'utf8')}`);
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      // One line per bit, lowest first: every announcement of the agent starts with mouse-state.
+      const heard = readFileSync(traceLog, 'utf8').match(/vdagent_peer_cap cap \S+/g)?.map((l) => l.split(' ').at(-1)) ?? [];
+      const announcements = heard.join(' ').split(/ ?(?=mouse-state)/).filter(Boolean).map((a) => a.split(' '));
+      // At the port's opening, before the helper: no clipboard. Once it serves the session: the clipboard.
+      expect(announcements[0]).not.toContain('clipboard-by-demand');
+      expect(announcements.at(-1)).toEqual(expect.arrayContaining(['clipboard-by-demand', 'clipboard-selection', 'clipboard-grab-serial', 'guest-lineend-lf']));
+    });
+
+    it('VNC → guest: xclip -o reads the viewer’s text, without the trailing NUL QEMU passes on', async () => {
+      const text = 'copied in the VNC viewer, pasted by xclip';
+      const client = (vnc ??= await RfbClient.connect(guest.vncSocket));
+      await phases.run('clipboard VNC → xclip -o', async () => {
+        const since = client.clipboard.length;
+        await client.notifyText();
+        // The helper owns CLIPBOARD for QEMU once it offers text; it answers TARGETS by itself.
+        for (let i = 0; !(await questions.run(...XCLIP, '-o', '-t', 'TARGETS')).stdout.includes('UTF8_STRING'); i++) {
+          if (i > 60) throw new Error('the helper never took the X clipboard for the VNC viewer');
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+        const pasting = questions.run(...XCLIP, '-o');
+        await client.nextClipboard(Clip.request | Clip.text, since, STEP_MS);
+        // QEMU hands the viewer's bytes on as they are, NUL included; UTF8_TEXT carries none (spec §7.6).
+        await client.provideText(Buffer.from(`${text}\0`));
+        const pasted = await pasting;
+        process.stdout.write(`e2e guest: xclip -o read ${JSON.stringify(pasted.stdout)}\n`);
+        expect(pasted.status).toBe(0);
+        expect(pasted.stdout).toBe(text);
+      });
+    });
+
+    it('guest → VNC: what xclip -i copies reaches the viewer', async () => {
+      const text = 'copied by xclip in the guest';
+      const client = (vnc ??= await RfbClient.connect(guest.vncSocket));
+      await phases.run('clipboard xclip -i → VNC', async () => {
+        let since = client.clipboard.length;
+        // xclip stays in the background to serve the selection: it must not hold the probe's pipes.
+        await questions.output('/usr/bin/sh', '-c', `printf %s '${text}' | ${XCLIP.join(' ')} -i >/dev/null 2>&1`);
+        await client.nextClipboard(Clip.notify | Clip.text, since, STEP_MS);
+        since = client.clipboard.length;
+        await client.requestText();
+        const provided = await client.nextClipboard(Clip.provide | Clip.text, since, STEP_MS);
+        expect(provided.text?.toString('utf8')).toBe(text);
+      });
+    });
+  });
+
   it('moves and clicks the guest’s tablet from QMP input-send-event', async () => {
     await phases.run('pointer through QMP', async () => {
       const [x, y] = [ABS_MAX / 8, ABS_MAX / 4].map(Math.round) as [number, number];
@@ -147,7 +237,7 @@ describe('the packaged agent with QEMU’s qemu-vdagent chardev as its client (Q
 
   it('moves and clicks the guest’s tablet from a VNC client (absolute pointer)', async () => {
     await phases.run('pointer through VNC', async () => {
-      vnc = await RfbClient.connect(guest.vncSocket);
+      vnc ??= await RfbClient.connect(guest.vncSocket);
       expect([vnc.width, vnc.height]).toEqual([screen.width, screen.height]);
       // VNC pixels → QEMU's axis → qemu-vdagent's pixels: each step rounds down, so one off at most.
       const near = (v: number): number[] => [v - 1, v, v + 1];

@@ -37,6 +37,10 @@ export interface BootOptions {
    * with one thread, so a thread per vCPU is not proven guilty, only not tried again.
    */
   singleThreadTcg?: boolean;
+  /** The display adapter: QEMU's standard VGA (the default without SPICE), QXL for an Xorg desktop in the guest, or none. */
+  vga?: 'std' | 'qxl' | 'none';
+  /** QEMU trace events to enable (`-trace NAME`), written to runDir/qemu-trace.log. */
+  trace?: readonly string[];
 }
 
 /** A guest running in QEMU. */
@@ -118,10 +122,10 @@ export async function bootGuest(image: GuestImage, dataDisk: string, runDir: str
   const vncSocket = file('vnc.sock');
   const args = [
     ...['-nodefaults', '-no-user-config', '-machine', 'q35', '-m', String(options.memoryMiB ?? 1024), '-smp', '2', '-display', 'none'],
-    // No display under SPICE: spice-server's display worker segfaulted in a migration with std VGA
-    // here. (spice-gtk 0.42's own segfault after a semi-seamless switch-over came without a
-    // display, with std VGA and with QXL alike.)
-    ...['-vga', options.spice ? 'none' : 'std'],
+    // No display under SPICE unless asked for: spice-server's display worker segfaulted in a
+    // migration with std VGA here. (spice-gtk 0.42's own segfault after a semi-seamless switch-over
+    // came without a display, with std VGA and with QXL alike.)
+    ...['-vga', options.vga ?? (options.spice ? 'none' : 'std')],
     ...(accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', `tcg,thread=${options.singleThreadTcg ? 'single' : 'multi'}`, '-cpu', 'max']),
     // A reboot restarts the guest in the same QEMU (the overlay and the plugged ports stay).
     ...['-kernel', image.kernel, '-initrd', image.initrd],
@@ -129,6 +133,7 @@ export async function bootGuest(image: GuestImage, dataDisk: string, runDir: str
     ...['-serial', `file:${consoleLog}`],
     ...['-drive', `if=virtio,format=qcow2,file=${overlay}`, '-drive', `if=virtio,format=raw,readonly=on,file=${dataDisk}`],
     ...['-device', 'virtio-serial-pci,id=vs', '-qmp', `unix:${qmpSocket},server=on,wait=off`],
+    ...(options.trace?.length ? [...options.trace.flatMap((name) => ['-trace', name]), '-D', join(runDir, 'qemu-trace.log')] : []),
     ...(options.qemuVdagent ? ['-chardev', 'qemu-vdagent,id=vdagent,name=vdagent,mouse=on,clipboard=on', '-vnc', `unix:${vncSocket}`] : []),
     ...ports.flatMap((id) => ['-chardev', `socket,id=${id},path=${sockets[id]},server=on,wait=off`, '-device', `virtserialport,bus=vs.0,chardev=${id},name=${GUEST_PORTS[id]}`]),
     ...(options.spice ? spiceArgs(options.spice) : []),
