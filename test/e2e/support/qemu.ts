@@ -124,7 +124,7 @@ export async function bootGuest(image: GuestImage, dataDisk: string, runDir: str
     ...['-nodefaults', '-no-user-config', '-machine', 'q35', '-m', String(options.memoryMiB ?? 1024), '-smp', '2', '-display', 'none'],
     // No display under SPICE unless asked for: spice-server's display worker segfaulted in a
     // migration with std VGA here. (spice-gtk 0.42's own segfault after a semi-seamless switch-over
-    // came without a display, with std VGA and with QXL alike.)
+    // came from the test client leaving the inputs channel unopened: see spice-client.py.)
     ...['-vga', options.vga ?? (options.spice ? 'none' : 'std')],
     ...(accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', `tcg,thread=${options.singleThreadTcg ? 'single' : 'multi'}`, '-cpu', 'max']),
     // A reboot restarts the guest in the same QEMU (the overlay and the plugged ports stay).

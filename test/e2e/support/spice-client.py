@@ -67,6 +67,12 @@ class Client:
     def on_channel(self, _session, channel):
         name = type(channel).__name__
         on(channel, 'channel-event', lambda _c, ev: emit('channel', channel=name, what=ev.value_nick))
+        if not isinstance(channel, Spice.MainChannel):
+            # The session opens only the main channel; a client opens the others the server offers
+            # (remote-viewer does). One left unopened has never linked, and spice-gtk 0.42 then
+            # segfaults after a semi-seamless switch-over: it brings the channel up on the
+            # destination's connection and marshals INPUTS_KEY_MODIFIERS without marshallers.
+            Spice.Channel.connect(channel)
         if isinstance(channel, Spice.MainChannel):
             self.main = channel
             on(channel, 'main-agent-update', self.on_agent)
