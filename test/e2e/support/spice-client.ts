@@ -25,9 +25,11 @@ export class SpiceClient {
     child.stdout?.on('data', (d: Buffer) => {
       const lines = (this.partial + d.toString('utf8')).split('\n');
       this.partial = lines.pop() ?? '';
-      for (const line of lines) if (line.trim()) this.events.push(JSON.parse(line) as ClientEvent);
+      // Under G_MESSAGES_DEBUG, GLib writes spice-gtk's debug log to standard output too: it joins the log tail.
+      for (const line of lines) if (line.startsWith('{')) this.events.push(JSON.parse(line) as ClientEvent);
+      else if (line.trim()) this.log(`${line}\n`);
     });
-    child.stderr?.on('data', (d: Buffer) => (this.stderr = (this.stderr + d.toString('utf8')).slice(-8000)));
+    child.stderr?.on('data', (d: Buffer) => this.log(d.toString('utf8')));
   }
 
   /** Starts the client and waits until spice-gtk has loaded. */
@@ -80,6 +82,10 @@ export class SpiceClient {
     const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
     await exited;
     clearTimeout(timer);
+  }
+
+  private log(text: string): void {
+    this.stderr = (this.stderr + text).slice(-8000);
   }
 
   private send(command: Record<string, unknown>): void {
