@@ -266,7 +266,12 @@ describe('live migration under a real spice-gtk client, the agent keeping its po
           throw new Error(`${err instanceof Error ? err.message : String(err)}\n--- the agent's journal ---\n${await agentJournal(run as Run)}`);
         }
       });
-      latencies.push(`semi-seamless: switch-over (destination RESUME) -> the agent's announcement at the client ${(announce.t - times.resumedAtMs).toFixed(0)} ms`);
+      // Where the source stopped decides whether the announce cut into a message: say what the agent saw.
+      const cutSeen = (await run.probe.output('/usr/bin/journalctl', '-q', '-o', 'cat', '_SYSTEMD_UNIT=vdagent.service')).split('\n').find((l) => l.includes('MessageCut'));
+      latencies.push(
+        `semi-seamless: switch-over (destination RESUME) -> the agent's announcement at the client ${(announce.t - times.resumedAtMs).toFixed(0)} ms; ` +
+          `the agent: ${cutSeen?.trim() ?? 'no MessageCut (the announce came at a message boundary)'}`,
+      );
       expect(sentAtSwitch).toBeLessThan(SEMI_SEAMLESS_BYTES);
       expect(announce.caps).toEqual(run.agentCaps);
       const after = hostFile(run, 'after.txt', 4096);
