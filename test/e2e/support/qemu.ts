@@ -34,7 +34,9 @@ export interface BootOptions {
    * Under TCG, one host thread for all vCPUs (`thread=single`). The first migration run here, with
    * a thread per vCPU, corrupted the guest's memory across the switch-over (kernel BUGs right after
    * it); its destination also had the other seamless-migration setting, which alone did the same
-   * with one thread, so a thread per vCPU is not proven guilty, only not tried again.
+   * with one thread, so a thread per vCPU is not proven guilty, only not tried again. With one
+   * thread and the same setting on both sides, one of six migrations on 2026-12-06 still broke the guest (a
+   * NULL dereference in profile_tick from the APIC timer right after the switch-over).
    */
   singleThreadTcg?: boolean;
   /** The display adapter: QEMU's standard VGA (the default without SPICE), QXL for an Xorg desktop in the guest, or none. */
