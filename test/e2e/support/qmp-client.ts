@@ -10,10 +10,27 @@ export class QmpError extends Error {
   }
 }
 
-type Reply = { return?: unknown; error?: { class: string; desc: string }; event?: string; QMP?: unknown };
+type Reply = {
+  return?: unknown;
+  error?: { class: string; desc: string };
+  event?: string;
+  data?: Record<string, unknown>;
+  timestamp?: { seconds: number; microseconds: number };
+  QMP?: unknown;
+};
 
-/** A QEMU monitor (QMP) client: one command at a time, events skipped. */
+/** An event QEMU's monitor sent, stamped by QEMU with the wall clock. */
+export interface QmpEvent {
+  name: string;
+  data: Record<string, unknown>;
+  /** When QEMU sent it, in milliseconds since the epoch (comparable with Date.now()). */
+  atMs: number;
+}
+
+/** A QEMU monitor (QMP) client: one command at a time, events kept apart in arrival order. */
 export class QmpClient {
+  /** Every event received so far. */
+  readonly events: QmpEvent[] = [];
   private partial = '';
   private replies: Reply[] = [];
   private wake: (() => void) | undefined;
@@ -26,6 +43,7 @@ export class QmpClient {
       for (const line of lines) {
         const reply = JSON.parse(line) as Reply;
         if (!reply.event) this.replies.push(reply);
+        else this.events.push({ name: reply.event, data: reply.data ?? {}, atMs: (reply.timestamp?.seconds ?? 0) * 1000 + (reply.timestamp?.microseconds ?? 0) / 1000 });
       }
       this.wake?.();
     });
@@ -43,6 +61,17 @@ export class QmpClient {
     const reply = await this.reply();
     if (reply.error) throw new QmpError(reply.error.class, reply.error.desc);
     return reply.return;
+  }
+
+  /** The first event `name` whose data matches `data`, waiting up to `timeoutMs` for it. */
+  async event(name: string, data: Record<string, unknown> = {}, timeoutMs = 30_000): Promise<QmpEvent> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.events.find((e) => e.name === name && Object.entries(data).every(([k, v]) => e.data[k] === v));
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error(`QEMU sent no ${name} ${JSON.stringify(data)} within ${timeoutMs / 1000} s; events: ${this.events.map((e) => e.name).join(', ')}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   private async reply(): Promise<Reply> {
