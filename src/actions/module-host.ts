@@ -29,11 +29,14 @@ interface Running {
 /**
  * Starts and stops a process's modules, the daemon's and the session helper's alike: each apply
  * first stops the modules no longer wanted (or whose settings changed), then starts the new ones
- * in the order given. A module that fails to start stays off; one that fails to stop is gone all
- * the same; neither keeps the others from starting or stopping.
+ * in the order given. A module that fails to start stays off, and is tried again at the next
+ * apply; its failure is logged once, and again only when the reason changes. One that fails to
+ * stop is gone all the same; neither keeps the others from starting or stopping.
  */
 export class ModuleHost {
   private readonly running = new Map<string, Running>();
+  /** Why each wanted module that is off failed to start last time, so a repeat is not logged again. */
+  private readonly failures = new Map<string, string>();
 
   constructor(private readonly options: ModuleHostOptions) {}
 
@@ -56,6 +59,7 @@ export class ModuleHost {
   async apply(wanted: readonly WantedModule[]): Promise<void> {
     const { log, label = '' } = this.options;
     const byName = new Map(wanted.map((w) => [w.name, w]));
+    for (const name of this.failures.keys()) if (!byName.has(name)) this.failures.delete(name);
     for (const [name, r] of this.running) {
       const w = byName.get(name);
       if (w && settingsKey(w.context) === r.settings) continue;
@@ -71,9 +75,13 @@ export class ModuleHost {
       try {
         await module.start(w.context);
         this.running.set(w.name, { module, settings: settingsKey(w.context) });
+        this.failures.delete(w.name);
         log.info(`${label}module ${w.name} started`);
       } catch (err) {
-        log.error(`${label}module ${w.name} failed to start and stays off: ${String(err)}`);
+        const why = String(err);
+        if (this.failures.get(w.name) === why) log.debug(`${label}module ${w.name} still fails to start: ${why}`);
+        else log.error(`${label}module ${w.name} failed to start and stays off: ${why}`);
+        this.failures.set(w.name, why);
       }
     }
   }

@@ -62,6 +62,26 @@ describe('the module host', () => {
     expect(lines().some((l) => l.includes('session: module a'))).toBe(true);
   });
 
+  it('logs a module that keeps failing to start once, and again when the reason changes or it was not wanted in between', async () => {
+    const events: string[] = [];
+    const { log, lines } = memoryLogger();
+    const host = new ModuleHost({ log });
+    const failing = (reason: string): WantedModule => ({
+      name: 'a',
+      create: () => ({ ...recordingModule('a', events), start: () => Promise.reject(new Error(reason)) }),
+      context: collectingContext().ctx,
+    });
+    const failures = (): number => lines().filter((l) => l.startsWith('error: module a failed to start')).length;
+    await host.apply([failing('no display')]);
+    await host.apply([failing('no display'), wanted('b', events)]);
+    expect(failures()).toBe(1);
+    await host.apply([failing('no runtime dir')]);
+    expect(failures()).toBe(2);
+    await host.apply([]);
+    await host.apply([failing('no runtime dir')]);
+    expect(failures()).toBe(3);
+  });
+
   it('forgets a module that fails to stop and still stops the others', async () => {
     const events: string[] = [];
     const stopped: string[] = [];
