@@ -4,6 +4,7 @@ import {
   DEFAULT_MAX_MESSAGE_SIZE,
   isMessageType,
   MAX_CHUNK_DATA_SIZE,
+  MessageType,
   MESSAGE_HEADER_SIZE,
   PROTOCOL_VERSION,
 } from './constants.js';
@@ -11,6 +12,14 @@ import { ErrorCode, VdagentError } from './errors.js';
 import { readMessageHeader } from './header.js';
 import { PayloadCollector } from './payload-collector.js';
 import { payloadCeiling } from './table.js';
+
+/**
+ * The messages a client reconnecting after semi-seamless migration begins with: its announcement
+ * (request=1), or the status that ends the transfer the cut left open. Only these may cut a
+ * half-received message: with every type allowed, the fuzz test's daemon + helper peak rose from
+ * about +45 to +55–67 MiB over idle (its bound is +64), with these two it is +53–55 MiB.
+ */
+const CUTTERS: ReadonlySet<number> = new Set([MessageType.AnnounceCapabilities, MessageType.FileXferStatus]);
 
 /** A whole message as it came off the wire, before typed decoding. */
 export interface RawMessage {
@@ -142,9 +151,9 @@ class PortAssembler {
    * bytes than it carries: with spice-gtk and spice-server a message always begins at a chunk's
    * first byte, and its pieces are min(2048, bytes left) long, so this chunk (not the piece the
    * sender of the message in progress would send next) is the trace of a sender that started
-   * over. It must begin with a well-formed header: protocol 1, a defined type, a size within the
-   * type's ceiling, and a size this chunk is the first piece of: the whole message (20 + size),
-   * or a full chunk of a longer one. Data that merely looks like a header is safe with every
+   * over. It must begin with a well-formed header: protocol 1, a type a reconnecting client
+   * begins with ({@link CUTTERS}), a size within the type's ceiling, and a size this chunk is the
+   * first piece of: the whole message (20 + size), or a full chunk of a longer one. Data that merely looks like a header is safe with every
    * sender that cuts like spice-gtk (it is never probed); a sender cutting irregularly is misread
    * only by data holding such a header, with exactly this chunk's size, at a chunk's start.
    */
@@ -153,7 +162,7 @@ class PortAssembler {
     const whole = MESSAGE_HEADER_SIZE + h.size;
     return (
       h.protocol === PROTOCOL_VERSION &&
-      isMessageType(h.type) &&
+      CUTTERS.has(h.type) &&
       h.size <= payloadCeiling(h.type, this.keeping.maxMessageSize) &&
       (whole === this.chunkSize || (whole > this.chunkSize && this.chunkSize === this.keeping.maxChunkSize))
     );
