@@ -19,13 +19,24 @@ describe('PortSupervisor reopening without waiting out its back-off', () => {
     for (const c of cleanup.splice(0).reverse()) await c();
   });
 
-  it('reopens at once a port that served and then hung up (the host came back, the node is there)', async () => {
+  /** A temporary folder, removed after the test. */
+  function scratchDir(): string {
     const dir = mkdtempSync(join(tmpdir(), 'supervisor-'));
     cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-    const plug = await ReplugPort.create(dir);
+    return dir;
+  }
+
+  /** A re-pluggable pty node and a supervisor (long back-off) for it, both closed after the test. */
+  async function replugSupervisor(): Promise<{ plug: ReplugPort; sup: PortSupervisor }> {
+    const plug = await ReplugPort.create(scratchDir());
     cleanup.push(() => plug.close());
     const sup = new PortSupervisor(openPortFor(plug.path), memoryLogger().log, forever());
     cleanup.push(() => sup.stop());
+    return { plug, sup };
+  }
+
+  it('reopens at once a port that served and then hung up (the host came back, the node is there)', async () => {
+    const { plug, sup } = await replugSupervisor();
     const opened = once(sup, 'open');
     await sup.start();
     await opened;
@@ -37,8 +48,7 @@ describe('PortSupervisor reopening without waiting out its back-off', () => {
   });
 
   it('reopens when the device node appears in its folder, without polling for it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'supervisor-'));
-    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = scratchDir();
     const path = join(dir, 'port');
     const sup = new PortSupervisor(openPortFor(path), memoryLogger().log, forever());
     cleanup.push(() => sup.stop());
@@ -53,12 +63,7 @@ describe('PortSupervisor reopening without waiting out its back-off', () => {
   });
 
   it('keeps its back-off for a port that never served', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'supervisor-'));
-    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-    const plug = await ReplugPort.create(dir);
-    cleanup.push(() => plug.close());
-    const sup = new PortSupervisor(openPortFor(plug.path), memoryLogger().log, forever());
-    cleanup.push(() => sup.stop());
+    const { plug, sup } = await replugSupervisor();
     await sup.start();
     const down = once(sup, 'down');
     await plug.replug(); // the folder changes before the hang-up: the watch is not armed yet
