@@ -51,7 +51,7 @@ let sim: ClientSimulator;
 let oldPid: number;
 let etcBefore: string;
 
-/** The options the previous release's `vdagent --help` documents (from the tag's src/cli.ts). */
+/** The options the previous release's `vdagent --help` documents (from that release's src/cli.ts). */
 async function previousOptions(): Promise<string[]> {
   const cli = await run('git', ['-C', ROOT, 'show', `${release.commit}:src/cli.ts`]);
   const help = /const HELP = `([\s\S]*?)`;/.exec(cli)?.[1] ?? '';

@@ -5,7 +5,7 @@ import { ROOT } from '../../support/harness.js';
 import { cached, keyOf } from './cache.js';
 import { run } from './exec.js';
 
-/** The release before this one: its tag, the commit it names, and that commit's time. */
+/** The release before this one: its tag name, the commit it was built from, and that commit's time. */
 export interface PreviousRelease {
   tag: string;
   commit: string;
@@ -14,17 +14,42 @@ export interface PreviousRelease {
 }
 
 /**
- * The newest `vX.Y.Z` tag reachable from HEAD that is not this version (package.json's): the
- * release an upgrade of this package comes from. The clone needs its tags (a shallow CI clone
- * without them fails here, naming the fix).
+ * The newest release in `packaging/releases` older than this version (package.json's): the release
+ * an upgrade of this package comes from. Its commit must be in the clone; a shallow clone is
+ * deepened from its origin once, and fails naming the fix when that is not possible.
  */
 export async function previousRelease(): Promise<PreviousRelease> {
   const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
-  const tags = (await run('git', ['-C', ROOT, 'tag', '--list', 'v*', '--merged', 'HEAD', '--sort=-v:refname'])).split('\n').filter(Boolean);
-  const tag = tags.find((t) => t !== `v${version}`);
-  if (!tag) throw new Error(`no release tag before v${version} reachable from HEAD: fetch the tags (git fetch --tags, or a clone with fetch-depth 0)`);
-  const [commit = '', epoch = ''] = (await run('git', ['-C', ROOT, 'log', '-1', '--format=%H %ct', `${tag}^{commit}`])).trim().split(' ');
-  return { tag, commit, epoch };
+  const releases = readFileSync(join(ROOT, 'packaging', 'releases'), 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '' && !line.startsWith('#'))
+    .map((line) => line.trim().split(/\s+/) as [string, string]);
+  const older = releases.filter(([v]) => compareVersions(v, version) < 0).sort(([a], [b]) => compareVersions(b, a));
+  const [previous, commit] = older[0] ?? [];
+  if (!previous || !commit) throw new Error(`packaging/releases names no release before ${version}`);
+  if (!(await hasCommit(commit))) await run('git', ['-C', ROOT, 'fetch', '--quiet', '--unshallow']).catch(() => undefined);
+  if (!(await hasCommit(commit))) throw new Error(`commit ${commit} of release ${previous} is not in this clone: clone with its history (fetch-depth 0)`);
+  const epoch = (await run('git', ['-C', ROOT, 'log', '-1', '--format=%ct', commit])).trim();
+  return { tag: `v${previous}`, commit, epoch };
+}
+
+/** Whether the clone has this commit. */
+async function hasCommit(commit: string): Promise<boolean> {
+  return run('git', ['-C', ROOT, 'cat-file', '-e', `${commit}^{commit}`]).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Compares two dotted numeric versions: negative, zero or positive. */
+function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
 }
 
 /**
