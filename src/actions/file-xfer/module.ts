@@ -64,6 +64,7 @@ export class FileXferModule implements ActionModule {
   readonly releases = [MessageType.FileXferData];
   readonly host = 'session';
   private ctx: ModuleContext | undefined;
+  /** Where files go: the entry's `dir`, found anew for each transfer. */
   private dirSetting: SaveDirSetting = parseSaveDirSetting(undefined);
   /** Runs xdg-open when `open-when-done` is on. */
   private opener: FolderOpener | undefined;
