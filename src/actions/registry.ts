@@ -7,6 +7,7 @@ import { ClipboardGate } from './clipboard/gate.js';
 import { ClipboardModule } from './clipboard/module.js';
 import { FileXferGate } from './file-xfer/gate.js';
 import { FileXferModule } from './file-xfer/module.js';
+import { checkSaveDirSetting } from './file-xfer/save-dir.js';
 import { GraphicsDeviceInfoModule } from './graphics-device-info/module.js';
 import { checkLayoutSetting } from './mouse/layout-setting.js';
 import { MouseModule } from './mouse/module.js';
@@ -34,7 +35,7 @@ export const BUILTIN_MODULES: readonly ModuleDefinition[] = [
   { name: 'graphics-device-info', create: (desktop) => new GraphicsDeviceInfoModule(desktop.displays) },
   { name: 'mouse', settings: { layout: checkLayoutSetting }, create: (desktop) => new MouseModule({ displays: desktop.displays, layout: desktop.layout }) },
   { name: 'resolution', settings: { 'auto-resize': checkOnOff, backend: checkBackendSetting }, create: (desktop) => new ResolutionModule({ displays: desktop.displays, onLayout: (monitors) => desktop.layout.set(monitors) }) },
-  { name: 'file-xfer', create: () => new FileXferModule(), gate: () => new FileXferGate() },
+  { name: 'file-xfer', settings: { dir: checkSaveDirSetting, 'open-when-done': checkOnOff }, create: () => new FileXferModule(), gate: () => new FileXferGate() },
   {
     name: 'clipboard',
     settings: { backend: checkClipboardBackend, primary: checkOnOff },

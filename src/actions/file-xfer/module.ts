@@ -1,5 +1,6 @@
 import { lstat, mkdir, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
+import { FolderOpener } from '../../platform/xdg-open.js';
 import {
   FileXferResult,
   MessageType,
@@ -9,10 +10,11 @@ import {
   type Message,
 } from '../../protocol/index.js';
 import type { ActionModule, ModuleContext } from '../module.js';
-import { downloadDir } from './download-dir.js';
+import { isOn } from '../on-off.js';
 import { readTransferRequest } from './keyfile.js';
 import { candidateNames, safeName } from './naming.js';
 import { openPendingFile, removeLeftovers, type PendingFile } from './pending-file.js';
+import { parseSaveDirSetting, saveDir, type SaveDirSetting } from './save-dir.js';
 import { GioError, gioErrorOf, MAX_ACTIVE_TRANSFERS, xferIoError, xferStatus } from './status.js';
 
 /** Most DATA bytes waiting to be written, per transfer (one message of any size is always taken). */
@@ -34,6 +36,8 @@ interface Transfer {
   /** DATA accepted but not yet written: bytes and messages. */
   pendingBytes: number;
   pendingWrites: number;
+  /** The folder it goes to, once found. */
+  dir?: string;
   /** The unnamed file, once opened. */
   file?: PendingFile;
   /** The transfer's file operations, run one after the other: open, writes, publish, close. */
@@ -43,12 +47,14 @@ interface Transfer {
 }
 
 /**
- * Receives files dropped on the client into the session user's download folder (spec §10): checks
- * the key file and the name, the free space, writes DATA as it streams in into an unnamed file in
- * that folder, and at the last byte syncs it and links it under the name (`name (1).ext` … when
- * taken), then answers SUCCESS. A transfer that ends otherwise leaves nothing. Each START's end is
- * told to the daemon once its file is closed, so the daemon counts the transfer until then. Runs
- * in the session helper, as the user.
+ * Receives files dropped on the client into the folder of the entry's `dir` (by default the
+ * session user's download folder; spec §10): checks the key file and the name, the free space,
+ * writes DATA as it streams in into an unnamed file in that folder (created when missing), and at
+ * the last byte syncs it and links it under the name (`name (1).ext` … when taken), then answers
+ * SUCCESS. A transfer that ends otherwise leaves nothing. Each START's end is told to the daemon
+ * once its file is closed, so the daemon counts the transfer until then. With `open-when-done`,
+ * the file that ends a batch (none other in progress, as spice-vdagent counts) has its folder
+ * opened with xdg-open when the session has a display. Runs in the session helper, as the user.
  */
 export class FileXferModule implements ActionModule {
   readonly name = 'file-xfer';
@@ -58,6 +64,10 @@ export class FileXferModule implements ActionModule {
   readonly releases = [MessageType.FileXferData];
   readonly host = 'session';
   private ctx: ModuleContext | undefined;
+  /** Where files go: the entry's `dir`, found anew for each transfer. */
+  private dirSetting: SaveDirSetting = parseSaveDirSetting(undefined);
+  /** Runs xdg-open when `open-when-done` is on. */
+  private opener: FolderOpener | undefined;
   /** Transfers the client may still address, by id. */
   private readonly transfers = new Map<number, Transfer>();
   /** Transfers whose file is not closed yet (those ended included): at most 128. */
@@ -65,11 +75,16 @@ export class FileXferModule implements ActionModule {
 
   async start(ctx: ModuleContext): Promise<void> {
     this.ctx = ctx;
-    await removeLeftovers(await downloadDir());
+    // Checked by the daemon when the entry was read: the values are valid here.
+    this.dirSetting = parseSaveDirSetting(ctx.settings.get('dir'));
+    this.opener = isOn(ctx.settings.get('open-when-done'), false) ? new FolderOpener(ctx.log) : undefined;
+    await removeLeftovers(await saveDir(this.dirSetting));
   }
 
   async stop(): Promise<void> {
     await this.dropAll();
+    this.opener?.stop();
+    this.opener = undefined;
     this.ctx = undefined;
   }
 
@@ -104,8 +119,10 @@ export class FileXferModule implements ActionModule {
 
   /** Checks the space and that a name is free, opens the unnamed file, pre-sizes it, and asks for data. */
   private async open(t: Transfer): Promise<void> {
-    const dir = await downloadDir();
-    await mkdir(dir, { recursive: true });
+    const dir = await saveDir(this.dirSetting);
+    t.dir = dir;
+    const created = await mkdir(dir, { recursive: true });
+    if (created !== undefined) this.ctx?.log.info(`file-xfer: created ${dir}`);
     const { bavail, bsize } = await statfs(dir, { bigint: true });
     const free = bavail * bsize;
     if (BigInt(t.size) > free) {
@@ -153,6 +170,7 @@ export class FileXferModule implements ActionModule {
       }
       this.ctx?.log.info(`file-xfer ${t.id}: ${path} complete`);
       void this.end(t, xferStatus(t.id, FileXferResult.Success));
+      if (![...this.held].some((other) => !other.ended)) this.batchDone(t.dir as string);
     });
   }
 
@@ -189,6 +207,18 @@ export class FileXferModule implements ActionModule {
       this.held.delete(t);
       this.ctx?.closed?.(t.id);
     }));
+  }
+
+  /** The last file of a batch is in `dir`: with `open-when-done`, the folder opens if the session has a display. */
+  private batchDone(dir: string): void {
+    if (!this.opener) return;
+    const env = process.env;
+    if (!env.WAYLAND_DISPLAY && !env.DISPLAY) {
+      this.ctx?.log.info(`file-xfer: transfers done; the session has no display (neither WAYLAND_DISPLAY nor DISPLAY), ${dir} not opened`);
+      return;
+    }
+    this.ctx?.log.info(`file-xfer: transfers done; opening ${dir}`);
+    void this.opener.open(dir, env);
   }
 
   private async dropAll(): Promise<void> {
