@@ -169,7 +169,6 @@ export class ResolutionModule implements ActionModule {
       this.monitorsConfigAt = performance.now();
       ctx.log.info(`resolution: ${describe(plan.desktop)}`);
       this.onLayout?.(plan.desktop);
-      await this.readConnectors();
       return true;
     } catch (err) {
       ctx.log.error(`resolution: applying the layout failed: ${err instanceof Error ? err.message : String(err)}`);
