@@ -4,7 +4,9 @@ import { DisplayMap } from '../../desktop/display-map.js';
 import { backendKindFor, type BackendKind, type DisplayBackend, type DisplayEnv } from '../../platform/display/backend.js';
 import type { Monitor } from '../../platform/display/monitor.js';
 import { checkMonitorsConfig, planLayout } from './plan.js';
+import { connectorSnapshot, planHotplug, type ConnectorSnapshot } from './hotplug-plan.js';
 import { isOn } from '../on-off.js';
+import { DrmHotplugWatcher, type HotplugWatcherOptions } from '../../platform/drm/hotplug-watcher.js';
 
 /**
  * The display backends (platform/display/create.ts), imported when a module starts with
@@ -14,6 +16,9 @@ export const loadDisplayBackends = () => import('../../platform/display/create.j
 
 /** How long a burst of MONITORS_CONFIG must pause before the last one is applied. */
 export const DEBOUNCE_MS = 200;
+
+/** How long a burst of DRM hotplug events must pause before the outputs are read back (the kernel sends several). */
+export const HOTPLUG_SETTLE_MS = 500;
 
 /** What a resolution module is built with; the defaults are the session helper's. */
 export interface ResolutionModuleOptions {
@@ -25,6 +30,10 @@ export interface ResolutionModuleOptions {
   debounceMs?: number;
   /** Told the new desktop after each applied layout (for the daemon's mouse tablet). */
   onLayout?: (desktop: Monitor[]) => void;
+  /** How DRM hotplug events are followed (default: `udevadm monitor`); false: not followed. */
+  hotplug?: HotplugWatcherOptions | false;
+  /** The hotplug settle delay (default HOTPLUG_SETTLE_MS). */
+  hotplugSettleMs?: number;
 }
 
 /**
@@ -34,6 +43,12 @@ export interface ResolutionModuleOptions {
  * applied, once the burst pauses, and each message of it is answered with that result:
  * REPLY(MONITORS_CONFIG, SUCCESS or ERROR). Invalid configurations are answered ERROR at once.
  * With `auto-resize = off` the layout is left alone and every message is answered SUCCESS.
+ *
+ * The display device's path (spice-server hands the client's layout to a QXL or virtio-gpu device
+ * whose guest driver takes it, not to the agent): DRM hotplug events (DrmHotplugWatcher) are
+ * followed, except under GNOME, which applies them itself; once a burst settles the outputs are
+ * read back and planHotplug applies the connectors' preferred sizes when one changed, unless the
+ * desktop already shows them or a MONITORS_CONFIG was applied within MONITORS_CONFIG_HOLD_MS.
  */
 export class ResolutionModule implements ActionModule {
   readonly name = 'resolution';
@@ -52,12 +67,20 @@ export class ResolutionModule implements ActionModule {
   private waiting = 0;
   private client = 0;
   private applying = Promise.resolve();
+  private readonly hotplugOptions: HotplugWatcherOptions | false;
+  private readonly hotplugSettleMs: number;
+  private watcher: DrmHotplugWatcher | undefined;
+  private hotplugTimer: NodeJS.Timeout | undefined;
+  private connectors: ConnectorSnapshot = new Map();
+  private monitorsConfigAt = -Infinity;
 
   constructor(options: ResolutionModuleOptions = {}) {
     this.displays = options.displays ?? new DisplayMap();
     this.env = options.env ?? process.env;
     this.debounceMs = options.debounceMs ?? DEBOUNCE_MS;
     this.onLayout = options.onLayout;
+    this.hotplugOptions = options.hotplug ?? {};
+    this.hotplugSettleMs = options.hotplugSettleMs ?? HOTPLUG_SETTLE_MS;
   }
 
   async start(ctx: ModuleContext): Promise<void> {
@@ -68,9 +91,18 @@ export class ResolutionModule implements ActionModule {
     this.backend = kind && this.autoResize ? (await loadDisplayBackends()).createBackend(kind, this.env) : undefined;
     this.ctx = ctx;
     ctx.log.info(this.backend ? `resolution: ${this.backend.kind} backend` : 'resolution: auto-resize is off, layouts are acknowledged and left alone');
+    if (this.backend && this.backend.kind !== 'gnome' && this.hotplugOptions) {
+      this.applying = this.applying.then(() => this.readConnectors());
+      this.watcher = new DrmHotplugWatcher(() => this.hotplugged(), ctx.log, this.hotplugOptions);
+      this.watcher.start();
+    }
   }
 
   async stop(): Promise<void> {
+    await this.watcher?.close();
+    this.watcher = undefined;
+    clearTimeout(this.hotplugTimer);
+    this.hotplugTimer = undefined;
     clearTimeout(this.timer);
     this.timer = undefined;
     this.answer(this.waiting, ReplyError.Error);
@@ -134,7 +166,8 @@ export class ResolutionModule implements ActionModule {
       }
       if (plan.ignored.length > 0) ctx.log.warn(`resolution: no output left for monitor(s) ${plan.ignored.join(', ')}; ignored`);
       await backend.apply(plan.requests);
-      ctx.log.info(`resolution: ${plan.desktop.map((m) => `${m.output} ${m.width}x${m.height}+${m.x}+${m.y}`).join(', ')}`);
+      this.monitorsConfigAt = performance.now();
+      ctx.log.info(`resolution: ${describe(plan.desktop)}`);
       this.onLayout?.(plan.desktop);
       return true;
     } catch (err) {
@@ -143,7 +176,48 @@ export class ResolutionModule implements ActionModule {
     }
   }
 
+  private hotplugged(): void {
+    clearTimeout(this.hotplugTimer);
+    this.hotplugTimer = setTimeout(() => {
+      this.hotplugTimer = undefined;
+      this.applying = this.applying.then(() => this.followHotplug());
+    }, this.hotplugSettleMs);
+  }
+
+  /** Reads the outputs back after a hotplug and applies their preferred sizes when planHotplug says so. */
+  private async followHotplug(): Promise<void> {
+    const { backend, ctx } = this;
+    if (!backend || !ctx) return;
+    try {
+      const outputs = await backend.outputs();
+      const plan = planHotplug(outputs, this.connectors, performance.now() - this.monitorsConfigAt);
+      this.connectors = connectorSnapshot(outputs);
+      if (plan.action === 'none') {
+        ctx.log.info(`resolution: DRM hotplug, nothing to apply (${plan.why})`);
+        return;
+      }
+      await backend.apply(plan.requests);
+      ctx.log.info(`resolution: DRM hotplug, preferred modes applied: ${describe(plan.desktop)}`);
+      this.onLayout?.(plan.desktop);
+    } catch (err) {
+      ctx.log.error(`resolution: following a DRM hotplug failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  /** Remembers each output's connection and preferred size, which the next hotplug is compared against. */
+  private async readConnectors(): Promise<void> {
+    try {
+      if (this.backend) this.connectors = connectorSnapshot(await this.backend.outputs());
+    } catch {
+      // Unknown until the next read: a hotplug then counts as a change.
+      this.connectors = new Map();
+    }
+  }
+
   private answer(count: number, error: ReplyError): void {
     for (let i = 0; i < count; i++) this.ctx?.send({ type: MessageType.Reply, replyTo: MessageType.MonitorsConfig, error });
   }
 }
+
+/** A layout for the log: `Virtual-1 1280x800+0+0, …`. */
+const describe = (desktop: readonly Monitor[]): string => desktop.map((m) => `${m.output} ${m.width}x${m.height}+${m.x}+${m.y}`).join(', ');

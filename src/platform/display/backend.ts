@@ -15,6 +15,10 @@ export interface OutputState {
   y: number;
   width: number;
   height: number;
+  /** Whether a monitor is attached, when the backend tells (a DRM connector's status). */
+  connected?: boolean;
+  /** The size of its preferred mode, when the backend tells (a DRM connector's first mode). */
+  preferred?: { width: number; height: number };
 }
 
 /** What an output should become: off, or on at a size and place. */

@@ -9,6 +9,9 @@ interface KscreenOutput {
   y: number;
   scale: number;
   currentModeId: string;
+  /** The ids of its preferred modes (libkscreen's `preferredModes`), the first the one KScreen prefers. */
+  preferredModeIds: string[];
+  connected: boolean;
   modes: { id: string; width: number; height: number; refresh: number }[];
 }
 
@@ -33,6 +36,8 @@ export function parseKscreenJson(text: string): KscreenOutput[] {
     y: isObject(o.pos) ? numberOr(o.pos.y, 0) : 0,
     scale: numberOr(o.scale, 1) || 1,
     currentModeId: label(o.currentModeId),
+    preferredModeIds: (Array.isArray(o.preferredModes) ? o.preferredModes : []).map(label),
+    connected: o.connected !== false,
     modes: (Array.isArray(o.modes) ? o.modes : []).filter(isObject).map((m) => ({ id: label(m.id), ...size(m.size), refresh: numberOr(m.refreshRate, 0) })),
   }));
 }
@@ -51,9 +56,11 @@ export class KscreenBackend implements DisplayBackend {
   async outputs(): Promise<OutputState[]> {
     return (await this.query()).map((o) => {
       const mode = o.modes.find((m) => m.id === o.currentModeId);
+      const preferred = o.modes.find((m) => m.id === o.preferredModeIds[0]);
+      const extra = { connected: o.connected, ...(preferred && { preferred: { width: preferred.width, height: preferred.height } }) };
       return o.enabled && mode
-        ? { name: o.name, enabled: true, x: Math.round(o.x * o.scale), y: Math.round(o.y * o.scale), width: mode.width, height: mode.height }
-        : { name: o.name, enabled: false, x: 0, y: 0, width: 0, height: 0 };
+        ? { name: o.name, enabled: true, x: Math.round(o.x * o.scale), y: Math.round(o.y * o.scale), width: mode.width, height: mode.height, ...extra }
+        : { name: o.name, enabled: false, x: 0, y: 0, width: 0, height: 0, ...extra };
     });
   }
 

@@ -8,7 +8,7 @@ interface WlrOutput {
   x: number;
   y: number;
   scale: number;
-  modes: { width: number; height: number; current: boolean }[];
+  modes: { width: number; height: number; current: boolean; preferred: boolean }[];
 }
 
 /**
@@ -29,7 +29,7 @@ export function parseWlrRandr(text: string): WlrOutput[] {
     const enabled = /^\s+Enabled: (\S+)/.exec(line);
     if (enabled) out.enabled = enabled[1] === 'yes';
     const mode = /^\s+(\d+)x(\d+) px(?:, [\d.]+ Hz)?(?: \((.*)\))?/.exec(line);
-    if (mode) out.modes.push({ width: Number(mode[1]), height: Number(mode[2]), current: (mode[3] ?? '').includes('current') });
+    if (mode) out.modes.push({ width: Number(mode[1]), height: Number(mode[2]), current: (mode[3] ?? '').includes('current'), preferred: (mode[3] ?? '').includes('preferred') });
     const pos = /^\s+Position: (-?\d+),(-?\d+)/.exec(line);
     if (pos) [out.x, out.y] = [Number(pos[1]), Number(pos[2])];
     const scale = /^\s+Scale: ([\d.]+)/.exec(line);
@@ -52,9 +52,11 @@ export class WlrootsBackend implements DisplayBackend {
   async outputs(): Promise<OutputState[]> {
     return (await this.query()).map((o) => {
       const mode = o.modes.find((m) => m.current);
+      const preferred = o.modes.find((m) => m.preferred);
+      const extra = preferred ? { preferred: { width: preferred.width, height: preferred.height } } : {};
       return o.enabled && mode
-        ? { name: o.name, enabled: true, x: Math.round(o.x * o.scale), y: Math.round(o.y * o.scale), width: mode.width, height: mode.height }
-        : { name: o.name, enabled: o.enabled, x: 0, y: 0, width: 0, height: 0 };
+        ? { name: o.name, enabled: true, x: Math.round(o.x * o.scale), y: Math.round(o.y * o.scale), width: mode.width, height: mode.height, ...extra }
+        : { name: o.name, enabled: o.enabled, x: 0, y: 0, width: 0, height: 0, ...extra };
     });
   }
 

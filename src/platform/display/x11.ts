@@ -23,7 +23,20 @@ export class X11Backend implements DisplayBackend {
   constructor(private readonly env: DisplayEnv) {}
 
   async outputs(): Promise<OutputState[]> {
-    return (await this.query()).map((o) => ({ name: o.name, enabled: o.geometry !== undefined, x: 0, y: 0, width: 0, height: 0, ...o.geometry }));
+    return (await this.query()).map((o) => {
+      const preferred = o.modes.find((m) => m.preferred && !m.special);
+      return {
+        name: o.name,
+        enabled: o.geometry !== undefined,
+        x: 0,
+        y: 0,
+        width: 0,
+        height: 0,
+        ...o.geometry,
+        connected: o.connected,
+        ...(preferred && { preferred: { width: preferred.width, height: preferred.height } }),
+      };
+    });
   }
 
   async apply(requests: readonly OutputRequest[]): Promise<void> {

@@ -41,6 +41,8 @@ export interface BootOptions {
   singleThreadTcg?: boolean;
   /** The display adapter: QEMU's standard VGA (the default without SPICE), QXL for an Xorg desktop in the guest, or none. */
   vga?: 'std' | 'qxl' | 'none';
+  /** More display devices beside `vga` (`-device NAME` each), e.g. `virtio-gpu-pci`: each gets its own SPICE display channel. */
+  displays?: readonly string[];
   /** QEMU trace events to enable (`-trace NAME`), written to runDir/qemu-trace.log. */
   trace?: readonly string[];
 }
@@ -128,6 +130,7 @@ export async function bootGuest(image: GuestImage, dataDisk: string, runDir: str
     // migration with std VGA here. (spice-gtk 0.42's own segfault after a semi-seamless switch-over
     // came from the test client leaving the inputs channel unopened: see spice-client.py.)
     ...['-vga', options.vga ?? (options.spice ? 'none' : 'std')],
+    ...(options.displays ?? []).flatMap((device) => ['-device', device]),
     ...(accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', `tcg,thread=${options.singleThreadTcg ? 'single' : 'multi'}`, '-cpu', 'max']),
     // A reboot restarts the guest in the same QEMU (the overlay and the plugged ports stay).
     ...['-kernel', image.kernel, '-initrd', image.initrd],

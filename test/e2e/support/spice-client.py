@@ -8,6 +8,10 @@
 #   {"cmd": "connect", "host": H, "port": P}   open a session (spice-gtk follows migrations itself)
 #   {"cmd": "copy", "id": N, "path": P}         spice_main_channel_file_copy_async of one host file
 #   {"cmd": "clipboard", "id": N}               clipboard_selection_request(CLIPBOARD, UTF8_TEXT)
+#   {"cmd": "monitors", "id": N, "monitors": [{"x", "y", "width", "height"}, ...]}
+#                                               update_display + update_display_enabled for each
+#                                               display id (the rest disabled), then
+#                                               send_monitor_config at once (no 1 s timer)
 #   {"cmd": "quit"}
 # Events:
 #   ready                                       the library loaded (first line)
@@ -18,6 +22,7 @@
 #   task {"id", "file", "error"}                one file of a copy finished (error: null on success)
 #   copy {"id", "ok", "error"?, "code"?}        a file copy finished
 #   clipboard {"id", "type", "data"}            main-clipboard-selection after a request
+#   monitors {"id", "sent"}                     send_monitor_config's result
 #   refused {"id", "why"}                       a command the library would not carry out
 import json
 import sys
@@ -34,6 +39,8 @@ CAP_CLIPBOARD_SELECTION = 6
 SELECTION_CLIPBOARD = 0
 TYPE_UTF8_TEXT = 1
 CAP_BITS = 32
+# spice-gtk's MAX_DISPLAY: the display ids a client configures
+MAX_DISPLAYS = 16
 
 
 def emit(event, **fields):
@@ -125,6 +132,19 @@ class Client:
         self.clipboard_ids.append(ident)
         self.main.clipboard_selection_request(SELECTION_CLIPBOARD, TYPE_UTF8_TEXT)
 
+    def monitors(self, ident, monitors):
+        # spice-gtk sends only to a connected agent; spice-server then hands the message to the
+        # display device (QXL client_monitors_config) when the guest's driver takes it, else to
+        # the agent.
+        if self.main is None or not self.main.get_property('agent-connected'):
+            return emit('refused', id=ident, why='no agent connected')
+        for display in range(MAX_DISPLAYS):
+            wanted = monitors[display] if display < len(monitors) else None
+            if wanted is not None:
+                self.main.update_display(display, wanted['x'], wanted['y'], wanted['width'], wanted['height'], False)
+            self.main.update_display_enabled(display, wanted is not None, False)
+        emit('monitors', id=ident, sent=bool(self.main.send_monitor_config()))
+
     def command(self, line):
         msg = json.loads(line)
         cmd = msg.get('cmd')
@@ -134,6 +154,8 @@ class Client:
             self.copy(msg['id'], msg['path'])
         elif cmd == 'clipboard':
             self.clipboard(msg['id'])
+        elif cmd == 'monitors':
+            self.monitors(msg['id'], msg['monitors'])
         elif cmd == 'quit':
             if self.session is not None:
                 self.session.disconnect()

@@ -58,6 +58,13 @@ export class SpiceClient {
     return id;
   }
 
+  /** Sends a monitors configuration (display id = index) at once; the id its `monitors` event carries. */
+  sendMonitors(monitors: readonly { x: number; y: number; width: number; height: number }[]): number {
+    const id = this.nextId++;
+    this.send({ cmd: 'monitors', id, monitors });
+    return id;
+  }
+
   /** The first event from index `since` on that `matches`, waiting up to `timeoutMs`. */
   async next(matches: (e: ClientEvent) => boolean, since: number, timeoutMs: number): Promise<ClientEvent> {
     const deadline = Date.now() + timeoutMs;
