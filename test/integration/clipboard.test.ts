@@ -10,7 +10,10 @@ import { FakeLogind } from '../support/fake-logind.js';
 import { startPtyHarness, type Harness } from '../support/harness.js';
 import { helperPid } from '../support/proc.js';
 import { startXvfb, type XServer } from '../support/x-server.js';
-import { xclipCopy, xclipPaste } from '../support/xclip.js';
+import { xclipCopy, xclipPaste, xclipTargets } from '../support/xclip.js';
+
+/** A target only the helper offers for UTF-8 text (xclip offers the one it was given): the client's grab took the X selection. */
+const HELPER_TEXT_TARGET = 'text/plain;charset=utf-8';
 
 /** The bits the clipboard module adds to the announcement (5, 6, 8, 10, 16, 17: its unit test pins them). */
 const CLIPBOARD_BITS = new ClipboardModule().capabilities;
@@ -78,6 +81,8 @@ describe('copy and paste through the daemon, its session helper and a real X ser
     writeFileSync(join(actions, 'graphics-device-info'), ''); // a reload: announced again with request=0
     await h.sim.expect(MessageType.AnnounceCapabilities, { where: (m) => !m.request && m.caps.has(Capability.GraphicsDeviceInfo), timeoutMs: 5000 });
     await h.sim.send({ type: MessageType.ClipboardGrab, selection: CLIP, serial: 0, types: [ClipboardType.Utf8Text] });
+    // xclip still owns 'second' until the helper takes the selection: paste only after that.
+    await expect.poll(() => xclipTargets(x.env, 'clipboard'), { timeout: 5000 }).toContain(HELPER_TEXT_TARGET);
     const pasted = xclipPaste(x.env, 'clipboard', 'UTF8_STRING');
     await h.sim.expect(MessageType.ClipboardRequest, { timeoutMs: 5000 });
     await h.sim.send({ type: MessageType.Clipboard, selection: CLIP, dataType: ClipboardType.Utf8Text, data: Buffer.from('copied in the VNC viewer\0') });

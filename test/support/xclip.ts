@@ -22,3 +22,9 @@ export async function xclipPaste(env: NodeJS.ProcessEnv, selection: XSelection, 
   const code = await new Promise<number | null>((resolve, reject) => child.once('error', reject).once('close', resolve));
   return code === 0 ? Buffer.concat(out) : null;
 }
+
+/** The targets the selection's owner offers now (its TARGETS list), empty when nobody owns it. */
+export async function xclipTargets(env: NodeJS.ProcessEnv, selection: XSelection): Promise<string[]> {
+  const out = await xclipPaste(env, selection, 'TARGETS');
+  return out ? out.toString().split('\n').filter(Boolean) : [];
+}
