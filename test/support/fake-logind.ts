@@ -41,6 +41,8 @@ class SessionInterface extends Interface {
   constructor() {
     super('org.freedesktop.login1.Session');
   }
+  Lock(): void {}
+  Unlock(): void {}
 }
 const read = (signature: string) => ({ signature, access: 'read' as const });
 SessionInterface.configureMembers({
@@ -56,6 +58,7 @@ SessionInterface.configureMembers({
     Display: read('s'),
     Leader: read('u'),
   },
+  signals: { Lock: { signature: '' }, Unlock: { signature: '' } },
 });
 
 /** org.freedesktop.login1.User. */
@@ -151,6 +154,14 @@ export class FakeLogind {
     if (!s) throw new Error(`no session ${id}`);
     Object.assign(s.iface, changes);
     Interface.emitPropertiesChanged(s.iface, changes, []);
+  }
+
+  /** Sends the session Lock (`loginctl lock-session`) or Unlock (`unlock-session`); LockedHint stays. */
+  signalLock(id: string, locked: boolean): void {
+    const s = this.sessions.get(id);
+    if (!s) throw new Error(`no session ${id}`);
+    if (locked) s.iface.Lock();
+    else s.iface.Unlock();
   }
 
   /** Ends a session: it leaves the seat first if it was in front, then SessionRemoved. */
