@@ -1,6 +1,6 @@
 import dbus, { type Message as DbusMessage, type MessageBus } from 'dbus-next';
 import type { Logger } from '../log/logger.js';
-import { addMatch, connected, flag, getAllProperties, getProperty, num, text } from './dbus.js';
+import { addMatch, call, connected, flag, getAllProperties, getProperty, num, text } from './dbus.js';
 
 const LOGIN1 = 'org.freedesktop.login1';
 const MANAGER = 'org.freedesktop.login1.Manager';
@@ -48,9 +48,13 @@ export interface LoginSession {
  * Locked, as spice-vdagent counts it: `loginctl lock-session` only sends the session Lock (a
  * desktop without a screen locker never sets LockedHint), so Lock counts until Unlock, a LockedHint
  * that falls from true to false (a locker unlocked without Unlock), or another session in front.
+ * Those two signals carry the state themselves, so only logind's own count: any peer on the system
+ * bus may send this process a signal, and a forged Unlock must not open a locked session.
  */
 export class Seat0Tracker {
   private sessionPath: string | undefined;
+  /** logind's unique name on the bus, the only sender whose Lock and Unlock count. */
+  private logindName: string | undefined;
   /** The session in front got Lock and no Unlock since. */
   private lockSignalled = false;
   /** Its LockedHint at the last read. */
@@ -98,6 +102,7 @@ export class Seat0Tracker {
   private signal(m: DbusMessage): void {
     if (m.type !== dbus.MessageType.SIGNAL) return;
     if (m.interface === SESSION && m.path === this.sessionPath && (m.member === 'Lock' || m.member === 'Unlock')) {
+      if (m.sender !== this.logindName) return;
       this.lockSignalled = m.member === 'Lock';
       this.refresh();
       return;
@@ -139,6 +144,8 @@ export class Seat0Tracker {
 
   private async read(): Promise<LoginSession | undefined> {
     try {
+      const [owner] = await call(this.bus, 'org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'GetNameOwner', 's', [LOGIN1]);
+      this.logindName = typeof owner === 'string' ? owner : undefined;
       const active = await getProperty(this.bus, LOGIN1, SEAT0_PATH, SEAT, 'ActiveSession');
       const [id, path] = Array.isArray(active) ? (active as unknown[]) : [];
       const sessionPath = typeof path === 'string' && id !== '' ? path : undefined;
