@@ -1,6 +1,6 @@
 import dbus, { type Message as DbusMessage, type MessageBus } from 'dbus-next';
 import type { Logger } from '../log/logger.js';
-import { addMatch, connected, flag, getAllProperties, getProperty, num, text } from './dbus.js';
+import { addMatch, call, connected, flag, getAllProperties, getProperty, num, text } from './dbus.js';
 
 const LOGIN1 = 'org.freedesktop.login1';
 const MANAGER = 'org.freedesktop.login1.Manager';
@@ -25,7 +25,10 @@ export interface LoginSession {
   class: string;
   /** `online`, `active` or `closing`. */
   state: string;
-  /** The session says its screen is locked. */
+  /**
+   * The screen is locked: logind sent the session Lock (`loginctl lock-session`, not yet followed
+   * by Unlock), or the session's LockedHint is set (a screen locker says so).
+   */
   locked: boolean;
   /** A remote login (ssh, remote desktop). */
   remote: boolean;
@@ -38,11 +41,24 @@ export interface LoginSession {
 /**
  * Follows the active session of seat0 through systemd-logind on the system bus (which honours
  * DBUS_SYSTEM_BUS_ADDRESS). Changes arrive as signals — the seat's and the session's
- * PropertiesChanged, SessionNew, SessionRemoved, logind (re)appearing on the bus — never by polling;
- * each one re-reads the state, and `onChange` hears of every difference.
+ * PropertiesChanged, SessionNew, SessionRemoved, the session's Lock and Unlock, logind
+ * (re)appearing on the bus — never by polling; each one re-reads the state, and `onChange` hears
+ * of every difference.
+ *
+ * Locked, as spice-vdagent counts it: `loginctl lock-session` only sends the session Lock (a
+ * desktop without a screen locker never sets LockedHint), so Lock counts until Unlock, a LockedHint
+ * that falls from true to false (a locker unlocked without Unlock), or another session in front.
+ * Those two signals carry the state themselves, so only logind's own count: any peer on the system
+ * bus may send this process a signal, and a forged Unlock must not open a locked session.
  */
 export class Seat0Tracker {
   private sessionPath: string | undefined;
+  /** logind's unique name on the bus, the only sender whose Lock and Unlock count. */
+  private logindName: string | undefined;
+  /** The session in front got Lock and no Unlock since. */
+  private lockSignalled = false;
+  /** Its LockedHint at the last read. */
+  private lockedHint = false;
   private last = 'null';
   private lastError = '';
   private refreshing = false;
@@ -85,6 +101,12 @@ export class Seat0Tracker {
 
   private signal(m: DbusMessage): void {
     if (m.type !== dbus.MessageType.SIGNAL) return;
+    if (m.interface === SESSION && m.path === this.sessionPath && (m.member === 'Lock' || m.member === 'Unlock')) {
+      if (m.sender !== this.logindName) return;
+      this.lockSignalled = m.member === 'Lock';
+      this.refresh();
+      return;
+    }
     const relevant =
       (m.interface === MANAGER && (m.member === 'SessionNew' || m.member === 'SessionRemoved')) ||
       (m.member === 'PropertiesChanged' && (m.path === SEAT0_PATH || m.path === this.sessionPath)) ||
@@ -122,11 +144,18 @@ export class Seat0Tracker {
 
   private async read(): Promise<LoginSession | undefined> {
     try {
+      const [owner] = await call(this.bus, 'org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'GetNameOwner', 's', [LOGIN1]);
+      this.logindName = typeof owner === 'string' ? owner : undefined;
       const active = await getProperty(this.bus, LOGIN1, SEAT0_PATH, SEAT, 'ActiveSession');
       const [id, path] = Array.isArray(active) ? (active as unknown[]) : [];
-      this.sessionPath = typeof path === 'string' && id !== '' ? path : undefined;
+      const sessionPath = typeof path === 'string' && id !== '' ? path : undefined;
+      if (sessionPath !== this.sessionPath) [this.lockSignalled, this.lockedHint] = [false, false];
+      this.sessionPath = sessionPath;
       if (typeof id !== 'string' || !this.sessionPath) return undefined;
       const s = await getAllProperties(this.bus, LOGIN1, this.sessionPath, SESSION);
+      const lockedHint = flag(s, 'LockedHint');
+      if (this.lockedHint && !lockedHint) this.lockSignalled = false;
+      this.lockedHint = lockedHint;
       const [uid, userPath] = (s.get('User') as unknown[] | undefined) ?? [];
       const u = await getAllProperties(this.bus, LOGIN1, String(userPath), USER);
       this.lastError = '';
@@ -139,7 +168,7 @@ export class Seat0Tracker {
         type: text(s, 'Type'),
         class: text(s, 'Class'),
         state: text(s, 'State'),
-        locked: flag(s, 'LockedHint'),
+        locked: lockedHint || this.lockSignalled,
         remote: flag(s, 'Remote'),
         display: text(s, 'Display'),
         leader: num(s, 'Leader'),

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { Capability, FileXferResult, MessageType } from '../../src/protocol/index.js';
 import { SPICE_GTK_CAPS } from '../../src/sim/simulator.js';
 import type { BusDaemon } from '../support/dbus-daemon.js';
-import type { FakeLogind, FakeSession } from '../support/fake-logind.js';
+import { forgeSessionSignal, type FakeLogind, type FakeSession } from '../support/fake-logind.js';
 import { TransferClient } from '../support/file-xfer-client.js';
 import { startPtyHarness, type Harness } from '../support/harness.js';
 import { helperPid } from '../support/proc.js';
@@ -116,6 +116,28 @@ describe.runIf(process.getuid?.() === 0)('desktop sessions followed through logi
     logind.change('5', { LockedHint: false });
     await expect.poll(async () => (await client.sendFile('after-unlock.txt', Buffer.from('ok'))).result, { timeout: 5000 }).toBe(FileXferResult.Success);
     expect(readFileSync(join(user.downloads, 'after-unlock.txt'), 'utf8')).toBe('ok');
+  });
+
+  it('counts the session locked from logind’s Lock (loginctl lock-session, no screen locker) until logind’s Unlock, or until LockedHint falls', async () => {
+    logind.add(session('8'));
+    logind.activate('8');
+    await client.untilServed();
+    logind.signalLock('8', true);
+    await expect.poll(async () => (await client.begin('a.txt', 1)).status.result, { timeout: 5000 }).toBe(FileXferResult.SessionLocked);
+    // Another peer's Unlock, sent straight to the daemon, does not count.
+    await forgeSessionSignal(bus.address, logind.pathOf('8'), 'Unlock');
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await client.begin('a.txt', 1)).status.result).toBe(FileXferResult.SessionLocked);
+    logind.signalLock('8', false);
+    await expect.poll(async () => (await client.sendFile('after-unlock.txt', Buffer.from('ok'))).result, { timeout: 5000 }).toBe(FileXferResult.Success);
+
+    // A locker that set LockedHint and cleared it without Unlock: unlocked, though Lock came first.
+    logind.signalLock('8', true);
+    logind.change('8', { LockedHint: true });
+    await expect.poll(async () => (await client.begin('b.txt', 1)).status.result, { timeout: 5000 }).toBe(FileXferResult.SessionLocked);
+    logind.change('8', { LockedHint: false });
+    await expect.poll(async () => (await client.sendFile('after-hint.txt', Buffer.from('ok'))).result, { timeout: 5000 }).toBe(FileXferResult.Success);
+    expect(downloaded()).toEqual(['after-hint.txt', 'after-unlock.txt']);
   });
 
   it('cancels the open transfer when another session takes the seat, deletes its partial file, and serves the new session', async () => {

@@ -41,6 +41,8 @@ class SessionInterface extends Interface {
   constructor() {
     super('org.freedesktop.login1.Session');
   }
+  Lock(): void {}
+  Unlock(): void {}
 }
 const read = (signature: string) => ({ signature, access: 'read' as const });
 SessionInterface.configureMembers({
@@ -56,6 +58,7 @@ SessionInterface.configureMembers({
     Display: read('s'),
     Leader: read('u'),
   },
+  signals: { Lock: { signature: '' }, Unlock: { signature: '' } },
 });
 
 /** org.freedesktop.login1.User. */
@@ -86,6 +89,25 @@ export interface FakeSession {
 
 /** What may change in a session while it exists. */
 export type SessionChange = Partial<Pick<SessionInterface, 'Type' | 'Class' | 'LockedHint' | 'State'>>;
+
+/**
+ * Another peer on the bus sends logind's session signal `member` (Lock, Unlock) for the object
+ * `path`, addressed to every connection on the bus (so past any match rule), as a local user
+ * on the system bus could.
+ */
+export async function forgeSessionSignal(address: string, path: string, member: 'Lock' | 'Unlock'): Promise<void> {
+  const bus = dbus.sessionBus({ busAddress: address });
+  try {
+    const [names] = (await bus.call(new dbus.Message({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'ListNames' })))?.body ?? [];
+    for (const name of (names as string[]).filter((n) => n.startsWith(':'))) {
+      bus.send(new dbus.Message({ type: dbus.MessageType.SIGNAL, destination: name, path, interface: 'org.freedesktop.login1.Session', member }));
+    }
+    // Answered after the bus routed the signals before it.
+    await bus.call(new dbus.Message({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'GetId' }));
+  } finally {
+    bus.disconnect();
+  }
+}
 
 /**
  * systemd-logind as far as the agent sees it, exported with dbus-next on a test bus: the Manager's
@@ -151,6 +173,21 @@ export class FakeLogind {
     if (!s) throw new Error(`no session ${id}`);
     Object.assign(s.iface, changes);
     Interface.emitPropertiesChanged(s.iface, changes, []);
+  }
+
+  /** Sends the session Lock (`loginctl lock-session`) or Unlock (`unlock-session`); LockedHint stays. */
+  signalLock(id: string, locked: boolean): void {
+    const s = this.sessions.get(id);
+    if (!s) throw new Error(`no session ${id}`);
+    if (locked) s.iface.Lock();
+    else s.iface.Unlock();
+  }
+
+  /** A session's object path. */
+  pathOf(id: string): string {
+    const s = this.sessions.get(id);
+    if (!s) throw new Error(`no session ${id}`);
+    return s.path;
   }
 
   /** Ends a session: it leaves the seat first if it was in front, then SessionRemoved. */

@@ -31,6 +31,7 @@ const REPORT = '/dev/virtio-ports/org.vdagent.e2e.0';
 const DATA = '/run/e2e';
 const ACTIONS = '/etc/vdagent/actions.d';
 const AVAILABLE = '/usr/share/vdagent/actions.available';
+const UNIT_DROP_INS = '/etc/systemd/system/vdagent.service.d';
 /** How long a write may take before the file system counts as frozen. */
 const FROZEN_MS = 3000;
 const INPUT_EVENT_SIZE = 24; // struct input_event on 64-bit: timeval (16), type, code, value
@@ -248,6 +249,13 @@ if (installed.output === 'install ok installed') {
   for (const name of fs.readdirSync(`${DATA}/actions.d`)) {
     fs.copyFileSync(`${DATA}/actions.d/${name}`, `${ACTIONS}/${name}`);
     fs.chmodSync(`${ACTIONS}/${name}`, 0o644);
+  }
+  // A drop-in for the agent's unit ("vdagent.service.conf" among the data disk's files), in place
+  // before the package starts the agent, so the test needs no restart.
+  if (fs.existsSync(`${DATA}/vdagent.service.conf`)) {
+    fs.mkdirSync(UNIT_DROP_INS, { recursive: true, mode: 0o755 });
+    fs.copyFileSync(`${DATA}/vdagent.service.conf`, `${UNIT_DROP_INS}/e2e.conf`);
+    fs.chmodSync(`${UNIT_DROP_INS}/e2e.conf`, 0o644);
   }
   const install = await runCommand('dpkg', ['-i', `${DATA}/vdagent.deb`]);
   for (const name of listed('enable')) {

@@ -26,7 +26,10 @@ export interface DataDiskContent {
    * NAME --apply`, then `systemctl daemon-reload` and `systemctl try-restart vdagent`.
    */
   profile?: string;
-  /** More files the test needs in the guest, by name in /run/e2e → path on the host. */
+  /**
+   * More files the test needs in the guest, by name in /run/e2e → path on the host. One named
+   * `vdagent.service.conf` becomes a drop-in of the agent's unit before the package is installed.
+   */
   files?: Record<string, string>;
 }
 

@@ -7,7 +7,9 @@
 # Commands:
 #   {"cmd": "connect", "host": H, "port": P}   open a session (spice-gtk follows migrations itself)
 #   {"cmd": "copy", "id": N, "path": P}         spice_main_channel_file_copy_async of one host file
-#   {"cmd": "clipboard", "id": N}               clipboard_selection_request(CLIPBOARD, UTF8_TEXT)
+#   {"cmd": "clipboard", "id": N, "type": T?}   clipboard_selection_request(CLIPBOARD, T or UTF8_TEXT)
+#   {"cmd": "grab", "id": N, "data": {T: B64}}  clipboard_selection_grab(CLIPBOARD, the types T); a
+#                                               request of the agent for T is answered with those bytes
 #   {"cmd": "monitors", "id": N, "monitors": [{"x", "y", "width", "height"}, ...]}
 #                                               update_display + update_display_enabled for each
 #                                               display id (the rest disabled), then
@@ -21,9 +23,14 @@
 #   progress {"id", "sent", "total"}            a file copy's progress (at most one every 64 KiB)
 #   task {"id", "file", "error"}                one file of a copy finished (error: null on success)
 #   copy {"id", "ok", "error"?, "code"?}        a file copy finished
-#   clipboard {"id", "type", "data"}            main-clipboard-selection after a request
+#   clipboard {"id", "type", "base64"}          main-clipboard-selection after a request
+#   guest-grab {"selection", "types"}           main-clipboard-selection-grab: the guest copied
+#   guest-release {"selection"}                 main-clipboard-selection-release
+#   served {"selection", "type", "bytes"}       the agent asked for the client's clipboard and got it
+#   unserved {"selection", "type"}              the agent asked for a type the client did not grab
 #   monitors {"id", "sent"}                     send_monitor_config's result
 #   refused {"id", "why"}                       a command the library would not carry out
+import base64
 import json
 import sys
 import time
@@ -61,6 +68,7 @@ class Client:
         self.main = None
         self.clipboard_ids = []
         self.copies = {}
+        self.offered = {}
 
     def connect(self, host, port):
         self.session = Spice.Session()
@@ -84,6 +92,9 @@ class Client:
             self.main = channel
             on(channel, 'main-agent-update', self.on_agent)
             on(channel, 'main-clipboard-selection', self.on_clipboard)
+            on(channel, 'main-clipboard-selection-grab', self.on_guest_grab)
+            on(channel, 'main-clipboard-selection-release', lambda _c, sel: emit('guest-release', selection=sel))
+            on(channel, 'main-clipboard-selection-request', self.on_agent_request)
             on(channel, 'migration-started', lambda _c, _s: emit('migration-started'))
             on(channel, 'new-file-transfer', self.on_transfer)
 
@@ -107,8 +118,29 @@ class Client:
 
     def on_clipboard(self, _channel, selection, kind, data, size):
         ident = self.clipboard_ids.pop(0) if self.clipboard_ids else None
+        # PyGObject hands the array over as bytes, following the signal's annotations (an empty list for NULL).
         raw = bytes(data[:size]) if data is not None else b''
-        emit('clipboard', id=ident, selection=selection, type=kind, data=raw.decode('utf-8', 'replace'))
+        emit('clipboard', id=ident, selection=selection, type=kind, base64=base64.b64encode(raw).decode())
+
+    def on_guest_grab(self, _channel, selection, types, ntypes):
+        # The types arrive as a list (element-type guint32, array length=ntypes).
+        emit('guest-grab', selection=selection, types=list(types[:ntypes]))
+        return True
+
+    def on_agent_request(self, channel, selection, kind):
+        data = self.offered.get(kind)
+        if data is None:
+            emit('unserved', selection=selection, type=kind)
+            return False
+        channel.clipboard_selection_notify(selection, kind, list(data))
+        emit('served', selection=selection, type=kind, bytes=len(data))
+        return True
+
+    def grab(self, ident, data):
+        if self.main is None or not self.main.agent_test_capability(CAP_CLIPBOARD_BY_DEMAND):
+            return emit('refused', id=ident, why='the agent did not announce CLIPBOARD_BY_DEMAND')
+        self.offered = {int(kind): base64.b64decode(b64) for kind, b64 in data.items()}
+        self.main.clipboard_selection_grab(SELECTION_CLIPBOARD, list(self.offered))
 
     def copy(self, ident, path):
         if self.main is None:
@@ -126,11 +158,11 @@ class Client:
         # followed on the transfer task instead (on_transfer).
         self.main.file_copy_async([Gio.File.new_for_path(path)], Gio.FileCopyFlags.NONE, None, None, None, done, None)
 
-    def clipboard(self, ident):
+    def clipboard(self, ident, kind):
         if self.main is None or not self.main.agent_test_capability(CAP_CLIPBOARD_BY_DEMAND):
             return emit('refused', id=ident, why='the agent did not announce CLIPBOARD_BY_DEMAND')
         self.clipboard_ids.append(ident)
-        self.main.clipboard_selection_request(SELECTION_CLIPBOARD, TYPE_UTF8_TEXT)
+        self.main.clipboard_selection_request(SELECTION_CLIPBOARD, kind)
 
     def monitors(self, ident, monitors):
         # spice-gtk sends only to a connected agent; spice-server then hands the message to the
@@ -153,7 +185,9 @@ class Client:
         elif cmd == 'copy':
             self.copy(msg['id'], msg['path'])
         elif cmd == 'clipboard':
-            self.clipboard(msg['id'])
+            self.clipboard(msg['id'], msg.get('type', TYPE_UTF8_TEXT))
+        elif cmd == 'grab':
+            self.grab(msg['id'], msg['data'])
         elif cmd == 'monitors':
             self.monitors(msg['id'], msg['monitors'])
         elif cmd == 'quit':

@@ -51,10 +51,17 @@ export class SpiceClient {
     return id;
   }
 
-  /** Asks the guest for its CLIPBOARD selection as UTF-8 text; the id its answer carries. */
-  requestClipboard(): number {
+  /** Asks the guest for its CLIPBOARD selection as `type` (a VD_AGENT_CLIPBOARD type, UTF-8 text unless given); the id its answer carries. */
+  requestClipboard(type?: number): number {
     const id = this.nextId++;
-    this.send({ cmd: 'clipboard', id });
+    this.send({ cmd: 'clipboard', id, type });
+    return id;
+  }
+
+  /** Takes the guest's CLIPBOARD on the client's behalf, offering `data` by VD_AGENT_CLIPBOARD type; the agent's requests are answered with it. */
+  grabClipboard(data: ReadonlyMap<number, Buffer>): number {
+    const id = this.nextId++;
+    this.send({ cmd: 'grab', id, data: Object.fromEntries([...data].map(([type, bytes]) => [type, bytes.toString('base64')])) });
     return id;
   }
 
