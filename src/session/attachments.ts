@@ -65,12 +65,12 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * What the serializer is given for `value` (plain objects and arrays, no cycles): each byte array
  * of ATTACH_MIN or more replaced by a stand-in and pushed to `attachments`, each smaller one that
  * is a view into a larger buffer replaced by a copy of its own bytes; objects and arrays holding
- * neither are passed as they are, the caller's never changed. V8's serializer holds every object
- * it wrote until its native side is freed, after its wrapper was collected: a view handed to it
- * outlives the scavenges that run meanwhile, is promoted, and keeps its whole buffer (the 64 KiB
- * transfer block a 100-byte FILE_XFER_DATA was collected in, the port read a payload is a view
- * of) until a full collection. In the fuzz test such buffers piled up to 15–18 MiB outside the
- * heap; given exact copies, what the serializer holds is the message's own bytes.
+ * neither are passed as they are, the caller's never changed. V8's serializer keeps every object
+ * it wrote alive after it is done, until its own native part is freed: in the daemon the views
+ * handed to it outlived the scavenges meanwhile, were promoted, and kept their whole buffers (the
+ * 64 KiB transfer block a 100-byte FILE_XFER_DATA was collected in, the port read a payload is a
+ * view of) until a full collection; in the fuzz test they piled up to 15–18 MiB outside the heap
+ * (2 MiB with copies). Given exact copies, what it keeps is the message's own bytes.
  */
 export function detach(value: unknown, attachments: Uint8Array[]): unknown {
   if (value instanceof Uint8Array) {
