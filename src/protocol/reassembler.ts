@@ -16,8 +16,8 @@ import { payloadCeiling } from './table.js';
 /**
  * The messages a client reconnecting after semi-seamless migration begins with: its announcement
  * (request=1), or the status that ends the transfer the cut left open. Only these may cut a
- * half-received message: with every type allowed, the fuzz test's daemon + helper peak rose from
- * about +45 to +55–67 MiB over idle (its bound is +64), with these two it is +53–55 MiB.
+ * half-received message. (The fuzz test's higher peak with cuts came from the channel to the
+ * helper keeping forwarded payloads' buffers alive, now fixed, not from which types may cut.)
  */
 const CUTTERS: ReadonlySet<number> = new Set([MessageType.AnnounceCapabilities, MessageType.FileXferStatus]);
 
