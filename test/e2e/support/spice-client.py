@@ -17,8 +17,13 @@
 #   progress {"id", "sent", "total"}            a file copy's progress (at most one every 64 KiB)
 #   task {"id", "file", "error"}                one file of a copy finished (error: null on success)
 #   copy {"id", "ok", "error"?, "code"?}        a file copy finished
-#   clipboard {"id", "type", "data"}            main-clipboard-selection after a request
+#   grab {"selection", "types"}                 main-clipboard-selection-grab: the agent took a selection
+#   clipboard {"id", "type", "size", "sha256", "data"?}
+#                                               main-clipboard-selection after a request (data, as text,
+#                                               only up to 64 KiB: larger answers are told by size and hash)
 #   refused {"id", "why"}                       a command the library would not carry out
+import ctypes
+import hashlib
 import json
 import sys
 import time
@@ -34,12 +39,34 @@ CAP_CLIPBOARD_SELECTION = 6
 SELECTION_CLIPBOARD = 0
 TYPE_UTF8_TEXT = 1
 CAP_BITS = 32
+# Clipboard answers up to this size are reported with their text.
+CLIPBOARD_TEXT_MAX = 65536
 
 
 def emit(event, **fields):
     fields.update(event=event, t=time.time() * 1000)
     sys.stdout.write(json.dumps(fields) + '\n')
     sys.stdout.flush()
+
+
+def as_bytes(data, size):
+    # A signal's array argument: bytes or a list where the typelib describes it (its length argument
+    # then may or may not follow), else a bare address with the length after it.
+    if data is None:
+        return b''
+    if isinstance(data, int):
+        return ctypes.string_at(data, size or 0)
+    raw = bytes(data)
+    return raw[:size] if isinstance(size, int) else raw
+
+
+def as_list(values, count):
+    if values is None:
+        return []
+    if isinstance(values, int):
+        return list((ctypes.c_uint32 * (count or 0)).from_address(values))
+    items = list(values)
+    return items[:count] if isinstance(count, int) else items
 
 
 def on(obj, signal, handler):
@@ -77,6 +104,7 @@ class Client:
             self.main = channel
             on(channel, 'main-agent-update', self.on_agent)
             on(channel, 'main-clipboard-selection', self.on_clipboard)
+            on(channel, 'main-clipboard-selection-grab', self.on_grab)
             on(channel, 'migration-started', lambda _c, _s: emit('migration-started'))
             on(channel, 'new-file-transfer', self.on_transfer)
 
@@ -98,10 +126,18 @@ class Client:
         caps = [bit for bit in range(CAP_BITS) if channel.agent_test_capability(bit)]
         emit('agent', connected=bool(channel.get_property('agent-connected')), caps=caps)
 
-    def on_clipboard(self, _channel, selection, kind, data, size):
+    def on_grab(self, _channel, selection, types, *rest):
+        emit('grab', selection=selection, types=as_list(types, rest[0] if rest else None))
+        # A client owning the clipboard would say it took the grab; spice-gtk's own handler is in its GTK session.
+        return True
+
+    def on_clipboard(self, _channel, selection, kind, data, *rest):
         ident = self.clipboard_ids.pop(0) if self.clipboard_ids else None
-        raw = bytes(data[:size]) if data is not None else b''
-        emit('clipboard', id=ident, selection=selection, type=kind, data=raw.decode('utf-8', 'replace'))
+        raw = as_bytes(data, rest[0] if rest else None)
+        fields = dict(id=ident, selection=selection, type=kind, size=len(raw), sha256=hashlib.sha256(raw).hexdigest())
+        if len(raw) <= CLIPBOARD_TEXT_MAX:
+            fields['data'] = raw.decode('utf-8', 'replace')
+        emit('clipboard', **fields)
 
     def copy(self, ident, path):
         if self.main is None:
