@@ -187,7 +187,7 @@ function collapseData(lines: readonly string[]): string[] {
  * first message (the switch-over, give or take the gap between two file data lines) to the agent
  * reading that message, and on to its announcement.
  */
-function guestSplit(journal: string): string {
+function guestSplit(journal: string, clock: GuestClock, resumedAtMs: number): string {
   const lines = journal.split('\n').map((l) => ({ t: Number(/^\[\s*(\d+\.\d+)\]/.exec(l)?.[1] ?? NaN) * 1000, text: l }));
   const lastData = lines.findLastIndex((l) => l.text.includes('FILE_XFER_DATA'));
   const first = lines.findIndex((l, i) => i > lastData && /MessageCut|<- FILE_XFER_STATUS|<- ANNOUNCE_CAPABILITIES request=1/.test(l.text));
@@ -198,7 +198,25 @@ function guestSplit(journal: string): string {
   const resumed = lines.slice(0, first).findLastIndex((l) => l.text.includes('port resumed'));
   const paused = lines.slice(0, Math.max(resumed, 0)).findLast((l) => l.text.includes('port paused'));
   const flow = resumed > lastData && paused ? ` (the port paused ${(read.t - paused.t).toFixed(0)} ms before it, for the helper, resumed ${(read.t - (lines[resumed]?.t ?? NaN)).toFixed(0)} ms before it)` : '';
-  return `the previous line -> the new client's first message read ${(read.t - before.t).toFixed(0)} ms${flow} -> the announcement sent ${(answer.t - read.t).toFixed(0)} ms`;
+  const sinceResume = (t: number): string => (t + clock.offsetMs - resumedAtMs).toFixed(0);
+  return (
+    `the previous line -> the new client's first message read ${(read.t - before.t).toFixed(0)} ms${flow} -> the announcement sent ${(answer.t - read.t).toFixed(0)} ms; ` +
+    `on the host's clock (± ${clock.errorMs.toFixed(0)} ms) the first message was read ${sinceResume(read.t)} ms and the announcement sent ${sinceResume(answer.t)} ms after RESUME`
+  );
+}
+
+/** The guest's monotonic clock against the host's wall clock: host ms = guest ms + offsetMs, within errorMs. */
+interface GuestClock {
+  offsetMs: number;
+  errorMs: number;
+}
+
+/** Reads the guest's uptime (the journal's monotonic clock, 10 ms steps) and where it lay on the host's clock, from the probe's round trip. */
+async function guestClock(probe: ProbeQuestions): Promise<GuestClock> {
+  const sent = Date.now();
+  const uptime = Number((await probe.output('/bin/cat', '/proc/uptime')).split(' ')[0]) * 1000;
+  const answered = Date.now();
+  return { offsetMs: (sent + answered) / 2 - uptime, errorMs: (answered - sent) / 2 + 10 };
 }
 
 /** Runs a step of the run; when it fails, its error carries the agent's journal and the guest's console (a guest kernel's BUG shows there). */
@@ -402,10 +420,11 @@ describe('migration under a real spice-gtk client (live, or under TCG with the s
       );
       // Where the source stopped decides whether the announce cut into a message: say what the agent saw.
       const journal = await run.probe.output('/usr/bin/journalctl', '-q', '-o', 'short-monotonic', '_SYSTEMD_UNIT=vdagent.service');
+      const clock = await guestClock(run.probe);
       const cutSeen = journal.split('\n').find((l) => l.includes('MessageCut'));
       latencies.push(
         `semi-seamless: switch-over (destination RESUME) -> the agent's announcement at the client ${(announce.t - times.resumedAtMs).toFixed(0)} ms ` +
-          `(AGENT_CONNECTED -> the announcement ${(announce.t - back.t).toFixed(0)} ms; in the guest: ${guestSplit(journal)}); ` +
+          `(AGENT_CONNECTED -> the announcement ${(announce.t - back.t).toFixed(0)} ms; in the guest: ${guestSplit(journal, clock, times.resumedAtMs)}); ` +
           `the agent: ${cutSeen?.replace(/^.*?: /, '').trim() ?? 'no MessageCut (the announce came at a message boundary)'}`,
       );
       expect(sentAtSwitch).toBeLessThan(SEMI_SEAMLESS_BYTES);
