@@ -50,7 +50,7 @@ export class Daemon {
   constructor(private readonly config: DaemonConfig) {
     const { port, log } = config;
     this.supervisor = new PortSupervisor(port, log);
-    this.flow = new PortFlow(port);
+    this.flow = new PortFlow(port, log);
     this.host = new ModuleHost({ log, stopped: (name) => this.flow.set(`module ${name}`, false) });
     config.session?.on('behind', (behind) => this.flow.set('session helper', behind));
     this.connection = new AgentConnection((chunks) => port.writev(chunks), {

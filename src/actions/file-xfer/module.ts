@@ -97,6 +97,7 @@ export class FileXferModule implements ActionModule {
 
   resetClient(): void {
     // A new client or none: transfers are dropped, nothing of their files remains, nothing is sent.
+    if (this.transfers.size > 0) this.ctx?.log.info(`file-xfer: a new client: transfer ${[...this.transfers.keys()].join(', ')} dropped`);
     void this.dropAll();
   }
 

@@ -36,7 +36,8 @@ export interface BootOptions {
    * it); its destination also had the other seamless-migration setting, which alone did the same
    * with one thread, so a thread per vCPU is not proven guilty, only not tried again. With one
    * thread and the same setting on both sides, one of six migrations on 2026-12-06 still broke the guest (a
-   * NULL dereference in profile_tick from the APIC timer right after the switch-over).
+   * NULL dereference in profile_tick from the APIC timer right after the switch-over), and two of
+   * two on a loaded host later that day: migrate() now stops a TCG source before copying its RAM.
    */
   singleThreadTcg?: boolean;
   /** The display adapter: QEMU's standard VGA (the default without SPICE), QXL for an Xorg desktop in the guest, or none. */

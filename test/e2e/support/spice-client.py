@@ -23,7 +23,10 @@
 #   progress {"id", "sent", "total"}            a file copy's progress (at most one every 64 KiB)
 #   task {"id", "file", "error"}                one file of a copy finished (error: null on success)
 #   copy {"id", "ok", "error"?, "code"?}        a file copy finished
-#   clipboard {"id", "type", "base64"}          main-clipboard-selection after a request
+#   clipboard {"id", "type", "size", "sha256", "base64"?}
+#                                               main-clipboard-selection after a request (the bytes as
+#                                               base64 only up to 64 KiB: larger answers are told by
+#                                               size and hash)
 #   guest-grab {"selection", "types"}           main-clipboard-selection-grab: the guest copied
 #   guest-release {"selection"}                 main-clipboard-selection-release
 #   served {"selection", "type", "bytes"}       the agent asked for the client's clipboard and got it
@@ -31,6 +34,8 @@
 #   monitors {"id", "sent"}                     send_monitor_config's result
 #   refused {"id", "why"}                       a command the library would not carry out
 import base64
+import ctypes
+import hashlib
 import json
 import sys
 import time
@@ -48,12 +53,34 @@ TYPE_UTF8_TEXT = 1
 CAP_BITS = 32
 # spice-gtk's MAX_DISPLAY: the display ids a client configures
 MAX_DISPLAYS = 16
+# Clipboard answers up to this size are reported with their bytes.
+CLIPBOARD_INLINE_MAX = 65536
 
 
 def emit(event, **fields):
     fields.update(event=event, t=time.time() * 1000)
     sys.stdout.write(json.dumps(fields) + '\n')
     sys.stdout.flush()
+
+
+def as_bytes(data, size):
+    # A signal's array argument: bytes or a list where the typelib describes it (its length argument
+    # then may or may not follow), else a bare address with the length after it.
+    if data is None:
+        return b''
+    if isinstance(data, int):
+        return ctypes.string_at(data, size or 0)
+    raw = bytes(data)
+    return raw[:size] if isinstance(size, int) else raw
+
+
+def as_list(values, count):
+    if values is None:
+        return []
+    if isinstance(values, int):
+        return list((ctypes.c_uint32 * (count or 0)).from_address(values))
+    items = list(values)
+    return items[:count] if isinstance(count, int) else items
 
 
 def on(obj, signal, handler):
@@ -116,15 +143,17 @@ class Client:
         caps = [bit for bit in range(CAP_BITS) if channel.agent_test_capability(bit)]
         emit('agent', connected=bool(channel.get_property('agent-connected')), caps=caps)
 
-    def on_clipboard(self, _channel, selection, kind, data, size):
+    def on_clipboard(self, _channel, selection, kind, data, *rest):
         ident = self.clipboard_ids.pop(0) if self.clipboard_ids else None
-        # PyGObject hands the array over as bytes, following the signal's annotations (an empty list for NULL).
-        raw = bytes(data[:size]) if data is not None else b''
-        emit('clipboard', id=ident, selection=selection, type=kind, base64=base64.b64encode(raw).decode())
+        raw = as_bytes(data, rest[0] if rest else None)
+        fields = dict(id=ident, selection=selection, type=kind, size=len(raw), sha256=hashlib.sha256(raw).hexdigest())
+        if len(raw) <= CLIPBOARD_INLINE_MAX:
+            fields['base64'] = base64.b64encode(raw).decode()
+        emit('clipboard', **fields)
 
-    def on_guest_grab(self, _channel, selection, types, ntypes):
-        # The types arrive as a list (element-type guint32, array length=ntypes).
-        emit('guest-grab', selection=selection, types=list(types[:ntypes]))
+    def on_guest_grab(self, _channel, selection, types, *rest):
+        emit('guest-grab', selection=selection, types=as_list(types, rest[0] if rest else None))
+        # A client owning the clipboard would say it took the grab; spice-gtk's own handler is in its GTK session.
         return True
 
     def on_agent_request(self, channel, selection, kind):
