@@ -94,8 +94,9 @@ function ratio(ours: number, theirs: number | undefined, higherIsBetter: boolean
 /**
  * Transfers through the real daemon and session helper on a pty and Xvfb, and through Debian's
  * spice-vdagent driven the same way when installed, rounds interleaved; medians of the rounds.
+ * `only` picks kinds by name: 'file 64', 'clip 1', 'clip 16', 'file 1024' (ours alone).
  */
-export async function transferBenchmarks(add: Add): Promise<void> {
+export async function transferBenchmarks(add: Add, only: (kind: string) => boolean = () => true): Promise<void> {
   const withSpice = spiceVdagentInstalled();
   if (!withSpice) process.stdout.write('    spice-vdagent is not installed (Debian package spice-vdagent): no ratios\n');
   const starts = withSpice ? [startVdagent, startSpiceVdagent] : [startVdagent];
@@ -109,7 +110,7 @@ export async function transferBenchmarks(add: Add): Promise<void> {
   ];
   try {
     // Each kind on fresh agents, so that one kind's leftovers are not counted in another's peak.
-    for (const [kind, measure] of kinds) {
+    for (const [kind, measure] of kinds.filter(([k]) => only(k))) {
       const pair: Measured[] = [];
       for (const start of starts) pair.push(await prepare(start));
       agents.push(...pair);
@@ -117,23 +118,25 @@ export async function transferBenchmarks(add: Add): Promise<void> {
       for (const m of pair.splice(0)) await m.a.stop();
       agents.length = 0;
     }
-    const theirs = withSpice;
     const get = (who: string, what: string): ReturnType<typeof medians> | undefined => {
       const s = runs.get(`${who} ${what}`);
       return s ? medians(s) : undefined;
     };
-    const spice = (what: string): ReturnType<typeof medians> | undefined => (theirs ? get('spice-vdagent', what) : undefined);
-    const file = get('vdagent', 'file 64') as ReturnType<typeof medians>;
+    const spice = (what: string): ReturnType<typeof medians> | undefined => (withSpice ? get('spice-vdagent', what) : undefined);
+    const file = get('vdagent', 'file 64');
     const fileSpice = spice('file 64');
     const rate = (x: { ms: number }): number => (64 * MiB) / 1e6 / (x.ms / 1000);
-    add(
-      'file transfer client->guest 64 MiB',
-      `${rate(file).toFixed(0)} MB/s${fileSpice ? ` (spice ${rate(fileSpice).toFixed(0)})${ratio(rate(file), rate(fileSpice), true)}` : ''}`,
-      '>= 150 MB/s, >= ×2 spice-vdagent',
-    );
-    add('  peak RSS over idle: daemon, helper', `+${mib(file.daemon)}, +${mib(file.helper)} MiB`, '<= +16 MiB each');
+    if (file) {
+      add(
+        'file transfer client->guest 64 MiB',
+        `${rate(file).toFixed(0)} MB/s${fileSpice ? ` (spice ${rate(fileSpice).toFixed(0)})${ratio(rate(file), rate(fileSpice), true)}` : ''}`,
+        '>= 150 MB/s, >= ×2 spice-vdagent',
+      );
+      add('  peak RSS over idle: daemon, helper', `+${mib(file.daemon)}, +${mib(file.helper)} MiB`, '<= +16 MiB each');
+    }
     for (const size of [1, 16]) {
-      const ours = get('vdagent', `clip ${size}`) as ReturnType<typeof medians>;
+      const ours = get('vdagent', `clip ${size}`);
+      if (!ours) continue;
       const other = spice(`clip ${size}`);
       add(
         `clipboard guest->client ${size} MiB`,
@@ -144,6 +147,7 @@ export async function transferBenchmarks(add: Add): Promise<void> {
       if (other) process.stdout.write(`${''.padEnd(4)}spice-vdagent: +${mib(other.daemon)}, +${mib(other.helper)} MiB\n`);
     }
     if (fileSpice) process.stdout.write(`${''.padEnd(4)}spice-vdagent file 64 MiB peak RSS over idle: +${mib(fileSpice.daemon)}, +${mib(fileSpice.helper)} MiB\n`);
+    if (!only('file 1024')) return;
     // On a fresh daemon: its peak over idle is the transfer's alone.
     const fresh = await prepare(startVdagent);
     agents.push(fresh);

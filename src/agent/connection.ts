@@ -13,7 +13,7 @@ import {
   type RawMessage,
   Reassembler,
   Severity,
-  toChunks,
+  toWire,
   VdagentError,
 } from '../protocol/index.js';
 import type { ActionModule } from '../actions/module.js';
@@ -131,8 +131,8 @@ export class AgentConnection extends EventEmitter<AgentEvents> {
 
   /** Queues a message to the client. */
   send(message: Message): boolean {
-    const ok = this.output.enqueue(toChunks(message, this.context));
-    if (!ok) this.log.warn(`output queue full (${this.output.pendingBytes} bytes in ${this.output.pendingChunks} chunks waiting): ${messageName(message.type)} dropped`);
+    const ok = this.output.enqueue(toWire(message, this.context));
+    if (!ok) this.log.warn(`output queue full (${this.output.pendingBytes} bytes in ${this.output.pendingChunks} buffers waiting): ${messageName(message.type)} dropped`);
     else if (this.debug) this.log.debug(`-> ${describeMessage(message)}`);
     return ok;
   }

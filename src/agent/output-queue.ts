@@ -1,17 +1,21 @@
 /** Default bound on bytes waiting for the port (a host that stops reading cannot grow memory). */
 export const DEFAULT_MAX_QUEUED_BYTES = 16 * 1024 * 1024;
-/** Default bound on chunks waiting (a flood of small messages costs more than their bytes). */
-export const DEFAULT_MAX_QUEUED_CHUNKS = 8192;
+/**
+ * Default bound on buffers waiting (a flood of small messages costs more than their bytes): 8192
+ * chunks of a large message, which is two buffers per chunk (its header, a view of its data).
+ */
+export const DEFAULT_MAX_QUEUED_CHUNKS = 16384;
 
 /** Writes buffers in order as one write (Port.writev); resolves once the port took all of them. */
 export type WriteChunks = (chunks: readonly Buffer[]) => Promise<void>;
 
-/** Most chunks handed to one write: what one writev(2) takes (Linux's IOV_MAX). */
+/** Most buffers handed to one write: what one writev(2) takes (Linux's IOV_MAX). */
 const MAX_BATCH = 1024;
 
 /**
- * Chunks waiting for the port, written in order, everything waiting (up to 1024 chunks) as one
- * write, so a message's chunks go out in one writev(2) as far as the port takes them. Bounded in bytes and in chunks: a
+ * A message's wire buffers (toWire: its chunks, or their headers and views of its data) waiting
+ * for the port, written in order, everything waiting (up to 1024 buffers) as one write, so a
+ * message goes out in one writev(2) as far as the port takes it. Bounded in bytes and in buffers: a
  * message that would pass a bound is refused, unless the queue is empty (so one large clipboard
  * answer fits). Half-way to either bound it reports itself behind, so its owner stops reading
  * what makes answers (the host then blocks, as with a C agent blocked in write) before anything

@@ -4,7 +4,7 @@ import type { CodecContext } from './context.js';
 import { serializeMessage, writeMessageHeader } from './header.js';
 import type { Message } from './messages.js';
 import type { RawMessage } from './reassembler.js';
-import { splitParts } from './splitter.js';
+import { splitParts, wirePieces } from './splitter.js';
 import { MESSAGE_TABLE, type MessageSpec } from './table.js';
 
 /** The table row of a message type (rows are typed per type; this view is for dispatch). */
@@ -40,4 +40,16 @@ export function toChunks(message: Message, ctx: CodecContext, port: ChunkPort = 
   const size = parts.reduce((n, p) => n + p.length, 0);
   const header = writeMessageHeader(Buffer.allocUnsafe(MESSAGE_HEADER_SIZE), message.type, size);
   return splitParts([header, ...parts], port, maxPiece);
+}
+
+/**
+ * Serializes a typed message for the wire as the buffers to write in order (see
+ * {@link wirePieces}): chunk headers and small fields copied, bulk data (clipboard, file data)
+ * referenced, so that a large message is not held twice while it waits for the port.
+ */
+export function toWire(message: Message, ctx: CodecContext, port: ChunkPort = ChunkPort.Client, maxPiece = MAX_CHUNK_DATA_SIZE): Buffer[] {
+  const parts = encodePayloadParts(message, ctx);
+  const size = parts.reduce((n, p) => n + p.length, 0);
+  const header = writeMessageHeader(Buffer.allocUnsafe(MESSAGE_HEADER_SIZE), message.type, size);
+  return wirePieces([header, ...parts], port, maxPiece);
 }

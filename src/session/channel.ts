@@ -176,9 +176,23 @@ export class FrameChannel extends EventEmitter<FrameChannelEvents> {
       off += n;
     }
     const n = Math.min(frame.attached.length - frame.filled, chunk.length - off);
-    chunk.copy(frame.attached, frame.filled, off, off + n);
+    // Bytes read straight into their place (see readTarget) are not copied onto themselves.
+    const inPlace = chunk.buffer === frame.attached.buffer && chunk.byteOffset + off === frame.attached.byteOffset + frame.filled;
+    if (!inPlace) chunk.copy(frame.attached, frame.filled, off, off + n);
     frame.filled += n;
     return off + n;
+  }
+
+  /**
+   * Where the next read should go when it can only hold attachment bytes: the unfilled rest of the
+   * attachments being read, when at least `min` bytes of them are still missing (else undefined:
+   * the next read may also hold the next frame's header). A reader that reads into it hands the
+   * bytes to receive() as a view of that place: they are not copied again.
+   */
+  readTarget(min: number): Buffer | undefined {
+    const frame = this.frame;
+    if (!frame || frame.need > 0 || frame.attached.length - frame.filled < min) return undefined;
+    return frame.attached.subarray(frame.filled);
   }
 
   /** Hands on one frame's message, or reports it malformed. */
@@ -208,13 +222,16 @@ const READ_BUFFER = 64 * 1024;
 /**
  * A channel on an inherited socket descriptor whose reads all go into one buffer: a socket's
  * 'data' events allocate a buffer per read (64 KiB), which for a 16 MiB clipboard is 16 MiB of
- * garbage, resident until a collection frees it.
+ * garbage, resident until a collection frees it. A large attachment is read straight into its own
+ * buffer instead, in reads as large as the socket holds: its bytes are not copied once more.
  */
 export function channelOnDescriptor(fd: number, maxFrame: number, blocks?: BlockPool): FrameChannel {
-  const buffer = Buffer.allocUnsafe(READ_BUFFER);
-  const reader = { channel: undefined as FrameChannel | undefined };
-  const callback = (n: number): boolean => {
-    reader.channel?.receive(buffer.subarray(0, n));
+  const scratch = Buffer.allocUnsafe(READ_BUFFER);
+  const reader: { channel: FrameChannel | undefined } = { channel: undefined };
+  // Asked for the buffer of each next read (once more after each callback).
+  const buffer = (): Buffer => reader.channel?.readTarget(READ_BUFFER) ?? scratch;
+  const callback = (n: number, into: Uint8Array): boolean => {
+    reader.channel?.receive(Buffer.from(into.buffer, into.byteOffset, n));
     return true;
   };
   reader.channel = new FrameChannel(new Socket({ fd, readable: true, writable: true, onread: { buffer, callback } }), maxFrame, blocks);

@@ -199,3 +199,33 @@ describe('the daemon ↔ helper frame channel', () => {
     expect(rx.open).toBe(false);
   });
 });
+
+describe('a channel on an inherited socket descriptor', () => {
+  it('carries large attachments read straight into their buffers, and the frames around them, intact and in order', async () => {
+    const { socketPair: descriptors } = await import('../../../src/platform/libc.js');
+    const { channelOnDescriptor } = await import('../../../src/session/channel.js');
+    const [mine, theirs] = descriptors();
+    const rx = channelOnDescriptor(mine, 64 << 20);
+    const tx = channelOnDescriptor(theirs, 64 << 20);
+    cleanups.push(() => (rx.close(), tx.close()));
+    const big = (size: number, seed: number): Buffer => {
+      const b = Buffer.allocUnsafe(size);
+      for (let i = 0; i < size; i++) b[i] = (i * 31 + seed) & 0xff;
+      return b;
+    };
+    const sent = [
+      { kind: 'clip', data: big(3 << 20, 1) },
+      { kind: 'small', n: 1 },
+      { kind: 'clip', data: big((1 << 20) + 12_345, 2) },
+      { kind: 'clip', data: big(70_000, 3) },
+      { kind: 'small', n: 2 },
+    ];
+    const got: unknown[] = [];
+    const all = new Promise<void>((r) => rx.on('message', (m) => got.push(m) === sent.length && r()));
+    for (const m of sent) tx.send(m);
+    await all;
+    // Buffers compared with equals(): a deep comparison of megabytes byte by byte takes minutes.
+    expect(got.map((m) => ({ ...(m as object), data: undefined }))).toEqual(sent.map((m) => ({ ...m, data: undefined })));
+    got.forEach((m, i) => expect(Buffer.compare((m as { data?: Buffer }).data ?? Buffer.alloc(0), (sent[i] as { data?: Buffer }).data ?? Buffer.alloc(0))).toBe(0));
+  });
+});
