@@ -1,7 +1,8 @@
 import { ClipboardSelection, ClipboardType, FileXferResult, MessageType } from '../src/protocol/index.js';
 import { TransferClient } from '../test/support/file-xfer-client.js';
 import { xclipCopy } from '../test/support/xclip.js';
-import { spiceVdagentInstalled, startSpiceVdagent, startVdagent, type BenchAgent } from './agents.js';
+import { spiceVdagentInstalled, startSpiceVdagent, startVdagent, startVdagentOnSocket, type BenchAgent } from './agents.js';
+import { ptyCeiling } from './pty-ceiling.js';
 import { memoryOf, PeakOverIdle } from './peak-memory.js';
 
 type Add = (name: string, value: string, target: string) => void;
@@ -11,6 +12,11 @@ const MiB = 1024 * 1024;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 /** FILE_XFER_DATA payload size, as spice-gtk sends. */
 const DATA_SIZE = 64 * 1024;
+/**
+ * BENCH_TRANSFERS=file,socket runs only those kinds (file: 64 MiB file on the pty, with the pty's own
+ * ceiling; socket: 64 MiB file on a UNIX socket; clip: clipboards; 1g: 1 GiB file); all by default.
+ */
+const KINDS = (process.env.BENCH_TRANSFERS ?? 'file,socket,clip,1g').split(',');
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 const mib = (bytes: number): string => `${(bytes / MiB).toFixed(1)}`;
@@ -79,6 +85,13 @@ async function clipboardToClient(m: Measured, size: number, round: number): Prom
   return { ms, growth: peak.growth() };
 }
 
+/** One pty-ceiling transfer as a sample (no processes of an agent to measure). */
+async function ptyCeilingSample(size: number): Promise<Sample> {
+  const c = await ptyCeiling(size);
+  process.stdout.write(`    pty: ${(c.bytesPerRead / 1024).toFixed(1)} KiB per read of the slave\n`);
+  return { ms: c.ms, growth: [0, 0] };
+}
+
 /** The medians of samples: time, and peak growth of each process. */
 function medians(samples: Sample[]): { ms: number; daemon: number; helper: number } {
   return { ms: median(samples.map((s) => s.ms)), daemon: median(samples.map((s) => s.growth[0] as number)), helper: median(samples.map((s) => s.growth[1] as number)) };
@@ -102,18 +115,25 @@ export async function transferBenchmarks(add: Add): Promise<void> {
   const agents: Measured[] = [];
   const runs = new Map<string, Sample[]>();
   const record = (key: string, s: Sample): void => void runs.set(key, [...(runs.get(key) ?? []), s]);
-  const kinds: [string, (m: Measured, round: number) => Promise<Sample>][] = [
-    ['file 64', (m) => fileToGuest(m, 64 * MiB)],
-    ['clip 1', (m, round) => clipboardToClient(m, MiB, round)],
-    ['clip 16', (m, round) => clipboardToClient(m, 16 * MiB, round)],
-  ];
+  const kinds = (
+    [
+      ['file', 'file 64', (m) => fileToGuest(m, 64 * MiB)],
+      ['clip', 'clip 1', (m, round) => clipboardToClient(m, MiB, round)],
+      ['clip', 'clip 16', (m, round) => clipboardToClient(m, 16 * MiB, round)],
+    ] satisfies [string, string, (m: Measured, round: number) => Promise<Sample>][]
+  )
+    .filter(([group]) => KINDS.includes(group))
+    .map(([, kind, measure]) => [kind, measure] as const);
   try {
     // Each kind on fresh agents, so that one kind's leftovers are not counted in another's peak.
     for (const [kind, measure] of kinds) {
       const pair: Measured[] = [];
       for (const start of starts) pair.push(await prepare(start));
       agents.push(...pair);
-      for (let round = 0; round < ROUNDS; round++) for (const m of pair) record(`${m.a.name} ${kind}`, await measure(m, round));
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const m of pair) record(`${m.a.name} ${kind}`, await measure(m, round));
+        if (kind === 'file 64') record('pty file 64', await ptyCeilingSample(64 * MiB));
+      }
       for (const m of pair.splice(0)) await m.a.stop();
       agents.length = 0;
     }
@@ -123,17 +143,33 @@ export async function transferBenchmarks(add: Add): Promise<void> {
       return s ? medians(s) : undefined;
     };
     const spice = (what: string): ReturnType<typeof medians> | undefined => (theirs ? get('spice-vdagent', what) : undefined);
-    const file = get('vdagent', 'file 64') as ReturnType<typeof medians>;
+    const file = get('vdagent', 'file 64');
     const fileSpice = spice('file 64');
     const rate = (x: { ms: number }): number => (64 * MiB) / 1e6 / (x.ms / 1000);
-    add(
-      'file transfer client->guest 64 MiB',
-      `${rate(file).toFixed(0)} MB/s${fileSpice ? ` (spice ${rate(fileSpice).toFixed(0)})${ratio(rate(file), rate(fileSpice), true)}` : ''}`,
-      '>= 150 MB/s, >= ×2 spice-vdagent',
-    );
-    add('  peak RSS over idle: daemon, helper', `+${mib(file.daemon)}, +${mib(file.helper)} MiB`, '<= +16 MiB each');
+    if (file) {
+      add(
+        'file transfer client->guest 64 MiB',
+        `${rate(file).toFixed(0)} MB/s${fileSpice ? ` (spice ${rate(fileSpice).toFixed(0)})${ratio(rate(file), rate(fileSpice), true)}` : ''}`,
+        '>= 150 MB/s, >= ×2 spice-vdagent',
+      );
+      add('  peak RSS over idle: daemon, helper', `+${mib(file.daemon)}, +${mib(file.helper)} MiB`, '<= +16 MiB each');
+      const ceiling = get('pty', 'file 64') as ReturnType<typeof medians>;
+      add('  the pty itself: host writer -> plain reader', `${rate(ceiling).toFixed(0)} MB/s`, '(the most any agent takes here)');
+    }
+    if (KINDS.includes('socket')) {
+      const m = await prepare(startVdagentOnSocket);
+      agents.push(m);
+      const samples: Sample[] = [];
+      for (let round = 0; round < ROUNDS; round++) samples.push(await fileToGuest(m, 64 * MiB));
+      await m.a.stop();
+      agents.length = 0;
+      const onSocket = medians(samples);
+      add('file transfer 64 MiB, port on a UNIX socket', `${rate(onSocket).toFixed(0)} MB/s`, '(the agent without a tty)');
+      add('  peak RSS over idle: daemon, helper', `+${mib(onSocket.daemon)}, +${mib(onSocket.helper)} MiB`, '<= +16 MiB each');
+    }
     for (const size of [1, 16]) {
-      const ours = get('vdagent', `clip ${size}`) as ReturnType<typeof medians>;
+      const ours = get('vdagent', `clip ${size}`);
+      if (!ours) continue;
       const other = spice(`clip ${size}`);
       add(
         `clipboard guest->client ${size} MiB`,
@@ -144,6 +180,7 @@ export async function transferBenchmarks(add: Add): Promise<void> {
       if (other) process.stdout.write(`${''.padEnd(4)}spice-vdagent: +${mib(other.daemon)}, +${mib(other.helper)} MiB\n`);
     }
     if (fileSpice) process.stdout.write(`${''.padEnd(4)}spice-vdagent file 64 MiB peak RSS over idle: +${mib(fileSpice.daemon)}, +${mib(fileSpice.helper)} MiB\n`);
+    if (!KINDS.includes('1g')) return;
     // On a fresh daemon: its peak over idle is the transfer's alone.
     const fresh = await prepare(startVdagent);
     agents.push(fresh);
