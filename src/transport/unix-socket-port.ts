@@ -2,11 +2,13 @@ import { connect, type Socket } from 'node:net';
 import { ErrnoError } from '../platform/errno.js';
 import { PausablePort } from './pausable-port.js';
 import type { Port } from './port.js';
+import { DELIVERY_SIZE } from './read-available.js';
 
 /**
  * A Port on a UNIX stream socket a host listens on (QEMU's `-chardev socket,server=on`): a
- * transport without a tty's 4 KiB line-discipline buffer. libuv reads it, up to 64 KiB per
- * readiness, with the descriptor kept in epoll; pause() stops reading, so the host's writes block.
+ * transport without a tty's 4 KiB line-discipline buffer. libuv reads it into one reused 64 KiB
+ * buffer (one read per readiness, the descriptor kept in epoll) and the port hands on a copy;
+ * pause() stops reading, so the host's writes block.
  * The host closing its side, or an error, ends the port (`close` with the error).
  */
 export class UnixSocketPort extends PausablePort implements Port {
@@ -37,21 +39,31 @@ export class UnixSocketPort extends PausablePort implements Port {
   async open(): Promise<void> {
     if (this.socket || this.opening) throw new ErrnoError('EBUSY', `${this.name} is already open`);
     if (this.given) {
-      this.start(this.given);
+      this.start(this.given, true);
       this.given = undefined;
       return;
     }
     this.opening = true;
     try {
       const socket = await new Promise<Socket>((resolve, reject) => {
-        const s = connect({ path: this.name, allowHalfOpen: false });
+        // Read into one reused buffer, handing on copies of what arrived (as the other ports do),
+        // rather than a new 64 KiB buffer per read.
+        const scratch = Buffer.allocUnsafe(DELIVERY_SIZE);
+        const onread = {
+          buffer: scratch,
+          callback: (n: number): boolean => {
+            this.emit('data', Buffer.from(scratch.subarray(0, n)));
+            return true; // keep reading: pause() stops the socket itself
+          },
+        };
+        const s = connect({ path: this.name, allowHalfOpen: false, onread });
         s.once('error', reject);
         s.once('connect', () => {
           s.off('error', reject);
           resolve(s);
         });
       });
-      this.start(socket);
+      this.start(socket, false);
     } finally {
       this.opening = false;
     }
@@ -95,11 +107,12 @@ export class UnixSocketPort extends PausablePort implements Port {
     this.socket?.resume();
   }
 
-  private start(socket: Socket): void {
+  /** Starts using an open socket; `streamed`: it emits `data` (one made elsewhere) rather than reading into the port's buffer. */
+  private start(socket: Socket, streamed: boolean): void {
     this.socket = socket;
     let failure: Error | undefined;
     socket.on('error', (err) => (failure = err));
-    socket.on('data', (chunk: Buffer) => this.emit('data', chunk));
+    if (streamed) socket.on('data', (chunk: Buffer) => this.emit('data', chunk));
     socket.on('close', () => {
       if (this.socket !== socket) return;
       this.socket = undefined;
