@@ -28,10 +28,19 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /** Our daemon with its session helper on Xvfb (clipboard and file-xfer enabled). */
 export async function startVdagent(): Promise<BenchAgent> {
-  const d = await startDesktopDaemon();
+  return startOurs('vdagent', false);
+}
+
+/** Our daemon and helper as startVdagent(), with the SPICE port on a UNIX socket: no tty in the way. */
+export async function startVdagentOnSocket(): Promise<BenchAgent> {
+  return startOurs('vdagent on a socket', true);
+}
+
+async function startOurs(name: string, socketPort: boolean): Promise<BenchAgent> {
+  const d = await startDesktopDaemon({ socketPort });
   const helper = d.helper();
   if (helper === undefined) throw new Error('the session helper did not start');
-  return { name: 'vdagent', agent: d.agent, helper: () => helper, xEnv: d.xEnv, stop: () => d.stop() };
+  return { name, agent: d.agent, helper: () => helper, xEnv: d.xEnv, stop: () => d.stop() };
 }
 
 /** Whether Debian's spice-vdagent (spice-vdagentd + spice-vdagent) is installed. */

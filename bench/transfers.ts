@@ -1,7 +1,8 @@
 import { ClipboardSelection, ClipboardType, FileXferResult, MessageType } from '../src/protocol/index.js';
 import { TransferClient } from '../test/support/file-xfer-client.js';
 import { xclipCopy } from '../test/support/xclip.js';
-import { spiceVdagentInstalled, startSpiceVdagent, startVdagent, type BenchAgent } from './agents.js';
+import { spiceVdagentInstalled, startSpiceVdagent, startVdagent, startVdagentOnSocket, type BenchAgent } from './agents.js';
+import { ptyCeiling } from './pty-ceiling.js';
 import { memoryOf, PeakOverIdle } from './peak-memory.js';
 
 type Add = (name: string, value: string, target: string) => void;
@@ -79,6 +80,13 @@ async function clipboardToClient(m: Measured, size: number, round: number): Prom
   return { ms, growth: peak.growth() };
 }
 
+/** One pty-ceiling transfer as a sample (no processes of an agent to measure). */
+async function ptyCeilingSample(size: number): Promise<Sample> {
+  const c = await ptyCeiling(size);
+  process.stdout.write(`    pty: ${(c.bytesPerRead / 1024).toFixed(1)} KiB per read of the slave\n`);
+  return { ms: c.ms, growth: [0, 0] };
+}
+
 /** The medians of samples: time, and peak growth of each process. */
 function medians(samples: Sample[]): { ms: number; daemon: number; helper: number } {
   return { ms: median(samples.map((s) => s.ms)), daemon: median(samples.map((s) => s.growth[0] as number)), helper: median(samples.map((s) => s.growth[1] as number)) };
@@ -94,7 +102,8 @@ function ratio(ours: number, theirs: number | undefined, higherIsBetter: boolean
 /**
  * Transfers through the real daemon and session helper on a pty and Xvfb, and through Debian's
  * spice-vdagent driven the same way when installed, rounds interleaved; medians of the rounds.
- * `only` picks kinds by name: 'file 64', 'clip 1', 'clip 16', 'file 1024' (ours alone).
+ * `only` picks kinds by name: 'file 64' (with the pty's own ceiling), 'clip 1', 'clip 16', and ours
+ * alone: 'socket 64' (a 64 MiB file on a UNIX-socket port), 'file 1024'.
  */
 export async function transferBenchmarks(add: Add, only: (kind: string) => boolean = () => true): Promise<void> {
   const withSpice = spiceVdagentInstalled();
@@ -114,7 +123,10 @@ export async function transferBenchmarks(add: Add, only: (kind: string) => boole
       const pair: Measured[] = [];
       for (const start of starts) pair.push(await prepare(start));
       agents.push(...pair);
-      for (let round = 0; round < ROUNDS; round++) for (const m of pair) record(`${m.a.name} ${kind}`, await measure(m, round));
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const m of pair) record(`${m.a.name} ${kind}`, await measure(m, round));
+        if (kind === 'file 64') record('pty file 64', await ptyCeilingSample(64 * MiB));
+      }
       for (const m of pair.splice(0)) await m.a.stop();
       agents.length = 0;
     }
@@ -133,6 +145,19 @@ export async function transferBenchmarks(add: Add, only: (kind: string) => boole
         '>= 150 MB/s, >= ×2 spice-vdagent',
       );
       add('  peak RSS over idle: daemon, helper', `+${mib(file.daemon)}, +${mib(file.helper)} MiB`, '<= +16 MiB each');
+      const ceiling = get('pty', 'file 64') as ReturnType<typeof medians>;
+      add('  the pty itself: host writer -> plain reader', `${rate(ceiling).toFixed(0)} MB/s`, '(the most any agent takes here)');
+    }
+    if (only('socket 64')) {
+      const m = await prepare(startVdagentOnSocket);
+      agents.push(m);
+      const samples: Sample[] = [];
+      for (let round = 0; round < ROUNDS; round++) samples.push(await fileToGuest(m, 64 * MiB));
+      await m.a.stop();
+      agents.length = 0;
+      const onSocket = medians(samples);
+      add('file transfer 64 MiB, port on a UNIX socket', `${rate(onSocket).toFixed(0)} MB/s`, '(the agent without a tty)');
+      add('  peak RSS over idle: daemon, helper', `+${mib(onSocket.daemon)}, +${mib(onSocket.helper)} MiB`, '<= +16 MiB each');
     }
     for (const size of [1, 16]) {
       const ours = get('vdagent', `clip ${size}`);

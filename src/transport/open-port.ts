@@ -4,6 +4,7 @@ import { isatty } from 'node:tty';
 import { CharDevicePort } from './chardev-port.js';
 import type { Port } from './port.js';
 import { SerialPortPort } from './serial-port.js';
+import { UnixSocketPort } from './unix-socket-port.js';
 
 /** Where openPortFor() looks up device classes; overridable for tests. */
 export interface OpenPortOptions {
@@ -39,8 +40,18 @@ function isTty(path: string): boolean {
   }
 }
 
-/** A not-yet-open Port for `path`: SerialPortPort for a tty or pty, else CharDevicePort. */
+/** Whether `path` is a UNIX socket; false when it cannot be looked at. */
+function isSocket(path: string): boolean {
+  try {
+    return fs.statSync(path).isSocket();
+  } catch {
+    return false;
+  }
+}
+
+/** A not-yet-open Port for `path`: UnixSocketPort for a socket, SerialPortPort for a tty or pty, else CharDevicePort. */
 export function openPortFor(path: string, opts: OpenPortOptions = {}): Port {
+  if (isSocket(path)) return new UnixSocketPort(path);
   // A trial open of a virtio port would show the host a connect and a disconnect: skip it.
   if (isVirtioPort(path, opts.sysDevCharDir ?? '/sys/dev/char')) return new CharDevicePort(path);
   return isTty(path) ? new SerialPortPort(path) : new CharDevicePort(path);

@@ -44,6 +44,8 @@ export interface DesktopDaemonOptions {
   actions?: Record<string, string>;
   /** More `vdagent daemon` arguments. */
   extraArgs?: string[];
+  /** The SPICE port is a UNIX socket instead of a pty (the harness's `socketPort`). */
+  socketPort?: boolean;
 }
 
 /** Whether a process exists and has not exited (a zombie has). */
@@ -82,6 +84,7 @@ export async function startDesktopDaemon(options: DesktopDaemonOptions = {}): Pr
     agent = await startPtyHarness({
       actionsDirs: [actions],
       session: 'current',
+      socketPort: options.socketPort,
       extraArgs: ['--fake-uinput', events, '--qga-port', qgaPty.slavePath, ...(options.extraArgs ?? [])],
       env: { ...x.env, HOME: home, XDG_CONFIG_HOME: undefined, WAYLAND_DISPLAY: undefined },
     });

@@ -1,5 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { DesktopState } from '../../src/desktop/state.js';
@@ -10,7 +13,8 @@ import { winstonWriter } from '../../src/log/winston-writer.js';
 import { ClientSimulator, type SimulatorOptions } from '../../src/sim/simulator.js';
 import { CharDevicePort } from '../../src/transport/chardev-port.js';
 import { createMemoryPortPair } from '../../src/transport/memory-port.js';
-import { openPtyPair } from '../../src/transport/pty.js';
+import { openPtyPair, type PtyPair } from '../../src/transport/pty.js';
+import { UnixSocketPort } from '../../src/transport/unix-socket-port.js';
 import type { Port } from '../../src/transport/port.js';
 import { NODE_FLAGS } from '../../src/session/helper.js';
 import { rssOf } from './proc.js';
@@ -53,6 +57,8 @@ export interface HarnessOptions {
   extraArgs?: string[];
   /** `--session` of the daemon (pty harness only; default none). */
   session?: string;
+  /** The daemon's SPICE port is a UNIX socket the harness listens on, not a pty (pty harness only): no tty in the way. */
+  socketPort?: boolean;
   /** Environment added to the daemon's (pty harness only). */
   env?: NodeJS.ProcessEnv;
   /** A command the daemon runs under, with its arguments (pty harness only), e.g. `unshare …`; it must exec the rest. */
@@ -64,9 +70,11 @@ export type HarnessFactory = (options?: HarnessOptions) => Promise<Harness>;
 
 /** The real daemon process (with the Node flags its launcher passes) on a real pty pair made here; the simulator talks on the master. */
 export const startPtyHarness: HarnessFactory = async (options = {}) => {
-  const pty = openPtyPair();
+  const host = options.socketPort ? await listenForAgent() : undefined;
+  const pty = host ? undefined : openPtyPair();
+  const portPath = host?.path ?? (pty as PtyPair).slavePath;
   // Mouse events go nowhere unless a test asks: a root test run must not create a real tablet.
-  const args = [...NODE_FLAGS, CLI, 'daemon', '--port', pty.slavePath, '--qga-port', 'none', '--session', options.session ?? 'none', '--fake-uinput', '/dev/null'];
+  const args = [...NODE_FLAGS, CLI, 'daemon', '--port', portPath, '--qga-port', 'none', '--session', options.session ?? 'none', '--fake-uinput', '/dev/null'];
   for (const dir of options.actionsDirs ?? [VENDOR_ACTIONS]) args.push('--actions-dir', dir);
   if (options.debug) args.push('--debug');
   args.push(...(options.extraArgs ?? []));
@@ -75,13 +83,13 @@ export const startPtyHarness: HarnessFactory = async (options = {}) => {
   let log = '';
   child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
-  const port = CharDevicePort.fromFd(pty.masterFd, 'pty master');
+  const port = host ? UnixSocketPort.fromSocket(await host.accepted(child), 'agent socket') : CharDevicePort.fromFd((pty as PtyPair).masterFd, 'pty master');
   await port.open();
   const sim = new ClientSimulator(port, options.sim);
   return {
     sim,
     pid: child.pid as number,
-    hostFd: pty.masterFd,
+    hostFd: pty?.masterFd,
     hostPort: port,
     rss: () => rssOf(child.pid as number),
     logs: () => log,
@@ -91,10 +99,31 @@ export const startPtyHarness: HarnessFactory = async (options = {}) => {
         await new Promise((r) => child.once('exit', r));
       }
       await port.close();
-      pty.close();
+      pty?.close();
+      await host?.close();
     },
   };
 };
+
+/** A UNIX socket in a temporary folder where the daemon connects as to its SPICE port. */
+async function listenForAgent(): Promise<{ path: string; accepted(child: ChildProcess): Promise<Socket>; close(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'agent-socket-'));
+  const path = join(dir, 'spice.sock');
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(path, resolve));
+  return {
+    path,
+    accepted: (child) =>
+      new Promise((resolve, reject) => {
+        server.once('connection', resolve);
+        child.once('exit', (code) => reject(new Error(`the daemon exited (${code}) before connecting to its socket`)));
+      }),
+    close: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
 
 /** The daemon in this process on an in-memory port pair. */
 export const startMemoryHarness: HarnessFactory = async (options = {}) => {

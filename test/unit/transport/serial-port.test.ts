@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 
 
@@ -23,6 +24,28 @@ describe('SerialPortPort on a pty', () => {
     expect(await atHost.until(256)).toEqual(ALL_BYTES); // no \n -> \r\n
     await delay(50);
     expect(atHost.bytes().length).toBe(256);
+  });
+
+  it('hands on everything the pty holds at one readiness in one delivery, though n_tty gives at most 4 KiB per read', async () => {
+    const { daemon, pty } = await openBoth();
+    daemon.pause();
+    // Fill the pty while the port reads nothing: n_tty's 4 KiB buffer plus the flip buffer behind it.
+    let held = 0;
+    for (;;) {
+      try {
+        held += fs.writeSync(pty.masterFd, pattern(1024, held));
+      } catch (err) {
+        expect((err as NodeJS.ErrnoException).code).toBe('EAGAIN');
+        break;
+      }
+    }
+    expect(held).toBeGreaterThan(4096);
+    const deliveries: Buffer[] = [];
+    daemon.on('data', (b: Buffer) => deliveries.push(b));
+    daemon.resume();
+    await expect.poll(() => deliveries.length, { timeout: 5000 }).toBeGreaterThan(0);
+    await delay(100);
+    expect(deliveries.map((b) => b.length)).toEqual([held]);
   });
 
   it('carries 1 MiB each way at the same time intact', async () => {

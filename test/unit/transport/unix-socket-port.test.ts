@@ -1,0 +1,107 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openPortFor } from '../../../src/transport/open-port.js';
+import { UnixSocketPort } from '../../../src/transport/unix-socket-port.js';
+import { ALL_BYTES, collect, delay, nextClose, pattern } from './helpers.js';
+
+const MiB = 1 << 20;
+
+/** A host listening on a UNIX socket in a temporary folder, and what it accepted. */
+interface Host {
+  readonly path: string;
+  readonly server: Server;
+  accepted(): Promise<Socket>;
+}
+
+describe('UnixSocketPort', () => {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  const listen = async (): Promise<Host> => {
+    const dir = mkdtempSync(join(tmpdir(), 'unix-port-'));
+    const path = join(dir, 'agent.sock');
+    const sockets: Socket[] = [];
+    const waiting: ((s: Socket) => void)[] = [];
+    const server = createServer((s) => {
+      const w = waiting.shift();
+      if (w) w(s);
+      else sockets.push(s);
+    });
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())), () => rmSync(dir, { recursive: true, force: true }));
+    return {
+      path,
+      server,
+      accepted: () => {
+        const s = sockets.shift();
+        return s ? Promise.resolve(s) : new Promise((resolve) => waiting.push(resolve));
+      },
+    };
+  };
+
+  const openPort = async (host: Host): Promise<{ port: UnixSocketPort; peer: Socket }> => {
+    const port = new UnixSocketPort(host.path);
+    const peerP = host.accepted();
+    await port.open();
+    const peer = await peerP;
+    cleanups.push(() => void peer.destroy(), () => port.close());
+    return { port, peer };
+  };
+
+  it('is what openPortFor gives for a socket path', async () => {
+    const host = await listen();
+    expect(openPortFor(host.path)).toBeInstanceOf(UnixSocketPort);
+  });
+
+  it('carries every byte value, and 1 MiB each way at once, intact', async () => {
+    const host = await listen();
+    const { port, peer } = await openPort(host);
+    const atPort = collect(port);
+    peer.write(ALL_BYTES);
+    expect(await atPort.until(256)).toEqual(ALL_BYTES);
+    const up = pattern(MiB, 1);
+    const down = pattern(MiB, 2);
+    const atPeer: Buffer[] = [];
+    peer.on('data', (b: Buffer) => atPeer.push(b));
+    peer.write(down);
+    await port.writev([up.subarray(0, 1000), up.subarray(1000)]);
+    expect((await atPort.until(256 + MiB)).subarray(256).equals(down)).toBe(true);
+    while (Buffer.concat(atPeer).length < MiB) await delay(10);
+    expect(Buffer.concat(atPeer).equals(up)).toBe(true);
+  });
+
+  it('emits nothing while paused, and what waited once resumed', async () => {
+    const host = await listen();
+    const { port, peer } = await openPort(host);
+    const atPort = collect(port);
+    port.pause();
+    peer.write(pattern(4 * MiB, 3));
+    await delay(200);
+    expect(atPort.bytes().length).toBe(0);
+    port.resume();
+    expect((await atPort.until(4 * MiB)).equals(pattern(4 * MiB, 3))).toBe(true);
+  });
+
+  it('ends with ECONNRESET when the host closes its side', async () => {
+    const host = await listen();
+    const { port, peer } = await openPort(host);
+    const closed = nextClose(port);
+    peer.end();
+    expect((await closed) as NodeJS.ErrnoException).toMatchObject({ code: 'ECONNRESET' });
+    expect(port.isOpen).toBe(false);
+  });
+
+  it('fails to open with ENOENT where no socket is, and writes after close() reject with EBADF', async () => {
+    const port = new UnixSocketPort(join(tmpdir(), `absent-${process.pid}.sock`));
+    await expect(port.open()).rejects.toMatchObject({ code: 'ENOENT' });
+    const host = await listen();
+    const { port: open } = await openPort(host);
+    await open.close();
+    await expect(open.write(Buffer.from('x'))).rejects.toMatchObject({ code: 'EBADF' });
+  });
+});
