@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../log/logger.js';
-import { type Distrust, isDistrust, readWalked, walkPath } from './trusted-path.js';
+import { type Distrust, isDistrust, readWalked, walkPath } from '../platform/trusted-path.js';
 
 /** Vendor defaults, then the administrator's overrides (later wins). */
 export const DEFAULT_ACTIONS_DIRS = ['/usr/lib/vdagent/actions.d', '/etc/vdagent/actions.d'];

@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { isDistrust, walkPath } from '../platform/trusted-path.js';
 import { ErrnoError } from '../platform/errno.js';
 import { PausablePort } from './pausable-port.js';
 import type { Port } from './port.js';
@@ -42,6 +43,11 @@ export class UnixSocketPort extends PausablePort implements Port {
       this.start(this.given, true);
       this.given = undefined;
       return;
+    }
+    if (process.getuid?.() === 0) {
+      // A root daemon connects only to a socket no unprivileged user could have put or re-pointed there.
+      const walked = walkPath(this.name, { check: true });
+      if (isDistrust(walked)) throw new ErrnoError('EACCES', `${this.name}: not trusted: ${walked.reason}`);
     }
     this.opening = true;
     try {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadActions } from '../../../src/actions/actions-d.js';
-import { isDistrust, readWalked, walkPath } from '../../../src/actions/trusted-path.js';
+import { isDistrust, readWalked, walkPath } from '../../../src/platform/trusted-path.js';
 import { watchedDirectories } from '../../../src/actions/watch.js';
 import { describeActions } from '../../../src/commands/actions.js';
 import { memoryLogger } from '../../support/log.js';

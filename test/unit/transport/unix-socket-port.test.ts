@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,6 +52,12 @@ describe('UnixSocketPort', () => {
     cleanups.push(() => void peer.destroy(), () => port.close());
     return { port, peer };
   };
+
+  it.runIf(process.getuid?.() === 0)('as root, refuses a socket in a folder others may write (EACCES), where a user could have put it', async () => {
+    const host = await listen();
+    chmodSync(join(host.path, '..'), 0o777);
+    await expect(new UnixSocketPort(host.path).open()).rejects.toMatchObject({ code: 'EACCES' });
+  });
 
   it('is what openPortFor gives for a socket path', async () => {
     const host = await listen();
