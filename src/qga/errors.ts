@@ -35,6 +35,14 @@ export enum QgaErrorCode {
   LimitReached = 'limit-reached',
 }
 
+/** An error to answer as plain data: what a queue holds, without the stack an Error captures. */
+export interface QgaFault {
+  readonly code: QgaErrorCode;
+  /** The `desc` text, exactly as qemu-ga words it. */
+  readonly desc: string;
+  readonly errorClass: ErrorClass;
+}
+
 /** An error answered to the host as `{"error": {"class", "desc"}}`. */
 export class QgaError extends Error {
   override readonly name = 'QgaError';
@@ -51,5 +59,19 @@ export class QgaError extends Error {
 
 /** qemu-ga's syntax error: "JSON parse error, …", its detail cut at 1023 bytes like QEMU's message buffer. */
 export function jsonSyntaxError(detail: string): QgaError {
-  return new QgaError(QgaErrorCode.JsonSyntax, `JSON parse error, ${detail.length > 1023 ? detail.slice(0, 1023) : detail}`);
+  return new QgaError(QgaErrorCode.JsonSyntax, jsonSyntaxDesc(detail));
+}
+
+/** The same syntax error as plain data (for the parse stream, which queues its errors). */
+export function jsonSyntaxFault(detail: string): QgaFault {
+  return { code: QgaErrorCode.JsonSyntax, desc: jsonSyntaxDesc(detail), errorClass: 'GenericError' };
+}
+
+/** The plain data of an error, its stack left behind. */
+export function faultOf(error: QgaError): QgaFault {
+  return { code: error.code, desc: error.desc, errorClass: error.errorClass };
+}
+
+function jsonSyntaxDesc(detail: string): string {
+  return `JSON parse error, ${detail.length > 1023 ? detail.slice(0, 1023) : detail}`;
 }

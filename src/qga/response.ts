@@ -1,5 +1,5 @@
 import { encodeJson, encodeString } from './encode.js';
-import type { QgaError } from './errors.js';
+import type { QgaFault } from './errors.js';
 import type { JsonValue } from './json.js';
 
 /** The byte qemu-ga puts before guest-sync-delimited's answer so a host parser can resynchronise. */
@@ -11,7 +11,7 @@ export function encodeReturn(value: JsonValue, id: JsonValue | undefined): strin
 }
 
 /** `{"error": {"class", "desc"}}` with the `id` echoed first, as qemu-ga 7.2 orders it, and a newline. */
-export function encodeError(error: QgaError, id: JsonValue | undefined): string {
+export function encodeError(error: QgaFault, id: JsonValue | undefined): string {
   const body = `"error": {"class": ${encodeString(error.errorClass)}, "desc": ${encodeString(error.desc)}}`;
   return `{${id === undefined ? '' : `"id": ${encodeJson(id)}, `}${body}}\n`;
 }

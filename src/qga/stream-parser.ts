@@ -1,4 +1,4 @@
-import { jsonSyntaxError, QgaError, QgaErrorCode } from './errors.js';
+import { faultOf, jsonSyntaxFault, type QgaFault, QgaErrorCode } from './errors.js';
 import type { JsonValue } from './json.js';
 import { JsonLexer, type Token, TokenType } from './lexer.js';
 import { decodeLenient } from './utf8.js';
@@ -32,8 +32,19 @@ export const QEMU_LIMITS: Readonly<ParserLimits> = {
 /** Longest stray text quoted in an error (QEMU quotes all of it; a cap keeps error lines short). */
 const MAX_STRAY = 1024;
 
-/** What the stream yields: a complete value (with its estimated heap bytes), or an error to answer. */
-export type ParseEvent = { kind: 'value'; value: JsonValue; size: number } | { kind: 'error'; error: QgaError };
+/** What the stream yields, each with its estimated heap bytes: a complete value, or an error to answer. */
+export type ParseEvent = { kind: 'value'; value: JsonValue; size: number } | { kind: 'error'; error: QgaFault; size: number };
+
+/** Heap bytes of an error event but its text: event and record objects, array slot (measured 100–140; rounded up). */
+const FAULT_OVERHEAD = 160;
+
+/** An error event; its size counts the text at two bytes a character (V8 stores text with U+FFFD so). */
+function errorEvent(error: QgaFault): ParseEvent {
+  return { kind: 'error', error, size: FAULT_OVERHEAD + 2 * error.desc.length };
+}
+
+/** A parser limit's error. */
+const limitFault = (desc: string): QgaFault => ({ code: QgaErrorCode.JsonLimit, desc, errorClass: 'GenericError' });
 
 /**
  * The guest agent's input: a stream of JSON values, not lines. A value ends when its braces and
@@ -76,9 +87,9 @@ export class JsonStreamParser {
   private token(token: Token): void {
     if (token.type === TokenType.Error) {
       const stray = decodeLenient(token.text.subarray(0, MAX_STRAY));
-      return this.fail(jsonSyntaxError(`stray '${stray}'`));
+      return this.fail(jsonSyntaxFault(`stray '${stray}'`));
     }
-    if (token.type === TokenType.TooLong) return this.fail(new QgaError(QgaErrorCode.JsonLimit, 'JSON token size limit exceeded'));
+    if (token.type === TokenType.TooLong) return this.fail(limitFault('JSON token size limit exceeded'));
     if (token.type === TokenType.LCurly) this.braces++;
     else if (token.type === TokenType.RCurly) this.braces--;
     else if (token.type === TokenType.LSquare) this.brackets++;
@@ -95,14 +106,14 @@ export class JsonStreamParser {
       const { error, value } = this.builder;
       const size = this.builder.memory;
       this.restart();
-      if (error) this.events.push({ kind: 'error', error });
+      if (error) this.events.push(errorEvent(faultOf(error)));
       else if (value !== undefined) this.events.push({ kind: 'value', value, size });
-      else this.events.push({ kind: 'error', error: jsonSyntaxError('expecting value') });
+      else this.events.push(errorEvent(jsonSyntaxFault('expecting value')));
       return;
     }
-    if (this.bytes > this.limits.maxBytes) this.fail(new QgaError(QgaErrorCode.JsonLimit, 'JSON token size limit exceeded'));
-    else if (this.tokens > this.limits.maxTokens) this.fail(new QgaError(QgaErrorCode.JsonLimit, 'JSON token count limit exceeded'));
-    else if (this.braces + this.brackets > this.limits.maxDepth) this.fail(new QgaError(QgaErrorCode.JsonLimit, 'JSON nesting depth limit exceeded'));
+    if (this.bytes > this.limits.maxBytes) this.fail(limitFault('JSON token size limit exceeded'));
+    else if (this.tokens > this.limits.maxTokens) this.fail(limitFault('JSON token count limit exceeded'));
+    else if (this.braces + this.brackets > this.limits.maxDepth) this.fail(limitFault('JSON nesting depth limit exceeded'));
     else if (this.builder.memory > this.limits.maxMemory) this.skipRest();
   }
 
@@ -110,12 +121,12 @@ export class JsonStreamParser {
   private skipRest(): void {
     this.builder.reset();
     this.skipping = true;
-    this.events.push({ kind: 'error', error: new QgaError(QgaErrorCode.JsonLimit, 'JSON value memory limit exceeded') });
+    this.events.push(errorEvent(limitFault('JSON value memory limit exceeded')));
   }
 
-  private fail(error: QgaError): void {
+  private fail(error: QgaFault): void {
     this.restart();
-    this.events.push({ kind: 'error', error });
+    this.events.push(errorEvent(error));
   }
 
   private restart(): void {
