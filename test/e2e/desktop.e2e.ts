@@ -3,7 +3,9 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ClipboardModule } from '../../src/actions/clipboard/module.js';
 import { Capability, ClipboardType } from '../../src/protocol/index.js';
+import { agentJournal, journalMatch } from './support/agent-journal.js';
 import { cacheRoot } from './support/cache.js';
 import { buildDataDisk } from './support/data-disk.js';
 import { DESKTOP_DISPLAY, DESKTOP_USER, desktopImage } from './support/desktop-image.js';
@@ -47,15 +49,8 @@ const DEBUG_DROP_IN = `[Service]
 ExecStart=
 ExecStart=/usr/bin/vdagent daemon --port auto --qga-port auto --debug
 `;
-/** The bits the clipboard module announces (README, actions.d). */
-const CLIPBOARD_BITS = [
-  Capability.ClipboardByDemand,
-  Capability.ClipboardSelection,
-  Capability.GuestLineEndLf,
-  Capability.MaxClipboard,
-  Capability.ClipboardNoReleaseOnRegrab,
-  Capability.ClipboardGrabSerial,
-];
+/** The bits the clipboard module announces (5, 6, 8, 10, 16, 17: its unit test pins them). */
+const CLIPBOARD_BITS = new ClipboardModule().capabilities;
 
 const phases = new Phases();
 let guest: RunningGuest | undefined;
@@ -90,24 +85,9 @@ function png(width: number, height: number): Buffer {
   return Buffer.concat([signature, chunk('IHDR', header), chunk('IDAT', deflateSync(rows)), chunk('IEND', Buffer.alloc(0))]);
 }
 
-/** The agent's journal, message text only. */
-async function journal(): Promise<string> {
-  return probe.output('/usr/bin/journalctl', '--unit', 'vdagent.service', '--output', 'cat', '--no-pager');
-}
-
-/** The first match of `pattern` in the agent's journal from line `since` on, waiting up to STEP_MS. */
-async function journalMatch(pattern: RegExp, since = 0): Promise<RegExpExecArray> {
-  return eventually(async () => {
-    const text = (await journal()).split('\n').slice(since).join('\n');
-    const match = pattern.exec(text);
-    if (!match) throw new Error(`nothing like ${String(pattern)} in the agent's journal:\n${text.split('\n').slice(-30).join('\n')}`);
-    return match;
-  }, STEP_MS);
-}
-
 /** How many lines the agent's journal has now. */
 async function journalLength(): Promise<number> {
-  return (await journal()).split('\n').length - 1;
+  return (await agentJournal(probe)).split('\n').length - 1;
 }
 
 /** The SPICE client, once connected. */
@@ -209,13 +189,13 @@ describe('the packaged agent in a real desktop session, with spice-gtk behind QE
 
   it('finds the x11 session of seat0 through logind, starts the helper as the user, and announces the clipboard to spice-gtk once it serves', async () => {
     const [, session, pid] = await phases.run('logind session, helper started as uid 1000', () =>
-      journalMatch(new RegExp(`session ([^/\\s]+)/\\d+: helper (\\d+) started as ${DESKTOP_USER.uid}:${DESKTOP_USER.uid}`)),
+      journalMatch(probe, new RegExp(`session ([^/\\s]+)/\\d+: helper (\\d+) started as ${DESKTOP_USER.uid}:${DESKTOP_USER.uid}`), STEP_MS),
     );
     sessionId = String(session);
-    expect(await journal()).toContain(`seat0: session ${sessionId} of ${DESKTOP_USER.name} (x11, user)`);
+    expect(await agentJournal(probe)).toContain(`seat0: session ${sessionId} of ${DESKTOP_USER.name} (x11, user)`);
     const status = await probe.text(`/proc/${String(pid)}/status`);
     expect(/^Uid:\s+(\d+)\s+(\d+)/m.exec(status)?.slice(1)).toEqual([String(DESKTOP_USER.uid), String(DESKTOP_USER.uid)]);
-    const [, served] = await phases.run('the helper serves the session modules', () => journalMatch(/helper serves (.*clipboard.*)/));
+    const [, served] = await phases.run('the helper serves the session modules', () => journalMatch(probe, /helper serves (.*clipboard.*)/, STEP_MS));
     expect(String(served).split(', ')).toEqual(expect.arrayContaining(['clipboard', 'file-xfer', 'resolution']));
     client = await SpiceClient.start();
     const caps = await phases.run('spice-gtk connects, the agent announces the clipboard', async () => {
@@ -268,11 +248,11 @@ describe('the packaged agent in a real desktop session, with spice-gtk behind QE
     await phases.run('MONITORS_CONFIG → xrandr shows 1152x720', async () => {
       const id = spice().sendMonitors([{ x: 0, y: 0, width: 1152, height: 720 }]);
       expect(await spice().next((e) => e.event === 'monitors' && e.id === id, 0, STEP_MS)).toMatchObject({ sent: true });
-      await journalMatch(/<- MONITORS_CONFIG .*1152x720\+0\+0/, since);
+      await journalMatch(probe, /<- MONITORS_CONFIG .*1152x720\+0\+0/, STEP_MS, since);
       await eventually(async () => expect(await screenSize()).toBe('1152x720'), STEP_MS);
     });
     process.stdout.write(`e2e guest: X screen ${before} → ${await screenSize()}\n`);
-    expect(await journalMatch(/-> REPLY to=MONITORS_CONFIG (\w+)/, since)).toContain('Success');
+    expect(await journalMatch(probe, /-> REPLY to=MONITORS_CONFIG (\w+)/, STEP_MS, since)).toContain('Success');
   });
 
   describe('with the session locked by `loginctl lock-session` (no screen locker: only logind’s Lock)', () => {
@@ -280,7 +260,7 @@ describe('the packaged agent in a real desktop session, with spice-gtk behind QE
       await phases.run('loginctl lock-session: the agent sees the session locked', async () => {
         const since = await journalLength();
         await probe.output('/usr/bin/loginctl', 'lock-session', sessionId);
-        await journalMatch(new RegExp(`seat0: session ${sessionId} of ${DESKTOP_USER.name} \\(x11, user, locked\\)`), since);
+        await journalMatch(probe, new RegExp(`seat0: session ${sessionId} of ${DESKTOP_USER.name} \\(x11, user, locked\\)`), STEP_MS, since);
       });
     });
 
@@ -288,7 +268,7 @@ describe('the packaged agent in a real desktop session, with spice-gtk behind QE
       const since = await journalLength();
       const { done } = await phases.run('transfer refused while locked', () => copyFile('locked.bin', 4096));
       expect(done).toMatchObject({ ok: false, domain: 'spice-client-error-quark', code: 0 });
-      await journalMatch(/-> FILE_XFER_STATUS id=\d+ result=SessionLocked/, since);
+      await journalMatch(probe, /-> FILE_XFER_STATUS id=\d+ result=SessionLocked/, STEP_MS, since);
       expect((await probe.run('/usr/bin/test', '-e', `${DOWNLOADS}/locked.bin`)).status).toBe(1);
       // xclip still owns the clipboard with the PNG of the test before: the daemon answers for the helper.
       const id = spice().requestClipboard(ClipboardType.ImagePng);
@@ -299,7 +279,7 @@ describe('the packaged agent in a real desktop session, with spice-gtk behind QE
       await phases.run('loginctl unlock-session: transfer and clipboard again', async () => {
         const since = await journalLength();
         await probe.output('/usr/bin/loginctl', 'unlock-session', sessionId);
-        await journalMatch(new RegExp(`seat0: session ${sessionId} of ${DESKTOP_USER.name} \\(x11, user\\)`), since);
+        await journalMatch(probe, new RegExp(`seat0: session ${sessionId} of ${DESKTOP_USER.name} \\(x11, user\\)`), STEP_MS, since);
         const { done, sha256 } = await copyFile('unlocked.bin', 4096);
         expect(done).toMatchObject({ ok: true });
         expect((await probe.output('/usr/bin/sha256sum', `${DOWNLOADS}/unlocked.bin`)).split(' ')[0]).toBe(sha256);

@@ -11,6 +11,7 @@ import { eventually } from './support/eventually.js';
 import { freePort } from './support/migration.js';
 import { packagePath } from './support/package.js';
 import { Phases } from './support/phases.js';
+import { agentJournal, journalMatch } from './support/agent-journal.js';
 import { ProbeQuestions } from './support/probe-questions.js';
 import { bootGuest, type RunningGuest } from './support/qemu.js';
 import { SocketPort } from './support/socket-port.js';
@@ -46,22 +47,6 @@ let qxlCard: string;
 let gpuCard: string;
 /** The X outputs (the QXL's heads: Xorg cannot show the virtio-gpu card, see below), in xrandr's order. */
 let heads: string[];
-
-/** The agent's journal, message text only. */
-async function journal(): Promise<string> {
-  return questions.output('/usr/bin/journalctl', '--unit', 'vdagent.service', '--output', 'cat', '--no-pager');
-}
-
-/** The first match of `pattern` in the agent's journal, waiting up to STEP_MS for it. */
-async function journalMatch(pattern: RegExp): Promise<RegExpExecArray> {
-  for (let i = 0; ; i++) {
-    const text = await journal();
-    const match = pattern.exec(text);
-    if (match) return match;
-    if (i > STEP_MS / 1000) throw new Error(`nothing like ${String(pattern)} in the agent's journal:\n${text}`);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-}
 
 /** What `xrandr` shows: the screen's size, the first connected output, the size it shows, its current (`*`) and preferred (`+`) modes. */
 interface XScreen {
@@ -150,7 +135,7 @@ describe('a SPICE client’s monitors configuration through the display devices 
     await phases.run(`boot (${guest.accel})`, () => probe.next(/^probe /, BOOT_MS));
     const install = await phases.run('dpkg -i in the guest', () => probe.next(/^install (-?\d+)$/, STEP_MS));
     if (install[1] !== '0') throw new Error(`dpkg -i failed:\n${probe.lines.filter((l) => l.startsWith('dpkg: ')).join('\n')}`);
-    await phases.run('agent, helper of the desktop’s user serving resolution', () => journalMatch(/session \S+: helper serves .*resolution.*/));
+    await phases.run('agent, helper of the desktop’s user serving resolution', () => journalMatch(questions, /session \S+: helper serves .*resolution.*/, STEP_MS));
     // A record of udev's drm events for the test to read (stopped with the guest).
     await questions.output('/usr/bin/systemd-run', '--unit', 'e2e-drm-uevents', '--', '/usr/bin/sh', '-c', `exec /usr/bin/udevadm monitor --udev --subsystem-match=drm --property > ${UEVENT_LOG}`);
     client = await SpiceClient.start();
@@ -178,7 +163,7 @@ describe('a SPICE client’s monitors configuration through the display devices 
 
   it('1280x800 asked for: the QXL device gets it, the kernel sends a hotplug, the agent applies the preferred mode and the X screen becomes 1280x800', async () => {
     const before = await hotplugs(qxlCard);
-    const journalBefore = (await journal()).length;
+    const journalBefore = (await agentJournal(questions)).length;
     const asked = Date.now();
     const id = client.sendMonitors([{ x: 0, y: 0, width: 1280, height: 800 }]);
     expect((await client.next((e) => e.event === 'monitors' && e.id === id, 0, STEP_MS)).sent).toBe(true);
@@ -191,7 +176,7 @@ describe('a SPICE client’s monitors configuration through the display devices 
     expect(readFileSync(traceLog, 'utf8')).toMatch(/qxl_client_monitors_config_crc 0 \d+ \d+/);
     // … the kernel raised a hotplug, and the agent applied the preferred mode on it, with no MONITORS_CONFIG.
     expect(await hotplugs(qxlCard)).toBeGreaterThan(before);
-    const since = (await journal()).slice(journalBefore);
+    const since = (await agentJournal(questions)).slice(journalBefore);
     process.stdout.write(`e2e agent journal:\n${since}\n`);
     expect(since).toContain(`resolution: DRM hotplug, preferred modes applied: ${s.output} 1280x800+0+0`);
     expect(since).not.toMatch(/MONITORS_CONFIG/);
@@ -199,7 +184,7 @@ describe('a SPICE client’s monitors configuration through the display devices 
 
   it('two monitors asked for: the QXL’s second head connects and the agent lays both left to right; the virtio-gpu device takes the second', async () => {
     const [beforeQxl, beforeGpu] = [await hotplugs(qxlCard), await hotplugs(gpuCard)];
-    const journalBefore = (await journal()).length;
+    const journalBefore = (await agentJournal(questions)).length;
     const asked = Date.now();
     const id = client.sendMonitors([
       { x: 0, y: 0, width: 1280, height: 800 },
@@ -211,7 +196,7 @@ describe('a SPICE client’s monitors configuration through the display devices 
     expect(s.current).toBe('2080x800');
     expect(s.text).toContain(`\n${heads[0]} connected primary 1280x800+0+0 `);
     expect(s.text).toContain(`\n${heads[1]} connected 800x600+1280+0 `);
-    expect((await journal()).slice(journalBefore)).toContain(`resolution: DRM hotplug, preferred modes applied: ${heads[0]} 1280x800+0+0, ${heads[1]} 800x600+1280+0`);
+    expect((await agentJournal(questions)).slice(journalBefore)).toContain(`resolution: DRM hotplug, preferred modes applied: ${heads[0]} 1280x800+0+0, ${heads[1]} 800x600+1280+0`);
     expect(await hotplugs(qxlCard)).toBeGreaterThan(beforeQxl);
     // virtio-gpu: QEMU's SPICE display of the device's console (index 1) took the second monitor,
     // the kernel raised a hotplug on card1 and its connector now prefers 800x600. Xorg runs that
@@ -223,16 +208,16 @@ describe('a SPICE client’s monitors configuration through the display devices 
   });
 
   it('with auto-resize = off the kernel’s new preferred mode is left alone: the X screen stays as it was', async () => {
-    const restarts = (await journal()).split('auto-resize is off').length;
+    const restarts = (await agentJournal(questions)).split('auto-resize is off').length;
     await phases.run('auto-resize = off in /etc/vdagent/actions.d/resolution', async () => {
       await questions.output('/usr/bin/sh', '-c', "printf 'auto-resize = off\\n' > /etc/vdagent/actions.d/resolution");
-      for (let i = 0; (await journal()).split('auto-resize is off').length === restarts; i++) {
-        if (i > STEP_MS / 1000) throw new Error(`the helper never restarted its resolution module with auto-resize = off:\n${await journal()}`);
+      for (let i = 0; (await agentJournal(questions)).split('auto-resize is off').length === restarts; i++) {
+        if (i > STEP_MS / 1000) throw new Error(`the helper never restarted its resolution module with auto-resize = off:\n${await agentJournal(questions)}`);
         await new Promise((r) => setTimeout(r, 1000));
       }
     });
     const before = await hotplugs(qxlCard);
-    const journalBefore = (await journal()).length;
+    const journalBefore = (await agentJournal(questions)).length;
     const id = client.sendMonitors([{ x: 0, y: 0, width: 1152, height: 864 }]);
     expect((await client.next((e) => e.event === 'monitors' && e.id === id, 0, STEP_MS)).sent).toBe(true);
     const s = await phases.run('hotplug with 1152x864 preferred, screen kept', async () => {
@@ -246,6 +231,6 @@ describe('a SPICE client’s monitors configuration through the display devices 
     // The kernel's new mode list no longer has 1280x800 and the second head is disconnected; the outputs still show the old layout.
     expect(s).toMatchObject({ current: '2080x800', output: heads[0], shown: '1280x800', preferred: '1152x864' });
     expect(s.text).toContain(`\n${heads[1]} disconnected 800x600+1280+0 `);
-    expect((await journal()).slice(journalBefore)).not.toContain('DRM hotplug');
+    expect((await agentJournal(questions)).slice(journalBefore)).not.toContain('DRM hotplug');
   });
 });

@@ -9,6 +9,7 @@ import { guestImage } from './support/guest-image.js';
 import { LineChannel } from './support/line-channel.js';
 import { packagePath } from './support/package.js';
 import { Phases } from './support/phases.js';
+import { agentJournal, journalMatch } from './support/agent-journal.js';
 import { ProbeQuestions } from './support/probe-questions.js';
 import { bootGuest, GUEST_PORTS, type RunningGuest } from './support/qemu.js';
 import { Clip, RfbClient } from './support/rfb-client.js';
@@ -45,22 +46,6 @@ let agentPid: number;
 let traceLog: string;
 /** The VGA console's size: QEMU scales the absolute axes to it for the agent. */
 let screen: { width: number; height: number };
-
-/** The agent's journal, message text only. */
-async function journal(): Promise<string> {
-  return questions.output('/usr/bin/journalctl', '--unit', 'vdagent.service', '--output', 'cat', '--no-pager');
-}
-
-/** The first match of `pattern` in the agent's journal, waiting up to STEP_MS for it. */
-async function journalMatch(pattern: RegExp): Promise<RegExpExecArray> {
-  for (let i = 0; ; i++) {
-    const text = await journal();
-    const match = pattern.exec(text);
-    if (match) return match;
-    if (i > STEP_MS / 1000) throw new Error(`nothing like ${String(pattern)} in the agent's journal:\n${text}`);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-}
 
 /** Sends QMP input-send-event: an absolute position (QEMU's 0..0x7fff axes) and left button state. */
 async function qmpPointer(x: number, y: number, left: boolean): Promise<void> {
@@ -143,12 +128,12 @@ describe('the packaged agent with QEMU’s qemu-vdagent chardev as its client (Q
 
   it('hears QEMU’s capabilities in answer to its request: mouse, clipboard by demand, selection, grab serial', async () => {
     await phases.run('capabilities from QEMU', async () => {
-      for (let i = 0; !(await journal()).includes('client capabilities'); i++) {
-        if (i > 60) throw new Error(`no capabilities from QEMU in the agent's journal:\n${await journal()}`);
+      for (let i = 0; !(await agentJournal(questions)).includes('client capabilities'); i++) {
+        if (i > 60) throw new Error(`no capabilities from QEMU in the agent's journal:\n${await agentJournal(questions)}`);
         await new Promise((r) => setTimeout(r, 1000));
       }
     });
-    expect(await journal()).toContain('client capabilities 0x00020061 [MouseState,ClipboardByDemand,ClipboardSelection,ClipboardGrabSerial]');
+    expect(await agentJournal(questions)).toContain('client capabilities 0x00020061 [MouseState,ClipboardByDemand,ClipboardSelection,ClipboardGrabSerial]');
   });
 
   describe('with the desktop’s user logged in on seat0 (Xorg, openbox) and xclip as their application', () => {
@@ -156,10 +141,10 @@ describe('the packaged agent with QEMU’s qemu-vdagent chardev as its client (Q
 
     it('finds the X session through logind and starts the helper as that user', async () => {
       const [, session, pid] = await phases.run('logind session, helper started', () =>
-        journalMatch(new RegExp(`session ([^/\\s]+)/\\d+: helper (\\d+) started as ${DESKTOP_USER.uid}:${DESKTOP_USER.uid}`)),
+        journalMatch(questions, new RegExp(`session ([^/\\s]+)/\\d+: helper (\\d+) started as ${DESKTOP_USER.uid}:${DESKTOP_USER.uid}`), STEP_MS),
       );
       helperPid = Number(pid);
-      expect(await journal()).toContain(`seat0: session ${session} of ${DESKTOP_USER.name} (x11, user)`);
+      expect(await agentJournal(questions)).toContain(`seat0: session ${session} of ${DESKTOP_USER.name} (x11, user)`);
       const shown = await questions.output('/usr/bin/loginctl', 'show-session', String(session), '-p', 'Type', '-p', 'Seat', '-p', 'Active', '-p', 'Name');
       expect(shown.split('\n').filter(Boolean).sort()).toEqual(['Active=yes', `Name=${DESKTOP_USER.name}`, 'Seat=seat0', 'Type=x11']);
       const status = await questions.text(`/proc/${helperPid}/status`);
@@ -168,10 +153,10 @@ describe('the packaged agent with QEMU’s qemu-vdagent chardev as its client (Q
     });
 
     it('announces the clipboard to QEMU once the helper serves it', async () => {
-      const [served] = await phases.run('helper serves the clipboard', () => journalMatch(/session \S+: helper serves .*clipboard.*/));
+      const [served] = await phases.run('helper serves the clipboard', () => journalMatch(questions, /session \S+: helper serves .*clipboard.*/, STEP_MS));
       process.stdout.write(`e2e guest: ${served}\n`);
       // logind knows no display for a session started like startx: the helper found it in the user's manager.
-      expect(await journal()).toMatch(/session environment:.*[ ,]DISPLAY\b[^;]* from the user manager/);
+      expect(await agentJournal(questions)).toMatch(/session environment:.*[ ,]DISPLAY\b[^;]* from the user manager/);
       // QEMU's own account of the agent's announcement (its cap_name table: "clipboard-by-demand"…).
       for (let i = 0; !readFileSync(traceLog, 'utf8').includes('vdagent_peer_cap cap clipboard-by-demand'); i++) {
         if (i > 60) throw new Error(`QEMU never heard the clipboard announced:\n${readFileSync(traceLog, 'utf8')}`);
@@ -274,8 +259,8 @@ describe('the packaged agent with QEMU’s qemu-vdagent chardev as its client (Q
       }
     });
     await phases.run('agent re-announces, QEMU answers again', async () => {
-      for (let i = 0; !(await journal()).includes('MOUSE_STATE from the client before its capabilities dropped'); i++) {
-        if (i > 120) throw new Error(`the agent never reported the queued input:\n${await journal()}`);
+      for (let i = 0; !(await agentJournal(questions)).includes('MOUSE_STATE from the client before its capabilities dropped'); i++) {
+        if (i > 120) throw new Error(`the agent never reported the queued input:\n${await agentJournal(questions)}`);
         await new Promise((r) => setTimeout(r, 1000));
       }
       const fresh = probe.lines.length;
@@ -284,7 +269,7 @@ describe('the packaged agent with QEMU’s qemu-vdagent chardev as its client (Q
       await tabletShows(fresh, [pixel(x, screen.width)], [pixel(y, screen.height)], 1);
       await qmpPointer(x, y, false);
     });
-    expect((await journal()).match(/(\d+) MOUSE_STATE from the client before its capabilities dropped/)?.[1]).toBe('2');
+    expect((await agentJournal(questions)).match(/(\d+) MOUSE_STATE from the client before its capabilities dropped/)?.[1]).toBe('2');
     // Nothing of the queued click reached the tablet.
     expect(probe.lines.slice(since).filter((l) => tabletEvent(3, 0, [queuedX]).test(l))).toEqual([]);
     // The same process served both ports: no restart.
