@@ -1,4 +1,4 @@
-import type { Capability, Message } from '../protocol/index.js';
+import type { Capability, CapabilitySet, Message } from '../protocol/index.js';
 
 /**
  * What the daemon knows of the session a session module acts in: no helper serves it (`absent`),
@@ -19,6 +19,11 @@ export interface SessionGate {
   capabilities(state: SessionState): readonly Capability[];
   /** Looks at a client message before it goes to the helper: forward it, or answer it here. */
   admit(message: Message, state: SessionState): Admission;
+  /**
+   * Whether a message the helper sent may reach the client with these capabilities (absent: all
+   * may). The helper hears of a client change after the daemon: what it sent before is for the old client.
+   */
+  passes?(message: Message, clientCaps: CapabilitySet): boolean;
   /** Notes a message the helper sent to the client. */
   sent(message: Message): void;
   /** What to send instead of a message of the helper's that the output queue refused (none: nothing). */

@@ -1,6 +1,6 @@
 import type { ActionModule, ModuleContext } from '../actions/module.js';
 import type { SessionGate, SessionState } from '../actions/session-gate.js';
-import { CapabilitySet, type Capability, type Message, MessageType } from '../protocol/index.js';
+import { CapabilitySet, type Capability, type Message, messageName, MessageType } from '../protocol/index.js';
 
 /** What a proxy asks of the bridge that owns the helper. */
 export interface ProxyHost {
@@ -95,6 +95,10 @@ export class SessionModuleProxy implements ActionModule {
    */
   fromHelper(message: Message): boolean {
     if (message.type !== MessageType.Reply && !this.handles.includes(message.type)) return false;
+    if (this.ctx && this.gate.passes?.(message, this.ctx.clientCaps()) === false) {
+      this.ctx.log.debug(`${this.name}: ${messageName(message.type)} from the helper dropped: made for a client that is gone`);
+      return true;
+    }
     if (this.ctx && !this.ctx.send(message)) {
       const instead = this.gate.refused?.(message);
       if (instead) this.ctx.send(instead);

@@ -22,7 +22,7 @@ import { makeActionsDir } from '../support/actions-dir.js';
 import { startPtyHarness, type Harness } from '../support/harness.js';
 import { ReplugPort } from '../support/replug-port.js';
 import { startXvfb, type XServer } from '../support/x-server.js';
-import { xclipCopy, xclipPaste } from '../support/xclip.js';
+import { xclipCopy, xclipPaste, xclipTargets } from '../support/xclip.js';
 
 const CLIP = ClipboardSelection.Clipboard;
 const PRIMARY = ClipboardSelection.Primary;
@@ -32,6 +32,8 @@ const SYN = [EV_SYN, 0, 0];
 const GUEST_TEXT = `copied in the guest ${'g'.repeat(2500)}`;
 const HOST_TEXT = `copied on the host ${'h'.repeat(2500)}`;
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(3000, 0x42)]);
+/** A target only the helper offers for UTF-8 text (xclip offers the one it was given): it holds the X selection for the client. */
+const HELPER_TEXT_TARGET = 'text/plain;charset=utf-8';
 /** The size the start-up MONITORS_CONFIG asks for. */
 const CLIENT_MONITOR = { width: 1280, height: 720 };
 const SLOW = 15_000;
@@ -287,7 +289,12 @@ describe.each(CLIENT_PROFILES.map((p) => [p.name, p.source, p] as const))('the a
 
   if (byDemand(profile) && profile.sendsClientDisconnected)
     it('clipboard between clients: a guest copy made while no client has announced is told to the next one, in its layout, once it has', async () => {
+      // The client holds the clipboard, so that the helper forgetting it shows: it gives the X selection up.
+      await sim().grab(CLIP, [ClipboardType.Utf8Text]);
+      await expect.poll(() => xclipTargets(x.env, 'clipboard'), { timeout: SLOW }).toContain(HELPER_TEXT_TARGET);
       await sim().disconnect();
+      // Only a copy made once the agent took the disconnect in is made while no client has announced.
+      await expect.poll(() => xclipTargets(x.env, 'clipboard'), { timeout: SLOW }).not.toContain(HELPER_TEXT_TARGET);
       sim().consumeAll();
       const before = fromAgent().length;
       await xclipCopy(x.env, 'clipboard', 'UTF8_STRING', 'copied between clients');

@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { QgaClient, type ByteChannel } from './qga-client.js';
@@ -17,6 +17,40 @@ class SocketChannel extends EventEmitter implements ByteChannel {
 
   write(data: Buffer): Promise<void> {
     return new Promise((resolve, reject) => this.socket.write(data, (err) => (err ? reject(err) : resolve())));
+  }
+}
+
+/** How long qemu-ga may take to listen on its socket (a loaded machine starts it slowly). */
+const LISTEN_TIMEOUT_MS = 30_000;
+
+/** Connects to a unix socket once, resolving with the socket or rejecting with the connect error. */
+function connectOnce(path: string): Promise<Socket> {
+  return new Promise<Socket>((resolve, reject) => {
+    const s = connect(path, () => {
+      s.off('error', reject);
+      resolve(s);
+    });
+    s.once('error', reject);
+  });
+}
+
+/**
+ * Connects to qemu-ga's socket once it listens. qemu-ga binds the socket (the file appears) before
+ * it listens, and starts slowly on a loaded machine: until then a connect fails with ENOENT or
+ * ECONNREFUSED, and is tried again; any other error, qemu-ga's exit or the time limit ends the wait.
+ */
+async function connectWhenListening(path: string, child: ChildProcess): Promise<Socket> {
+  const deadline = Date.now() + LISTEN_TIMEOUT_MS;
+  for (;;) {
+    try {
+      return await connectOnce(path);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ECONNREFUSED') throw err;
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`qemu-ga exited (${child.signalCode ?? `exit code ${child.exitCode}`}) before it listened`);
+      if (Date.now() > deadline) throw new Error(`qemu-ga did not listen within ${LISTEN_TIMEOUT_MS} ms (${code})`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 }
 
@@ -52,11 +86,7 @@ export async function startQemuGa(dir: string, env: NodeJS.ProcessEnv = {}, pref
     await exited;
     clearTimeout(timer);
   };
-  for (let i = 0; i < 100 && !existsSync(socketPath); i++) await new Promise((r) => setTimeout(r, 20));
-  const socket = await new Promise<Socket>((resolve, reject) => {
-    const s = connect(socketPath, () => resolve(s));
-    s.once('error', reject);
-  }).catch(async (err: Error) => {
+  const socket = await connectWhenListening(socketPath, child).catch(async (err: Error) => {
     await stop();
     throw new Error(`cannot connect to qemu-ga: ${err.message}\n${log}`);
   });

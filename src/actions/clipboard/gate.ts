@@ -1,5 +1,4 @@
-import { ClipboardType, type ClipboardMessage, type ClipboardSelection, type Message, MessageType } from '../../protocol/index.js';
-import type { Capability } from '../../protocol/index.js';
+import { Capability, type CapabilitySet, ClipboardType, type ClipboardMessage, type ClipboardSelection, type Message, MessageType } from '../../protocol/index.js';
 import { FORWARD, type Admission, type SessionGate, type SessionState } from '../session-gate.js';
 import { GrabTracker } from './grabs.js';
 
@@ -34,6 +33,16 @@ export class ClipboardGate implements SessionGate {
     if (state === 'absent' || state === 'locked' || this.owed.length >= MAX_OWED_REQUESTS) return { kind: 'reply', message: none(message.selection) };
     this.owed.push(message.selection);
     return FORWARD;
+  }
+
+  /**
+   * A grab, release or request goes only to a client that announced CLIPBOARD_BY_DEMAND (spec
+   * §6.6). One the helper made before it heard of CLIENT_DISCONNECTED or a new client was made for
+   * the old client: it is dropped here, and the helper, reset, tells the new client once it
+   * announces. An answer (CLIPBOARD) always goes: every request gets one.
+   */
+  passes(message: Message, clientCaps: CapabilitySet): boolean {
+    return message.type === MessageType.Clipboard || clientCaps.has(Capability.ClipboardByDemand);
   }
 
   sent(message: Message): void {

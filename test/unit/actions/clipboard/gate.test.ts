@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ClipboardGate, MAX_OWED_REQUESTS } from '../../../../src/actions/clipboard/gate.js';
-import { Capability, ClipboardSelection, ClipboardType, type Message, MessageType } from '../../../../src/protocol/index.js';
+import { Capability, CapabilitySet, ClipboardSelection, ClipboardType, type Message, MessageType } from '../../../../src/protocol/index.js';
 
 const BITS = [Capability.ClipboardByDemand, Capability.ClipboardSelection];
 const { Clipboard: CLIP, Primary: PRIMARY, Secondary: SECONDARY } = ClipboardSelection;
@@ -60,5 +60,16 @@ describe('the daemon’s side of the clipboard', () => {
     gate.admit(request(CLIP), 'active');
     gate.resetClient();
     expect(gate.lost()).toEqual([]);
+  });
+
+  it('lets a grab, release or request of the helper reach only a client that announced CLIPBOARD_BY_DEMAND; answers always', () => {
+    const gate = new ClipboardGate(BITS);
+    const announced = CapabilitySet.of(Capability.ClipboardByDemand, Capability.ClipboardSelection);
+    // What the helper made before it heard that the client left is for the old client.
+    for (const m of [grab(CLIP), release(CLIP), request(CLIP)]) {
+      expect(gate.passes(m, CapabilitySet.empty)).toBe(false);
+      expect(gate.passes(m, announced)).toBe(true);
+    }
+    expect(gate.passes(none(CLIP), CapabilitySet.empty)).toBe(true);
   });
 });
