@@ -129,11 +129,11 @@ export class SelectionSpy {
   }
 
   private line(line: string): void {
-    const created = /data_offer\(new id (\w+@\d+)\)/.exec(line);
+    const created = /data_offer\(new id (\w+[@#]\d+)\)/.exec(line);
     if (created?.[1]) this.offers.set(created[1], []);
-    const offered = /(\w+_offer_v1@\d+)\.offer\("(.*)"\)$/.exec(line);
+    const offered = /(\w+_offer_v1[@#]\d+)\.offer\("(.*)"\)$/.exec(line);
     if (offered?.[1] && offered[2] !== undefined) this.offers.get(offered[1])?.push(offered[2]);
-    const announced = /_data_control_device_v1@\d+\.(primary_)?selection\((.*)\)$/.exec(line);
+    const announced = /_data_control_device_v1[@#]\d+\.(primary_)?selection\((.*)\)$/.exec(line);
     if (announced?.[2] !== undefined) {
       this.seen.push({ selection: announced[1] ? 'primary' : 'clipboard', types: announced[2] === 'nil' ? null : (this.offers.get(announced[2]) ?? []) });
       this.waiting?.();

@@ -1,4 +1,5 @@
 import { DisplayError, DisplayErrorCode, type DisplayBackend, type DisplayEnv, type OutputRequest, type OutputState } from './backend.js';
+import { readDrmCards, SYSFS, type DrmCard } from '../drm/connectors.js';
 import { runTool } from './tool.js';
 
 /** An output as `wlr-randr` prints it. */
@@ -39,6 +40,20 @@ export function parseWlrRandr(text: string): WlrOutput[] {
 }
 
 /**
+ * The outputs with each DRM connector's preferred mode as the kernel has it now (the first of its
+ * sysfs `modes`), where an output is a connector of `cards` by name: wlroots (through 0.18 at
+ * least) reads a connector's modes once, when it connects, so after a display device's hotplug
+ * (virtio-gpu, qxl) its list, and wlr-randr's, still shows the old preferred mode.
+ */
+export function withKernelPreferred(outputs: readonly OutputState[], cards: readonly DrmCard[]): OutputState[] {
+  const connectors = cards.flatMap((c) => c.connectors);
+  return outputs.map((o) => {
+    const mode = connectors.find((c) => c.name === o.name && c.status === 'connected')?.modes[0];
+    return mode ? { ...o, preferred: { width: mode.width, height: mode.height } } : o;
+  });
+}
+
+/**
  * wlroots compositors (sway, Hyprland, river, labwc, Wayfire) through `wlr-randr` and the
  * wlr-output-management protocol: one call sets every output (`--on --mode WxH`, or
  * `--custom-mode WxH` when the output lists no such mode, `--pos X,Y` in logical pixels;
@@ -47,10 +62,13 @@ export function parseWlrRandr(text: string): WlrOutput[] {
 export class WlrootsBackend implements DisplayBackend {
   readonly kind = 'wlroots';
 
-  constructor(private readonly env: DisplayEnv) {}
+  constructor(
+    private readonly env: DisplayEnv,
+    private readonly sysRoot: string = SYSFS,
+  ) {}
 
   async outputs(): Promise<OutputState[]> {
-    return (await this.query()).map((o) => {
+    const outputs = (await this.query()).map((o): OutputState => {
       const mode = o.modes.find((m) => m.current);
       const preferred = o.modes.find((m) => m.preferred);
       const extra = preferred ? { preferred: { width: preferred.width, height: preferred.height } } : {};
@@ -58,6 +76,7 @@ export class WlrootsBackend implements DisplayBackend {
         ? { name: o.name, enabled: true, x: Math.round(o.x * o.scale), y: Math.round(o.y * o.scale), width: mode.width, height: mode.height, ...extra }
         : { name: o.name, enabled: o.enabled, x: 0, y: 0, width: 0, height: 0, ...extra };
     });
+    return withKernelPreferred(outputs, readDrmCards(this.sysRoot));
   }
 
   async apply(requests: readonly OutputRequest[]): Promise<void> {

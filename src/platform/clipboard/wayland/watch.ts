@@ -12,14 +12,20 @@ export interface SelectionWatchEvents {
 
 /**
  * The compositor's selection event on a data-control device, as libwayland's WAYLAND_DEBUG
- * prints it (`[1234.567] zwlr_data_control_device_v1@3.selection(nil)`; `primary_selection` for
- * the primary one; ext_data_control_v1 on newer wl-clipboard). Requests the client sends are
- * `set_selection` and never match.
+ * prints it: `[1234.567] zwlr_data_control_device_v1@3.selection(nil)` up to libwayland 1.22
+ * (Debian 12), `[1234.567] {Default Queue} zwlr_data_control_device_v1#3.selection(nil)` from
+ * 1.23 on (Debian 13); `primary_selection` for the primary one; ext_data_control_v1 on newer
+ * wl-clipboard. Requests the client sends are `set_selection` and never match.
  */
 const SELECTION_EVENT: Record<SelectionName, RegExp> = {
-  clipboard: /_data_control_device_v1@\d+\.selection\(/,
-  primary: /_data_control_device_v1@\d+\.primary_selection\(/,
+  clipboard: /_data_control_device_v1[@#]\d+\.selection\(/,
+  primary: /_data_control_device_v1[@#]\d+\.primary_selection\(/,
 };
+
+/** Whether a line of wl-paste's WAYLAND_DEBUG log is the compositor announcing `selection`. */
+export function announcesSelection(selection: SelectionName, line: string): boolean {
+  return SELECTION_EVENT[selection].test(line);
+}
 
 /**
  * Follows one selection with `wl-paste --watch true` (wlr-data-control: no focus needed).
@@ -49,7 +55,7 @@ export class SelectionWatch extends EventEmitter<SelectionWatchEvents> {
     let ready = false;
     return new Promise((resolve, reject) => {
       createInterface({ input: child.stderr as NodeJS.ReadableStream, crlfDelay: Infinity }).on('line', (line) => {
-        if (SELECTION_EVENT[this.selection].test(line)) {
+        if (announcesSelection(this.selection, line)) {
           if (!ready) resolve();
           else this.emit('change');
           ready = true;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseKscreenJson } from '../../../../src/platform/display/kscreen.js';
-import { parseWlrRandr } from '../../../../src/platform/display/wlroots.js';
+import { parseWlrRandr, withKernelPreferred } from '../../../../src/platform/display/wlroots.js';
+import type { DrmCard } from '../../../../src/platform/drm/connectors.js';
 
 // What a DRM hotplug changes is each output's preferred mode and connection: the backends read them.
 
@@ -12,6 +13,21 @@ describe('preferred modes as the desktop tools report them', () => {
     expect(out?.modes).toEqual([
       { width: 1280, height: 800, current: false, preferred: true },
       { width: 1024, height: 768, current: true, preferred: false },
+    ]);
+  });
+
+  it('wlroots: the kernel’s preferred mode of the connector of the same name wins over the stale one wlroots listed when it connected', () => {
+    const sway = [
+      { name: 'Virtual-1', enabled: true, x: 0, y: 0, width: 1280, height: 800, preferred: { width: 1280, height: 800 } },
+      { name: 'Virtual-2', enabled: false, x: 0, y: 0, width: 0, height: 0 },
+      { name: 'HEADLESS-1', enabled: true, x: 1280, y: 0, width: 800, height: 600 },
+    ];
+    const card = (status: string, modes: [number, number][]) => ({ card: 'card0', status, enabled: true, modes: modes.map(([width, height]) => ({ width, height })) });
+    const cards: DrmCard[] = [{ name: 'card0', connectors: [{ name: 'Virtual-1', ...card('connected', [[1152, 720], [1280, 800]]) }, { name: 'Virtual-2', ...card('disconnected', []) }] }];
+    expect(withKernelPreferred(sway, cards).map((o) => [o.name, o.preferred])).toEqual([
+      ['Virtual-1', { width: 1152, height: 720 }],
+      ['Virtual-2', undefined],
+      ['HEADLESS-1', undefined],
     ]);
   });
 
