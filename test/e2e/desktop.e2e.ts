@@ -1,11 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { crc32, deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClipboardModule } from '../../src/actions/clipboard/module.js';
 import { Capability, ClipboardType } from '../../src/protocol/index.js';
-import { agentJournal, journalMatch } from './support/agent-journal.js';
+import { agentJournal, agentJournalLength, journalMatch } from './support/agent-journal.js';
 import { cacheRoot } from './support/cache.js';
 import { buildDataDisk } from './support/data-disk.js';
 import { DESKTOP_DISPLAY, DESKTOP_USER, desktopImage } from './support/desktop-image.js';
@@ -15,6 +14,7 @@ import { LineChannel } from './support/line-channel.js';
 import { freePort } from './support/migration.js';
 import { packagePath } from './support/package.js';
 import { Phases } from './support/phases.js';
+import { png } from './support/png.js';
 import { ProbeQuestions } from './support/probe-questions.js';
 import { bootGuest, type RunningGuest } from './support/qemu.js';
 import { SocketPort } from './support/socket-port.js';
@@ -64,31 +64,6 @@ let spicePort: number;
 let sessionId: string;
 /** The agent's capabilities as the client first saw them with the helper serving. */
 let agentCaps: number[];
-
-/** A PNG image of `width`×`height` pixels (8-bit RGB, a gradient), written out in full. */
-function png(width: number, height: number): Buffer {
-  const chunk = (type: string, data: Buffer): Buffer => {
-    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const out = Buffer.alloc(body.length + 8);
-    out.writeUInt32BE(data.length, 0);
-    body.copy(out, 4);
-    out.writeUInt32BE(crc32(body), body.length + 4);
-    return out;
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header.set([8, 2, 0, 0, 0], 8);
-  const rows = Buffer.alloc((width * 3 + 1) * height);
-  for (let y = 0; y < height; y++) for (let x = 0; x < width * 3; x++) rows[y * (width * 3 + 1) + 1 + x] = (x * 7 + y * 13) & 0xff;
-  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return Buffer.concat([signature, chunk('IHDR', header), chunk('IDAT', deflateSync(rows)), chunk('IEND', Buffer.alloc(0))]);
-}
-
-/** How many lines the agent's journal has now. */
-async function journalLength(): Promise<number> {
-  return (await agentJournal(probe)).split('\n').length - 1;
-}
 
 /** The SPICE client, once connected. */
 function spice(): SpiceClient {
@@ -244,7 +219,7 @@ describe('the packaged agent in a real desktop session, with spice-gtk behind QE
 
   it('MONITORS_CONFIG from spice-gtk resizes the real X screen (xrandr as the user)', async () => {
     const before = await screenSize();
-    const since = await journalLength();
+    const since = await agentJournalLength(probe);
     await phases.run('MONITORS_CONFIG → xrandr shows 1152x720', async () => {
       const id = spice().sendMonitors([{ x: 0, y: 0, width: 1152, height: 720 }]);
       expect(await spice().next((e) => e.event === 'monitors' && e.id === id, 0, STEP_MS)).toMatchObject({ sent: true });
@@ -258,14 +233,14 @@ describe('the packaged agent in a real desktop session, with spice-gtk behind QE
   describe('with the session locked by `loginctl lock-session` (no screen locker: only logind’s Lock)', () => {
     beforeAll(async () => {
       await phases.run('loginctl lock-session: the agent sees the session locked', async () => {
-        const since = await journalLength();
+        const since = await agentJournalLength(probe);
         await probe.output('/usr/bin/loginctl', 'lock-session', sessionId);
         await journalMatch(probe, new RegExp(`seat0: session ${sessionId} of ${DESKTOP_USER.name} \\(x11, user, locked\\)`), STEP_MS, since);
       });
     });
 
     it('refuses a transfer with SESSION_LOCKED (the client’s copy fails) and answers a clipboard request with NONE', async () => {
-      const since = await journalLength();
+      const since = await agentJournalLength(probe);
       const { done } = await phases.run('transfer refused while locked', () => copyFile('locked.bin', 4096));
       expect(done).toMatchObject({ ok: false, domain: 'spice-client-error-quark', code: 0 });
       await journalMatch(probe, /-> FILE_XFER_STATUS id=\d+ result=SessionLocked/, STEP_MS, since);
@@ -277,7 +252,7 @@ describe('the packaged agent in a real desktop session, with spice-gtk behind QE
 
     it('serves both again after `loginctl unlock-session`', async () => {
       await phases.run('loginctl unlock-session: transfer and clipboard again', async () => {
-        const since = await journalLength();
+        const since = await agentJournalLength(probe);
         await probe.output('/usr/bin/loginctl', 'unlock-session', sessionId);
         await journalMatch(probe, new RegExp(`seat0: session ${sessionId} of ${DESKTOP_USER.name} \\(x11, user\\)`), STEP_MS, since);
         const { done, sha256 } = await copyFile('unlocked.bin', 4096);

@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { crc32, deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Capability, ClipboardType } from '../../src/protocol/index.js';
+import { agentJournal, agentJournalLength, journalMatch } from './support/agent-journal.js';
 import { cacheRoot } from './support/cache.js';
 import { buildDataDisk } from './support/data-disk.js';
 import { eventually } from './support/eventually.js';
@@ -12,6 +12,7 @@ import { LineChannel } from './support/line-channel.js';
 import { freePort } from './support/migration.js';
 import { packagePath } from './support/package.js';
 import { Phases } from './support/phases.js';
+import { png } from './support/png.js';
 import { ProbeQuestions } from './support/probe-questions.js';
 import { bootGuest, type RunningGuest } from './support/qemu.js';
 import { SocketPort } from './support/socket-port.js';
@@ -71,46 +72,6 @@ let probe: ProbeQuestions;
 let runDir: string;
 /** The port of QEMU's SPICE server on 127.0.0.1. */
 let spicePort: number;
-
-/** A PNG image of `width`×`height` pixels (8-bit RGB, a gradient), written out in full. */
-function png(width: number, height: number): Buffer {
-  const chunk = (type: string, data: Buffer): Buffer => {
-    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const out = Buffer.alloc(body.length + 8);
-    out.writeUInt32BE(data.length, 0);
-    body.copy(out, 4);
-    out.writeUInt32BE(crc32(body), body.length + 4);
-    return out;
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header.set([8, 2, 0, 0, 0], 8);
-  const rows = Buffer.alloc((width * 3 + 1) * height);
-  for (let y = 0; y < height; y++) for (let x = 0; x < width * 3; x++) rows[y * (width * 3 + 1) + 1 + x] = (x * 7 + y * 13) & 0xff;
-  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return Buffer.concat([signature, chunk('IHDR', header), chunk('IDAT', deflateSync(rows)), chunk('IEND', Buffer.alloc(0))]);
-}
-
-/** The agent's journal, message text only. */
-async function journal(): Promise<string> {
-  return probe.output('/usr/bin/journalctl', '--unit', 'vdagent.service', '--output', 'cat', '--no-pager');
-}
-
-/** The first match of `pattern` in the agent's journal from line `since` on, waiting up to STEP_MS. */
-async function journalMatch(pattern: RegExp, since = 0): Promise<RegExpExecArray> {
-  return eventually(async () => {
-    const text = (await journal()).split('\n').slice(since).join('\n');
-    const match = pattern.exec(text);
-    if (!match) throw new Error(`nothing like ${String(pattern)} in the agent's journal:\n${text.split('\n').slice(-30).join('\n')}`);
-    return match;
-  }, STEP_MS);
-}
-
-/** How many lines the agent's journal has now. */
-async function journalLength(): Promise<number> {
-  return (await journal()).split('\n').length - 1;
-}
 
 /** The SPICE client, once connected. */
 function spice(): SpiceClient {
@@ -202,16 +163,16 @@ describe('the packaged agent in a real sway session on virtio-gpu, with spice-gt
 
   it('sway runs on the virtio-gpu DRM device in logind’s active wayland session of seat0; the agent finds it, takes WAYLAND_DISPLAY from the user manager and starts the helper as the user', async () => {
     const [, session, pid] = await phases.run('logind session, helper started as uid 1000', () =>
-      journalMatch(new RegExp(`session ([^/\\s]+)/\\d+: helper (\\d+) started as ${SWAY_USER.uid}:${SWAY_USER.uid}`)),
+      journalMatch(probe, new RegExp(`session ([^/\\s]+)/\\d+: helper (\\d+) started as ${SWAY_USER.uid}:${SWAY_USER.uid}`), STEP_MS),
     );
-    expect(await journal()).toContain(`seat0: session ${String(session)} of ${SWAY_USER.name} (wayland, user)`);
+    expect(await agentJournal(probe)).toContain(`seat0: session ${String(session)} of ${SWAY_USER.name} (wayland, user)`);
     const shown = await probe.output('/usr/bin/loginctl', 'show-session', String(session), '--property=Type', '--property=Active', '--property=Seat');
     expect(shown.split('\n').filter(Boolean).sort()).toEqual(['Active=yes', 'Seat=seat0', 'Type=wayland']);
     const status = await probe.text(`/proc/${String(pid)}/status`);
     expect(/^Uid:\s+(\d+)\s+(\d+)/m.exec(status)?.slice(1)).toEqual([String(SWAY_USER.uid), String(SWAY_USER.uid)]);
-    const [, served] = await phases.run('the helper serves the session modules', () => journalMatch(/helper serves (.*clipboard.*)/));
+    const [, served] = await phases.run('the helper serves the session modules', () => journalMatch(probe, /helper serves (.*clipboard.*)/, STEP_MS));
     expect(String(served).split(', ')).toEqual(expect.arrayContaining(['clipboard', 'file-xfer', 'resolution']));
-    expect(await journal()).toMatch(/session environment: .*WAYLAND_DISPLAY.* from the user manager/);
+    expect(await agentJournal(probe)).toMatch(/session environment: .*WAYLAND_DISPLAY.* from the user manager/);
     // sway holds the virtio_gpu card (through logind's TakeDevice) and shows its connector.
     const cards = await probe.output('/bin/sh', '-c', `for f in /proc/$(pidof sway)/fd/*; do readlink "$f"; done | grep '^/dev/dri/card' | sort -u; readlink /sys/class/drm/card0/device/virtio*/driver`);
     expect(cards.split('\n').filter(Boolean)).toEqual(['/dev/dri/card0', expect.stringMatching(/\/virtio_gpu$/)]);
@@ -251,7 +212,7 @@ describe('the packaged agent in a real sway session on virtio-gpu, with spice-gt
 
   it('the client’s monitors config goes to the virtio-gpu device, not the agent: the kernel’s hotplug is followed and sway’s output becomes 1024x768', async () => {
     const before = await output();
-    const since = await journalLength();
+    const since = await agentJournalLength(probe);
     const asked = Date.now();
     const after = await phases.run('monitors config → virtio-gpu hotplug → sway at 1024x768', async () => {
       const id = spice().sendMonitors([{ x: 0, y: 0, width: 1024, height: 768 }]);
@@ -262,7 +223,7 @@ describe('the packaged agent in a real sway session on virtio-gpu, with spice-gt
         return o;
       }, FOLLOW_MS).catch(async (err: unknown) => {
         const kernel = await probe.output('/bin/sh', '-c', `head -n 3 /sys/class/drm/card0-${before.name}/modes`);
-        const seen = (await journal()).split('\n').slice(since).join('\n');
+        const seen = (await agentJournal(probe)).split('\n').slice(since).join('\n');
         throw new Error(`${err instanceof Error ? err.message : String(err)}\nthe kernel's modes of ${before.name}:\n${kernel}\nthe agent's journal since:\n${seen}`);
       });
     });
@@ -271,7 +232,7 @@ describe('the packaged agent in a real sway session on virtio-gpu, with spice-gt
     expect(readFileSync(join(runDir, 'qemu-trace.log'), 'utf8')).toMatch(/qemu_spice_ui_info 0 1024x768/);
     // … the connector prefers it now, the agent applied it on the hotplug, and never saw MONITORS_CONFIG.
     expect((await probe.output('/bin/sh', '-c', `head -n 1 /sys/class/drm/card0-${after.name}/modes`)).trim()).toBe('1024x768');
-    const seen = (await journal()).split('\n').slice(since).join('\n');
+    const seen = (await agentJournal(probe)).split('\n').slice(since).join('\n');
     process.stdout.write(`e2e agent journal:\n${seen}\n`);
     expect(seen).toContain(`resolution: DRM hotplug, preferred modes applied: ${after.name} 1024x768+0+0`);
     expect(seen).not.toMatch(/MONITORS_CONFIG/);
@@ -292,7 +253,7 @@ describe('the packaged agent in a real sway session on virtio-gpu, with spice-gt
     expect((await probe.output('/usr/bin/sha256sum', saved)).split(' ')[0]).toBe(createHash('sha256').update(data).digest('hex'));
     const stat = await probe.stat(saved);
     expect([stat.uid, stat.gid]).toEqual([SWAY_USER.uid, SWAY_USER.uid]);
-    await journalMatch(new RegExp(`file-xfer: transfers done; opening ${DESKTOP}$`, 'm'));
+    await journalMatch(probe, new RegExp(`file-xfer: transfers done; opening ${DESKTOP}$`, 'm'), STEP_MS);
     // Some time for a second call, were there one.
     await new Promise((r) => setTimeout(r, 3000));
     expect((await probe.output('/usr/bin/cat', XDG_OPEN_LOG)).split('\n').filter(Boolean)).toEqual([`${SWAY_USER.uid} 1 ${DESKTOP} ${SWAY_WAYLAND_DISPLAY}`]);

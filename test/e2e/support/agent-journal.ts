@@ -15,3 +15,8 @@ export function journalMatch(questions: ProbeQuestions, pattern: RegExp, timeout
     return match;
   }, timeoutMs);
 }
+
+/** How many lines the agent's journal has now (a `since` for journalMatch). */
+export async function agentJournalLength(questions: ProbeQuestions): Promise<number> {
+  return (await agentJournal(questions)).split('\n').length - 1;
+}
