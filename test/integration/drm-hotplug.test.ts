@@ -4,25 +4,15 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DrmHotplugWatcher } from '../../src/platform/drm/hotplug-watcher.js';
 import { memoryLogger } from '../support/log.js';
+import { QXL_HOTPLUG, UDEVADM_BANNER } from '../support/udevadm-output.js';
 
 // Nothing here has DRM (Xvfb and Xorg's dummy driver have no kernel device, and no udevd sends
 // events in the test machine's container): a real child process stands in for `udevadm monitor`,
 // printing what udevadm prints, behind the watcher's real interface. The real udevadm, with a qxl
 // device's real hotplugs, is in test/e2e/drm-resize.e2e.ts.
 
-/** What udevadm prints for one qxl hotplug (Debian 12, systemd 252). */
-const HOTPLUG = `UDEV  [52.311245] change   /devices/pci0000:00/0000:00:01.0/drm/card0 (drm)
-ACTION=change
-DEVPATH=/devices/pci0000:00/0000:00:01.0/drm/card0
-SUBSYSTEM=drm
-HOTPLUG=1
-DEVNAME=/dev/dri/card0
-DEVTYPE=drm_minor
-
-`;
 /** A connector's own change event: no hotplug of a card. */
-const CONNECTOR = HOTPLUG.replaceAll('drm/card0', 'drm/card0/card0-Virtual-1').replace('HOTPLUG=1\n', '');
-const BANNER = 'monitor will print the received events for:\nUDEV - the event which udev sends out after rule processing\n\n';
+const CONNECTOR = QXL_HOTPLUG.replaceAll('drm/card0', 'drm/card0/card0-Virtual-1').replace('QXL_HOTPLUG=1\n', '');
 
 const dir = mkdtempSync(join(tmpdir(), 'drm-hotplug-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -43,7 +33,7 @@ describe('following DRM hotplugs through a udevadm monitor child process (a stan
     const { log } = memoryLogger();
     const watcher = new DrmHotplugWatcher((card) => cards.push(card), log, {
       command: ['/bin/sh', '-c', `echo $$ > ${pidFile}; printf '%s' "$OUT"; exec sleep 600`],
-      env: { PATH: process.env.PATH, OUT: BANNER + HOTPLUG + CONNECTOR + HOTPLUG.replaceAll('card0', 'card1') },
+      env: { PATH: process.env.PATH, OUT: UDEVADM_BANNER + QXL_HOTPLUG + CONNECTOR + QXL_HOTPLUG.replaceAll('card0', 'card1') },
     });
     watcher.start();
     await expect.poll(() => cards, { timeout: 10_000 }).toEqual(['card0', 'card1']);
@@ -58,7 +48,7 @@ describe('following DRM hotplugs through a udevadm monitor child process (a stan
     const { log, lines } = memoryLogger();
     const watcher = new DrmHotplugWatcher((card) => cards.push(card), log, {
       command: ['/bin/sh', '-c', `printf '%s' "$OUT"; echo 'Failed to bind netlink socket' >&2; exit 1`],
-      env: { PATH: process.env.PATH, OUT: HOTPLUG },
+      env: { PATH: process.env.PATH, OUT: QXL_HOTPLUG },
       firstRestartMs: 20,
     });
     watcher.start();

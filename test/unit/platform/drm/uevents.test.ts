@@ -1,23 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { hotplugCard, MAX_LINE, MAX_PROPERTIES, UeventReader, type Uevent } from '../../../../src/platform/drm/uevents.js';
+import { QXL_HOTPLUG as QXL_HOTPLUG_EVENT, UDEVADM_BANNER } from '../../../support/udevadm-output.js';
 
-/** udevadm monitor --udev --subsystem-match=drm --property, as Debian 12's systemd 252 prints a qxl hotplug. */
-const QXL_HOTPLUG = `monitor will print the received events for:
-UDEV - the event which udev sends out after rule processing
-
-UDEV  [52.311245] change   /devices/pci0000:00/0000:00:01.0/drm/card0 (drm)
-ACTION=change
-DEVPATH=/devices/pci0000:00/0000:00:01.0/drm/card0
-SUBSYSTEM=drm
-HOTPLUG=1
-DEVNAME=/dev/dri/card0
-DEVTYPE=drm_minor
-SEQNUM=2371
-USEC_INITIALIZED=5129873
-MAJOR=226
-MINOR=0
-
-`;
+/** A qxl hotplug after udevadm's banner, as the watcher's child prints them. */
+const QXL_HOTPLUG = UDEVADM_BANNER + QXL_HOTPLUG_EVENT;
 
 function read(...pieces: string[]): Uevent[] {
   const events: Uevent[] = [];
