@@ -12,7 +12,7 @@ import { QXL_HOTPLUG, UDEVADM_BANNER } from '../support/udevadm-output.js';
 // device's real hotplugs, is in test/e2e/drm-resize.e2e.ts.
 
 /** A connector's own change event: no hotplug of a card. */
-const CONNECTOR = QXL_HOTPLUG.replaceAll('drm/card0', 'drm/card0/card0-Virtual-1').replace('QXL_HOTPLUG=1\n', '');
+const CONNECTOR = QXL_HOTPLUG.replaceAll('drm/card0', 'drm/card0/card0-Virtual-1').replace('HOTPLUG=1\n', '');
 
 const dir = mkdtempSync(join(tmpdir(), 'drm-hotplug-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
