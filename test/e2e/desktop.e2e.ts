@@ -6,19 +6,17 @@ import { ClipboardModule } from '../../src/actions/clipboard/module.js';
 import { Capability, ClipboardType } from '../../src/protocol/index.js';
 import { agentJournal, agentJournalLength, journalMatch } from './support/agent-journal.js';
 import { cacheRoot } from './support/cache.js';
-import { buildDataDisk } from './support/data-disk.js';
 import { DESKTOP_DISPLAY, DESKTOP_USER, desktopImage } from './support/desktop-image.js';
 import { eventually } from './support/eventually.js';
 import { guestImage } from './support/guest-image.js';
-import { LineChannel } from './support/line-channel.js';
-import { freePort } from './support/migration.js';
 import { packagePath } from './support/package.js';
 import { Phases } from './support/phases.js';
 import { png } from './support/png.js';
-import { ProbeQuestions } from './support/probe-questions.js';
-import { bootGuest, type RunningGuest } from './support/qemu.js';
-import { SocketPort } from './support/socket-port.js';
-import { SpiceClient, type ClientEvent } from './support/spice-client.js';
+import type { ProbeQuestions } from './support/probe-questions.js';
+import type { RunningGuest } from './support/qemu.js';
+import type { SocketPort } from './support/socket-port.js';
+import { announced, SpiceClient, type ClientEvent } from './support/spice-client.js';
+import { bootSpiceDesktop } from './support/spice-desktop.js';
 
 // The desktop guest (Xorg, openbox, the user `desktop` logged in on seat0 through PAM) behind
 // QEMU's SPICE server, with spice-gtk's client library as the host's client: the packaged agent
@@ -40,15 +38,6 @@ const DOWNLOADS = `${HOME}/Downloads`;
 /** A guest program run as the desktop's user on its display. */
 const AS_USER = ['/usr/sbin/runuser', '-u', DESKTOP_USER.name, '--', '/usr/bin/env', `DISPLAY=${DESKTOP_DISPLAY}`];
 const XCLIP = [...AS_USER, '/usr/bin/xclip', '-selection', 'clipboard'];
-/**
- * The daemon as packaged, logging every message it decodes and sends (--debug): the journal is
- * where the statuses the client library folds into one error code (SESSION_LOCKED) are read. A
- * drop-in the probe puts in place before installing.
- */
-const DEBUG_DROP_IN = `[Service]
-ExecStart=
-ExecStart=/usr/bin/vdagent daemon --port auto --qga-port auto --debug
-`;
 /** The bits the clipboard module announces (5, 6, 8, 10, 16, 17: its unit test pins them). */
 const CLIPBOARD_BITS = new ClipboardModule().capabilities;
 
@@ -71,8 +60,6 @@ function spice(): SpiceClient {
   return client;
 }
 
-/** The agent's announcement with capabilities, as the client reports it. */
-const announced = (e: ClientEvent): boolean => e.event === 'agent' && e.connected === true && Array.isArray(e.caps) && e.caps.length > 0;
 
 /** The guest file's bytes after xclip, as the user, pasted the clipboard as `target` into it. */
 async function xclipPaste(target: string, name: string): Promise<Buffer> {
@@ -136,20 +123,7 @@ describe('the packaged agent in a real desktop session, with spice-gtk behind QE
     mkdirSync(runDir, { recursive: true });
     const image = await desktopImage(cache, await guestImage(cache, phases), phases);
     process.stdout.write(`e2e guest: ${Object.values(image.versions).join(', ')}\n`);
-    const dataDisk = join(runDir, 'data.img');
-    const dropIn = join(runDir, 'vdagent.service.conf');
-    writeFileSync(dropIn, DEBUG_DROP_IN);
-    await phases.run('data disk with the package', () => buildDataDisk({ deb, actions: {}, enable: [], files: { 'vdagent.service.conf': dropIn } }, runDir, dataDisk));
-    spicePort = await freePort();
-    guest = await bootGuest(image, dataDisk, runDir, ['probe'], { spice: { port: spicePort, seamlessMigration: false }, vga: 'std' });
-    process.stdout.write(`e2e guest: booting with ${guest.accel}; console in ${join(runDir, 'console.log')}\n`);
-    port = new SocketPort(guest.sockets.probe, 'probe socket');
-    await port.open();
-    const lines = new LineChannel(port, () => guest?.consoleTail() ?? '');
-    probe = new ProbeQuestions(port, lines);
-    await phases.run(`boot (${guest.accel})`, () => lines.next(/^probe /, BOOT_MS));
-    const install = await phases.run('dpkg -i in the guest', () => lines.next(/^install (-?\d+)$/, STEP_MS));
-    if (install[1] !== '0') throw new Error(`dpkg -i failed:\n${lines.lines.filter((l) => l.startsWith('dpkg: ')).join('\n')}`);
+    ({ guest, port, probe, spicePort } = await bootSpiceDesktop({ image, deb, runDir, actions: {}, display: { vga: 'std' }, phases, bootMs: BOOT_MS, stepMs: STEP_MS }));
     // The user's XDG download folder, as xdg-user-dirs-update would write it.
     const userDirs = `${HOME}/.config/user-dirs.dirs`;
     await probe.output('/usr/sbin/runuser', '-u', DESKTOP_USER.name, '--', '/bin/sh', '-c', `mkdir -p ${DOWNLOADS} ${HOME}/.config && echo 'XDG_DOWNLOAD_DIR="$HOME/Downloads"' > ${userDirs}`);

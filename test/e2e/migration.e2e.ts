@@ -15,7 +15,7 @@ import { Phases } from './support/phases.js';
 import { ProbeQuestions } from './support/probe-questions.js';
 import { bootGuest, type BootOptions, type RunningGuest } from './support/qemu.js';
 import { SocketPort } from './support/socket-port.js';
-import { SpiceClient, type ClientEvent } from './support/spice-client.js';
+import { announced, SpiceClient } from './support/spice-client.js';
 
 /** Generous limits: under TCG on two cores, with other work beside it, everything is slow. */
 const BOOT_MS = 600_000;
@@ -234,8 +234,6 @@ async function guestSha256(probe: ProbeQuestions, path: string): Promise<string>
   return (await probe.output('/usr/bin/sha256sum', path)).split(' ')[0] ?? '';
 }
 
-/** The agent's announcement to the client: capabilities from a connected agent. */
-const announced = (e: ClientEvent): boolean => e.event === 'agent' && e.connected === true && Array.isArray(e.caps) && e.caps.length > 0;
 
 /**
  * Boots the guest of `kind` for one kind of migration (`seamlessMigration` on every QEMU of it: the

@@ -5,18 +5,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Capability, ClipboardType } from '../../src/protocol/index.js';
 import { agentJournal, agentJournalLength, journalMatch } from './support/agent-journal.js';
 import { cacheRoot } from './support/cache.js';
-import { buildDataDisk } from './support/data-disk.js';
 import { eventually } from './support/eventually.js';
 import { guestImage } from './support/guest-image.js';
-import { LineChannel } from './support/line-channel.js';
-import { freePort } from './support/migration.js';
 import { packagePath } from './support/package.js';
 import { Phases } from './support/phases.js';
 import { png } from './support/png.js';
-import { ProbeQuestions } from './support/probe-questions.js';
-import { bootGuest, type RunningGuest } from './support/qemu.js';
-import { SocketPort } from './support/socket-port.js';
+import type { ProbeQuestions } from './support/probe-questions.js';
+import type { RunningGuest } from './support/qemu.js';
+import type { SocketPort } from './support/socket-port.js';
 import { SpiceClient, type ClientEvent } from './support/spice-client.js';
+import { bootSpiceDesktop } from './support/spice-desktop.js';
 import { SWAY_USER, SWAY_WAYLAND_DISPLAY, swayImage } from './support/sway-image.js';
 
 // The sway guest (sway 1.7 on wlroots' DRM backend with the pixman renderer, on a virtio-gpu
@@ -58,11 +56,6 @@ const FILE_XFER = 'dir = xdg-desktop\nopen-when-done = yes\n';
 const AS_USER = ['/usr/sbin/runuser', '-u', SWAY_USER.name, '--', '/usr/bin/env', `XDG_RUNTIME_DIR=/run/user/${SWAY_USER.uid}`, `WAYLAND_DISPLAY=${SWAY_WAYLAND_DISPLAY}`];
 /** The MIME type wl-clipboard and the agent use for UTF-8 text. */
 const TEXT = 'text/plain;charset=utf-8';
-/** The daemon as packaged, logging every message it decodes and sends (--debug). */
-const DEBUG_DROP_IN = `[Service]
-ExecStart=
-ExecStart=/usr/bin/vdagent daemon --port auto --qga-port auto --debug
-`;
 
 const phases = new Phases();
 let guest: RunningGuest | undefined;
@@ -130,25 +123,7 @@ describe('the packaged agent in a real sway session on virtio-gpu, with spice-gt
     mkdirSync(runDir, { recursive: true });
     const image = await swayImage(cache, await guestImage(cache, phases), phases);
     process.stdout.write(`e2e guest: ${Object.values(image.versions).join(', ')}\n`);
-    const dataDisk = join(runDir, 'data.img');
-    const dropIn = join(runDir, 'vdagent.service.conf');
-    writeFileSync(dropIn, DEBUG_DROP_IN);
-    await phases.run('data disk with the package', () => buildDataDisk({ deb, actions: { 'file-xfer': FILE_XFER }, enable: [], files: { 'vdagent.service.conf': dropIn } }, runDir, dataDisk));
-    spicePort = await freePort();
-    guest = await bootGuest(image, dataDisk, runDir, ['probe'], {
-      spice: { port: spicePort, seamlessMigration: false },
-      vga: 'none',
-      displays: ['virtio-gpu-pci'],
-      trace: ['qemu_spice_ui_info'],
-    });
-    process.stdout.write(`e2e guest: booting with ${guest.accel}; console in ${join(runDir, 'console.log')}\n`);
-    port = new SocketPort(guest.sockets.probe, 'probe socket');
-    await port.open();
-    const lines = new LineChannel(port, () => guest?.consoleTail() ?? '');
-    probe = new ProbeQuestions(port, lines);
-    await phases.run(`boot (${guest.accel})`, () => lines.next(/^probe /, BOOT_MS));
-    const install = await phases.run('dpkg -i in the guest', () => lines.next(/^install (-?\d+)$/, STEP_MS));
-    if (install[1] !== '0') throw new Error(`dpkg -i failed:\n${lines.lines.filter((l) => l.startsWith('dpkg: ')).join('\n')}`);
+    ({ guest, port, probe, spicePort } = await bootSpiceDesktop({ image, deb, runDir, actions: { 'file-xfer': FILE_XFER }, display: { vga: 'none', displays: ['virtio-gpu-pci'], trace: ['qemu_spice_ui_info'] }, phases, bootMs: BOOT_MS, stepMs: STEP_MS }));
     // The user's XDG desktop folder, as xdg-user-dirs-update would write it, and the stand-in xdg-open.
     await probe.output('/usr/sbin/runuser', '-u', SWAY_USER.name, '--', '/bin/sh', '-c', `mkdir -p ${DESKTOP} ${HOME}/.config && echo 'XDG_DESKTOP_DIR="$HOME/Desktop"' > ${HOME}/.config/user-dirs.dirs`);
     await probe.output('/bin/sh', '-c', `printf '%s' '${XDG_OPEN}' > /usr/local/bin/xdg-open && chmod 755 /usr/local/bin/xdg-open`);

@@ -14,6 +14,9 @@ export interface ClientEvent {
 }
 
 /** A real SPICE client (spice-gtk) run as a child process, driven over JSON lines. */
+/** The agent's announcement to the client: capabilities from a connected agent. */
+export const announced = (e: ClientEvent): boolean => e.event === 'agent' && e.connected === true && Array.isArray(e.caps) && e.caps.length > 0;
+
 export class SpiceClient {
   /** Every event reported so far, in order. */
   readonly events: ClientEvent[] = [];
