@@ -80,8 +80,11 @@ describe('resolution following DRM hotplugs on X11 (a stand-in for udevadm, Xvfb
     expect(existsSync(off.pidFile)).toBe(false);
     await off.module.stop();
     const on = await start();
-    await expect.poll(() => existsSync(on.pidFile), { timeout: 10_000 }).toBe(true);
-    const pid = Number(readFileSync(on.pidFile, 'utf8'));
+    // The shell creates the file before `echo` writes to it: wait for the whole line, not the file
+    // (an empty read is pid 0, which means the test's own process group).
+    const written = (): string => (existsSync(on.pidFile) ? readFileSync(on.pidFile, 'utf8') : '');
+    await expect.poll(written, { timeout: 10_000 }).toMatch(/^[1-9]\d*\n$/);
+    const pid = Number(written());
     await on.module.stop();
     expect(() => process.kill(pid, 0)).toThrow();
   });
