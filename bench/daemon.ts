@@ -1,5 +1,6 @@
 import { MessageType, toChunks, NO_PEER } from '../src/protocol/index.js';
 import { startPtyHarness } from '../test/support/harness.js';
+import { SHIPPED_CLI } from './agents.js';
 import { cpuTicks } from '../test/support/proc.js';
 
 type Add = (name: string, value: string, target: string) => void;
@@ -13,14 +14,14 @@ export async function daemonBenchmarks(add: Add): Promise<void> {
   const startups: number[] = [];
   for (let i = 0; i < 5; i++) {
     const t0 = performance.now();
-    const h = await startPtyHarness();
+    const h = await startPtyHarness({ cli: SHIPPED_CLI });
     await h.sim.expect(MessageType.AnnounceCapabilities, { timeoutMs: 10_000 });
     startups.push(performance.now() - t0);
     await h.stop();
   }
   add('process start -> first ANNOUNCE (median of 5)', `${median(startups).toFixed(0)} ms`, '<= 150 ms');
 
-  const h = await startPtyHarness();
+  const h = await startPtyHarness({ cli: SHIPPED_CLI });
   await h.sim.expect(MessageType.AnnounceCapabilities, { timeoutMs: 10_000 });
   await sleep(1000);
   const c0 = cpuTicks(h.pid);
