@@ -2,6 +2,7 @@ import { ClipboardReadError } from '../backend.js';
 import type { XConnection } from './connection.js';
 import type { ClipboardXEvent } from './events.js';
 import type { Xid } from './xlib.js';
+import { GrowableBytes } from '../../growable-bytes.js';
 
 /** What the property reader keeps of an INCR piece once it is stored. */
 const EMPTY = Buffer.alloc(0);
@@ -18,46 +19,6 @@ export interface ConversionRequest {
 }
 
 /**
- * The data of an INCR transfer, copied once as its pieces arrive into one resizable ArrayBuffer:
- * address space is reserved up to the limit, memory only as the buffer grows (in place, never
- * copied), and V8 counts only what it holds. A plain buffer reserved at the limit (128 MiB by
- * default; xclip announces no size) was counted whole as external memory, so each transfer began
- * with a full garbage collection: 5–10 ms before the first piece, at times ~90 ms. Where the
- * address space cannot be reserved the pieces are kept apart and joined at the end.
- */
-class IncrBytes {
-  private readonly space: ArrayBuffer | undefined;
-  private readonly pieces: Buffer[] = [];
-  /** Bytes received. */
-  length = 0;
-
-  /** A store for at most `max` bytes. */
-  constructor(max: number) {
-    let space: ArrayBuffer | undefined;
-    try {
-      space = new ArrayBuffer(0, { maxByteLength: max });
-    } catch {
-      space = undefined;
-    }
-    this.space = space;
-  }
-
-  /** Appends a copy of `bytes` (Xlib's memory, valid during the call only). */
-  add(bytes: Uint8Array): void {
-    if (this.space) {
-      this.space.resize(this.length + bytes.length);
-      new Uint8Array(this.space, this.length, bytes.length).set(bytes);
-    } else this.pieces.push(Buffer.from(bytes));
-    this.length += bytes.length;
-  }
-
-  /** Everything received, as one buffer. */
-  take(): Buffer {
-    return this.space ? Buffer.from(this.space, 0, this.length) : Buffer.concat(this.pieces, this.length);
-  }
-}
-
-/**
  * One selection conversion from another client into our window (ICCCM §2.4), with the INCR
  * protocol for data the owner sends in pieces. Events are fed synchronously from the event loop,
  * so no piece can slip past between two steps.
@@ -68,8 +29,8 @@ export class IncomingTransfer {
   private resolve!: (data: Buffer) => void;
   private reject!: (err: ClipboardReadError) => void;
   private incremental = false;
-  /** The INCR data received so far. */
-  private data: IncrBytes | undefined;
+  /** The INCR data received so far (its taker releases it: see releaseGrown). */
+  private data: GrowableBytes | undefined;
   private timer: NodeJS.Timeout | undefined;
   private finished = false;
 
@@ -118,7 +79,7 @@ export class IncomingTransfer {
       if (announced > this.req.limit) return this.fail('too-large', `the owner announced ${announced} bytes`);
       this.incremental = true;
       // One byte over the limit is read, to tell data at the limit from data past it.
-      this.data = new IncrBytes(this.req.limit + 1);
+      this.data = new GrowableBytes(this.req.limit + 1);
       this.arm();
       return;
     }
@@ -128,7 +89,7 @@ export class IncomingTransfer {
   }
 
   private next(): void {
-    const data = this.data as IncrBytes;
+    const data = this.data as GrowableBytes;
     const store = (bytes: Uint8Array): Buffer => {
       data.add(bytes);
       return EMPTY;
