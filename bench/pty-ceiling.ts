@@ -44,3 +44,34 @@ export async function ptyCeiling(size: number): Promise<PtyCeiling> {
     pty.close();
   }
 }
+
+/**
+ * The other way: a plain blocking writer of the slave (bench/pty-writer.ts) sends a CLIPBOARD
+ * message of `size` bytes as one chunk to the bench's reader (the client simulator on the master,
+ * as for the agents); the milliseconds from its start to the whole message decoded. Nothing of an
+ * agent's work (the desktop's clipboard, its own processes) is in it: the most any agent could
+ * reach for a guest->client clipboard on this pty.
+ */
+export async function ptyCeilingToHost(size: number): Promise<number> {
+  const pty = openPtyPair();
+  const port = CharDevicePort.fromFd(pty.masterFd, 'pty master');
+  await port.open();
+  const writer = spawn(process.execPath, [fileURLToPath(new URL('./pty-writer.js', import.meta.url)), pty.slavePath, String(size)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  writer.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  try {
+    while (!out.includes('ready\n')) await new Promise((r) => setTimeout(r, 5));
+    const sim = new ClientSimulator(port, { autoFlow: false });
+    const whole = sim.expect(MessageType.Clipboard, { timeoutMs: 120_000 });
+    const t0 = performance.now();
+    writer.stdin.write('go');
+    const m = await whole;
+    const ms = performance.now() - t0;
+    if (m.type !== MessageType.Clipboard || m.data.length !== size) throw new Error(`the pty writer's clipboard arrived with the wrong size`);
+    return ms;
+  } finally {
+    writer.kill();
+    await port.close();
+    pty.close();
+  }
+}

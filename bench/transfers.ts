@@ -2,7 +2,7 @@ import { ClipboardSelection, ClipboardType, FileXferResult, MessageType } from '
 import { TransferClient } from '../test/support/file-xfer-client.js';
 import { xclipCopy } from '../test/support/xclip.js';
 import { spiceVdagentInstalled, startSpiceVdagent, startVdagent, startVdagentOnSocket, type BenchAgent } from './agents.js';
-import { ptyCeiling } from './pty-ceiling.js';
+import { ptyCeiling, ptyCeilingToHost } from './pty-ceiling.js';
 import { memoryOf, PeakOverIdle } from './peak-memory.js';
 
 type Add = (name: string, value: string, target: string) => void;
@@ -102,7 +102,7 @@ function ratio(ours: number, theirs: number | undefined, higherIsBetter: boolean
 /**
  * Transfers through the real daemon and session helper on a pty and Xvfb, and through Debian's
  * spice-vdagent driven the same way when installed, rounds interleaved; medians of the rounds.
- * `only` picks kinds by name: 'file 64' (with the pty's own ceiling), 'clip 1', 'clip 16', and ours
+ * `only` picks kinds by name: 'file 64', 'clip 1', 'clip 16' (each with the pty's own ceiling), and ours
  * alone: 'socket 64' (a 64 MiB file on a UNIX-socket port), 'file 1024'.
  */
 export async function transferBenchmarks(add: Add, only: (kind: string) => boolean = () => true): Promise<void> {
@@ -126,6 +126,7 @@ export async function transferBenchmarks(add: Add, only: (kind: string) => boole
       for (let round = 0; round < ROUNDS; round++) {
         for (const m of pair) record(`${m.a.name} ${kind}`, await measure(m, round));
         if (kind === 'file 64') record('pty file 64', await ptyCeilingSample(64 * MiB));
+        if (kind.startsWith('clip ')) record(`pty ${kind}`, { ms: await ptyCeilingToHost(Number(kind.slice(5)) * MiB), growth: [0, 0] });
       }
       for (const m of pair.splice(0)) await m.a.stop();
       agents.length = 0;
@@ -169,6 +170,8 @@ export async function transferBenchmarks(add: Add, only: (kind: string) => boole
         '>= ×1.5 spice-vdagent',
       );
       add('  peak RSS over idle: daemon, helper', `+${mib(ours.daemon)}, +${mib(ours.helper)} MiB`, `<= +${2 * size} MiB each (2 × payload)`);
+      const ceiling = get('pty', `clip ${size}`);
+      if (ceiling) add('  the pty itself: one blocking write -> the reader', `${ceiling.ms.toFixed(0)} ms`, '(the least any agent takes here)');
       if (other) process.stdout.write(`${''.padEnd(4)}spice-vdagent: +${mib(other.daemon)}, +${mib(other.helper)} MiB\n`);
     }
     if (fileSpice) process.stdout.write(`${''.padEnd(4)}spice-vdagent file 64 MiB peak RSS over idle: +${mib(fileSpice.daemon)}, +${mib(fileSpice.helper)} MiB\n`);

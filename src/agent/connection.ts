@@ -21,6 +21,15 @@ import type { Logger } from '../log/logger.js';
 import type { BlockPool } from '../protocol/block-pool.js';
 import { OutputQueue, type WriteChunks } from './output-queue.js';
 
+/**
+ * The most data bytes of one chunk the agent sends: every message goes out as one chunk, as
+ * spice-vdagentd has always sent them (spec §3.2: spice-server re-splits agent chunks of any size,
+ * QEMU's qemu-vdagent takes a chunk of any size). A 16 MiB clipboard answer is then two buffers to
+ * write (its headers, a view of its data), not 16,386 made before the first byte is written
+ * (about 10 ms) and kept until the last one is (then collected as old garbage).
+ */
+const WHOLE_MESSAGE = 0xffffffff;
+
 /** Settings of one agent connection. */
 export interface AgentOptions {
   /** The daemon's logger. */
@@ -131,7 +140,7 @@ export class AgentConnection extends EventEmitter<AgentEvents> {
 
   /** Queues a message to the client. */
   send(message: Message): boolean {
-    const ok = this.output.enqueue(toWire(message, this.context));
+    const ok = this.output.enqueue(toWire(message, this.context, ChunkPort.Client, WHOLE_MESSAGE));
     if (!ok) this.log.warn(`output queue full (${this.output.pendingBytes} bytes in ${this.output.pendingChunks} buffers waiting): ${messageName(message.type)} dropped`);
     else if (this.debug) this.log.debug(`-> ${describeMessage(message)}`);
     return ok;

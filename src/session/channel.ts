@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { deserialize } from 'node:v8';
 import { DEFAULT_MAX_MESSAGE_SIZE, PayloadCollector } from '../protocol/index.js';
 import { ErrnoError } from '../platform/errno.js';
+import { releaseGrown } from '../platform/growable-bytes.js';
 import { pack, unpack } from './attachments.js';
 import type { BlockPool } from '../protocol/block-pool.js';
 
@@ -92,7 +93,8 @@ export class FrameChannel extends EventEmitter<FrameChannelEvents> {
 
   /**
    * Sends one message. False when the socket's buffer is past its high-water mark (the caller
-   * should wait for `done`, called once the message is handed to the kernel or dropped).
+   * should wait for `done`, called once the message is handed to the kernel or dropped). Its byte
+   * arrays of ATTACH_MIN or more are the message's own: once written, grown ones are freed.
    */
   send(value: unknown, done?: (err?: Error | null) => void): boolean {
     if (this.closed) {
@@ -105,8 +107,18 @@ export class FrameChannel extends EventEmitter<FrameChannelEvents> {
     header.writeUInt32BE((WITH_ATTACHMENTS | envelope.length) >>> 0, 0);
     header.writeUInt32BE(attachments.reduce((n, a) => n + a.length, 0), HEADER);
     const blocks = this.blocks;
-    // Once written, the attachments that lie in blocks of the pool are its own again.
-    const written = blocks && attachments.length > 0 ? (err?: Error | null): void => (attachments.forEach((a) => blocks.give(a)), done?.(err)) : done;
+    // Once written, the attachments that lie in blocks of the pool are its own again, and grown
+    // ones (an X11 INCR read) are freed: nothing uses a message's bytes once they are sent.
+    const written =
+      attachments.length > 0
+        ? (err?: Error | null): void => {
+            for (const a of attachments) {
+              blocks?.give(a);
+              releaseGrown(a);
+            }
+            done?.(err);
+          }
+        : done;
     this.socket.cork();
     this.socket.write(header);
     let ok = this.socket.write(envelope, attachments.length === 0 ? written : undefined);

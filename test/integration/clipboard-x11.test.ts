@@ -58,6 +58,15 @@ describe('the X11 clipboard on a real X server (Xvfb, xclip as the other applica
     expect([got.length, i]).toEqual([big.length, big.length]);
   });
 
+  it('holds an INCR transfer of unannounced size in a buffer of its own size, not one of the limit', async () => {
+    const big = pattern(1_500_000);
+    await xclipCopy(x.env, 'clipboard', 'image/png', big);
+    await nextOwner();
+    const got = await backend.read('clipboard', 'image/png', 128 * 1024 * 1024);
+    expect(got.equals(big)).toBe(true);
+    expect(got.buffer.byteLength).toBe(big.length);
+  });
+
   it('refuses data over the limit, a target the owner refuses, and a selection nobody owns, by code', async () => {
     const code = (p: Promise<Buffer>): Promise<string> => p.then(() => 'ok', (e: ClipboardReadError) => e.code);
     expect(await code(backend.read('primary', 'UTF8_STRING', 1000))).toBe('no-owner');

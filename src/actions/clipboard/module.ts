@@ -10,6 +10,7 @@ import {
   MessageType,
 } from '../../protocol/index.js';
 import { type ClipboardBackend, ClipboardReadError, type SelectionName } from '../../platform/clipboard/backend.js';
+import { releaseGrown } from '../../platform/growable-bytes.js';
 import type { ActionModule, ModuleContext } from '../module.js';
 import { type ClipboardBackendSetting, startClipboardBackend } from './backend-choice.js';
 import { judgeGrabSerial } from './grab-serial.js';
@@ -231,7 +232,10 @@ export class ClipboardModule implements ActionModule {
     const limit = max >= 0 ? max : DEFAULT_READ_LIMIT;
     let data: Buffer;
     try {
-      data = toWire(req.dataType, target, await this.backend.read(SELECTIONS.get(req.selection) ?? 'clipboard', target, limit));
+      const read = await this.backend.read(SELECTIONS.get(req.selection) ?? 'clipboard', target, limit);
+      data = toWire(req.dataType, target, read);
+      // Bytes converted into a buffer of their own are done with: grown ones are freed at once.
+      if (data.buffer !== read.buffer) releaseGrown(read);
     } catch (err) {
       if (this.client !== client) return;
       const tooLarge = err instanceof ClipboardReadError && err.code === 'too-large' && max >= 0;
@@ -239,9 +243,16 @@ export class ClipboardModule implements ActionModule {
       // Over the client's limit: the requested type with no bytes, as the Linux agent does (spec §7.7).
       return this.send(tooLarge ? { ...none, dataType: req.dataType } : none);
     }
-    if (this.client !== client) return; // the client that asked is gone; the next one did not ask
-    if (s.generation !== generation) return this.send(none);
-    if (max >= 0 && data.length > max) data = Buffer.alloc(0);
+    // Read data not sent is done with (the channel frees what it sends once written).
+    if (this.client !== client) return releaseGrown(data); // the client that asked is gone; the next one did not ask
+    if (s.generation !== generation) {
+      releaseGrown(data);
+      return this.send(none);
+    }
+    if (max >= 0 && data.length > max) {
+      releaseGrown(data);
+      data = Buffer.alloc(0);
+    }
     this.send({ type: MessageType.Clipboard, selection: req.selection, dataType: req.dataType, data });
   }
 

@@ -139,6 +139,24 @@ describe('AgentConnection', () => {
     expect(out.map((m) => m.type)).toEqual([MessageType.FileXferStatus, MessageType.AnnounceCapabilities]);
   });
 
+  it('sends each message as one chunk, however large, as spice-vdagentd does: its header and a view of its data', async () => {
+    const written: Buffer[][] = [];
+    const { log } = memoryLogger(true);
+    const conn = new AgentConnection(async (chunks) => void written.push([...chunks]), { log });
+    const data = Buffer.alloc(100_000, 0x61);
+    conn.send({ type: MessageType.Clipboard, selection: 0, dataType: 1, data });
+    await flush();
+    const [pieces = []] = written;
+    expect(pieces).toHaveLength(2);
+    const wire = Buffer.concat(pieces);
+    expect([wire.readUInt32LE(0), wire.readUInt32LE(4), wire.length]).toEqual([ChunkPort.Client, wire.length - 8, 8 + 20 + 4 + data.length]);
+    expect((pieces[1] as Buffer).buffer).toBe(data.buffer);
+    const out: Message[] = [];
+    const decoder = new Reassembler({ message: (raw) => out.push(decodeMessage(raw, NO_PEER)), error: (e) => { throw e; } }, { maxChunkSize: 0xffffffff });
+    decoder.push(wire);
+    expect(out).toEqual([{ type: MessageType.Clipboard, selection: 0, dataType: 1, data }]);
+  });
+
   it('dispatches by message type, whatever chunk port it came on', () => {
     const a = new RecordingModule('mouse', [Capability.MouseState], [MessageType.MouseState]);
     const { feed } = setup([a]);

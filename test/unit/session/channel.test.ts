@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { pack } from '../../../src/session/attachments.js';
 import { BlockPool } from '../../../src/protocol/block-pool.js';
 import { FrameChannel } from '../../../src/session/channel.js';
+import { GrowableBytes } from '../../../src/platform/growable-bytes.js';
 
 /** Two connected UNIX stream sockets (like the inherited socketpair). */
 async function socketPair(): Promise<{ a: Socket; b: Socket; close: () => void }> {
@@ -169,6 +170,19 @@ describe('the daemon ↔ helper frame channel', () => {
     await done;
     await new Promise((r) => setImmediate(r));
     expect(pool.held).toBe(1);
+  });
+
+  it('frees a sent attachment of grown bytes (an X11 INCR read) once written, not when queued', async () => {
+    const { pair, next } = await watchedReceiver();
+    const tx = new FrameChannel(pair.a, 1 << 20);
+    const store = new GrowableBytes(1 << 20);
+    store.add(Buffer.alloc(100_000, 7));
+    const data = store.take();
+    const done = new Promise<void>((r) => tx.send({ data }, () => r()));
+    expect(data.buffer.byteLength).toBe(100_000);
+    await done;
+    expect(data.buffer.byteLength).toBe(0);
+    expect(await next).toEqual({ data: Buffer.alloc(100_000, 7) });
   });
 
   it('drops a frame whose attachments do not match its envelope and goes on with the next', async () => {

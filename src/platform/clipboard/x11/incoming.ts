@@ -2,6 +2,10 @@ import { ClipboardReadError } from '../backend.js';
 import type { XConnection } from './connection.js';
 import type { ClipboardXEvent } from './events.js';
 import type { Xid } from './xlib.js';
+import { GrowableBytes } from '../../growable-bytes.js';
+
+/** What the property reader keeps of an INCR piece once it is stored. */
+const EMPTY = Buffer.alloc(0);
 
 /** What one conversion needs: which selection, into which target, through which property of ours. */
 export interface ConversionRequest {
@@ -12,22 +16,6 @@ export interface ConversionRequest {
   limit: number;
   /** Longest wait for the owner, between any two steps. */
   timeoutMs: number;
-}
-
-/** Most bytes reserved for an INCR transfer whose owner announces no size; more is collected aside. */
-const MAX_RESERVED = 128 * 1024 * 1024;
-
-/**
- * A buffer for an INCR transfer of unknown size (xclip announces none), uninitialised: its pages
- * become resident only as pieces are copied in, so the data is copied once and never joined
- * (pieces kept aside and joined held it twice). Empty when the system refuses the reservation.
- */
-function reserve(bytes: number): Buffer {
-  try {
-    return Buffer.allocUnsafe(bytes);
-  } catch {
-    return Buffer.alloc(0);
-  }
 }
 
 /**
@@ -41,11 +29,8 @@ export class IncomingTransfer {
   private resolve!: (data: Buffer) => void;
   private reject!: (err: ClipboardReadError) => void;
   private incremental = false;
-  /** INCR data, copied into one buffer of the size the owner announced (a lower bound, ICCCM §2.7.2), or one reserved. */
-  private data: Buffer = Buffer.alloc(0);
-  /** INCR pieces past the announced size, joined at the end. */
-  private readonly beyond: Buffer[] = [];
-  private received = 0;
+  /** The INCR data received so far (its taker releases it: see releaseGrown). */
+  private data: GrowableBytes | undefined;
   private timer: NodeJS.Timeout | undefined;
   private finished = false;
 
@@ -89,11 +74,12 @@ export class IncomingTransfer {
   private first(): void {
     const v = this.conn.readProperty(this.conn.window, this.req.property, this.req.limit + 1, true);
     if (v.type === this.conn.atom('INCR')) {
-      // The value is the owner's lower bound of the size; the pieces follow our deletion.
+      // The value is the owner's lower bound of the size (ICCCM §2.7.2); the pieces follow our deletion.
       const announced = v.data.length >= 8 ? Number(v.data.readBigUInt64LE(0)) : 0;
       if (announced > this.req.limit) return this.fail('too-large', `the owner announced ${announced} bytes`);
       this.incremental = true;
-      this.data = announced > 0 ? Buffer.allocUnsafe(announced) : reserve(Math.min(this.req.limit, MAX_RESERVED));
+      // One byte over the limit is read, to tell data at the limit from data past it.
+      this.data = new GrowableBytes(this.req.limit + 1);
       this.arm();
       return;
     }
@@ -103,26 +89,15 @@ export class IncomingTransfer {
   }
 
   private next(): void {
-    const at = this.received;
-    const v = this.conn.readProperty(this.conn.window, this.req.property, this.req.limit - at + 1, true, (bytes) => this.keep(bytes, at));
-    if (v.length === 0 && v.bytesAfter === 0) return this.succeed(this.joined());
-    this.received += v.length;
-    if (v.bytesAfter > 0 || this.received > this.req.limit) return this.fail('too-large', `more than ${this.req.limit} bytes`);
+    const data = this.data as GrowableBytes;
+    const store = (bytes: Uint8Array): Buffer => {
+      data.add(bytes);
+      return EMPTY;
+    };
+    const v = this.conn.readProperty(this.conn.window, this.req.property, this.req.limit - data.length + 1, true, store);
+    if (v.length === 0 && v.bytesAfter === 0) return this.succeed(data.take());
+    if (v.bytesAfter > 0 || data.length > this.req.limit) return this.fail('too-large', `more than ${this.req.limit} bytes`);
     this.arm();
-  }
-
-  /** Copies an INCR piece from Xlib's memory into the announced buffer at `at`; what passes its end is kept aside. */
-  private keep(bytes: Uint8Array, at: number): Buffer {
-    const fits = Math.max(0, Math.min(bytes.length, this.data.length - at));
-    if (fits > 0) this.data.set(bytes.subarray(0, fits), at);
-    if (fits < bytes.length) this.beyond.push(Buffer.from(bytes.subarray(fits)));
-    return this.data.subarray(at, at + fits);
-  }
-
-  /** All the INCR data: the announced buffer (copied once) and what came beyond it. */
-  private joined(): Buffer {
-    if (this.received <= this.data.length) return this.data.subarray(0, this.received);
-    return Buffer.concat([this.data, ...this.beyond], this.received);
   }
 
   private arm(): void {
