@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { CapabilitySet, decodeMessage, describeMessage, ErrorCode, MessageType, Reassembler, VdagentError } from '../protocol/index.js';
+import { CapabilitySet, decodeMessage, DEFAULT_MAX_MESSAGE_SIZE, describeMessage, ErrorCode, MESSAGE_HEADER_SIZE, MessageType, Reassembler, VdagentError } from '../protocol/index.js';
 
 /** Reads a capture as raw bytes, or as hex text when it holds only hex digits and spaces. */
 export function readCapture(data: Buffer): Buffer {
@@ -10,7 +10,9 @@ export function readCapture(data: Buffer): Buffer {
 
 /**
  * Decodes a captured byte stream to one line per message or error. Clipboard layouts follow the
- * capabilities announced within the stream (both sides announce bits 6 and 17 together).
+ * capabilities announced within the stream (both sides announce bits 6 and 17 together). Chunks of
+ * any size up to a whole message are read: the guest's side of a capture has them (this agent and
+ * spice-vdagentd put each message in one chunk), the host's 2048-byte ones are a special case.
  */
 export function decodeStream(bytes: Buffer): string[] {
   const lines: string[] = [];
@@ -30,7 +32,7 @@ export function decodeStream(bytes: Buffer): string[] {
       }
     },
     error: report,
-  });
+  }, { maxChunkSize: MESSAGE_HEADER_SIZE + DEFAULT_MAX_MESSAGE_SIZE });
   reassembler.push(bytes);
   if (reassembler.needsResync) lines.push('stream lost: the rest was not decoded');
   else if (reassembler.buffered > 0) lines.push(`incomplete: ${reassembler.buffered} bytes of an unfinished chunk or message`);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeStream, readCapture } from '../../../src/commands/decode.js';
+import { CapabilitySet, ChunkPort, MessageType, toWire } from '../../../src/protocol/index.js';
 
 describe('vdagent decode', () => {
   it('reads a hex capture and prints one line per message', () => {
@@ -20,5 +21,12 @@ describe('vdagent decode', () => {
     expect(decodeStream(readCapture(raw))).toEqual(['incomplete: 6 bytes of an unfinished chunk or message']);
     const bad = Buffer.from('0300000004000000', 'hex');
     expect(decodeStream(bad)[0]).toMatch(/^error BadChunkPort \(resync\)/);
+  });
+
+  it('reads the guest side, where each message is one chunk however large (this agent and spice-vdagentd)', () => {
+    const clipboard = { type: MessageType.Clipboard, selection: 0, dataType: 1, data: Buffer.alloc(100_000, 0x61) } as const;
+    const wire = Buffer.concat(toWire(clipboard, { peerCaps: CapabilitySet.empty }, ChunkPort.Client, 0xffffffff));
+    expect(wire.readUInt32LE(4)).toBe(wire.length - 8);
+    expect(decodeStream(wire)).toEqual([expect.stringMatching(/^port 1: CLIPBOARD /)]);
   });
 });
