@@ -96,7 +96,7 @@ async function clientCopies(type: ClipboardType, bytes: Buffer, mime: string): P
   }, STEP_MS);
 }
 
-/** wl-copy, as the user, copies `bytes` as `mime` (it stays in the background to serve it); the client hears the grab and asks for `type`; the answer. */
+/** wl-copy, as the user, copies `bytes` as `mime` (it stays in the background to serve it); the client hears the grab and asks for `type`; the answer (another type fails with the agent's journal). */
 async function guestCopies(mime: string, bytes: Buffer, type: ClipboardType, name: string): Promise<ClientEvent> {
   const c = spice();
   const since = c.events.length;
@@ -105,7 +105,9 @@ async function guestCopies(mime: string, bytes: Buffer, type: ClipboardType, nam
   await probe.output('/bin/sh', '-c', `${AS_USER.join(' ')} /usr/bin/wl-copy --type '${mime}' < ${file} >/dev/null 2>&1`);
   await c.next((e) => e.event === 'guest-grab' && (e.types as number[]).includes(type), since, STEP_MS);
   const id = c.requestClipboard(type);
-  return c.next((e) => e.event === 'clipboard' && e.id === id, since, STEP_MS);
+  const answer = await c.next((e) => e.event === 'clipboard' && e.id === id, since, STEP_MS);
+  if (answer.type !== type) throw new Error(`the agent answered type ${String(answer.type)}, not ${type}; its journal's end:\n${(await agentJournal(probe)).split('\n').slice(-40).join('\n')}`);
+  return answer;
 }
 
 /** An output as `swaymsg -t get_outputs` reports it (the fields the test reads). */
