@@ -2,7 +2,7 @@ import { DisplayError, DisplayErrorCode } from './backend.js';
 import { SwayRequest, swayRequest } from './sway-ipc.js';
 import type { Size, WlrChange, WlrOutput, WlrOutputTool } from './wlr-output.js';
 
-/** The refresh rate of a custom mode: wlroots' DRM backend makes a CVT mode of it (sway applied `@60Hz` where wlr-randr's custom modes were kept out). */
+/** The refresh rate asked for with a custom mode (wlroots' DRM backend computes a CVT mode for it; `mode --custom 1152x720@60Hz` is what sway 1.10 applied on virtio-gpu). */
 const CUSTOM_REFRESH = '60Hz';
 /** Output names sway's command parser takes as one word (connector names: `Virtual-1`, `HDMI-A-1`, `HEADLESS-1`). */
 const PLAIN_NAME = /^[\w.:-]+$/;
