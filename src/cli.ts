@@ -42,8 +42,8 @@ vdagent session [--uid UID --gid GID] [--leader PID] [--debug]
                             loads all its code, becomes UID:GID with UID's groups, then runs the
                             session modules the daemon names over the IPC channel it was started
                             with; --leader (a logind session's leader, 0 for none): first completes
-                            DISPLAY, WAYLAND_DISPLAY, XAUTHORITY, DBUS_SESSION_BUS_ADDRESS from the
-                            user's systemd manager, then from that process's environment
+                            DISPLAY, WAYLAND_DISPLAY, SWAYSOCK, XAUTHORITY, DBUS_SESSION_BUS_ADDRESS
+                            from the user's systemd manager, then from that process's environment
 `;
 
 /** Entry point: parses arguments and runs a role. */

@@ -3,8 +3,8 @@ import { readFile } from 'node:fs/promises';
 import type { Logger } from '../log/logger.js';
 import type { LoginSession } from './logind.js';
 
-/** The variables a session helper needs to reach the desktop. */
-const SESSION_VARIABLES = ['DISPLAY', 'WAYLAND_DISPLAY', 'XAUTHORITY', 'XDG_RUNTIME_DIR', 'DBUS_SESSION_BUS_ADDRESS'] as const;
+/** The variables a session helper needs to reach the desktop (SWAYSOCK: sway's IPC socket, which the resolution module configures sway through). */
+const SESSION_VARIABLES = ['DISPLAY', 'WAYLAND_DISPLAY', 'SWAYSOCK', 'XAUTHORITY', 'XDG_RUNTIME_DIR', 'DBUS_SESSION_BUS_ADDRESS'] as const;
 
 /** How long the user's systemd manager may take to answer; busctl is killed then. */
 const MANAGER_TIMEOUT_MS = 5000;
@@ -66,7 +66,7 @@ export function logindEnvironment(s: Pick<LoginSession, 'display' | 'runtimePath
 }
 
 /**
- * Completes the session's DISPLAY, WAYLAND_DISPLAY, XAUTHORITY, XDG_RUNTIME_DIR and
+ * Completes the session's DISPLAY, WAYLAND_DISPLAY, SWAYSOCK, XAUTHORITY, XDG_RUNTIME_DIR and
  * DBUS_SESSION_BUS_ADDRESS: each as `known` has it (what logind says), else from the user's systemd
  * manager, else from the session leader's environment. The helper calls it as the session's user,
  * after dropping privileges: both sources belong to that user. A source that cannot be read is

@@ -17,23 +17,25 @@ import { SpiceClient, type ClientEvent } from './support/spice-client.js';
 import { bootSpiceDesktop } from './support/spice-desktop.js';
 import { SWAY_USER, SWAY_WAYLAND_DISPLAY, swayImage } from './support/sway-image.js';
 
-// The sway guest (sway 1.7 on wlroots' DRM backend with the pixman renderer, on a virtio-gpu
-// device driven by the kernel's virtio_gpu driver; the user `desktop` logged in on seat0 through
-// PAM, sway taking the seat from logind through libseat) behind QEMU's SPICE server, with
-// spice-gtk's client library as the host's client. The packaged agent finds the wayland session
-// through logind and WAYLAND_DISPLAY in the user's systemd manager (sway's configuration imports
-// it there); wl-copy, wl-paste and wlr-randr, run as the user, are the guest's side. One boot.
+// The sway guest (sway 1.10 on wlroots' DRM backend with the pixman renderer, on a virtio-gpu
+// device with two heads driven by the kernel's virtio_gpu driver; the user `desktop` logged in on
+// seat0 through PAM, sway taking the seat from logind through libseat) behind QEMU's SPICE server,
+// with spice-gtk's client library as the host's client. The packaged agent finds the wayland
+// session through logind, and WAYLAND_DISPLAY and SWAYSOCK in the user's systemd manager (sway's
+// configuration imports them there); wl-copy and wl-paste, run as the user, are the guest's side,
+// and `swaymsg -t get_outputs`, run as the user, shows sway's outputs. One boot.
 //
 // The client's monitors configuration takes the display device's path: QEMU's SPICE display of
-// the virtio-gpu console says it takes client monitors configs (its console supports ui_info), so
-// spice-server hands the configuration to it instead of the agent; the device changes its
-// connector's preferred mode and the kernel sends a DRM hotplug, which the agent's resolution
-// module follows through wlr-randr. wlroots reads a connector's modes only when it connects, so
-// the agent takes the preferred mode from the kernel's connector. The size asked for is one sway
-// listed at boot (1024x768): a size outside that list needs a custom mode, and sway 1.10 on this
-// device answers wlr-randr's `--custom-mode 1152x720` (with or without `@60Hz`) with success yet
-// keeps the output as it was, while `swaymsg output Virtual-1 mode --custom 1152x720@60Hz`
-// applies it (see the README).
+// each virtio-gpu console says it takes client monitors configs (its console supports ui_info), so
+// spice-server hands the configuration to them instead of the agent, each console taking the
+// monitor of its index; the device changes its connectors (preferred mode, connected or not) and
+// the kernel sends a DRM hotplug, which the agent's resolution module follows through sway's IPC.
+// wlroots reads a connector's modes only when it connects, so the agent takes the preferred mode
+// from the kernel's connector, and a size sway did not list at boot (1152x720) is applied as a
+// custom mode (`output Virtual-1 mode --custom 1152x720@60Hz`: sway 1.10 answers wlr-randr's
+// --custom-mode with success on this device and keeps the output as it was). Then two monitors:
+// the second head connects, sway adds its output, and both end side by side at the sizes asked
+// for; then one again: the second head disconnects and sway drops its output.
 //
 // xdg-open: the guest has no xdg-utils (nothing in it would open a folder anyway); a stand-in
 // /usr/local/bin/xdg-open, put in place by the test, records its uid, arguments and
@@ -94,7 +96,7 @@ async function clientCopies(type: ClipboardType, bytes: Buffer, mime: string): P
   }, STEP_MS);
 }
 
-/** wl-copy, as the user, copies `bytes` as `mime` (it stays in the background to serve it); the client hears the grab and asks for `type`; the answer. */
+/** wl-copy, as the user, copies `bytes` as `mime` (it stays in the background to serve it); the client hears the grab and asks for `type`; the answer (another type fails with the agent's journal). */
 async function guestCopies(mime: string, bytes: Buffer, type: ClipboardType, name: string): Promise<ClientEvent> {
   const c = spice();
   const since = c.events.length;
@@ -103,14 +105,54 @@ async function guestCopies(mime: string, bytes: Buffer, type: ClipboardType, nam
   await probe.output('/bin/sh', '-c', `${AS_USER.join(' ')} /usr/bin/wl-copy --type '${mime}' < ${file} >/dev/null 2>&1`);
   await c.next((e) => e.event === 'guest-grab' && (e.types as number[]).includes(type), since, STEP_MS);
   const id = c.requestClipboard(type);
-  return c.next((e) => e.event === 'clipboard' && e.id === id, since, STEP_MS);
+  const answer = await c.next((e) => e.event === 'clipboard' && e.id === id, since, STEP_MS);
+  if (answer.type !== type) throw new Error(`the agent answered type ${String(answer.type)}, not ${type}; its journal's end:\n${(await agentJournal(probe)).split('\n').slice(-40).join('\n')}`);
+  return answer;
 }
 
-/** sway's output as wlr-randr, run as the user, shows it: its name and current mode. */
-async function output(): Promise<{ name: string; mode: string; text: string }> {
-  const text = await probe.output(...AS_USER, '/usr/bin/wlr-randr');
-  const mode = /^\s+(\d+x\d+) px.*\bcurrent\b/m.exec(text)?.[1] ?? '';
-  return { name: /^(\S+)/.exec(text)?.[1] ?? '', mode, text };
+/** An output as `swaymsg -t get_outputs` reports it (the fields the test reads). */
+interface SwayOutput {
+  name: string;
+  active: boolean;
+  rect: { x: number; y: number };
+  modes: { width: number; height: number }[];
+  current_mode?: { width: number; height: number };
+}
+
+/** sway's outputs as `swaymsg -t get_outputs -r`, run as the user on sway's IPC socket, reports them; `layout`: the active ones as `Virtual-1 1152x720+0+0`. */
+async function swayOutputs(): Promise<{ outputs: SwayOutput[]; layout: string[] }> {
+  const swaymsg = `${AS_USER.join(' ')} SWAYSOCK=$(ls /run/user/${SWAY_USER.uid}/sway-ipc.*.sock) /usr/bin/swaymsg -t get_outputs -r`;
+  const outputs = JSON.parse(await probe.output('/bin/sh', '-c', swaymsg)) as SwayOutput[];
+  const layout = outputs.filter((o) => o.active).map((o) => `${o.name} ${o.current_mode?.width ?? 0}x${o.current_mode?.height ?? 0}+${o.rect.x}+${o.rect.y}`);
+  return { outputs, layout };
+}
+
+/** The kernel's connectors of the virtio-gpu card: `Virtual-1 connected 1152x720` (the preferred mode), `Virtual-2 disconnected`. */
+async function connectors(): Promise<string[]> {
+  const script = 'for c in /sys/class/drm/card0-*; do echo "${c#*card0-} $(cat $c/status) $(head -n 1 $c/modes)"; done';
+  return (await probe.output('/bin/sh', '-c', script)).split('\n').filter(Boolean).map((l) => l.trim());
+}
+
+/**
+ * The client sends `monitors`; resolves with the agent's journal since, once sway's layout is
+ * `layout`. On a timeout the error carries the kernel's connectors and the journal.
+ */
+async function swayFollows(monitors: { x: number; y: number; width: number; height: number }[], layout: string[]): Promise<string> {
+  const since = await agentJournalLength(probe);
+  const asked = Date.now();
+  const id = spice().sendMonitors(monitors);
+  expect(await spice().next((e) => e.event === 'monitors' && e.id === id, 0, STEP_MS)).toMatchObject({ sent: true });
+  await eventually(async () => {
+    const shown = await swayOutputs();
+    if (JSON.stringify(shown.layout) !== JSON.stringify(layout)) throw new Error(`sway shows ${shown.layout.join(', ')}, not ${layout.join(', ')}`);
+  }, FOLLOW_MS).catch(async (err: unknown) => {
+    const journal = (await agentJournal(probe)).split('\n').slice(since).join('\n');
+    throw new Error(`${err instanceof Error ? err.message : String(err)}\nthe kernel's connectors:\n${(await connectors()).join('\n')}\nthe agent's journal since:\n${journal}`);
+  });
+  const ms = Date.now() - asked;
+  const journal = (await agentJournal(probe)).split('\n').slice(since).join('\n');
+  process.stdout.write(`e2e guest: ${ms} ms after the request sway shows ${layout.join(', ')}; the agent's journal since:\n${journal}\n`);
+  return journal;
 }
 
 describe('the packaged agent in a real sway session on virtio-gpu, with spice-gtk behind QEMU’s SPICE server as the client', () => {
@@ -123,7 +165,7 @@ describe('the packaged agent in a real sway session on virtio-gpu, with spice-gt
     mkdirSync(runDir, { recursive: true });
     const image = await swayImage(cache, await guestImage(cache, phases), phases);
     process.stdout.write(`e2e guest: ${Object.values(image.versions).join(', ')}\n`);
-    ({ guest, port, probe, spicePort } = await bootSpiceDesktop({ image, deb, runDir, actions: { 'file-xfer': FILE_XFER }, display: { vga: 'none', displays: ['virtio-gpu-pci'], trace: ['qemu_spice_ui_info'] }, phases, bootMs: BOOT_MS, stepMs: STEP_MS }));
+    ({ guest, port, probe, spicePort } = await bootSpiceDesktop({ image, deb, runDir, actions: { 'file-xfer': FILE_XFER }, display: { vga: 'none', displays: ['virtio-gpu-pci,max_outputs=2'], trace: ['qemu_spice_ui_info'] }, phases, bootMs: BOOT_MS, stepMs: STEP_MS }));
     // The user's XDG desktop folder, as xdg-user-dirs-update would write it, and the stand-in xdg-open.
     await probe.output('/usr/sbin/runuser', '-u', SWAY_USER.name, '--', '/bin/sh', '-c', `mkdir -p ${DESKTOP} ${HOME}/.config && echo 'XDG_DESKTOP_DIR="$HOME/Desktop"' > ${HOME}/.config/user-dirs.dirs`);
     await probe.output('/bin/sh', '-c', `printf '%s' '${XDG_OPEN}' > /usr/local/bin/xdg-open && chmod 755 /usr/local/bin/xdg-open`);
@@ -136,7 +178,7 @@ describe('the packaged agent in a real sway session on virtio-gpu, with spice-gt
     process.stdout.write(phases.summary());
   });
 
-  it('sway runs on the virtio-gpu DRM device in logind’s active wayland session of seat0; the agent finds it, takes WAYLAND_DISPLAY from the user manager and starts the helper as the user', async () => {
+  it('sway runs on the virtio-gpu DRM device in logind’s active wayland session of seat0; the agent finds it, takes WAYLAND_DISPLAY and SWAYSOCK from the user manager and starts the helper as the user', async () => {
     const [, session, pid] = await phases.run('logind session, helper started as uid 1000', () =>
       journalMatch(probe, new RegExp(`session ([^/\\s]+)/\\d+: helper (\\d+) started as ${SWAY_USER.uid}:${SWAY_USER.uid}`), STEP_MS),
     );
@@ -147,13 +189,15 @@ describe('the packaged agent in a real sway session on virtio-gpu, with spice-gt
     expect(/^Uid:\s+(\d+)\s+(\d+)/m.exec(status)?.slice(1)).toEqual([String(SWAY_USER.uid), String(SWAY_USER.uid)]);
     const [, served] = await phases.run('the helper serves the session modules', () => journalMatch(probe, /helper serves (.*clipboard.*)/, STEP_MS));
     expect(String(served).split(', ')).toEqual(expect.arrayContaining(['clipboard', 'file-xfer', 'resolution']));
-    expect(await agentJournal(probe)).toMatch(/session environment: .*WAYLAND_DISPLAY.* from the user manager/);
+    expect(await agentJournal(probe)).toMatch(/session environment: [^\n]*\bWAYLAND_DISPLAY, SWAYSOCK\b[^;\n]* from the user manager/);
     // sway holds the virtio_gpu card (through logind's TakeDevice) and shows its connector.
     const cards = await probe.output('/bin/sh', '-c', `for f in /proc/$(pidof sway)/fd/*; do readlink "$f"; done | grep '^/dev/dri/card' | sort -u; readlink /sys/class/drm/card0/device/virtio*/driver`);
     expect(cards.split('\n').filter(Boolean)).toEqual(['/dev/dri/card0', expect.stringMatching(/\/virtio_gpu$/)]);
-    const o = await output();
-    process.stdout.write(`e2e guest: sway's output ${o.name} at ${o.mode}\n`);
-    expect(o.name).toMatch(/^Virtual-\d+$/);
+    // One output: the device's second head is not connected until the client asks for two monitors.
+    const { layout } = await swayOutputs();
+    process.stdout.write(`e2e guest: sway shows ${layout.join(', ')}; the kernel's connectors: ${(await connectors()).join(', ')}\n`);
+    expect(layout).toEqual([expect.stringMatching(/^Virtual-1 \d+x\d+\+0\+0$/)]);
+    expect(await connectors()).toEqual([expect.stringMatching(/^Virtual-1 connected /), 'Virtual-2 disconnected']);
     client = await SpiceClient.start();
     await phases.run('spice-gtk connects, the agent announces the clipboard', async () => {
       spice().connect(spicePort);
@@ -185,32 +229,38 @@ describe('the packaged agent in a real sway session on virtio-gpu, with spice-gt
     expect(Buffer.from(String(gotImage.base64), 'base64')).toEqual(image);
   });
 
-  it('the client’s monitors config goes to the virtio-gpu device, not the agent: the kernel’s hotplug is followed and sway’s output becomes 1024x768', async () => {
-    const before = await output();
-    const since = await agentJournalLength(probe);
-    const asked = Date.now();
-    const after = await phases.run('monitors config → virtio-gpu hotplug → sway at 1024x768', async () => {
-      const id = spice().sendMonitors([{ x: 0, y: 0, width: 1024, height: 768 }]);
-      expect(await spice().next((e) => e.event === 'monitors' && e.id === id, 0, STEP_MS)).toMatchObject({ sent: true });
-      return eventually(async () => {
-        const o = await output();
-        if (o.mode !== '1024x768') throw new Error(`sway's output is still at ${o.mode}:\n${o.text}`);
-        return o;
-      }, FOLLOW_MS).catch(async (err: unknown) => {
-        const kernel = await probe.output('/bin/sh', '-c', `head -n 3 /sys/class/drm/card0-${before.name}/modes`);
-        const seen = (await agentJournal(probe)).split('\n').slice(since).join('\n');
-        throw new Error(`${err instanceof Error ? err.message : String(err)}\nthe kernel's modes of ${before.name}:\n${kernel}\nthe agent's journal since:\n${seen}`);
-      });
-    });
-    process.stdout.write(`e2e guest: ${Date.now() - asked} ms after the request, ${before.name} ${before.mode} → ${after.mode}:\n${after.text}\n`);
+  it('the client’s monitors config goes to the virtio-gpu device, not the agent: the kernel’s hotplug is followed and sway’s output takes 1152x720, a size sway did not list, as a custom mode', async () => {
+    const booted = (await swayOutputs()).outputs.find((o) => o.name === 'Virtual-1');
+    expect(booted?.modes.map((m) => `${m.width}x${m.height}`)).not.toContain('1152x720');
+    const journal = await phases.run('monitors config → virtio-gpu hotplug → sway at 1152x720 (custom mode)', () => swayFollows([{ x: 0, y: 0, width: 1152, height: 720 }], ['Virtual-1 1152x720+0+0']));
     // QEMU's SPICE display of the virtio-gpu console (index 0) took the layout …
-    expect(readFileSync(join(runDir, 'qemu-trace.log'), 'utf8')).toMatch(/qemu_spice_ui_info 0 1024x768/);
+    expect(readFileSync(join(runDir, 'qemu-trace.log'), 'utf8')).toMatch(/qemu_spice_ui_info 0 1152x720/);
     // … the connector prefers it now, the agent applied it on the hotplug, and never saw MONITORS_CONFIG.
-    expect((await probe.output('/bin/sh', '-c', `head -n 1 /sys/class/drm/card0-${after.name}/modes`)).trim()).toBe('1024x768');
-    const seen = (await agentJournal(probe)).split('\n').slice(since).join('\n');
-    process.stdout.write(`e2e agent journal:\n${seen}\n`);
-    expect(seen).toContain(`resolution: DRM hotplug, preferred modes applied: ${after.name} 1024x768+0+0`);
-    expect(seen).not.toMatch(/MONITORS_CONFIG/);
+    expect(await connectors()).toEqual(['Virtual-1 connected 1152x720', 'Virtual-2 disconnected']);
+    expect(journal).toContain('resolution: DRM hotplug, preferred modes applied: Virtual-1 1152x720+0+0');
+    expect(journal).not.toMatch(/MONITORS_CONFIG|resolution: .*failed/);
+  });
+
+  it('two monitors asked for: the device’s second head connects, sway adds its output and shows both side by side at the sizes asked for; then one again', async () => {
+    const two = await phases.run('two monitors → Virtual-2 connects → sway at 1024x768 + 960x600', () =>
+      swayFollows(
+        [
+          { x: 0, y: 0, width: 1024, height: 768 },
+          { x: 1024, y: 0, width: 960, height: 600 },
+        ],
+        ['Virtual-1 1024x768+0+0', 'Virtual-2 960x600+1024+0'],
+      ),
+    );
+    // Each console took the monitor of its index.
+    expect(readFileSync(join(runDir, 'qemu-trace.log'), 'utf8')).toMatch(/qemu_spice_ui_info 1 960x600/);
+    expect(await connectors()).toEqual(['Virtual-1 connected 1024x768', 'Virtual-2 connected 960x600']);
+    expect(two).toMatch(/resolution: DRM hotplug, preferred modes applied: .*Virtual-1 1024x768\+0\+0/);
+    expect(two).not.toMatch(/MONITORS_CONFIG|resolution: .*failed/);
+    const one = await phases.run('one monitor → Virtual-2 disconnects → sway at 1152x720', () => swayFollows([{ x: 0, y: 0, width: 1152, height: 720 }], ['Virtual-1 1152x720+0+0']));
+    expect(await connectors()).toEqual(['Virtual-1 connected 1152x720', 'Virtual-2 disconnected']);
+    expect((await swayOutputs()).outputs.map((o) => o.name)).toEqual(['Virtual-1']);
+    expect(one).toContain('resolution: DRM hotplug, preferred modes applied: Virtual-1 1152x720+0+0');
+    expect(one).not.toMatch(/MONITORS_CONFIG|resolution: .*failed/);
   });
 
   it('with `dir = xdg-desktop` and `open-when-done = yes` a copied file lands in the user’s XDG desktop folder, owned by the user, and xdg-open runs once as the user on that folder', async () => {

@@ -6,13 +6,14 @@ import dbus from 'dbus-next';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DisplayErrorCode } from '../../src/platform/display/backend.js';
 import { KscreenBackend } from '../../src/platform/display/kscreen.js';
+import { WlrootsBackend } from '../../src/platform/display/wlroots.js';
 import { ReplyError } from '../../src/protocol/index.js';
 import { monitorsConfig } from '../support/module-context.js';
 import { startResolution } from '../support/resolution.js';
 import { canRunAsOtherUser, startKwin, startMutter, startSway, type Compositor } from '../support/wayland.js';
 import { ROOT } from '../support/harness.js';
 
-describe.runIf(canRunAsOtherUser)('resolution on sway (wlroots headless backend, wlr-randr): one output, then a second one created', () => {
+describe.runIf(canRunAsOtherUser)('resolution on sway (wlroots headless backend, sway’s IPC on SWAYSOCK): one output, then a second one created', () => {
   let dir: string;
   let sway: Compositor;
   beforeAll(async () => {
@@ -45,6 +46,16 @@ describe.runIf(canRunAsOtherUser)('resolution on sway (wlroots headless backend,
     expect(await r.answered(1)).toEqual([ReplyError.Success]);
     expect(outputs()).toEqual(['HEADLESS-1 1280x720+0+0', 'HEADLESS-2 800x600+1280+0']);
     await r.module.stop();
+  });
+
+  it('what sway answers success to and does not do is an error, not a success: sway 1.7 keeps a headless output on that it was told to disable', async () => {
+    const r = await startResolution({ ...sway.env, XDG_SESSION_TYPE: 'wayland', XDG_CURRENT_DESKTOP: 'sway' });
+    r.module.handle(monitorsConfig([{ width: 1024, height: 768 }]));
+    expect(await r.answered(1)).toEqual([ReplyError.Error]);
+    await r.module.stop();
+    expect(outputs()).toEqual(['HEADLESS-1 1024x768+0+0', 'HEADLESS-2 800x600+1280+0']);
+    const backend = new WlrootsBackend(sway.env);
+    await expect(backend.apply([{ name: 'HEADLESS-2', enabled: false }])).rejects.toMatchObject({ code: DisplayErrorCode.NotApplied });
   });
 });
 

@@ -203,7 +203,12 @@ export class ClipboardModule implements ActionModule {
       return;
     }
     if (s.owner === 'peer') this.failPastes(s);
-    this.setOwner(s, 'self');
+    // A local owner after a local one keeps the generation: a read under way reads the selection
+    // as it is now and is answered with that, not NONE. The Wayland backend may report one new
+    // owner twice (once when our own wl-copy ends, once on the compositor's event), and the second
+    // report failed the client's request in between.
+    if (s.owner === 'self') s.announced = false;
+    else this.setOwner(s, 'self');
     s.localTargets = targets;
     this.sendGrab(sel, s);
   }

@@ -40,7 +40,7 @@ export interface DisplayBackend {
 
 /** Why a backend failed. */
 export enum DisplayErrorCode {
-  /** A tool (xrandr, wlr-randr, kscreen-doctor) is missing, failed or timed out. */
+  /** A tool (xrandr, wlr-randr, kscreen-doctor) or a compositor's socket is missing, failed or timed out. */
   ToolFailed = 'tool-failed',
   /** A tool's or the compositor's answer could not be understood. */
   BadAnswer = 'bad-answer',
@@ -50,6 +50,10 @@ export enum DisplayErrorCode {
   NoSuchMode = 'no-such-mode',
   /** The compositor refused the configuration. */
   Refused = 'refused',
+  /** The compositor said it applied the configuration, yet its outputs, read back, show otherwise. */
+  NotApplied = 'not-applied',
+  /** The compositor's socket is gone or nobody listens on it (a stale SWAYSOCK). */
+  Unreachable = 'unreachable',
 }
 
 /** A backend failure, with its code. */

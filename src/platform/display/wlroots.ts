@@ -1,43 +1,8 @@
 import { DisplayError, DisplayErrorCode, type DisplayBackend, type DisplayEnv, type OutputRequest, type OutputState } from './backend.js';
 import { readDrmCards, SYSFS, type DrmCard } from '../drm/connectors.js';
-import { runTool } from './tool.js';
-
-/** An output as `wlr-randr` prints it. */
-interface WlrOutput {
-  name: string;
-  enabled: boolean;
-  x: number;
-  y: number;
-  scale: number;
-  modes: { width: number; height: number; current: boolean; preferred: boolean }[];
-}
-
-/**
- * Parses `wlr-randr`'s text output: an unindented line per output (its name first), then
- * `Enabled:`, `Modes:` (one `WxH px, R Hz (preferred, current)` line each), `Position: X,Y` and
- * `Scale:` lines. Other lines (make, model, physical size, transform, adaptive sync) are skipped.
- */
-export function parseWlrRandr(text: string): WlrOutput[] {
-  const outputs: WlrOutput[] = [];
-  let out: WlrOutput | undefined;
-  for (const line of text.split('\n')) {
-    if (/^\S/.test(line)) {
-      out = { name: line.split(' ')[0] as string, enabled: false, x: 0, y: 0, scale: 1, modes: [] };
-      outputs.push(out);
-      continue;
-    }
-    if (!out) continue;
-    const enabled = /^\s+Enabled: (\S+)/.exec(line);
-    if (enabled) out.enabled = enabled[1] === 'yes';
-    const mode = /^\s+(\d+)x(\d+) px(?:, [\d.]+ Hz)?(?: \((.*)\))?/.exec(line);
-    if (mode) out.modes.push({ width: Number(mode[1]), height: Number(mode[2]), current: (mode[3] ?? '').includes('current'), preferred: (mode[3] ?? '').includes('preferred') });
-    const pos = /^\s+Position: (-?\d+),(-?\d+)/.exec(line);
-    if (pos) [out.x, out.y] = [Number(pos[1]), Number(pos[2])];
-    const scale = /^\s+Scale: ([\d.]+)/.exec(line);
-    if (scale) out.scale = Number(scale[1]) || 1;
-  }
-  return outputs;
-}
+import { swayIpc } from './sway.js';
+import { currentSize, unappliedChanges, wlrChanges, type WlrOutput, type WlrOutputTool } from './wlr-output.js';
+import { wlrRandr } from './wlr-randr.js';
 
 /**
  * The outputs with each DRM connector's preferred mode as the kernel has it now (the first of its
@@ -54,10 +19,14 @@ export function withKernelPreferred(outputs: readonly OutputState[], cards: read
 }
 
 /**
- * wlroots compositors (sway, Hyprland, river, labwc, Wayfire) through `wlr-randr` and the
- * wlr-output-management protocol: one call sets every output (`--on --mode WxH`, or
- * `--custom-mode WxH` when the output lists no such mode, `--pos X,Y` in logical pixels;
- * `--off` for outputs to switch off that are on).
+ * wlroots compositors (sway, Hyprland, river, labwc, Wayfire). sway (SWAYSOCK names its IPC socket;
+ * the helper takes it from the user's systemd manager, where sway's configuration imports it) is
+ * configured through its IPC with `output` commands: sway 1.10 answers wlr-randr's custom modes
+ * with success yet keeps the output as it was. The others, and a sway whose SWAYSOCK is stale,
+ * through `wlr-randr` and the wlr-output-management protocol. Either way every output is set at
+ * once (a listed mode, else a custom one; the position in logical pixels; off for outputs to
+ * switch off that are on), and the outputs are read back: a compositor that kept an output as it
+ * was fails the apply with NotApplied.
  */
 export class WlrootsBackend implements DisplayBackend {
   readonly kind = 'wlroots';
@@ -68,37 +37,39 @@ export class WlrootsBackend implements DisplayBackend {
   ) {}
 
   async outputs(): Promise<OutputState[]> {
-    const outputs = (await this.query()).map((o): OutputState => {
-      const mode = o.modes.find((m) => m.current);
+    const outputs = (await this.query()).outputs.map((o): OutputState => {
+      const size = currentSize(o);
       const preferred = o.modes.find((m) => m.preferred);
       const extra = preferred ? { preferred: { width: preferred.width, height: preferred.height } } : {};
-      return o.enabled && mode
-        ? { name: o.name, enabled: true, x: Math.round(o.x * o.scale), y: Math.round(o.y * o.scale), width: mode.width, height: mode.height, ...extra }
+      return o.enabled && size
+        ? { name: o.name, enabled: true, x: Math.round(o.x * o.scale), y: Math.round(o.y * o.scale), width: size.width, height: size.height, ...extra }
         : { name: o.name, enabled: o.enabled, x: 0, y: 0, width: 0, height: 0, ...extra };
     });
     return withKernelPreferred(outputs, readDrmCards(this.sysRoot));
   }
 
   async apply(requests: readonly OutputRequest[]): Promise<void> {
-    const outputs = await this.query();
-    const args: string[] = [];
-    for (const r of requests) {
-      const out = outputs.find((o) => o.name === r.name);
-      if (!out) throw new DisplayError(DisplayErrorCode.NoSuchOutput, `the compositor has no output ${r.name}`);
-      if (!r.enabled) {
-        if (out.enabled) args.push('--output', out.name, '--off');
-        continue;
-      }
-      const listed = out.modes.some((m) => m.width === r.width && m.height === r.height);
-      const at = (v: number): number => Math.round(v / out.scale);
-      args.push('--output', out.name, '--on', listed ? '--mode' : '--custom-mode', `${r.width}x${r.height}`, '--pos', `${at(r.x)},${at(r.y)}`);
-    }
-    if (args.length > 0) await runTool('wlr-randr', args, this.env);
+    const { tool, outputs } = await this.query();
+    const changes = wlrChanges(outputs, requests);
+    if (changes.length === 0) return;
+    await tool.apply(changes);
+    const missed = unappliedChanges(changes, await tool.read());
+    if (missed.length > 0) throw new DisplayError(DisplayErrorCode.NotApplied, `${tool.name} answered success, yet ${missed.join('; ')}`);
   }
 
   async close(): Promise<void> {}
 
-  private async query(): Promise<WlrOutput[]> {
-    return parseWlrRandr(await runTool('wlr-randr', [], this.env));
+  /** The outputs and the tool that read them: sway's IPC when SWAYSOCK names a socket that answers, else wlr-randr. */
+  private async query(): Promise<{ tool: WlrOutputTool; outputs: WlrOutput[] }> {
+    if (this.env.SWAYSOCK) {
+      const sway = swayIpc(this.env.SWAYSOCK);
+      try {
+        return { tool: sway, outputs: await sway.read() };
+      } catch (err) {
+        if (!(err instanceof DisplayError && err.code === DisplayErrorCode.Unreachable)) throw err;
+      }
+    }
+    const tool = wlrRandr(this.env);
+    return { tool, outputs: await tool.read() };
   }
 }

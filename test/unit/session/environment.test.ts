@@ -19,7 +19,7 @@ describe('the session environment', () => {
   beforeAll(async () => {
     runtime = mkdtempSync(join(tmpdir(), 'runtime-'));
     userBus = await startBusDaemon(join(runtime, 'bus'), 'session');
-    systemd = await startFakeUserManager(userBus.address, ['DISPLAY=:systemd', 'XAUTHORITY=/systemd/Xauthority', 'DBUS_SESSION_BUS_ADDRESS=unix:path=/systemd/bus', 'NOT_WANTED=1']);
+    systemd = await startFakeUserManager(userBus.address, ['DISPLAY=:systemd', 'XAUTHORITY=/systemd/Xauthority', 'SWAYSOCK=/systemd/sway-ipc.sock', 'DBUS_SESSION_BUS_ADDRESS=unix:path=/systemd/bus', 'NOT_WANTED=1']);
     leader = spawn('sleep', ['60'], { env: { DISPLAY: ':leader', XAUTHORITY: '/leader/Xauthority', WAYLAND_DISPLAY: 'wayland-leader' }, stdio: 'ignore' });
   });
 
@@ -41,6 +41,7 @@ describe('the session environment', () => {
       DISPLAY: ':5',
       XDG_RUNTIME_DIR: runtime,
       XAUTHORITY: '/systemd/Xauthority',
+      SWAYSOCK: '/systemd/sway-ipc.sock',
       DBUS_SESSION_BUS_ADDRESS: 'unix:path=/systemd/bus',
       WAYLAND_DISPLAY: 'wayland-leader',
     });

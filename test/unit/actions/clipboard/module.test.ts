@@ -150,6 +150,19 @@ describe('the clipboard module', () => {
       await settle();
       expect(answers().map((m) => m.dataType)).toEqual([ClipboardType.Utf8Text, ClipboardType.ImagePng, ClipboardType.Utf8Text]);
     });
+    it('is answered with the data when the guest owner is reported again during the read (Wayland reports one replacement twice), NONE when the client took the clipboard meanwhile', async () => {
+      desktop.copy('clipboard', { UTF8_STRING: 'copied once' });
+      client(request(ClipboardType.Utf8Text));
+      desktop.copy('clipboard', { UTF8_STRING: 'copied once' });
+      await settle();
+      expect(answers()).toEqual([{ type: MessageType.Clipboard, selection: CLIP, dataType: ClipboardType.Utf8Text, data: Buffer.from('copied once') }]);
+      expect(sent.filter((m) => m.type === MessageType.ClipboardGrab).map((m) => m.type === MessageType.ClipboardGrab && m.serial)).toEqual([0, 1]);
+      client(request(ClipboardType.Utf8Text));
+      client({ type: MessageType.ClipboardGrab, selection: CLIP, serial: 2, types: [ClipboardType.Utf8Text] });
+      await settle();
+      expect(answers()[1]).toEqual({ type: MessageType.Clipboard, selection: CLIP, dataType: ClipboardType.None, data: Buffer.alloc(0) });
+    });
+
     it('is not answered once its client is gone (a new client, CLIENT_DISCONNECTED, a cut stream): the next one did not ask', async () => {
       desktop.copy('clipboard', { UTF8_STRING: 'for the old client' });
       client(request(ClipboardType.Utf8Text));

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseKscreenJson } from '../../../../src/platform/display/kscreen.js';
-import { parseWlrRandr, withKernelPreferred } from '../../../../src/platform/display/wlroots.js';
+import { parseWlrRandr } from '../../../../src/platform/display/wlr-randr.js';
+import { withKernelPreferred } from '../../../../src/platform/display/wlroots.js';
 import type { DrmCard } from '../../../../src/platform/drm/connectors.js';
 
 // What a DRM hotplug changes is each output's preferred mode and connection: the backends read them.
