@@ -55,6 +55,11 @@ export interface ReassemblerOptions {
    * (default Buffer.allocUnsafe): where a message's memory is reused once it was handled.
    */
   allocate?: (type: number, size: number) => Buffer;
+  /**
+   * The bytes pushed are lent: a buffer reused once push() returns (a port's read buffer). A
+   * payload in one piece is then copied (at most a chunk's size) instead of handed out as a view.
+   */
+  lentInput?: boolean;
 }
 
 /** How a port's payloads are kept: the largest message size, and where payloads spanning chunks are collected. */
@@ -62,6 +67,7 @@ interface Keeping {
   maxMessageSize: number;
   maxChunkSize: number;
   allocate: ((type: number, size: number) => Buffer) | undefined;
+  lentInput: boolean;
 }
 
 /** Per-port reassembly state (spec §5). */
@@ -199,8 +205,8 @@ class PortAssembler {
       if (!this.keep) {
         if (this.need === 0) this.complete(undefined);
       } else if (this.need === 0 && !this.collector) {
-        // The whole payload in one piece: handed out as a view, never copied.
-        this.complete(piece);
+        // The whole payload in one piece: handed out as a view, copied only from lent input.
+        this.complete(this.keeping.lentInput ? Buffer.from(piece) : piece);
       } else {
         // Copied, so that a piece never pins the (larger) buffer it arrived in.
         this.collector ??= this.newCollector();
@@ -260,7 +266,8 @@ class PortAssembler {
 
 /**
  * Turns the byte stream of the port into messages: the chunk layer (spec §3) and one reassembly
- * state per chunk port (spec §5). Copies bytes only when a message spans chunks; memory held is at
+ * state per chunk port (spec §5). Copies bytes only when a message spans chunks (from lent input,
+ * also a payload in one piece); memory held is at
  * most 1.1 × bytes received + a constant, never a function of sizes declared, and a header
  * declaring more than its type's ceiling is refused before any payload is kept.
  */
@@ -279,7 +286,7 @@ export class Reassembler {
     options: ReassemblerOptions = {},
   ) {
     this.maxChunkSize = options.maxChunkSize ?? MAX_CHUNK_DATA_SIZE;
-    const keeping: Keeping = { maxMessageSize: options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE, maxChunkSize: this.maxChunkSize, allocate: options.allocate };
+    const keeping: Keeping = { maxMessageSize: options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE, maxChunkSize: this.maxChunkSize, allocate: options.allocate, lentInput: options.lentInput ?? false };
     this.ports = new Map([
       [ChunkPort.Client, new PortAssembler(ChunkPort.Client, keeping, sink)],
       [ChunkPort.Server, new PortAssembler(ChunkPort.Server, keeping, sink)],

@@ -348,6 +348,17 @@ describe('memory', () => {
     expect(messages[0]!.payload.byteOffset).toBe(input.byteOffset + 8 + 20);
   });
 
+  it('copies single-chunk payloads from lent input (the read buffer a port reuses), so reusing it changes no message', () => {
+    const stream = Buffer.concat([...chunksOf(request), ex3MouseStateLeftButton, ...chunksOf(fileData(5000)), ...chunksOf(maxClipboard)]);
+    const lent = Buffer.from(stream);
+    const { r, messages, errors } = recorder({ lentInput: true });
+    r.push(lent);
+    lent.fill(0xee);
+    expect(errors).toEqual([]);
+    for (const m of messages) expect(m.payload.buffer).not.toBe(lent.buffer);
+    expect(decodeAll(messages)).toEqual([request, decodeAll(reassemble(ex3MouseStateLeftButton).messages)[0], fileData(5000), maxClipboard]);
+  });
+
   it('copies a message that spans chunks into one contiguous payload', () => {
     const { messages } = reassemble(ex10ChunkA, ex10ChunkB);
     expect(messages[0]!.payload).toHaveLength(2112);
