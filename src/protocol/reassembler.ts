@@ -133,23 +133,26 @@ class PortAssembler {
     if (this.need < 0 && this.hdrFilled === 0) this.piece = size;
   }
 
-  /** Feeds bytes of the current chunk; `chunkLeft` counts bytes of this chunk after `data`. */
-  feed(data: Buffer, chunkLeft: number): void {
-    if (this.probeFilled < 0) return this.take(data, chunkLeft);
-    const n = Math.min(MESSAGE_HEADER_SIZE - this.probeFilled, data.length);
-    data.copy(this.probe, this.probeFilled, 0, n);
+  /**
+   * Feeds bytes `start`…`end` of `data`, all of the current chunk; `chunkLeft` counts bytes of
+   * this chunk after them. Offsets, not views: a view per chunk was most of the garbage of a transfer.
+   */
+  feed(data: Buffer, start: number, end: number, chunkLeft: number): void {
+    if (this.probeFilled < 0) return this.take(data, start, end, chunkLeft);
+    const n = Math.min(MESSAGE_HEADER_SIZE - this.probeFilled, end - start);
+    data.copy(this.probe, this.probeFilled, start, start + n);
     this.probeFilled += n;
     if (this.probeFilled < MESSAGE_HEADER_SIZE) return;
     this.probeFilled = -1;
-    const rest = data.subarray(n);
+    const rest = start + n;
     if (this.isCut()) {
       this.fail(ErrorCode.MessageCut, `message type ${this.type} cut after ${this.size - this.need} of ${this.size} payload bytes: a chunk of ${this.chunkSize} bytes begins a new message`);
       this.reset();
       this.piece = this.chunkSize;
     }
     // A copy: the probe is reused, and a payload in one piece is handed out as a view.
-    this.take(Buffer.from(this.probe), rest.length + chunkLeft);
-    this.take(rest, chunkLeft);
+    this.take(Buffer.from(this.probe), 0, MESSAGE_HEADER_SIZE, end - rest + chunkLeft);
+    this.take(data, rest, end, chunkLeft);
   }
 
   /**
@@ -174,22 +177,22 @@ class PortAssembler {
     );
   }
 
-  /** Takes bytes of the current chunk as they come: header, then payload. */
-  private take(data: Buffer, chunkLeft: number): void {
-    let off = 0;
+  /** Takes bytes `start`…`end` of `data`, of the current chunk, as they come: header, then payload. */
+  private take(data: Buffer, start: number, end: number, chunkLeft: number): void {
+    let off = start;
     if (this.discard > 0) {
-      const n = Math.min(this.discard, data.length);
+      const n = Math.min(this.discard, end - off);
       this.discard -= n;
       off += n;
     }
-    while (off < data.length) {
+    while (off < end) {
       if (this.need < 0) {
-        const n = Math.min(MESSAGE_HEADER_SIZE - this.hdrFilled, data.length - off);
+        const n = Math.min(MESSAGE_HEADER_SIZE - this.hdrFilled, end - off);
         data.copy(this.hdr, this.hdrFilled, off, off + n);
         this.hdrFilled += n;
         off += n;
         if (this.hdrFilled < MESSAGE_HEADER_SIZE) return;
-        if (!this.beginPayload(data.length - off + chunkLeft)) {
+        if (!this.beginPayload(end - off + chunkLeft)) {
           // Drop the rest of this chunk: what is in `data` now, and `chunkLeft` bytes to come.
           this.reset();
           this.discard = chunkLeft;
@@ -198,19 +201,20 @@ class PortAssembler {
         if (this.need === 0) this.complete(this.keep ? Buffer.alloc(0) : undefined);
         continue;
       }
-      const n = Math.min(this.need, data.length - off);
-      const piece = data.subarray(off, off + n);
+      const n = Math.min(this.need, end - off);
+      const from = off;
       this.need -= n;
       off += n;
       if (!this.keep) {
         if (this.need === 0) this.complete(undefined);
       } else if (this.need === 0 && !this.collector) {
         // The whole payload in one piece: handed out as a view, copied only from lent input.
+        const piece = data.subarray(from, off);
         this.complete(this.keeping.lentInput ? Buffer.from(piece) : piece);
       } else {
         // Copied, so that a piece never pins the (larger) buffer it arrived in.
         this.collector ??= this.newCollector();
-        this.collector.add(piece);
+        this.collector.add(data, from, off);
         if (this.need === 0) this.complete(this.collector.take());
       }
     }
@@ -341,14 +345,14 @@ export class Reassembler {
       }
       const n = Math.min(this.chunkLeft, data.length - off);
       this.chunkLeft -= n;
-      const piece = data.subarray(off, off + n);
+      const from = off;
       off += n;
       const port = this.current;
       if (this.chunkLeft === 0) {
         this.chunkLeft = -1;
         this.current = undefined;
       }
-      port?.feed(piece, Math.max(this.chunkLeft, 0));
+      port?.feed(data, from, off, Math.max(this.chunkLeft, 0));
     }
   }
 
