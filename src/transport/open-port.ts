@@ -10,7 +10,7 @@ import { UnixSocketPort } from './unix-socket-port.js';
 export interface OpenPortOptions {
   /** sysfs directory of character devices by `major:minor`. */
   sysDevCharDir?: string;
-  /** A socket or character-device port lends its reads (see Port.lendsReads): for a consumer that keeps no view of them. */
+  /** The port lends its reads (see Port.lendsReads): for a consumer that keeps no view of them. */
   lendReads?: boolean;
 }
 
@@ -56,5 +56,5 @@ export function openPortFor(path: string, opts: OpenPortOptions = {}): Port {
   if (isSocket(path)) return new UnixSocketPort(path, { lendReads: opts.lendReads });
   // A trial open of a virtio port would show the host a connect and a disconnect: skip it.
   if (isVirtioPort(path, opts.sysDevCharDir ?? '/sys/dev/char')) return new CharDevicePort(path, path, { lendReads: opts.lendReads });
-  return isTty(path) ? new SerialPortPort(path) : new CharDevicePort(path, path, { lendReads: opts.lendReads });
+  return isTty(path) ? new SerialPortPort(path, { lendReads: opts.lendReads }) : new CharDevicePort(path, path, { lendReads: opts.lendReads });
 }
