@@ -11,7 +11,7 @@ import {
 import { ErrorCode, VdagentError } from './errors.js';
 import { readMessageHeader } from './header.js';
 import { PayloadCollector } from './payload-collector.js';
-import { payloadCeiling } from './table.js';
+import { keepsPayload, payloadCeiling } from './table.js';
 
 /**
  * The messages a client reconnecting after semi-seamless migration begins with: its announcement
@@ -57,7 +57,9 @@ export interface ReassemblerOptions {
   allocate?: (type: number, size: number) => Buffer;
   /**
    * The bytes pushed are lent: a buffer reused once push() returns (a port's read buffer). A
-   * payload in one piece is then copied (at most a chunk's size) instead of handed out as a view.
+   * payload in one piece is then copied (at most a chunk's size) when its decoded message keeps
+   * its bytes (the table's keepsPayload); any other is a view valid only while the sink's
+   * message() runs, which must decode it there.
    */
   lentInput?: boolean;
 }
@@ -208,9 +210,10 @@ class PortAssembler {
       if (!this.keep) {
         if (this.need === 0) this.complete(undefined);
       } else if (this.need === 0 && !this.collector) {
-        // The whole payload in one piece: handed out as a view, copied only from lent input.
+        // The whole payload in one piece: handed out as a view, copied only from lent input for a
+        // type whose message keeps its bytes (a MOUSE_STATE is read at once and kept by nobody).
         const piece = data.subarray(from, off);
-        this.complete(this.keeping.lentInput ? Buffer.from(piece) : piece);
+        this.complete(this.keeping.lentInput && keepsPayload(this.type) ? Buffer.from(piece) : piece);
       } else {
         // Copied, so that a piece never pins the (larger) buffer it arrived in.
         this.collector ??= this.newCollector();
@@ -271,7 +274,7 @@ class PortAssembler {
 /**
  * Turns the byte stream of the port into messages: the chunk layer (spec §3) and one reassembly
  * state per chunk port (spec §5). Copies bytes only when a message spans chunks (from lent input,
- * also a payload in one piece); memory held is at
+ * also a payload in one piece its message keeps); memory held is at
  * most 1.1 × bytes received + a constant, never a function of sizes declared, and a header
  * declaring more than its type's ceiling is refused before any payload is kept.
  */
