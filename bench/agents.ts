@@ -7,9 +7,12 @@ import { ClientSimulator } from '../src/sim/simulator.js';
 import { CharDevicePort } from '../src/transport/chardev-port.js';
 import { openPtyPair } from '../src/transport/pty.js';
 import { startDesktopDaemon } from '../test/support/desktop-daemon.js';
-import type { Harness } from '../test/support/harness.js';
+import { ROOT, type Harness } from '../test/support/harness.js';
 import { rssOf } from '../test/support/proc.js';
 import { startXvfb } from '../test/support/x-server.js';
+
+/** Our program as the package ships it: the bundle `npm run bench` builds first (packaging/bundle.mjs). */
+export const SHIPPED_CLI = join(ROOT, 'build', 'app', 'dist', 'cli.js');
 
 /** A guest agent (daemon + session agent on Xvfb) with the client simulator on its pty. */
 export interface BenchAgent {
@@ -37,7 +40,7 @@ export async function startVdagentOnSocket(): Promise<BenchAgent> {
 }
 
 async function startOurs(name: string, socketPort: boolean): Promise<BenchAgent> {
-  const d = await startDesktopDaemon({ socketPort });
+  const d = await startDesktopDaemon({ socketPort, cli: SHIPPED_CLI });
   const helper = d.helper();
   if (helper === undefined) throw new Error('the session helper did not start');
   return { name, agent: d.agent, helper: () => helper, xEnv: d.xEnv, stop: () => d.stop() };

@@ -2,6 +2,7 @@ import { ChunkPort, FileXferResult, MessageType } from '../src/protocol/index.js
 import { DESKTOP_ACTIONS, startDesktopDaemon, type DesktopDaemon } from '../test/support/desktop-daemon.js';
 import { chunk, rawMessage } from '../test/support/frames.js';
 import { RssSampler, settledRss } from '../test/support/rss-sampler.js';
+import { SHIPPED_CLI } from './agents.js';
 
 type Add = (name: string, value: string, target: string) => void;
 
@@ -47,7 +48,7 @@ async function before(deadline: number, write: Promise<void>): Promise<boolean> 
  * daemon + helper beside the bound, and what the scenario itself reports.
  */
 async function scenario(add: Add, name: string, run: (d: DesktopDaemon, deadline: number) => Promise<string>, actions = DESKTOP_ACTIONS): Promise<void> {
-  const d = await startDesktopDaemon({ actions });
+  const d = await startDesktopDaemon({ actions, cli: SHIPPED_CLI });
   try {
     await sleep(1000);
     const idle = await settledRss(() => d.rss());

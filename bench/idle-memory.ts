@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { spiceVdagentInstalled, startSpiceVdagent, startVdagent, type BenchAgent } from './agents.js';
+import { uniqueResidentBytes } from './resident-pages.js';
 
 type Add = (name: string, value: string, target: string) => void;
 
@@ -59,11 +60,20 @@ export async function settledFootprints(pids: readonly number[]): Promise<Footpr
   return pids.map((_, i) => ({ rss: of(i, 'rss'), pss: of(i, 'pss'), anon: of(i, 'anon') }));
 }
 
-/** Starts an agent, lets both its processes settle and returns their footprints (daemon, session agent). */
-export async function idleFootprints(start: () => Promise<BenchAgent>): Promise<Footprint[]> {
+/** An agent's two processes, settled: each one's footprint (daemon, session agent) and their pages counted once. */
+export interface AgentFootprint {
+  each: Footprint[];
+  /** What the two occupy together ({@link uniqueResidentBytes}; undefined without root). */
+  together: number | undefined;
+}
+
+/** Starts an agent, lets both its processes settle and returns their footprints. */
+export async function idleFootprints(start: () => Promise<BenchAgent>): Promise<AgentFootprint> {
   const a = await start();
   try {
-    return await settledFootprints([a.agent.pid, a.helper()]);
+    const pids = [a.agent.pid, a.helper()];
+    const each = await settledFootprints(pids);
+    return { each, together: uniqueResidentBytes(pids) };
   } finally {
     await a.stop();
   }
@@ -77,21 +87,25 @@ const mb = (bytes: number): string => (bytes / MB).toFixed(1);
  */
 export async function idleMemoryBenchmarks(add: Add): Promise<void> {
   const withSpice = spiceVdagentInstalled();
-  const ours: Footprint[][] = [];
-  const theirs: Footprint[][] = [];
+  const ours: AgentFootprint[] = [];
+  const theirs: AgentFootprint[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     ours.push(await idleFootprints(startVdagent));
     if (withSpice) theirs.push(await idleFootprints(startSpiceVdagent));
   }
-  const of = (runs: Footprint[][], i: number, field: keyof Footprint): number => median(runs.map((r) => (r[i] as Footprint)[field]));
-  const pssSum = (runs: Footprint[][]): number => median(runs.map((r) => r.reduce((s, f) => s + f.pss, 0)));
-  const detail = (runs: Footprint[][], i: number): string => `RSS ${mb(of(runs, i, 'rss'))}, PSS ${mb(of(runs, i, 'pss'))}, anonymous ${mb(of(runs, i, 'anon'))} MB`;
+  const of = (runs: AgentFootprint[], i: number, field: keyof Footprint): number => median(runs.map((r) => (r.each[i] as Footprint)[field]));
+  const pssSum = (runs: AgentFootprint[]): number => median(runs.map((r) => r.each.reduce((s, f) => s + f.pss, 0)));
+  const together = (runs: AgentFootprint[]): number => median(runs.map((r) => r.together ?? NaN));
+  const detail = (runs: AgentFootprint[], i: number): string => `RSS ${mb(of(runs, i, 'rss'))}, PSS ${mb(of(runs, i, 'pss'))}, anonymous ${mb(of(runs, i, 'anon'))} MB`;
   add('idle RSS, daemon (settled)', `${mb(of(ours, 0, 'rss'))} MB`, '<= 45 MB');
   add('idle RSS, session helper (settled)', `${mb(of(ours, 1, 'rss'))} MB`, '<= 45 MB');
   const spice = withSpice ? ` (spice ${mb(pssSum(theirs))}) ×${(pssSum(theirs) / pssSum(ours)).toFixed(2)}` : '';
   add('idle PSS, daemon + helper', `${mb(pssSum(ours))} MB${spice}`, withSpice ? '<= spice-vdagentd + spice-vdagent' : '<= spice-vdagent (not installed)');
   // PSS divides shared pages (Node's own code, most of a Node process's RSS) among every process
-  // mapping them, other Node programs running here included; anonymous memory is the process's own.
+  // mapping them, other Node programs running here included (this bench is one): it moves with
+  // whatever else runs. Pages counted once within each pair, and in full, do not.
+  const spiceTogether = withSpice ? ` (spice ${mb(together(theirs))}) ×${(together(theirs) / together(ours)).toFixed(2)}` : '';
+  add('idle pages of daemon + helper, each counted once', `${mb(together(ours))} MB${spiceTogether}`, withSpice ? '<= spice-vdagentd + spice-vdagent' : 'reported');
   process.stdout.write(`    daemon ${detail(ours, 0)}; helper ${detail(ours, 1)}\n`);
   if (withSpice) process.stdout.write(`    spice-vdagentd ${detail(theirs, 0)}; spice-vdagent ${detail(theirs, 1)}\n`);
 }

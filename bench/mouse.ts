@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MessageType, NO_PEER, toChunks } from '../src/protocol/index.js';
 import { startPtyHarness, type Harness } from '../test/support/harness.js';
+import { SHIPPED_CLI } from './agents.js';
 import { EventReader } from './event-reader.js';
 import { monotonicMs } from './event-reader-shared.js';
 
@@ -58,7 +59,7 @@ export async function mouseBenchmarks(add: Add): Promise<void> {
   const states = Array.from({ length: WIDTH }, (_, x) => mouseState(x));
   let h: Harness | undefined;
   try {
-    h = await startPtyHarness({ actionsDirs: [actions], extraArgs: ['--fake-uinput', fifo] });
+    h = await startPtyHarness({ actionsDirs: [actions], extraArgs: ['--fake-uinput', fifo], cli: SHIPPED_CLI });
     await h.sim.expect(MessageType.AnnounceCapabilities, { where: (m) => m.request, timeoutMs: 10_000 });
     const daemon = h;
 

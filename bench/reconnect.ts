@@ -7,7 +7,7 @@ import type { ClientSimulator } from '../src/sim/simulator.js';
 import { CharDevicePort } from '../src/transport/chardev-port.js';
 import { startPtyHarness } from '../test/support/harness.js';
 import { ReplugPort } from '../test/support/replug-port.js';
-import { spiceVdagentInstalled, startSpiceVdagent } from './agents.js';
+import { SHIPPED_CLI, spiceVdagentInstalled, startSpiceVdagent } from './agents.js';
 
 type Add = (name: string, value: string, target: string) => void;
 
@@ -137,13 +137,13 @@ async function hostReturns(awayMs: number): Promise<{ times: number[]; readsAway
 
 /** Reconnect latency on each path (median / max of the runs), beside spice-vdagent where it can be driven the same way. */
 export async function reconnectBenchmarks(add: Add): Promise<void> {
-  const h = await startPtyHarness();
+  const h = await startPtyHarness({ cli: SHIPPED_CLI });
   await h.sim.expect(MessageType.AnnounceCapabilities, { where: (m) => m.request, timeoutMs: 10_000 });
   add(`client reconnect -> answer, vdagent (median / max of ${CYCLES})`, figure(await clientReconnects(h.sim)), TARGET);
   await h.stop();
 
   await withReplugPort(async (port) => {
-    const agent = await startPtyHarness({ extraArgs: ['--port', port.path] });
+    const agent = await startPtyHarness({ extraArgs: ['--port', port.path], cli: SHIPPED_CLI });
     await port.sim.expect(MessageType.AnnounceCapabilities, { where: (m) => m.request, timeoutMs: 10_000 });
     port.sim.connect();
     await port.sim.expect(MessageType.AnnounceCapabilities, { where: (m) => !m.request, timeoutMs: 10_000 });

@@ -25,23 +25,28 @@ export SOURCE_DATE_EPOCH="$epoch"
 rm -rf "$stage" "$deb"
 mkdir -p "$stage"
 
-# The application: the sources compiled straight into the package (no source maps: the sources
-# are not shipped), a minimal package.json ("type": "module" makes dist/*.js ES modules) and the
-# production dependencies.
+# The application: the sources bundled with their pure-JavaScript dependencies (winston,
+# dbus-next) into dist/cli.js and the pieces it loads later (packaging/bundle.mjs; type-checked
+# first, no source maps: the sources are not shipped), a minimal package.json ("type": "module"
+# makes dist/*.js ES modules) and the dependencies with native addons, which stay packages.
 app="$stage/usr/lib/vdagent/app"
-(cd "$root" && npx tsc -p tsconfig.json --outDir "$app/dist" --sourceMap false)
+(cd "$root" && npx tsc -p tsconfig.json --noEmit)
+# The folders of the npm packages bundled, one a line.
+(cd "$root" && node "$here/bundle.mjs" "$app/dist") > "$out/deb/bundled-packages"
+mapfile -t bundled < "$out/deb/bundled-packages"
 cp "$root/package.json" "$root/package-lock.json" "$app/"
 (cd "$app" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --prefer-offline --loglevel=error >/dev/null)
 node -e '
   const fs = require("fs");
-  const p = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
-  const keep = { name: p.name, version: p.version, private: true, type: p.type, license: p.license, dependencies: p.dependencies };
-  fs.writeFileSync(process.argv[1], JSON.stringify(keep, null, 2) + "\n");
-' "$app/package.json"
+  const [file, ...bundled] = process.argv.slice(1);
+  const p = JSON.parse(fs.readFileSync(file, "utf8"));
+  const dependencies = Object.fromEntries(Object.entries(p.dependencies).filter(([name]) => !bundled.some((dir) => dir.endsWith(`/node_modules/${name}`))));
+  const keep = { name: p.name, version: p.version, private: true, type: p.type, license: p.license, dependencies };
+  fs.writeFileSync(file, JSON.stringify(keep, null, 2) + "\n");
+' "$app/package.json" "${bundled[@]}"
 rm "$app/package-lock.json" "$app/node_modules/.package-lock.json"
-# dbus-next's optional usocket addon is never built (--ignore-scripts) and dbus-next works
-# without it: drop it and everything only it needed (node-gyp and its tree).
-node "$here/prune-modules.mjs" "$app" usocket
+# Only what the native addons' packages need stays: the bundled libraries' trees go.
+node "$here/prune-modules.mjs" "$app"
 rm -rf "$app/node_modules/.bin"
 # Native prebuilds: keep this platform's glibc builds, drop every other platform's and musl's.
 prebuilds="$app/node_modules/@serialport/bindings-cpp/prebuilds"
@@ -79,6 +84,12 @@ done
 doc="$stage/usr/share/doc/vdagent"
 mkdir -p "$doc"
 cp "$here/copyright" "$doc/copyright"
+# The license files of the npm packages bundled into dist/, under their place in node_modules.
+for dir in "${bundled[@]}"; do
+  into="$doc/node_modules/${dir#*node_modules/}"
+  mkdir -p "$into"
+  find "$dir" -maxdepth 1 -type f \( -iname 'licen[cs]e*' -o -iname 'copying*' -o -iname 'notice*' \) -exec cp {} "$into/" \;
+done
 date_rfc="$(date -u -R -d "@$epoch")"
 printf 'vdagent (%s) unstable; urgency=medium\n\n  * Built from the vdagent repository.\n\n -- %s  %s\n' \
   "$version" "$maintainer" "$date_rfc" | gzip -9n > "$doc/changelog.gz"

@@ -12,8 +12,6 @@ import { openPtyPair } from '../transport/pty.js';
 
 /** The vendor actions.d shipped beside the built code. */
 export const VENDOR_ACTIONS_DIR = fileURLToPath(new URL('../../actions.d', import.meta.url));
-/** The CLI entry point of this build. */
-export const CLI_PATH = fileURLToPath(new URL('../cli.js', import.meta.url));
 
 const ARROW: Record<SimRecord['from'], string> = { client: 'client -> agent', server: 'server -> agent', agent: 'agent -> client' };
 
@@ -61,7 +59,8 @@ export async function runDemo(): Promise<number> {
   const events = join(dir, 'input-events');
   // The session helper runs as this user (--session current) with a home in the temporary folder.
   const args = ['daemon', '--port', pty.slavePath, '--qga-port', 'none', '--session', 'current', '--actions-dir', VENDOR_ACTIONS_DIR, '--fake-uinput', events];
-  const daemon = spawn(process.execPath, [CLI_PATH, ...args], {
+  // The daemon is this same program (its entry script, compiled module by module or bundled).
+  const daemon = spawn(process.execPath, [process.argv[1] ?? '', ...args], {
     stdio: ['ignore', 'inherit', 'pipe'],
     env: { ...process.env, JOURNAL_STREAM: undefined, HOME: dir, XDG_CONFIG_HOME: join(dir, '.config') },
   });

@@ -6,6 +6,7 @@ import type { DesktopState } from '../desktop/state.js';
 import type { Logger } from '../log/logger.js';
 import { CapabilitySet, type Message, messageName } from '../protocol/index.js';
 import { BlockPool, TRANSFER_BLOCK } from '../protocol/block-pool.js';
+import { ClientChanges } from './client-changes.js';
 import { SessionHelper, type HelperCommand } from './helper.js';
 import { TRANSFER_BLOCKS_KEPT } from './in-flight.js';
 import { SessionModuleProxy, type ProxyHost } from './proxy.js';
@@ -50,6 +51,8 @@ export class SessionBridge extends EventEmitter<SessionBridgeEvents> implements 
   private coming: { promise: Promise<void>; done(): void } | undefined;
   /** What the current helper did wrong, each logged once per helper run (a hostile one cannot flood the log). */
   private readonly reported = new Set<'refused' | 'unencodable'>();
+  /** The client changes the current helper's modules have not confirmed: what they send meanwhile is dropped. */
+  private readonly changes = new ClientChanges();
   /** Blocks file data is collected in, reused once sent to the helper. */
   readonly blocks = new BlockPool(TRANSFER_BLOCK, TRANSFER_BLOCKS_KEPT);
 
@@ -116,7 +119,7 @@ export class SessionBridge extends EventEmitter<SessionBridgeEvents> implements 
     if (!this.helper) return;
     // The new client's capabilities are not known yet: none, until it announces (spec §6.6).
     this.syncClientCaps(proxy);
-    this.helper.send({ kind: 'reset', module: proxy.name });
+    if (this.helper.send({ kind: 'reset', module: proxy.name })) this.changes.sent(proxy.name);
   }
 
   announced(proxy: SessionModuleProxy): void {
@@ -165,6 +168,7 @@ export class SessionBridge extends EventEmitter<SessionBridgeEvents> implements 
     });
     helper.on('message', (module, message) => this.fromHelper(module, message));
     helper.on('closed', (module, id) => this.proxies.get(module)?.closed(id));
+    helper.on('reset', (module) => this.changes.confirmed(module));
     helper.on('offer', (module, capabilities) => {
       if (!this.proxies.has(module)) return;
       this.offers.set(module, new Set(capabilities));
@@ -173,6 +177,7 @@ export class SessionBridge extends EventEmitter<SessionBridgeEvents> implements 
     helper.on('behind', (behind) => this.emit('behind', behind));
     helper.on('exit', () => {
       this.reported.clear();
+      this.changes.clear();
       this.loseAll();
       this.changed();
       // The helper restarts after a delay: nothing is coming until then.
@@ -190,6 +195,7 @@ export class SessionBridge extends EventEmitter<SessionBridgeEvents> implements 
     this.settle();
     this.emit('behind', false);
     this.reported.clear();
+    this.changes.clear();
     this.loseAll();
     const done: Promise<void> = helper.stop().finally(() => this.stopping.delete(done));
     this.stopping.add(done);
@@ -218,6 +224,11 @@ export class SessionBridge extends EventEmitter<SessionBridgeEvents> implements 
 
   private fromHelper(module: string, message: Message): void {
     const proxy = this.proxies.get(module);
+    if (proxy && !this.changes.current(module)) {
+      // Sent before the module took the daemon's reset: made for a client that is gone, whenever it arrives.
+      this.options.log.debug(`session helper: ${module}'s ${messageName(message.type)} dropped: made for a client that is gone`);
+      return;
+    }
     try {
       if (proxy && this.served.has(module) && proxy.fromHelper(message)) return;
       this.reportOnce('refused', `session helper: ${module} may not send ${messageName(message.type)}; dropped (further refusals are not logged)`);

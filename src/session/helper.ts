@@ -52,6 +52,8 @@ export interface HelperEvents {
   layout: [monitors: Monitor[] | undefined];
   /** A module closed what request `id` held. */
   closed: [module: string, id: number];
+  /** A module took the daemon's reset (see ClientChanges). */
+  reset: [module: string];
   /** A module can serve only these capability bits now. */
   offer: [module: string, capabilities: number[]];
   /** The helper process ended (it is restarted unless stopped). */
@@ -135,10 +137,10 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
     this.spawn().catch((err: unknown) => this.log.error(`session ${this.desktop.id}: helper not started: ${String(err)}`));
   }
 
-  /** Sends a message once the helper listens; dropped otherwise (the state is resent on hello). */
-  send(message: ToHelper): void {
+  /** Sends a message once the helper listens; dropped otherwise (the state is resent on hello): false then. */
+  send(message: ToHelper): boolean {
     const channel = this.channel;
-    if (!this.greeted || !channel?.open) return;
+    if (!this.greeted || !channel?.open) return false;
     this.window.sent(estimateSize(message));
     let buffered = false;
     buffered = !channel.send(message, () => {
@@ -150,6 +152,7 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
       this.backlog++;
       this.flow();
     }
+    return true;
   }
 
   /** Ends the helper: SIGTERM (it stops its modules), SIGKILL if it does not end in time. */
@@ -238,6 +241,7 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
     } else if (m.kind === 'running') this.emit('running', m.modules);
     else if (m.kind === 'layout') this.emit('layout', m.monitors ?? undefined);
     else if (m.kind === 'closed') this.emit('closed', m.module, m.id);
+    else if (m.kind === 'reset') this.emit('reset', m.module);
     else if (m.kind === 'offer') this.emit('offer', m.module, m.capabilities);
     else this.emit('message', m.module, m.message);
   }

@@ -48,7 +48,9 @@ export type FromHelper =
   /** The capability bits a module can serve now (only its own count; see ModuleContext.offer). */
   | { kind: 'offer'; module: string; capabilities: number[] }
   /** The helper finished this many more of the daemon's messages, oldest first (flow control). */
-  | { kind: 'ack'; count: number };
+  | { kind: 'ack'; count: number }
+  /** The module took the daemon's reset: what it sends from here on is for the daemon's current client. */
+  | { kind: 'reset'; module: string };
 
 /** Whether a value from the helper (a less trusted process) is a well-formed {@link FromHelper}. */
 export function isFromHelper(value: unknown): value is FromHelper {
@@ -61,6 +63,8 @@ export function isFromHelper(value: unknown): value is FromHelper {
       return Number.isSafeInteger(v.count) && (v.count as number) > 0;
     case 'running':
       return Array.isArray(v.modules) && v.modules.every((m) => typeof m === 'string');
+    case 'reset':
+      return typeof v.module === 'string';
     case 'closed':
       return typeof v.module === 'string' && Number.isInteger(v.id) && (v.id as number) >= 0 && (v.id as number) <= 0xffffffff;
     case 'offer':

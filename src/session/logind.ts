@@ -3,6 +3,8 @@ import type { Logger } from '../log/logger.js';
 import { addMatch, call, connected, flag, getAllProperties, getProperty, num, text } from './dbus.js';
 
 const LOGIN1 = 'org.freedesktop.login1';
+/** The bus itself: the sender of NameOwnerChanged (no peer can take its name). */
+const BUS = 'org.freedesktop.DBus';
 const MANAGER = 'org.freedesktop.login1.Manager';
 const SEAT = 'org.freedesktop.login1.Seat';
 const SESSION = 'org.freedesktop.login1.Session';
@@ -49,12 +51,16 @@ export interface LoginSession {
  * desktop without a screen locker never sets LockedHint), so Lock counts until Unlock, a LockedHint
  * that falls from true to false (a locker unlocked without Unlock), or another session in front.
  * Those two signals carry the state themselves, so only logind's own count: any peer on the system
- * bus may send this process a signal, and a forged Unlock must not open a locked session.
+ * bus may send this process a signal, and a forged Unlock must not open a locked session. logind's
+ * unique name is asked once at start and then followed by the bus's NameOwnerChanged (a restarted
+ * logind has a new one), never asked again per read.
  */
 export class Seat0Tracker {
   private sessionPath: string | undefined;
-  /** logind's unique name on the bus, the only sender whose Lock and Unlock count. */
+  /** logind's unique name on the bus, the only sender whose Lock and Unlock count (undefined: logind is not on the bus). */
   private logindName: string | undefined;
+  /** How many times the bus said logind's owner changed: a GetNameOwner answer older than the last change is not used. */
+  private ownerChanges = 0;
   /** The session in front got Lock and no Unlock since. */
   private lockSignalled = false;
   /** Its LockedHint at the last read. */
@@ -84,11 +90,13 @@ export class Seat0Tracker {
     bus.on('message', (m) => tracker.signal(m));
     try {
       await addMatch(bus, `type='signal',sender='${LOGIN1}'`);
-      await addMatch(bus, `type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='${LOGIN1}'`);
+      await addMatch(bus, `type='signal',sender='${BUS}',interface='${BUS}',member='NameOwnerChanged',arg0='${LOGIN1}'`);
     } catch (err) {
       tracker.stop();
       throw err;
     }
+    // Asked once the bus sends us NameOwnerChanged: no change of owner falls between the two.
+    await tracker.learnOwner();
     tracker.refresh();
     return tracker;
   }
@@ -99,8 +107,29 @@ export class Seat0Tracker {
     this.bus.disconnect();
   }
 
+  /** Asks the bus who owns logind's name now; a NameOwnerChanged that arrives meanwhile wins. */
+  private async learnOwner(): Promise<void> {
+    const seen = this.ownerChanges;
+    let owner: unknown;
+    try {
+      [owner] = await call(this.bus, BUS, '/org/freedesktop/DBus', BUS, 'GetNameOwner', 's', [LOGIN1]);
+    } catch {
+      // NameHasNoOwner: logind is not on the bus yet; NameOwnerChanged says when it is.
+    }
+    if (this.ownerChanges === seen) this.logindName = typeof owner === 'string' ? owner : undefined;
+  }
+
   private signal(m: DbusMessage): void {
     if (m.type !== dbus.MessageType.SIGNAL) return;
+    if (m.member === 'NameOwnerChanged' && m.interface === BUS && m.body[0] === LOGIN1) {
+      // Only the bus's own: a peer may send this process a NameOwnerChanged naming itself.
+      if (m.sender !== BUS) return;
+      const owner: unknown = m.body[2];
+      this.ownerChanges++;
+      this.logindName = typeof owner === 'string' && owner !== '' ? owner : undefined;
+      this.refresh();
+      return;
+    }
     if (m.interface === SESSION && m.path === this.sessionPath && (m.member === 'Lock' || m.member === 'Unlock')) {
       if (m.sender !== this.logindName) return;
       this.lockSignalled = m.member === 'Lock';
@@ -109,8 +138,7 @@ export class Seat0Tracker {
     }
     const relevant =
       (m.interface === MANAGER && (m.member === 'SessionNew' || m.member === 'SessionRemoved')) ||
-      (m.member === 'PropertiesChanged' && (m.path === SEAT0_PATH || m.path === this.sessionPath)) ||
-      (m.member === 'NameOwnerChanged' && m.body[0] === LOGIN1);
+      (m.member === 'PropertiesChanged' && (m.path === SEAT0_PATH || m.path === this.sessionPath));
     if (relevant) this.refresh();
   }
 
@@ -144,8 +172,6 @@ export class Seat0Tracker {
 
   private async read(): Promise<LoginSession | undefined> {
     try {
-      const [owner] = await call(this.bus, 'org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'GetNameOwner', 's', [LOGIN1]);
-      this.logindName = typeof owner === 'string' ? owner : undefined;
       const active = await getProperty(this.bus, LOGIN1, SEAT0_PATH, SEAT, 'ActiveSession');
       const [id, path] = Array.isArray(active) ? (active as unknown[]) : [];
       const sessionPath = typeof path === 'string' && id !== '' ? path : undefined;

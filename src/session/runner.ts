@@ -81,6 +81,8 @@ export class SessionRunner {
         return;
       case 'reset':
         this.host.get(message.module)?.resetClient();
+        // In order with the module's messages: the daemon drops those made before, for the old client.
+        this.send({ kind: 'reset', module: message.module });
         return;
       case 'agent-announced':
         this.host.get(message.module)?.agentAnnounced?.();

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { installedPackageVersion } from '../platform/installation.js';
 
 /**
  * The number of the daemon ↔ helper channel's protocol: the frames of channel.ts and the messages
@@ -26,13 +26,7 @@ export interface ProgramVersion {
 
 /** The version of the installation this code was loaded from, reading its package.json now. */
 export function installedVersion(): ProgramVersion {
-  let version: unknown;
-  try {
-    ({ version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown });
-  } catch {
-    version = undefined;
-  }
-  return { package: typeof version === 'string' ? version : 'unknown', channel: CHANNEL_PROTOCOL };
+  return { package: installedPackageVersion(), channel: CHANNEL_PROTOCOL };
 }
 
 /** A version as one word, e.g. `0.2.0/1` (package, then channel protocol). */

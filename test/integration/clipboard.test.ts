@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ClipboardModule } from '../../src/actions/clipboard/module.js';
-import { Capability, ClipboardSelection, ClipboardType, MessageType } from '../../src/protocol/index.js';
+import { Capability, ClipboardSelection, ClipboardType, type Message, MessageType } from '../../src/protocol/index.js';
 import { makeActionsDir } from '../support/actions-dir.js';
 import { startBusDaemon, type BusDaemon } from '../support/dbus-daemon.js';
 import { FakeLogind } from '../support/fake-logind.js';
 import { startPtyHarness, type Harness } from '../support/harness.js';
-import { helperPid } from '../support/proc.js';
+import { helperPid, unreadSocketBytes } from '../support/proc.js';
 import { startXvfb, type XServer } from '../support/x-server.js';
 import { xclipCopy, xclipPaste, xclipTargets } from '../support/xclip.js';
 
@@ -22,6 +22,15 @@ const CLIP = ClipboardSelection.Clipboard;
 /** Waits until the agent announced the clipboard bits (the helper started the module). */
 async function clipboardServed(h: Harness): Promise<void> {
   await h.sim.expect(MessageType.AnnounceCapabilities, { where: (m) => m.caps.has(Capability.ClipboardByDemand), timeoutMs: 15_000 });
+}
+
+/**
+ * Resolves once the helper has handled what the client sent so far: the client asks for a type
+ * nobody offers (JPEG), which the agent answers NONE after the messages before it (one ordered path).
+ */
+async function helperCaughtUp(h: Harness): Promise<void> {
+  await h.sim.send({ type: MessageType.ClipboardRequest, selection: CLIP, dataType: ClipboardType.ImageJpg });
+  await h.sim.expect(MessageType.Clipboard, { where: (m) => m.dataType === ClipboardType.None, timeoutMs: 5000 });
 }
 
 describe('copy and paste through the daemon, its session helper and a real X server', () => {
@@ -87,6 +96,35 @@ describe('copy and paste through the daemon, its session helper and a real X ser
     await h.sim.expect(MessageType.ClipboardRequest, { timeoutMs: 5000 });
     await h.sim.send({ type: MessageType.Clipboard, selection: CLIP, dataType: ClipboardType.Utf8Text, data: Buffer.from('copied in the VNC viewer\0') });
     expect((await pasted)?.toString()).toBe('copied in the VNC viewer');
+  });
+
+  it('keeps what the helper told the client that left from the next client, even when it arrives after that client announced', async () => {
+    // The owner quits after one paste: the guest's clipboard then has no owner, which the helper
+    // reports as a RELEASE as soon as it sees it (no round trip to the owner in between).
+    await xclipCopy(x.env, 'clipboard', 'UTF8_STRING', 'pasted once', ['-loops', '1']);
+    await h.sim.expect(MessageType.ClipboardGrab, { timeoutMs: 5000 });
+    await helperCaughtUp(h);
+    const helper = helperPid(h.pid) as number;
+    // The helper stops reading: the owner's exit waits in its X connection, then the client change
+    // in its channel, in that order, as when a busy helper finds both at once.
+    process.kill(helper, 'SIGSTOP');
+    let answer: Message;
+    try {
+      const before = unreadSocketBytes(helper);
+      expect((await xclipPaste(x.env, 'clipboard', 'UTF8_STRING'))?.toString()).toBe('pasted once');
+      await expect.poll(() => unreadSocketBytes(helper), { timeout: 10_000 }).toBeGreaterThan(before);
+      await h.sim.disconnect();
+      h.sim.consumeAll();
+      h.sim.connect();
+      answer = await h.sim.expect(MessageType.AnnounceCapabilities, { where: (m) => !m.request, timeoutMs: 5000 });
+    } finally {
+      process.kill(helper, 'SIGCONT');
+    }
+    // Whatever the helper sent before this answer has reached the daemon.
+    await helperCaughtUp(h);
+    const toNewClient = h.sim.records.slice(h.sim.records.findIndex((r) => r.message === answer)).flatMap((r) => (r.from === 'agent' && r.message ? [r.message.type] : []));
+    expect(toNewClient).not.toContain(MessageType.ClipboardRelease);
+    expect(toNewClient).not.toContain(MessageType.ClipboardGrab);
   });
 
   it('drops the clipboard bits from the next announcement when its entry goes, and its messages from then on', async () => {

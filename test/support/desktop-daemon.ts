@@ -46,6 +46,8 @@ export interface DesktopDaemonOptions {
   extraArgs?: string[];
   /** The SPICE port is a UNIX socket instead of a pty (the harness's `socketPort`). */
   socketPort?: boolean;
+  /** The program's entry script (the harness's `cli`). */
+  cli?: string;
 }
 
 /** Whether a process exists and has not exited (a zombie has). */
@@ -85,6 +87,7 @@ export async function startDesktopDaemon(options: DesktopDaemonOptions = {}): Pr
       actionsDirs: [actions],
       session: 'current',
       socketPort: options.socketPort,
+      cli: options.cli,
       extraArgs: ['--fake-uinput', events, '--qga-port', qgaPty.slavePath, ...(options.extraArgs ?? [])],
       env: { ...x.env, HOME: home, XDG_CONFIG_HOME: undefined, WAYLAND_DISPLAY: undefined },
     });

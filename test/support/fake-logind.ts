@@ -90,23 +90,50 @@ export interface FakeSession {
 /** What may change in a session while it exists. */
 export type SessionChange = Partial<Pick<SessionInterface, 'Type' | 'Class' | 'LockedHint' | 'State'>>;
 
+/** A connection's unique name, which dbus-next keeps (untyped) once the bus said Hello. */
+function uniqueName(bus: MessageBus): string {
+  const { name } = bus as unknown as { name: unknown };
+  if (typeof name !== 'string') throw new Error('not connected to the bus yet');
+  return name;
+}
+
+/** A signal another peer forges, from its own connection. */
+export interface ForgedSignal {
+  path: string;
+  interface: string;
+  member: string;
+  signature?: string;
+  body?: unknown[];
+}
+
 /**
- * Another peer on the bus sends logind's session signal `member` (Lock, Unlock) for the object
- * `path`, addressed to every connection on the bus (so past any match rule), as a local user
- * on the system bus could.
+ * Another peer on the bus sends `signals` (made knowing its own unique name), each addressed to
+ * every connection on the bus (so past any match rule), as a local user on the system bus could.
+ * Resolves once the bus routed them.
  */
-export async function forgeSessionSignal(address: string, path: string, member: 'Lock' | 'Unlock'): Promise<void> {
+export async function forgeSignals(address: string, signals: (self: string) => ForgedSignal[]): Promise<void> {
   const bus = dbus.sessionBus({ busAddress: address });
+  const call = async (member: string): Promise<unknown[]> => {
+    const reply = await bus.call(new dbus.Message({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member }));
+    const body: unknown[] = reply?.body ?? [];
+    return body;
+  };
   try {
-    const [names] = (await bus.call(new dbus.Message({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'ListNames' })))?.body ?? [];
-    for (const name of (names as string[]).filter((n) => n.startsWith(':'))) {
-      bus.send(new dbus.Message({ type: dbus.MessageType.SIGNAL, destination: name, path, interface: 'org.freedesktop.login1.Session', member }));
+    const [names] = await call('ListNames');
+    const self = uniqueName(bus);
+    for (const name of (names as string[]).filter((n) => n.startsWith(':') && n !== self)) {
+      for (const signal of signals(self)) bus.send(new dbus.Message({ type: dbus.MessageType.SIGNAL, destination: name, ...signal }));
     }
     // Answered after the bus routed the signals before it.
-    await bus.call(new dbus.Message({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'GetId' }));
+    await call('GetId');
   } finally {
     bus.disconnect();
   }
+}
+
+/** Another peer on the bus sends logind's session signal `member` (Lock, Unlock) for the object `path` (see forgeSignals). */
+export async function forgeSessionSignal(address: string, path: string, member: 'Lock' | 'Unlock'): Promise<void> {
+  await forgeSignals(address, () => [{ path, interface: 'org.freedesktop.login1.Session', member }]);
 }
 
 /**
@@ -133,6 +160,11 @@ export class FakeLogind {
     const bus = dbus.sessionBus({ busAddress: address });
     await bus.requestName('org.freedesktop.login1', 0);
     return new FakeLogind(bus);
+  }
+
+  /** Its unique name on the bus (a restarted logind has another). */
+  get uniqueName(): string {
+    return uniqueName(this.bus);
   }
 
   /** Creates a session (not yet in front): SessionNew. */

@@ -63,6 +63,8 @@ export interface HarnessOptions {
   env?: NodeJS.ProcessEnv;
   /** A command the daemon runs under, with its arguments (pty harness only), e.g. `unshare …`; it must exec the rest. */
   prefix?: string[];
+  /** The program's entry script (pty harness only; default {@link CLI}), e.g. the bundle the package ships. */
+  cli?: string;
 }
 
 /** Starts a harness of some kind. */
@@ -74,7 +76,7 @@ export const startPtyHarness: HarnessFactory = async (options = {}) => {
   const pty = host ? undefined : openPtyPair();
   const portPath = host?.path ?? (pty as PtyPair).slavePath;
   // Mouse events go nowhere unless a test asks: a root test run must not create a real tablet.
-  const args = [...NODE_FLAGS, CLI, 'daemon', '--port', portPath, '--qga-port', 'none', '--session', options.session ?? 'none', '--fake-uinput', '/dev/null'];
+  const args = [...NODE_FLAGS, options.cli ?? CLI, 'daemon', '--port', portPath, '--qga-port', 'none', '--session', options.session ?? 'none', '--fake-uinput', '/dev/null'];
   for (const dir of options.actionsDirs ?? [VENDOR_ACTIONS]) args.push('--actions-dir', dir);
   if (options.debug) args.push('--debug');
   args.push(...(options.extraArgs ?? []));

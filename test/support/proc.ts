@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 /** VmRSS of a process, in bytes, from /proc. */
@@ -16,4 +17,10 @@ export function cpuTicks(pid: number): number {
 export function helperPid(daemonPid: number): number | undefined {
   const children = readFileSync(`/proc/${daemonPid}/task/${daemonPid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
   return children.find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('session'));
+}
+
+/** Bytes waiting unread in the UNIX sockets a process holds (their Recv-Q, from iproute2's ss). */
+export function unreadSocketBytes(pid: number): number {
+  const lines = execFileSync('ss', ['-xpnH'], { encoding: 'utf8' }).split('\n');
+  return lines.filter((l) => l.includes(`pid=${pid},`)).reduce((sum, l) => sum + Number(l.trim().split(/\s+/)[2] ?? 0), 0);
 }

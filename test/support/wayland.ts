@@ -1,7 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { testBusConfig } from './dbus-daemon.js';
 import dbus from 'dbus-next';
-import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The unprivileged user compositors run as (they refuse, or should not run, as root). */
@@ -110,6 +110,34 @@ export async function startMutter(dir: string, monitors: string[]): Promise<Comp
     clearInterval(poll);
   }
   return { env: { ...base, DBUS_SESSION_BUS_ADDRESS: address }, log, stop: () => end(child) };
+}
+
+/**
+ * KWin 5.27 on its virtual backend (`kwin_wayland --virtual`) with `count` outputs (Virtual-0, …) of
+ * one mode each, `width`x`height`, as the test user, without Xwayland or a session bus (neither is
+ * needed for output management). It runs from a copy of the binary: Debian gives
+ * /usr/bin/kwin_wayland the file capability cap_sys_resource, and where the bounding set lacks it (a
+ * container) execve refuses the original with EPERM. Ready when `kscreen-doctor -j` lists the outputs.
+ */
+export async function startKwin(dir: string, count: number, width: number, height: number): Promise<Compositor> {
+  const user = compositorUser();
+  const run = runtimeDir(dir, user);
+  const kwin = join(dir, 'kwin_wayland');
+  copyFileSync('/usr/bin/kwin_wayland', kwin);
+  const base = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, XDG_RUNTIME_DIR: run };
+  const args = ['--virtual', '--output-count', String(count), '--width', String(width), '--height', String(height), '--socket', 'wayland-kwin', '--no-lockscreen', '--no-global-shortcuts', '--no-kactivities'];
+  // QPainter compositing: no OpenGL (llvmpipe) work on the test machine's cores.
+  const { child, log } = launch(kwin, args, { ...base, KWIN_COMPOSE: 'Q' }, user);
+  const env = { ...base, WAYLAND_DISPLAY: 'wayland-kwin', QT_QPA_PLATFORM: 'wayland' };
+  const listed = (): number => {
+    try {
+      return (JSON.parse(execFileSync('kscreen-doctor', ['-j'], { env, stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).toString()) as { outputs: unknown[] }).outputs.length;
+    } catch {
+      return 0;
+    }
+  };
+  await until(() => existsSync(join(run, 'wayland-kwin')) && listed() === count, 15_000, 'kwin_wayland', log);
+  return { env: { ...base, WAYLAND_DISPLAY: 'wayland-kwin' }, log, stop: () => end(child) };
 }
 
 /** Whether org.gnome.Mutter.DisplayConfig has an owner on the bus at `address`. */

@@ -3,9 +3,12 @@ import { spawn } from 'node:child_process';
 /** A selection as xclip names it. */
 export type XSelection = 'clipboard' | 'primary';
 
-/** Another X application copies: xclip takes the selection with `data` as `target` and serves it from the background. */
-export async function xclipCopy(env: NodeJS.ProcessEnv, selection: XSelection, target: string, data: Buffer | string): Promise<void> {
-  const child = spawn('xclip', ['-i', '-selection', selection, '-t', target], { env, stdio: ['pipe', 'ignore', 'inherit'] });
+/**
+ * Another X application copies: xclip takes the selection with `data` as `target` and serves it
+ * from the background (`options`: more xclip arguments, e.g. `-loops 1` to quit after one paste).
+ */
+export async function xclipCopy(env: NodeJS.ProcessEnv, selection: XSelection, target: string, data: Buffer | string, options: string[] = []): Promise<void> {
+  const child = spawn('xclip', ['-i', '-selection', selection, '-t', target, ...options], { env, stdio: ['pipe', 'ignore', 'inherit'] });
   child.stdin.end(data);
   // xclip forks: the parent exits once the child owns the selection.
   const code = await new Promise<number | null>((resolve, reject) => child.once('error', reject).once('exit', resolve));

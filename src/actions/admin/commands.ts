@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { ActionSet } from '../actions-d.js';
 import type { Logger } from '../../log/logger.js';
 import type { CommandSpec, ParseEvent } from '../../qga/index.js';
@@ -9,6 +8,7 @@ import { kernelFreezer, type Freezer } from './freezer.js';
 import { FreezeCommands } from './fsfreeze.js';
 import { adminHandlers } from './handlers.js';
 import { adminPolicy, type AdminPolicy } from './policy.js';
+import { installedPackageVersion } from '../../platform/installation.js';
 import { StateStore } from './state.js';
 import { realClock, type SystemClock } from './set-time.js';
 import { realSuspendSystem, suspendModeOf, type SuspendSystem } from './suspend.js';
@@ -28,15 +28,6 @@ export interface AdminCommandsOptions {
   /** The state directory (frozen state, file handles); without it that state lives in memory. */
   stateDir: string;
   system?: Partial<AdminSystem>;
-}
-
-/** This package's version, for guest-info. */
-function packageVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
 }
 
 /** The admin policy of `actions`, its notes logged. */
@@ -85,7 +76,7 @@ export class AdminCommands {
       frozen: () => freeze.frozen,
     };
     const handlers = adminHandlers({
-      version: packageVersion(),
+      version: installedPackageVersion(),
       policy: () => this.policy,
       enabled: (spec) => gate.enabled(spec) && (!freeze.frozen || spec.whileFrozen),
       exec: new ExecCommands(() => this.policy.exec, log),

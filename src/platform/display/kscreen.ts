@@ -43,6 +43,16 @@ export function parseKscreenJson(text: string): KscreenOutput[] {
 }
 
 /**
+ * kscreen-doctor's environment. libkscreen picks its backend by Qt's platform, and Qt takes xcb
+ * unless XDG_SESSION_TYPE says wayland: on a Wayland session it would then ask Xwayland's RandR, or
+ * abort without DISPLAY. So where WAYLAND_DISPLAY is set, Qt's wayland platform is named, which
+ * reaches KWin's output management (kde_output_device_v2).
+ */
+function kscreenEnv(env: DisplayEnv): DisplayEnv {
+  return env.WAYLAND_DISPLAY ? { ...env, QT_QPA_PLATFORM: 'wayland' } : env;
+}
+
+/**
  * KDE Plasma through `kscreen-doctor`: `-j` reads the outputs; one call with
  * `output.NAME.enable output.NAME.mode.ID output.NAME.position.X,Y` (or `output.NAME.disable`)
  * per output applies the layout. KScreen cannot make modes: a size no mode has is an error.
@@ -51,7 +61,11 @@ export function parseKscreenJson(text: string): KscreenOutput[] {
 export class KscreenBackend implements DisplayBackend {
   readonly kind = 'kde';
 
-  constructor(private readonly env: DisplayEnv) {}
+  private readonly env: DisplayEnv;
+
+  constructor(env: DisplayEnv) {
+    this.env = kscreenEnv(env);
+  }
 
   async outputs(): Promise<OutputState[]> {
     return (await this.query()).map((o) => {

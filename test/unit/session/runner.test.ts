@@ -101,3 +101,30 @@ describe('the helper passes on what a module can serve', () => {
     ]);
   });
 });
+
+describe('the helper confirms the daemon’s reset', () => {
+  it('in order with what the module sends: what it sent before the reset comes before the confirmation, what it sends after comes after', async () => {
+    const sent: FromHelper[] = [];
+    let ctx: Parameters<ActionModule['start']>[0] | undefined;
+    const module: ActionModule = {
+      ...slowModule().module,
+      start: async (c) => void (ctx = c),
+      resetClient: () => void ctx?.send({ ...status, id: 6 }), // even what resetClient itself sends is before the confirmation
+    };
+    const runner = new SessionRunner((m) => sent.push(m), memoryLogger().log, new DesktopState(), [{ name: 'slow', create: () => module }]);
+    runner.receive({ kind: 'modules', modules: [{ name: 'slow', settings: [] }] });
+    await tick();
+    ctx?.send({ ...status, id: 5 });
+    runner.receive({ kind: 'reset', module: 'slow' });
+    runner.receive({ kind: 'reset', module: 'absent' }); // a module that does not run here confirms too
+    await tick();
+    ctx?.send({ ...status, id: 7 });
+    expect(sent.filter((m) => m.kind === 'message' || m.kind === 'reset')).toEqual([
+      { kind: 'message', module: 'slow', message: { ...status, id: 5 } },
+      { kind: 'message', module: 'slow', message: { ...status, id: 6 } },
+      { kind: 'reset', module: 'slow' },
+      { kind: 'reset', module: 'absent' },
+      { kind: 'message', module: 'slow', message: { ...status, id: 7 } },
+    ]);
+  });
+});
