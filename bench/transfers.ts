@@ -92,6 +92,12 @@ function medians(samples: Sample[]): { ms: number; daemon: number; helper: numbe
   return { ms: median(samples.map((s) => s.ms)), daemon: median(samples.map((s) => s.growth[0] as number)), helper: median(samples.map((s) => s.growth[1] as number)) };
 }
 
+/** The range of a measure over the samples, "min–max", or '' for a single sample. */
+function range(samples: Sample[], measure: (s: Sample) => number, digits = 0): string {
+  const xs = samples.map(measure);
+  return xs.length > 1 ? ` (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})` : '';
+}
+
 /** "× n" of ours over theirs when theirs was measured (higher is better for ours). */
 function ratio(ours: number, theirs: number | undefined, higherIsBetter: boolean): string {
   if (theirs === undefined) return '';
@@ -103,7 +109,7 @@ function ratio(ours: number, theirs: number | undefined, higherIsBetter: boolean
  * Transfers through the real daemon and session helper on a pty and Xvfb, and through Debian's
  * spice-vdagent driven the same way when installed, rounds interleaved; medians of the rounds.
  * `only` picks kinds by name: 'file 64', 'clip 1', 'clip 16' (each with the pty's own ceiling), and ours
- * alone: 'socket 64' (a 64 MiB file on a UNIX-socket port), 'file 1024'.
+ * alone: 'socket 64' (a 64 MiB file on a UNIX-socket port), 'socket 1024', 'file 1024'.
  */
 export async function transferBenchmarks(add: Add, only: (kind: string) => boolean = () => true): Promise<void> {
   const withSpice = spiceVdagentInstalled();
@@ -140,14 +146,15 @@ export async function transferBenchmarks(add: Add, only: (kind: string) => boole
     const fileSpice = spice('file 64');
     const rate = (x: { ms: number }): number => (64 * MiB) / 1e6 / (x.ms / 1000);
     if (file) {
+      const samples = (who: string): Sample[] => runs.get(`${who} file 64`) ?? [];
       add(
         'file transfer client->guest 64 MiB',
-        `${rate(file).toFixed(0)} MB/s${fileSpice ? ` (spice ${rate(fileSpice).toFixed(0)})${ratio(rate(file), rate(fileSpice), true)}` : ''}`,
+        `${rate(file).toFixed(0)} MB/s${range(samples('vdagent'), rate)}${fileSpice ? ` (spice ${rate(fileSpice).toFixed(0)})${ratio(rate(file), rate(fileSpice), true)}` : ''}`,
         '>= 150 MB/s, >= ×2 spice-vdagent',
       );
       add('  peak RSS over idle: daemon, helper', `+${mib(file.daemon)}, +${mib(file.helper)} MiB`, '<= +16 MiB each');
       const ceiling = get('pty', 'file 64') as ReturnType<typeof medians>;
-      add('  the pty itself: host writer -> plain reader', `${rate(ceiling).toFixed(0)} MB/s`, '(the most any agent takes here)');
+      add('  the pty itself: host writer -> plain reader', `${rate(ceiling).toFixed(0)} MB/s${range(samples('pty'), rate)}`, '(the most any agent takes here)');
     }
     if (only('socket 64')) {
       const m = await prepare(startVdagentOnSocket);
@@ -157,8 +164,19 @@ export async function transferBenchmarks(add: Add, only: (kind: string) => boole
       await m.a.stop();
       agents.length = 0;
       const onSocket = medians(samples);
-      add('file transfer 64 MiB, port on a UNIX socket', `${rate(onSocket).toFixed(0)} MB/s`, '(the agent without a tty)');
-      add('  peak RSS over idle: daemon, helper', `+${mib(onSocket.daemon)}, +${mib(onSocket.helper)} MiB`, '<= +16 MiB each');
+      add('file transfer 64 MiB, port on a UNIX socket', `${rate(onSocket).toFixed(0)} MB/s${range(samples, rate)}`, '(the agent without a tty)');
+      add('  peak RSS over idle: daemon', `+${mib(onSocket.daemon)} MiB${range(samples, (s) => (s.growth[0] as number) / MiB, 1)}`, '<= +16 MiB');
+      add('  helper', `+${mib(onSocket.helper)} MiB${range(samples, (s) => (s.growth[1] as number) / MiB, 1)}`, '<= +16 MiB');
+    }
+    if (only('socket 1024')) {
+      // On a fresh daemon: its peak over idle is the transfer's alone.
+      const m = await prepare(startVdagentOnSocket);
+      agents.push(m);
+      const big = await fileToGuest(m, 1024 * MiB);
+      await m.a.stop();
+      agents.length = 0;
+      add('file transfer 1 GiB on a socket: peak RSS, daemon', `+${mib(big.growth[0] as number)} MiB (${((1024 * MiB) / 1e6 / (big.ms / 1000)).toFixed(0)} MB/s)`, '<= +16 MiB');
+      add('  helper', `+${mib(big.growth[1] as number)} MiB`, '<= +16 MiB');
     }
     for (const size of [1, 16]) {
       const ours = get('vdagent', `clip ${size}`);

@@ -48,6 +48,8 @@ export interface AgentOptions {
   capabilitiesComing?: () => Promise<void> | undefined;
   /** Where FILE_XFER_DATA payloads are collected: blocks given back once sent on to the helper. */
   transferBlocks?: BlockPool;
+  /** What receive() is given is the port's read buffer, reused afterwards (see Port.lendsReads): nothing keeps a view of it. */
+  lentInput?: boolean;
 }
 
 /** Events of an agent connection. */
@@ -90,7 +92,7 @@ export class AgentConnection extends EventEmitter<AgentEvents> {
     this.output = new OutputQueue(write, options.maxQueuedBytes, options.maxQueuedChunks, (behind) => this.emit('behind', behind));
     this.reassembler = new Reassembler(
       { message: (raw) => this.onRaw(raw), error: (err, port) => this.onError(err, port) },
-      { maxMessageSize: options.maxMessageSize, allocate: transferAllocator(options.transferBlocks) },
+      { maxMessageSize: options.maxMessageSize, allocate: transferAllocator(options.transferBlocks), lentInput: options.lentInput },
     );
   }
 

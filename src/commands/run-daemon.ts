@@ -80,7 +80,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     if (!path) return;
     const desktop = new DesktopState();
     const session = await sessionBridgeFor(spec, process.argv[1] ?? '', log, desktop, version);
-    daemon = new Daemon({ port: openPortFor(path), log, actions, desktop, options: { fakeUinput: opts.fakeUinput }, maxMessageSize: opts.maxMessageSize, session });
+    daemon = new Daemon({ port: openPortFor(path, { lendReads: true }), log, actions, desktop, options: { fakeUinput: opts.fakeUinput }, maxMessageSize: opts.maxMessageSize, session });
     log.info(`SPICE agent on ${path}`);
     await daemon.start();
   }).catch((err: unknown) => log.error(`the SPICE agent did not start: ${String(err)}`)).finally(startedUp);

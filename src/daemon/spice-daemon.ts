@@ -58,6 +58,7 @@ export class Daemon {
       maxMessageSize: config.maxMessageSize,
       capabilitiesComing: () => within(config.session?.starting(), HELPER_WAIT_MS),
       transferBlocks: config.session?.blocks,
+      lentInput: port.lendsReads === true,
     });
     this.supervisor.on('open', () => {
       this.portOpen = true;

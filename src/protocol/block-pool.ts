@@ -1,7 +1,5 @@
 /** A file transfer's DATA as spice-gtk sends it, 64 KiB, with its id and size: the size of a transfer block. */
 export const TRANSFER_BLOCK = 64 * 1024 + 12;
-/** Free transfer blocks a process keeps between messages: about 1 MiB once a transfer is over. */
-export const TRANSFER_BLOCKS_KEPT = 16;
 
 /**
  * A bounded free list of equal-size byte blocks, reused for what arrives again and again at the

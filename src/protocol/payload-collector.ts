@@ -33,10 +33,10 @@ export class PayloadCollector {
     return this.blocks.reduce((n, b) => n + b.length, 0);
   }
 
-  /** Copies a piece of the payload in. */
-  add(piece: Buffer): void {
-    let off = 0;
-    while (off < piece.length) {
+  /** Copies a piece of the payload in: bytes `start`…`end` of `piece` (all of it by default). */
+  add(piece: Buffer, start = 0, end = piece.length): void {
+    let off = start;
+    while (off < end) {
       let block = this.blocks[this.blocks.length - 1];
       if (!block || this.filled === block.length) {
         const rest = this.declared - this.collected;
@@ -45,7 +45,7 @@ export class PayloadCollector {
         this.blocks.push(block);
         this.filled = 0;
       }
-      const n = piece.copy(block, this.filled, off);
+      const n = piece.copy(block, this.filled, off, end);
       this.filled += n;
       this.collected += n;
       off += n;

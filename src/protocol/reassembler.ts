@@ -11,7 +11,7 @@ import {
 import { ErrorCode, VdagentError } from './errors.js';
 import { readMessageHeader } from './header.js';
 import { PayloadCollector } from './payload-collector.js';
-import { payloadCeiling } from './table.js';
+import { keepsPayload, payloadCeiling } from './table.js';
 
 /**
  * The messages a client reconnecting after semi-seamless migration begins with: its announcement
@@ -55,6 +55,13 @@ export interface ReassemblerOptions {
    * (default Buffer.allocUnsafe): where a message's memory is reused once it was handled.
    */
   allocate?: (type: number, size: number) => Buffer;
+  /**
+   * The bytes pushed are lent: a buffer reused once push() returns (a port's read buffer). A
+   * payload in one piece is then copied (at most a chunk's size) when its decoded message keeps
+   * its bytes (the table's keepsPayload); any other is a view valid only while the sink's
+   * message() runs, which must decode it there.
+   */
+  lentInput?: boolean;
 }
 
 /** How a port's payloads are kept: the largest message size, and where payloads spanning chunks are collected. */
@@ -62,6 +69,7 @@ interface Keeping {
   maxMessageSize: number;
   maxChunkSize: number;
   allocate: ((type: number, size: number) => Buffer) | undefined;
+  lentInput: boolean;
 }
 
 /** Per-port reassembly state (spec §5). */
@@ -127,23 +135,26 @@ class PortAssembler {
     if (this.need < 0 && this.hdrFilled === 0) this.piece = size;
   }
 
-  /** Feeds bytes of the current chunk; `chunkLeft` counts bytes of this chunk after `data`. */
-  feed(data: Buffer, chunkLeft: number): void {
-    if (this.probeFilled < 0) return this.take(data, chunkLeft);
-    const n = Math.min(MESSAGE_HEADER_SIZE - this.probeFilled, data.length);
-    data.copy(this.probe, this.probeFilled, 0, n);
+  /**
+   * Feeds bytes `start`…`end` of `data`, all of the current chunk; `chunkLeft` counts bytes of
+   * this chunk after them. Offsets, not views: a view per chunk was most of the garbage of a transfer.
+   */
+  feed(data: Buffer, start: number, end: number, chunkLeft: number): void {
+    if (this.probeFilled < 0) return this.take(data, start, end, chunkLeft);
+    const n = Math.min(MESSAGE_HEADER_SIZE - this.probeFilled, end - start);
+    data.copy(this.probe, this.probeFilled, start, start + n);
     this.probeFilled += n;
     if (this.probeFilled < MESSAGE_HEADER_SIZE) return;
     this.probeFilled = -1;
-    const rest = data.subarray(n);
+    const rest = start + n;
     if (this.isCut()) {
       this.fail(ErrorCode.MessageCut, `message type ${this.type} cut after ${this.size - this.need} of ${this.size} payload bytes: a chunk of ${this.chunkSize} bytes begins a new message`);
       this.reset();
       this.piece = this.chunkSize;
     }
     // A copy: the probe is reused, and a payload in one piece is handed out as a view.
-    this.take(Buffer.from(this.probe), rest.length + chunkLeft);
-    this.take(rest, chunkLeft);
+    this.take(Buffer.from(this.probe), 0, MESSAGE_HEADER_SIZE, end - rest + chunkLeft);
+    this.take(data, rest, end, chunkLeft);
   }
 
   /**
@@ -168,22 +179,22 @@ class PortAssembler {
     );
   }
 
-  /** Takes bytes of the current chunk as they come: header, then payload. */
-  private take(data: Buffer, chunkLeft: number): void {
-    let off = 0;
+  /** Takes bytes `start`…`end` of `data`, of the current chunk, as they come: header, then payload. */
+  private take(data: Buffer, start: number, end: number, chunkLeft: number): void {
+    let off = start;
     if (this.discard > 0) {
-      const n = Math.min(this.discard, data.length);
+      const n = Math.min(this.discard, end - off);
       this.discard -= n;
       off += n;
     }
-    while (off < data.length) {
+    while (off < end) {
       if (this.need < 0) {
-        const n = Math.min(MESSAGE_HEADER_SIZE - this.hdrFilled, data.length - off);
+        const n = Math.min(MESSAGE_HEADER_SIZE - this.hdrFilled, end - off);
         data.copy(this.hdr, this.hdrFilled, off, off + n);
         this.hdrFilled += n;
         off += n;
         if (this.hdrFilled < MESSAGE_HEADER_SIZE) return;
-        if (!this.beginPayload(data.length - off + chunkLeft)) {
+        if (!this.beginPayload(end - off + chunkLeft)) {
           // Drop the rest of this chunk: what is in `data` now, and `chunkLeft` bytes to come.
           this.reset();
           this.discard = chunkLeft;
@@ -192,19 +203,21 @@ class PortAssembler {
         if (this.need === 0) this.complete(this.keep ? Buffer.alloc(0) : undefined);
         continue;
       }
-      const n = Math.min(this.need, data.length - off);
-      const piece = data.subarray(off, off + n);
+      const n = Math.min(this.need, end - off);
+      const from = off;
       this.need -= n;
       off += n;
       if (!this.keep) {
         if (this.need === 0) this.complete(undefined);
       } else if (this.need === 0 && !this.collector) {
-        // The whole payload in one piece: handed out as a view, never copied.
-        this.complete(piece);
+        // The whole payload in one piece: handed out as a view, copied only from lent input for a
+        // type whose message keeps its bytes (a MOUSE_STATE is read at once and kept by nobody).
+        const piece = data.subarray(from, off);
+        this.complete(this.keeping.lentInput && keepsPayload(this.type) ? Buffer.from(piece) : piece);
       } else {
         // Copied, so that a piece never pins the (larger) buffer it arrived in.
         this.collector ??= this.newCollector();
-        this.collector.add(piece);
+        this.collector.add(data, from, off);
         if (this.need === 0) this.complete(this.collector.take());
       }
     }
@@ -260,7 +273,8 @@ class PortAssembler {
 
 /**
  * Turns the byte stream of the port into messages: the chunk layer (spec §3) and one reassembly
- * state per chunk port (spec §5). Copies bytes only when a message spans chunks; memory held is at
+ * state per chunk port (spec §5). Copies bytes only when a message spans chunks (from lent input,
+ * also a payload in one piece its message keeps); memory held is at
  * most 1.1 × bytes received + a constant, never a function of sizes declared, and a header
  * declaring more than its type's ceiling is refused before any payload is kept.
  */
@@ -279,7 +293,7 @@ export class Reassembler {
     options: ReassemblerOptions = {},
   ) {
     this.maxChunkSize = options.maxChunkSize ?? MAX_CHUNK_DATA_SIZE;
-    const keeping: Keeping = { maxMessageSize: options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE, maxChunkSize: this.maxChunkSize, allocate: options.allocate };
+    const keeping: Keeping = { maxMessageSize: options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE, maxChunkSize: this.maxChunkSize, allocate: options.allocate, lentInput: options.lentInput ?? false };
     this.ports = new Map([
       [ChunkPort.Client, new PortAssembler(ChunkPort.Client, keeping, sink)],
       [ChunkPort.Server, new PortAssembler(ChunkPort.Server, keeping, sink)],
@@ -334,14 +348,14 @@ export class Reassembler {
       }
       const n = Math.min(this.chunkLeft, data.length - off);
       this.chunkLeft -= n;
-      const piece = data.subarray(off, off + n);
+      const from = off;
       off += n;
       const port = this.current;
       if (this.chunkLeft === 0) {
         this.chunkLeft = -1;
         this.current = undefined;
       }
-      port?.feed(piece, Math.max(this.chunkLeft, 0));
+      port?.feed(data, from, off, Math.max(this.chunkLeft, 0));
     }
   }
 

@@ -5,9 +5,10 @@ import { plainGate, type SessionState } from '../actions/session-gate.js';
 import type { DesktopState } from '../desktop/state.js';
 import type { Logger } from '../log/logger.js';
 import { CapabilitySet, type Message, messageName } from '../protocol/index.js';
-import { BlockPool, TRANSFER_BLOCK, TRANSFER_BLOCKS_KEPT } from '../protocol/block-pool.js';
+import { BlockPool, TRANSFER_BLOCK } from '../protocol/block-pool.js';
 import { ClientChanges } from './client-changes.js';
 import { SessionHelper, type HelperCommand } from './helper.js';
+import { TRANSFER_BLOCKS_KEPT } from './in-flight.js';
 import { SessionModuleProxy, type ProxyHost } from './proxy.js';
 import type { Desktop, SessionSource } from './source.js';
 

@@ -41,12 +41,16 @@ export class CharDevicePort extends PausablePort implements Port {
   /** Read loops waiting for resume(). */
   private readonly resumers = new Set<() => void>();
 
-  /** A port on the device at `path` (named `name` in logs), opened by open(). */
+  readonly lendsReads: boolean;
+
+  /** A port on the device at `path` (named `name` in logs), opened by open(); with `lendReads` it lends its reads rather than copy them. */
   constructor(
     private readonly path: string,
     readonly name: string = path,
+    options: { lendReads?: boolean } = {},
   ) {
     super();
+    this.lendsReads = options.lendReads === true;
   }
 
   /** A port on an already-open non-blocking fd: open() starts using it, close() leaves it open. */
@@ -246,8 +250,8 @@ export class CharDevicePort extends PausablePort implements Port {
       woken = false;
       heard = true;
       backoff.reset();
-      // Emit a copy: the scratch buffer is reused, consumers may keep what they are given.
-      this.emit('data', Buffer.from(scratch.subarray(0, n)));
+      // The scratch buffer is reused: lent (see Port.lendsReads), or a copy consumers may keep.
+      this.emit('data', this.lendsReads ? scratch.subarray(0, n) : Buffer.from(scratch.subarray(0, n)));
       if (!(await this.ready(s, 'readable', 0))) return;
     }
   }

@@ -10,6 +10,8 @@ import { UnixSocketPort } from './unix-socket-port.js';
 export interface OpenPortOptions {
   /** sysfs directory of character devices by `major:minor`. */
   sysDevCharDir?: string;
+  /** The port lends its reads (see Port.lendsReads): for a consumer that keeps no view of them. */
+  lendReads?: boolean;
 }
 
 /** Whether sysfs files the device under virtio-ports (so it needs no trial open). */
@@ -51,8 +53,8 @@ function isSocket(path: string): boolean {
 
 /** A not-yet-open Port for `path`: UnixSocketPort for a socket, SerialPortPort for a tty or pty, else CharDevicePort. */
 export function openPortFor(path: string, opts: OpenPortOptions = {}): Port {
-  if (isSocket(path)) return new UnixSocketPort(path);
+  if (isSocket(path)) return new UnixSocketPort(path, { lendReads: opts.lendReads });
   // A trial open of a virtio port would show the host a connect and a disconnect: skip it.
-  if (isVirtioPort(path, opts.sysDevCharDir ?? '/sys/dev/char')) return new CharDevicePort(path);
-  return isTty(path) ? new SerialPortPort(path) : new CharDevicePort(path);
+  if (isVirtioPort(path, opts.sysDevCharDir ?? '/sys/dev/char')) return new CharDevicePort(path, path, { lendReads: opts.lendReads });
+  return isTty(path) ? new SerialPortPort(path, { lendReads: opts.lendReads }) : new CharDevicePort(path, path, { lendReads: opts.lendReads });
 }

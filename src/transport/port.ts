@@ -15,6 +15,12 @@ export interface PortEvents {
 export interface Port extends EventEmitter<PortEvents> {
   /** What the port is, for logs (a path, or a name). */
   readonly name: string;
+  /**
+   * Whether a `data` chunk is a view of the port's read buffer, valid only while the event is
+   * handled (the next read reuses it): a consumer copies what it keeps. Otherwise (absent or
+   * false) each chunk is the consumer's to keep.
+   */
+  readonly lendsReads?: boolean;
   /** The device node it opens, when it opens one by path: its appearing is worth a reopen at once. */
   readonly devicePath?: string;
   /** Opens the port; rejects with the system error. */

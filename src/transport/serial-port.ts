@@ -10,6 +10,8 @@ import { WriteQueue } from './write-queue.js';
 export interface SerialPortPortOptions {
   /** Line speed; irrelevant on ptys and virtual UARTs. */
   baudRate?: number;
+  /** Lend the reads rather than copy them (see Port.lendsReads). */
+  lendReads?: boolean;
 }
 
 /** System error names of the strerror() texts the serialport binding puts in its messages. */
@@ -49,12 +51,15 @@ export class SerialPortPort extends PausablePort implements Port {
   /** Sets the poller's mask to what is wanted now; set while open. */
   private arm: (() => void) | undefined;
 
+  readonly lendsReads: boolean;
+
   /** A port on the tty at `path`, opened by open(). */
   constructor(
     readonly name: string,
     private readonly options: SerialPortPortOptions = {},
   ) {
     super();
+    this.lendsReads = options.lendReads === true;
   }
 
   get isOpen(): boolean {
@@ -193,8 +198,8 @@ export class SerialPortPort extends PausablePort implements Port {
       }
       if (n === 0) return stop(Object.assign(new Error(`${this.name} hung up (read returned 0)`), { code: 'EIO' }));
       arm();
-      // A copy: the buffer is reused, consumers may keep what they are given.
-      this.emit('data', Buffer.from(scratch.subarray(0, n)));
+      // The buffer is reused: lent (see Port.lendsReads), or a copy consumers may keep.
+      this.emit('data', this.lendsReads ? scratch.subarray(0, n) : Buffer.from(scratch.subarray(0, n)));
     };
     poller.on('readable', onReadable);
     poller.on('writable', onWritable);

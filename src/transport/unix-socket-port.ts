@@ -8,7 +8,8 @@ import { DELIVERY_SIZE } from './read-available.js';
 /**
  * A Port on a UNIX stream socket a host listens on (QEMU's `-chardev socket,server=on`): a
  * transport without a tty's 4 KiB line-discipline buffer. libuv reads it into one reused 64 KiB
- * buffer (one read per readiness, the descriptor kept in epoll) and the port hands on a copy;
+ * buffer (one read per readiness, the descriptor kept in epoll) and the port hands on a copy, or
+ * with `lendReads` the buffer itself (see Port.lendsReads: no 64 KiB of garbage per read);
  * pause() stops reading, so the host's writes block.
  * The host closing its side, or an error, ends the port (`close` with the error).
  */
@@ -16,10 +17,15 @@ export class UnixSocketPort extends PausablePort implements Port {
   private socket: Socket | undefined;
   private opening = false;
   private given: Socket | undefined;
+  readonly lendsReads: boolean;
 
-  /** A port on the socket at `path`, connected by open(). */
-  constructor(readonly name: string) {
+  /** A port on the socket at `path`, connected by open(); with `lendReads` it lends its reads rather than copy them. */
+  constructor(
+    readonly name: string,
+    options: { lendReads?: boolean } = {},
+  ) {
     super();
+    this.lendsReads = options.lendReads === true;
   }
 
   /** A port on a socket already connected (the host's end of an accepted connection): open() starts using it. */
@@ -52,13 +58,14 @@ export class UnixSocketPort extends PausablePort implements Port {
     this.opening = true;
     try {
       const socket = await new Promise<Socket>((resolve, reject) => {
-        // Read into one reused buffer, handing on copies of what arrived (as the other ports do),
-        // rather than a new 64 KiB buffer per read.
+        // Read into one reused buffer, handing on what arrived (lent, or copied as the other ports
+        // do), rather than a new 64 KiB buffer per read.
         const scratch = Buffer.allocUnsafe(DELIVERY_SIZE);
+        const lend = this.lendsReads;
         const onread = {
           buffer: scratch,
           callback: (n: number): boolean => {
-            this.emit('data', Buffer.from(scratch.subarray(0, n)));
+            this.emit('data', lend ? scratch.subarray(0, n) : Buffer.from(scratch.subarray(0, n)));
             return true; // keep reading: pause() stops the socket itself
           },
         };

@@ -118,7 +118,7 @@ describe.runIf(process.getuid?.() === 0)('back-pressure from the SPICE port to t
     const data = wire(Array.from({ length: 1024 }, () => ({ type: MessageType.FileXferData, id, data: chunk })));
     let peak = idle;
     const { accepted, blocked } = await flood(h.hostFd as number, data, { giveUpMs: 3000, sample: () => void (peak = Math.max(peak, daemonAndHelperRss(h.pid))) });
-    // 64 MiB offered: the agent took its window (4 MiB) plus what kernel buffers and one read hold.
+    // 64 MiB offered: the agent took its window (1 MiB) plus what kernel buffers and one read hold.
     expect(blocked).toBe(true);
     expect(accepted).toBeLessThan(8 * MiB);
     expect(peak - idle).toBeLessThanOrEqual(BOUND);

@@ -16,6 +16,7 @@ import { candidateNames, safeName } from './naming.js';
 import { openPendingFile, removeLeftovers, type PendingFile } from './pending-file.js';
 import { parseSaveDirSetting, saveDir, type SaveDirSetting } from './save-dir.js';
 import { GioError, gioErrorOf, MAX_ACTIVE_TRANSFERS, xferIoError, xferStatus } from './status.js';
+import { WriteBatch } from './write-batch.js';
 
 /** Most DATA bytes waiting to be written, per transfer (one message of any size is always taken). */
 export const MAX_PENDING_BYTES = 8 * 1024 * 1024;
@@ -44,12 +45,24 @@ interface Transfer {
   work: Promise<void>;
   /** Set when the transfer ended (done, failed, cancelled): queued operations are skipped. */
   ended: boolean;
+  /** The DATA waiting for their write while more may join them. */
+  batch?: Batch;
+}
+
+/** DATA of one transfer written together (see {@link WriteBatch}). */
+interface Batch {
+  readonly writes: WriteBatch;
+  /** Whether it holds the transfer's last byte: the file is published once it is written. */
+  last: boolean;
+  /** Settles once its write (and, for the last, the publishing) is done or failed. */
+  done: Promise<void>;
 }
 
 /**
  * Receives files dropped on the client into the folder of the entry's `dir` (by default the
  * session user's download folder; spec §10): checks the key file and the name, the free space,
- * writes DATA as it streams in into an unnamed file in that folder (created when missing), and at
+ * writes DATA as it streams in into an unnamed file in that folder (created when missing; the DATA
+ * that come while the disk is busy are written together, see {@link WriteBatch}), and at
  * the last byte syncs it and links it under the name (`name (1).ext` … when taken), then answers
  * SUCCESS. A transfer that ends otherwise leaves nothing. Each START's end is told to the daemon
  * once its file is closed, so the daemon counts the transfer until then. With `open-when-done`,
@@ -158,21 +171,35 @@ export class FileXferModule implements ActionModule {
     const last = t.received === t.size;
     // Complete: what the client says of this id from now on is for a finished transfer.
     if (last) this.transfers.delete(t.id);
-    return this.step(t, async () => {
-      const file = t.file as PendingFile;
-      await file.handle.write(m.data, 0, m.data.length, position);
-      t.pendingBytes -= m.data.length;
-      t.pendingWrites--;
-      if (!last) return;
-      const path = await file.publish(candidateNames(t.name));
-      if (!path) {
-        void this.end(t, xferIoError(t.id, GioError.Exists));
-        return;
-      }
-      this.ctx?.log.info(`file-xfer ${t.id}: ${path} complete`);
-      void this.end(t, xferStatus(t.id, FileXferResult.Success));
-      if (![...this.held].some((other) => !other.ended)) this.batchDone(t.dir as string);
-    });
+    // DATA that come while the previous write runs join the batch waiting for its turn.
+    const open = t.batch;
+    if (open?.writes.add(m.data)) {
+      open.last = last;
+      return open.done;
+    }
+    const batch: Batch = { writes: new WriteBatch(position), last, done: Promise.resolve() };
+    batch.writes.add(m.data);
+    t.batch = batch;
+    batch.done = this.step(t, () => this.flush(t, batch));
+    return batch.done;
+  }
+
+  /** Writes a batch of DATA with one pwritev; after the last byte, publishes the file and answers SUCCESS. */
+  private async flush(t: Transfer, batch: Batch): Promise<void> {
+    if (t.batch === batch) t.batch = undefined;
+    const file = t.file as PendingFile;
+    await batch.writes.write(file.handle);
+    t.pendingBytes -= batch.writes.bytes;
+    t.pendingWrites -= batch.writes.writes;
+    if (!batch.last) return;
+    const path = await file.publish(candidateNames(t.name));
+    if (!path) {
+      void this.end(t, xferIoError(t.id, GioError.Exists));
+      return;
+    }
+    this.ctx?.log.info(`file-xfer ${t.id}: ${path} complete`);
+    void this.end(t, xferStatus(t.id, FileXferResult.Success));
+    if (![...this.held].some((other) => !other.ended)) this.batchDone(t.dir as string);
   }
 
   private clientStatus(m: FileXferStatusMessage): Promise<void> | void {

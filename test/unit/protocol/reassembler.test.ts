@@ -9,6 +9,7 @@ import {
   ClipboardType,
   decodeMessage,
   ErrorCode,
+  FileXferResult,
   type Message,
   MessageType,
   MIN_BLOCK_SIZE,
@@ -346,6 +347,32 @@ describe('memory', () => {
     expect(messages).toHaveLength(3);
     for (const m of messages) expect(m.payload.buffer).toBe(input.buffer);
     expect(messages[0]!.payload.byteOffset).toBe(input.byteOffset + 8 + 20);
+  });
+
+  it('from lent input (the read buffer a port reuses), copies the single-chunk payloads a message keeps, and lends the rest to the sink while it decodes them', () => {
+    const status: Message = { type: MessageType.FileXferStatus, id: 3, result: FileXferResult.Error };
+    const stream = Buffer.concat([...chunksOf(request), ex3MouseStateLeftButton, ...chunksOf(fileData(100)), ...chunksOf(status), ...chunksOf(fileData(5000)), ...chunksOf(maxClipboard)]);
+    const lent = Buffer.from(stream);
+    const decoded: Message[] = [];
+    const lentOut: boolean[] = [];
+    const r = new Reassembler(
+      {
+        message: (raw) => {
+          lentOut.push(raw.payload.buffer === lent.buffer);
+          decoded.push(decodeMessage(raw, SPICE_GTK));
+        },
+        error: (err) => {
+          throw err;
+        },
+      },
+      { lentInput: true },
+    );
+    r.push(lent);
+    lent.fill(0xee);
+    // As decoded from input of their own.
+    expect(decoded).toEqual(decodeAll(reassemble(stream).messages));
+    expect(decoded[2]).toEqual(fileData(100));
+    expect(lentOut).toEqual([true, true, false, false, false, true]);
   });
 
   it('copies a message that spans chunks into one contiguous payload', () => {

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { InFlightWindow } from '../../../src/session/in-flight.js';
+import { BlockPool, TRANSFER_BLOCK } from '../../../src/protocol/block-pool.js';
+import { MessageType } from '../../../src/protocol/index.js';
+import { HELPER_WINDOW, InFlightWindow, TRANSFER_BLOCKS_KEPT } from '../../../src/session/in-flight.js';
+import type { ToHelper } from '../../../src/session/ipc.js';
+import { estimateSize } from '../../../src/session/message-size.js';
 import { PortFlow } from '../../../src/transport/flow.js';
 import { createMemoryPortPair } from '../../../src/transport/memory-port.js';
 
@@ -63,5 +67,29 @@ describe('port flow', () => {
     flow.set('module mouse', false);
     flow.set('module mouse', false);
     expect([port.isPaused, flow.holders]).toEqual([false, []]);
+  });
+
+  it('lets no more 64 KiB DATA be in flight than the blocks kept for reuse hold, so a transfer leaves none to the collector', () => {
+    const pool = new BlockPool(TRANSFER_BLOCK, TRANSFER_BLOCKS_KEPT);
+    const w = new InFlightWindow(HELPER_WINDOW, () => undefined);
+    const made = new Set<ArrayBufferLike>();
+    const inUse: Buffer[] = [];
+    const take = (): Buffer => {
+      const block = pool.take(TRANSFER_BLOCK);
+      made.add(block.buffer);
+      inUse.push(block);
+      return block;
+    };
+    for (let round = 0; round < 3; round++) {
+      const send = (): void => w.sent(estimateSize({ kind: 'message', module: 'file-xfer', message: { type: MessageType.FileXferData, id: 1, data: take().subarray(12) } } satisfies ToHelper));
+      while (!w.full) send();
+      send(); // what the port read that filled the window completes past its mark
+      take(); // and the next DATA being collected meanwhile
+      for (const block of inUse.splice(0)) pool.give(block);
+      w.acked(w.items);
+    }
+    expect(made.size).toBeLessThanOrEqual(TRANSFER_BLOCKS_KEPT);
+    // Every block ever made is free again: none was left to the collector.
+    expect(pool.held).toBe(made.size);
   });
 });

@@ -92,6 +92,33 @@ describe('CharDevicePort on a pty', () => {
     expect(kept.toString()).toBe('first');
   });
 
+  it('with lendReads, emits views of its one read buffer, valid while the event is handled', async () => {
+    const pty = openPtyPair();
+    const host = CharDevicePort.fromFd(pty.masterFd, 'pty master');
+    const daemon = new CharDevicePort(pty.slavePath, pty.slavePath, { lendReads: true });
+    try {
+      await host.open();
+      await daemon.open();
+      expect(daemon.lendsReads).toBe(true);
+      const chunks: Buffer[] = [];
+      const copies: Buffer[] = [];
+      daemon.on('data', (chunk) => {
+        chunks.push(chunk);
+        copies.push(Buffer.from(chunk));
+      });
+      const sent = pattern(256 * 1024, 5);
+      await host.write(sent);
+      while (copies.reduce((n, c) => n + c.length, 0) < sent.length) await delay(10);
+      expect(Buffer.concat(copies).equals(sent)).toBe(true);
+      expect(chunks.length).toBeGreaterThan(1);
+      expect(new Set(chunks.map((c) => c.buffer)).size).toBe(1);
+    } finally {
+      await daemon.close();
+      await host.close();
+      pty.close();
+    }
+  });
+
   it('closes with EIO when its tty is hung up (poll reports an error condition)', async () => {
     const { host, daemon, pty } = await openBoth();
     await host.close();

@@ -39,6 +39,9 @@ describe('openPortFor', () => {
       const opens = vi.spyOn(fs, 'openSync');
       expect(openPortFor('/dev/null', { sysDevCharDir: sys })).toBeInstanceOf(CharDevicePort);
       expect(opens).not.toHaveBeenCalled();
+      // Lent reads when the consumer asks (the SPICE daemon); copies otherwise (the guest-agent port).
+      expect(openPortFor('/dev/null', { sysDevCharDir: sys, lendReads: true }).lendsReads).toBe(true);
+      expect(openPortFor('/dev/null', { sysDevCharDir: sys }).lendsReads).toBe(false);
     } finally {
       fs.rmSync(sys, { recursive: true, force: true });
     }

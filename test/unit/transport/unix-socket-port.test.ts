@@ -44,8 +44,8 @@ describe('UnixSocketPort', () => {
     };
   };
 
-  const openPort = async (host: Host): Promise<{ port: UnixSocketPort; peer: Socket }> => {
-    const port = new UnixSocketPort(host.path);
+  const openPort = async (host: Host, options?: { lendReads?: boolean }): Promise<{ port: UnixSocketPort; peer: Socket }> => {
+    const port = new UnixSocketPort(host.path, options);
     const peerP = host.accepted();
     await port.open();
     const peer = await peerP;
@@ -62,6 +62,8 @@ describe('UnixSocketPort', () => {
   it('is what openPortFor gives for a socket path', async () => {
     const host = await listen();
     expect(openPortFor(host.path)).toBeInstanceOf(UnixSocketPort);
+    expect(openPortFor(host.path).lendsReads).toBe(false);
+    expect(openPortFor(host.path, { lendReads: true }).lendsReads).toBe(true);
   });
 
   it('carries every byte value, and 1 MiB each way at once, intact', async () => {
@@ -79,6 +81,28 @@ describe('UnixSocketPort', () => {
     expect((await atPort.until(256 + MiB)).subarray(256).equals(down)).toBe(true);
     while (Buffer.concat(atPeer).length < MiB) await delay(10);
     expect(Buffer.concat(atPeer).equals(up)).toBe(true);
+  });
+
+  it('hands on copies each consumer may keep, or with lendReads its one read buffer, whose views are valid during the event', async () => {
+    const host = await listen();
+    for (const lendReads of [false, true]) {
+      const { port, peer } = await openPort(host, { lendReads });
+      expect(port.lendsReads).toBe(lendReads);
+      const chunks: Buffer[] = [];
+      const copies: Buffer[] = [];
+      port.on('data', (chunk) => {
+        chunks.push(chunk);
+        copies.push(Buffer.from(chunk));
+      });
+      const sent = pattern(MiB, 4);
+      peer.write(sent);
+      while (copies.reduce((n, c) => n + c.length, 0) < MiB) await delay(10);
+      expect(Buffer.concat(copies).equals(sent)).toBe(true);
+      expect(chunks.length).toBeGreaterThan(1);
+      // Copies stay as they came; lent chunks are views of the one buffer every read goes into.
+      if (lendReads) expect(new Set(chunks.map((c) => c.buffer)).size).toBe(1);
+      else expect(Buffer.concat(chunks).equals(sent)).toBe(true);
+    }
   });
 
   it('emits nothing while paused, and what waited once resumed', async () => {
