@@ -1,4 +1,5 @@
 import { CharDevicePort } from '../../../src/transport/chardev-port.js';
+import { expect } from 'vitest';
 import { openPtyPair, type PtyPair } from '../../../src/transport/pty.js';
 import type { Port } from '../../../src/transport/port.js';
 
@@ -48,6 +49,38 @@ export function collect(port: Port): { bytes(): Buffer; until(n: number, timeout
 
 /** Resolves after `ms` milliseconds. */
 export const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Opens `daemon` (made with lendReads) on a fresh pty's slave, writes 256 KiB from the master and
+ * checks what a lending port promises: every byte arrives, in several events, each a view of the
+ * port's one read buffer that is valid while its event is handled.
+ */
+export async function expectLentReads(makeDaemon: (slavePath: string) => Port, seed: number): Promise<void> {
+  const pty = openPtyPair();
+  const host = CharDevicePort.fromFd(pty.masterFd, 'pty master');
+  const daemon = makeDaemon(pty.slavePath);
+  try {
+    await host.open();
+    await daemon.open();
+    expect(daemon.lendsReads).toBe(true);
+    const chunks: Buffer[] = [];
+    const copies: Buffer[] = [];
+    daemon.on('data', (chunk) => {
+      chunks.push(chunk);
+      copies.push(Buffer.from(chunk));
+    });
+    const sent = pattern(256 * 1024, seed);
+    await host.write(sent);
+    while (copies.reduce((n, c) => n + c.length, 0) < sent.length) await delay(10);
+    expect(Buffer.concat(copies).equals(sent)).toBe(true);
+    expect(chunks.length).toBeGreaterThan(1);
+    expect(new Set(chunks.map((c) => c.buffer)).size).toBe(1);
+  } finally {
+    await daemon.close();
+    await host.close();
+    pty.close();
+  }
+}
 
 /** Resolves with the argument of the port's next `close` event. */
 export function nextClose(port: Port): Promise<Error | undefined> {
