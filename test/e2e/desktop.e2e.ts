@@ -1,11 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClipboardModule } from '../../src/actions/clipboard/module.js';
 import { Capability, ClipboardType } from '../../src/protocol/index.js';
 import { agentJournal, agentJournalLength, journalMatch } from './support/agent-journal.js';
-import { cacheRoot } from './support/cache.js';
+import { cacheRoot, freshRunDir } from './support/cache.js';
 import { DESKTOP_DISPLAY, DESKTOP_USER, desktopImage } from './support/desktop-image.js';
 import { eventually } from './support/eventually.js';
 import { guestImage } from './support/guest-image.js';
@@ -118,9 +118,7 @@ describe('the packaged agent in a real desktop session, with spice-gtk behind QE
     const deb = await packagePath();
     const cache = cacheRoot();
     // Not `desktop-…`: the image cache removes every other entry of that name.
-    runDir = join(cache, 'x11-desktop-run');
-    rmSync(runDir, { recursive: true, force: true });
-    mkdirSync(runDir, { recursive: true });
+    runDir = freshRunDir(cache, 'x11-desktop-run');
     const image = await desktopImage(cache, await guestImage(cache, phases), phases);
     process.stdout.write(`e2e guest: ${Object.values(image.versions).join(', ')}\n`);
     ({ guest, port, probe, spicePort } = await bootSpiceDesktop({ image, deb, runDir, actions: {}, display: { vga: 'std' }, phases, bootMs: BOOT_MS, stepMs: STEP_MS }));

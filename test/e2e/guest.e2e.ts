@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILTIN_MODULES } from '../../src/actions/registry.js';
@@ -7,7 +7,7 @@ import { ClientSimulator } from '../../src/sim/simulator.js';
 import { ROOT } from '../support/harness.js';
 import { readUnitFile, setting, unitBytes } from '../support/systemd-unit.js';
 import { packagePath } from './support/package.js';
-import { cacheRoot } from './support/cache.js';
+import { cacheRoot, freshRunDir } from './support/cache.js';
 import { buildDataDisk } from './support/data-disk.js';
 import { guestImage } from './support/guest-image.js';
 import { LineChannel } from './support/line-channel.js';
@@ -59,9 +59,7 @@ describe('the packaged agent in a Debian guest on a real kernel', () => {
   beforeAll(async () => {
     const deb = await packagePath();
     const cache = cacheRoot();
-    const runDir = join(cache, 'last-run');
-    rmSync(runDir, { recursive: true, force: true });
-    mkdirSync(runDir, { recursive: true });
+    const runDir = freshRunDir(cache, 'last-run');
     const image = await guestImage(cache, phases);
     process.stdout.write(`e2e guest: ${Object.values(image.versions).join(', ')}\n`);
     const dataDisk = join(runDir, 'data.img');

@@ -1,9 +1,9 @@
-import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_PROFILE_DIRS, readProfile } from '../../src/commands/profile-plan.js';
 import { ROOT } from '../support/harness.js';
-import { cacheRoot } from './support/cache.js';
+import { cacheRoot, freshRunDir } from './support/cache.js';
 import { buildDataDisk } from './support/data-disk.js';
 import { crypt, sshKey } from './support/credentials.js';
 import { eventually } from './support/eventually.js';
@@ -63,9 +63,7 @@ describe('Debian’s libvirt 9.0 drives the packaged agent in a TCG guest', () =
   beforeAll(async () => {
     const deb = await packagePath();
     const cache = cacheRoot();
-    runDir = join(cache, 'libvirt-run');
-    rmSync(runDir, { recursive: true, force: true });
-    mkdirSync(runDir, { recursive: true });
+    runDir = freshRunDir(cache, 'libvirt-run');
     const image = await guestImage(cache, phases);
     process.stdout.write(`e2e libvirt guest: ${Object.values(image.versions).join(', ')}\n`);
     const dataDisk = join(runDir, 'data.img');

@@ -1,8 +1,8 @@
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Capability, CapabilitySet, ChunkPort, ClipboardSelection, ClipboardType, type Message, MessageType } from '../../src/protocol/index.js';
-import { cacheRoot } from './support/cache.js';
+import { cacheRoot, freshRunDir } from './support/cache.js';
 import { buildDataDisk } from './support/data-disk.js';
 import { DESKTOP_DISPLAY, DESKTOP_USER, desktopImage } from './support/desktop-image.js';
 import { guestImage } from './support/guest-image.js';
@@ -89,9 +89,7 @@ describe('the packaged agent with QEMU’s qemu-vdagent chardev as its client (Q
   beforeAll(async () => {
     const deb = await packagePath();
     const cache = cacheRoot();
-    const runDir = join(cache, 'qemu-vdagent-run');
-    rmSync(runDir, { recursive: true, force: true });
-    mkdirSync(runDir, { recursive: true });
+    const runDir = freshRunDir(cache, 'qemu-vdagent-run');
     const image = await desktopImage(cache, await guestImage(cache, phases), phases);
     process.stdout.write(`e2e guest: ${Object.values(image.versions).join(', ')}\n`);
     const dataDisk = join(runDir, 'data.img');

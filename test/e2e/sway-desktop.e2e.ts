@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Capability, ClipboardType } from '../../src/protocol/index.js';
 import { agentJournal, agentJournalLength, journalMatch } from './support/agent-journal.js';
-import { cacheRoot } from './support/cache.js';
+import { cacheRoot, freshRunDir } from './support/cache.js';
 import { eventually } from './support/eventually.js';
 import { guestImage } from './support/guest-image.js';
 import { packagePath } from './support/package.js';
@@ -160,9 +160,7 @@ describe('the packaged agent in a real sway session on virtio-gpu, with spice-gt
     const deb = await packagePath();
     const cache = cacheRoot();
     // Not `sway-…`: the image cache removes every other entry of that name.
-    runDir = join(cache, 'wayland-desktop-run');
-    rmSync(runDir, { recursive: true, force: true });
-    mkdirSync(runDir, { recursive: true });
+    runDir = freshRunDir(cache, 'wayland-desktop-run');
     const image = await swayImage(cache, await guestImage(cache, phases), phases);
     process.stdout.write(`e2e guest: ${Object.values(image.versions).join(', ')}\n`);
     ({ guest, port, probe, spicePort } = await bootSpiceDesktop({ image, deb, runDir, actions: { 'file-xfer': FILE_XFER }, display: { vga: 'none', displays: ['virtio-gpu-pci,max_outputs=2'], trace: ['qemu_spice_ui_info'] }, phases, bootMs: BOOT_MS, stepMs: STEP_MS }));

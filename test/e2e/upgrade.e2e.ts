@@ -1,10 +1,10 @@
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Capability, MessageType } from '../../src/protocol/index.js';
 import { ClientSimulator } from '../../src/sim/simulator.js';
 import { ROOT } from '../support/harness.js';
-import { cacheRoot } from './support/cache.js';
+import { cacheRoot, freshRunDir } from './support/cache.js';
 import { buildDataDisk } from './support/data-disk.js';
 import { run } from './support/exec.js';
 import { guestImage } from './support/guest-image.js';
@@ -68,9 +68,7 @@ describe('an upgrade from the previous release in a Debian guest, as apt does it
     ({ version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string });
     const cache = cacheRoot();
     const [previous, deb] = await phases.run(`${release.tag}'s package (built once per commit)`, () => Promise.all([previousReleasePackage(cache, release), packagePath()]));
-    const runDir = join(cache, 'upgrade-run');
-    rmSync(runDir, { recursive: true, force: true });
-    mkdirSync(runDir, { recursive: true });
+    const runDir = freshRunDir(cache, 'upgrade-run');
     const image = await guestImage(cache, phases);
     const dataDisk = join(runDir, 'data.img');
     // The probe installs the previous release at boot; the new package waits on the data disk.

@@ -10,6 +10,17 @@ export function cacheRoot(): string {
   return root;
 }
 
+/**
+ * The run directory `name` under `root`, emptied: what one e2e file's boot writes (data disk,
+ * logs, sockets). Its name must not start like an image cache entry's (`cached` removes those).
+ */
+export function freshRunDir(root: string, name: string): string {
+  const dir = join(root, name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
 /** A short hash of the given parts, for cache keys. */
 export function keyOf(...parts: string[]): string {
   return createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 16);
