@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { ActionModule } from '../../../src/actions/module.js';
 import { plainGate } from '../../../src/actions/session-gate.js';
 import { Capability, MessageType } from '../../../src/protocol/index.js';
-import { SessionModuleProxy, type ProxyHost } from '../../../src/session/proxy.js';
+import { SessionModuleProxy } from '../../../src/session/proxy.js';
+import { servingHost as host } from '../../support/proxy-host.js';
 
 /** A session module with two bits, as the daemon makes it only to wrap it. */
 const module: ActionModule = {
@@ -15,20 +16,6 @@ const module: ActionModule = {
   handle: () => undefined,
   resetClient: () => undefined,
 };
-
-/** A bridge where the helper serves the module and offered `offered` (undefined: said nothing). */
-function host(offered: number[] | undefined): ProxyHost {
-  return {
-    state: () => 'active',
-    attach: () => undefined,
-    detach: () => undefined,
-    forward: () => undefined,
-    reset: () => undefined,
-    announced: () => undefined,
-    offered: () => (offered ? new Set(offered) : undefined),
-    agentAnnounced: () => undefined,
-  };
-}
 
 describe('the bits a session module announces follow what the module in the helper offers', () => {
   it('are all of the gate\'s while the module offered nothing', () => {

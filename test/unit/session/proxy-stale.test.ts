@@ -4,19 +4,10 @@ import { ClipboardGate } from '../../../src/actions/clipboard/gate.js';
 import { ClipboardModule } from '../../../src/actions/clipboard/module.js';
 import { createLogger } from '../../../src/log/logger.js';
 import { Capability, CapabilitySet, ClipboardSelection, ClipboardType, type Message, MessageType } from '../../../src/protocol/index.js';
-import { SessionModuleProxy, type ProxyHost } from '../../../src/session/proxy.js';
+import { SessionModuleProxy } from '../../../src/session/proxy.js';
+import { servingHost } from '../../support/proxy-host.js';
 
-/** A bridge whose helper serves the module. */
-const host: ProxyHost = {
-  state: () => 'active',
-  attach: () => undefined,
-  detach: () => undefined,
-  forward: () => undefined,
-  reset: () => undefined,
-  announced: () => undefined,
-  offered: () => undefined,
-  agentAnnounced: () => undefined,
-};
+const host = servingHost();
 
 const grab: Message = { type: MessageType.ClipboardGrab, selection: ClipboardSelection.Clipboard, types: [ClipboardType.Utf8Text], serial: 3 };
 
