@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClipboardModule } from '../../src/actions/clipboard/module.js';
 import { Capability, ClipboardType } from '../../src/protocol/index.js';
-import { agentJournal, agentJournalLength, journalMatch } from './support/agent-journal.js';
+import { agentJournalLength, journalMatch } from './support/agent-journal.js';
 import { cacheRoot, freshRunDir } from './support/cache.js';
 import { DESKTOP_DISPLAY, DESKTOP_USER, desktopImage } from './support/desktop-image.js';
 import { eventually } from './support/eventually.js';
@@ -16,7 +16,7 @@ import type { ProbeQuestions } from './support/probe-questions.js';
 import type { RunningGuest } from './support/qemu.js';
 import type { SocketPort } from './support/socket-port.js';
 import { announced, SpiceClient, type ClientEvent } from './support/spice-client.js';
-import { bootSpiceDesktop } from './support/spice-desktop.js';
+import { bootSpiceDesktop, helperStartedFor } from './support/spice-desktop.js';
 
 // The desktop guest (Xorg, openbox, the user `desktop` logged in on seat0 through PAM) behind
 // QEMU's SPICE server, with spice-gtk's client library as the host's client: the packaged agent
@@ -135,15 +135,7 @@ describe('the packaged agent in a real desktop session, with spice-gtk behind QE
   });
 
   it('finds the x11 session of seat0 through logind, starts the helper as the user, and announces the clipboard to spice-gtk once it serves', async () => {
-    const [, session, pid] = await phases.run('logind session, helper started as uid 1000', () =>
-      journalMatch(probe, new RegExp(`session ([^/\\s]+)/\\d+: helper (\\d+) started as ${DESKTOP_USER.uid}:${DESKTOP_USER.uid}`), STEP_MS),
-    );
-    sessionId = String(session);
-    expect(await agentJournal(probe)).toContain(`seat0: session ${sessionId} of ${DESKTOP_USER.name} (x11, user)`);
-    const status = await probe.text(`/proc/${String(pid)}/status`);
-    expect(/^Uid:\s+(\d+)\s+(\d+)/m.exec(status)?.slice(1)).toEqual([String(DESKTOP_USER.uid), String(DESKTOP_USER.uid)]);
-    const [, served] = await phases.run('the helper serves the session modules', () => journalMatch(probe, /helper serves (.*clipboard.*)/, STEP_MS));
-    expect(String(served).split(', ')).toEqual(expect.arrayContaining(['clipboard', 'file-xfer', 'resolution']));
+    sessionId = await helperStartedFor({ probe, phases, stepMs: STEP_MS }, DESKTOP_USER, 'x11');
     client = await SpiceClient.start();
     const caps = await phases.run('spice-gtk connects, the agent announces the clipboard', async () => {
       spice().connect(spicePort);

@@ -14,7 +14,7 @@ import type { ProbeQuestions } from './support/probe-questions.js';
 import type { RunningGuest } from './support/qemu.js';
 import type { SocketPort } from './support/socket-port.js';
 import { SpiceClient, type ClientEvent } from './support/spice-client.js';
-import { bootSpiceDesktop } from './support/spice-desktop.js';
+import { bootSpiceDesktop, helperStartedFor } from './support/spice-desktop.js';
 import { SWAY_USER, SWAY_WAYLAND_DISPLAY, swayImage } from './support/sway-image.js';
 
 // The sway guest (sway 1.10 on wlroots' DRM backend with the pixman renderer, on a virtio-gpu
@@ -177,16 +177,9 @@ describe('the packaged agent in a real sway session on virtio-gpu, with spice-gt
   });
 
   it('sway runs on the virtio-gpu DRM device in logind’s active wayland session of seat0; the agent finds it, takes WAYLAND_DISPLAY and SWAYSOCK from the user manager and starts the helper as the user', async () => {
-    const [, session, pid] = await phases.run('logind session, helper started as uid 1000', () =>
-      journalMatch(probe, new RegExp(`session ([^/\\s]+)/\\d+: helper (\\d+) started as ${SWAY_USER.uid}:${SWAY_USER.uid}`), STEP_MS),
-    );
-    expect(await agentJournal(probe)).toContain(`seat0: session ${String(session)} of ${SWAY_USER.name} (wayland, user)`);
-    const shown = await probe.output('/usr/bin/loginctl', 'show-session', String(session), '--property=Type', '--property=Active', '--property=Seat');
+    const session = await helperStartedFor({ probe, phases, stepMs: STEP_MS }, SWAY_USER, 'wayland');
+    const shown = await probe.output('/usr/bin/loginctl', 'show-session', session, '--property=Type', '--property=Active', '--property=Seat');
     expect(shown.split('\n').filter(Boolean).sort()).toEqual(['Active=yes', 'Seat=seat0', 'Type=wayland']);
-    const status = await probe.text(`/proc/${String(pid)}/status`);
-    expect(/^Uid:\s+(\d+)\s+(\d+)/m.exec(status)?.slice(1)).toEqual([String(SWAY_USER.uid), String(SWAY_USER.uid)]);
-    const [, served] = await phases.run('the helper serves the session modules', () => journalMatch(probe, /helper serves (.*clipboard.*)/, STEP_MS));
-    expect(String(served).split(', ')).toEqual(expect.arrayContaining(['clipboard', 'file-xfer', 'resolution']));
     expect(await agentJournal(probe)).toMatch(/session environment: [^\n]*\bWAYLAND_DISPLAY, SWAYSOCK\b[^;\n]* from the user manager/);
     // sway holds the virtio_gpu card (through logind's TakeDevice) and shows its connector.
     const cards = await probe.output('/bin/sh', '-c', `for f in /proc/$(pidof sway)/fd/*; do readlink "$f"; done | grep '^/dev/dri/card' | sort -u; readlink /sys/class/drm/card0/device/virtio*/driver`);

@@ -1,5 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { expect } from 'vitest';
+import { agentJournal, journalMatch } from './agent-journal.js';
 import { buildDataDisk } from './data-disk.js';
 import type { GuestImage } from './guest-image.js';
 import { LineChannel } from './line-channel.js';
@@ -68,4 +70,22 @@ export async function bootSpiceDesktop(o: SpiceDesktopOptions): Promise<SpiceDes
     await guest.stop();
     throw err;
   }
+}
+
+/**
+ * Waits until the agent started the session helper for `user`'s logind session of seat0 (a `type`
+ * session) and checks it: the journal names the session, the helper runs as the user, and it serves
+ * clipboard, file-xfer and resolution. Answers the session's id.
+ */
+export async function helperStartedFor(desktop: { probe: ProbeQuestions; phases: Phases; stepMs: number }, user: { name: string; uid: number }, type: 'x11' | 'wayland'): Promise<string> {
+  const { probe, phases, stepMs } = desktop;
+  const [, session, pid] = await phases.run(`logind session, helper started as uid ${user.uid}`, () =>
+    journalMatch(probe, new RegExp(`session ([^/\\s]+)/\\d+: helper (\\d+) started as ${user.uid}:${user.uid}`), stepMs),
+  );
+  expect(await agentJournal(probe)).toContain(`seat0: session ${String(session)} of ${user.name} (${type}, user)`);
+  const status = await probe.text(`/proc/${String(pid)}/status`);
+  expect(/^Uid:\s+(\d+)\s+(\d+)/m.exec(status)?.slice(1)).toEqual([String(user.uid), String(user.uid)]);
+  const [, served] = await phases.run('the helper serves the session modules', () => journalMatch(probe, /helper serves (.*clipboard.*)/, stepMs));
+  expect(String(served).split(', ')).toEqual(expect.arrayContaining(['clipboard', 'file-xfer', 'resolution']));
+  return String(session);
 }
