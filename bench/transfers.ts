@@ -1,7 +1,7 @@
 import { ClipboardSelection, ClipboardType, FileXferResult, MessageType } from '../src/protocol/index.js';
 import { TransferClient } from '../test/support/file-xfer-client.js';
 import { xclipCopy } from '../test/support/xclip.js';
-import { spiceVdagentInstalled, startSpiceVdagent, startVdagent, startVdagentOnSocket, type BenchAgent } from './agents.js';
+import { spiceVdagentInstalled, startSpiceVdagent, startSpiceVdagentOnSocket, startVdagent, startVdagentOnSocket, type BenchAgent } from './agents.js';
 import { ptyCeiling, ptyCeilingToHost } from './pty-ceiling.js';
 import { memoryOf, PeakOverIdle } from './peak-memory.js';
 
@@ -108,33 +108,40 @@ function ratio(ours: number, theirs: number | undefined, higherIsBetter: boolean
 /**
  * Transfers through the real daemon and session helper on a pty and Xvfb, and through Debian's
  * spice-vdagent driven the same way when installed, rounds interleaved; medians of the rounds.
- * `only` picks kinds by name: 'file 64', 'clip 1', 'clip 16' (each with the pty's own ceiling), and ours
- * alone: 'socket 64' (a 64 MiB file on a UNIX-socket port), 'socket 1024', 'file 1024'.
+ * `only` picks kinds by name: 'file 64', 'clip 1', 'clip 16' (each with the pty's own ceiling); the
+ * same on a UNIX-socket port, where spice-vdagentd connects as ours does: 'socket 64', 'socket clip 1',
+ * 'socket clip 16'; and ours alone: 'socket 1024', 'file 1024'.
  */
 export async function transferBenchmarks(add: Add, only: (kind: string) => boolean = () => true): Promise<void> {
   const withSpice = spiceVdagentInstalled();
   if (!withSpice) process.stdout.write('    spice-vdagent is not installed (Debian package spice-vdagent): no ratios\n');
-  const starts = withSpice ? [startVdagent, startSpiceVdagent] : [startVdagent];
+  /** Who is measured on each port: ours, and spice-vdagent where installed. */
+  type Starts = [string, () => Promise<BenchAgent>][];
+  const onPty: Starts = withSpice ? [['vdagent', startVdagent], ['spice-vdagent', () => startSpiceVdagent()]] : [['vdagent', startVdagent]];
+  const onSocket: Starts = withSpice ? [['vdagent', startVdagentOnSocket], ['spice-vdagent', startSpiceVdagentOnSocket]] : [['vdagent', startVdagentOnSocket]];
   const agents: Measured[] = [];
   const runs = new Map<string, Sample[]>();
   const record = (key: string, s: Sample): void => void runs.set(key, [...(runs.get(key) ?? []), s]);
-  const kinds: [string, (m: Measured, round: number) => Promise<Sample>][] = [
-    ['file 64', (m) => fileToGuest(m, 64 * MiB)],
-    ['clip 1', (m, round) => clipboardToClient(m, MiB, round)],
-    ['clip 16', (m, round) => clipboardToClient(m, 16 * MiB, round)],
+  const kinds: [string, Starts, (m: Measured, round: number) => Promise<Sample>][] = [
+    ['file 64', onPty, (m) => fileToGuest(m, 64 * MiB)],
+    ['clip 1', onPty, (m, round) => clipboardToClient(m, MiB, round)],
+    ['clip 16', onPty, (m, round) => clipboardToClient(m, 16 * MiB, round)],
+    ['socket 64', onSocket, (m) => fileToGuest(m, 64 * MiB)],
+    ['socket clip 1', onSocket, (m, round) => clipboardToClient(m, MiB, round)],
+    ['socket clip 16', onSocket, (m, round) => clipboardToClient(m, 16 * MiB, round)],
   ];
   try {
     // Each kind on fresh agents, so that one kind's leftovers are not counted in another's peak.
-    for (const [kind, measure] of kinds.filter(([k]) => only(k))) {
-      const pair: Measured[] = [];
-      for (const start of starts) pair.push(await prepare(start));
-      agents.push(...pair);
+    for (const [kind, starts, measure] of kinds.filter(([k]) => only(k))) {
+      const pair: [string, Measured][] = [];
+      for (const [who, start] of starts) pair.push([who, await prepare(start)]);
+      agents.push(...pair.map(([, m]) => m));
       for (let round = 0; round < ROUNDS; round++) {
-        for (const m of pair) record(`${m.a.name} ${kind}`, await measure(m, round));
+        for (const [who, m] of pair) record(`${who} ${kind}`, await measure(m, round));
         if (kind === 'file 64') record('pty file 64', await ptyCeilingSample(64 * MiB));
         if (kind.startsWith('clip ')) record(`pty ${kind}`, { ms: await ptyCeilingToHost(Number(kind.slice(5)) * MiB), growth: [0, 0] });
       }
-      for (const m of pair.splice(0)) await m.a.stop();
+      for (const [, m] of pair.splice(0)) await m.a.stop();
       agents.length = 0;
     }
     const get = (who: string, what: string): ReturnType<typeof medians> | undefined => {
@@ -156,17 +163,17 @@ export async function transferBenchmarks(add: Add, only: (kind: string) => boole
       const ceiling = get('pty', 'file 64') as ReturnType<typeof medians>;
       add('  the pty itself: host writer -> plain reader', `${rate(ceiling).toFixed(0)} MB/s${range(samples('pty'), rate)}`, '(the most any agent takes here)');
     }
-    if (only('socket 64')) {
-      const m = await prepare(startVdagentOnSocket);
-      agents.push(m);
-      const samples: Sample[] = [];
-      for (let round = 0; round < ROUNDS; round++) samples.push(await fileToGuest(m, 64 * MiB));
-      await m.a.stop();
-      agents.length = 0;
-      const onSocket = medians(samples);
-      add('file transfer 64 MiB, port on a UNIX socket', `${rate(onSocket).toFixed(0)} MB/s${range(samples, rate)}`, '(the agent without a tty)');
-      add('  peak RSS over idle: daemon', `+${mib(onSocket.daemon)} MiB${range(samples, (s) => (s.growth[0] as number) / MiB, 1)}`, '<= +16 MiB');
-      add('  helper', `+${mib(onSocket.helper)} MiB${range(samples, (s) => (s.growth[1] as number) / MiB, 1)}`, '<= +16 MiB');
+    const socketFile = get('vdagent', 'socket 64');
+    if (socketFile) {
+      const samples = runs.get('vdagent socket 64') ?? [];
+      const theirs = spice('socket 64');
+      add(
+        'file transfer 64 MiB, port on a UNIX socket',
+        `${rate(socketFile).toFixed(0)} MB/s${range(samples, rate)}${theirs ? ` (spice ${rate(theirs).toFixed(0)})${ratio(rate(socketFile), rate(theirs), true)}` : ''}`,
+        '>= 150 MB/s, >= ×2 spice-vdagent (no tty in the way)',
+      );
+      add('  peak RSS over idle: daemon', `+${mib(socketFile.daemon)} MiB${range(samples, (s) => (s.growth[0] as number) / MiB, 1)}`, '<= +16 MiB');
+      add('  helper', `+${mib(socketFile.helper)} MiB${range(samples, (s) => (s.growth[1] as number) / MiB, 1)}`, '<= +16 MiB');
     }
     if (only('socket 1024')) {
       // On a fresh daemon: its peak over idle is the transfer's alone.
@@ -178,18 +185,18 @@ export async function transferBenchmarks(add: Add, only: (kind: string) => boole
       add('file transfer 1 GiB on a socket: peak RSS, daemon', `+${mib(big.growth[0] as number)} MiB (${((1024 * MiB) / 1e6 / (big.ms / 1000)).toFixed(0)} MB/s)`, '<= +16 MiB');
       add('  helper', `+${mib(big.growth[1] as number)} MiB`, '<= +16 MiB');
     }
-    for (const size of [1, 16]) {
-      const ours = get('vdagent', `clip ${size}`);
+    for (const [port, size] of [['', 1], ['', 16], ['socket ', 1], ['socket ', 16]] as const) {
+      const ours = get('vdagent', `${port}clip ${size}`);
       if (!ours) continue;
-      const other = spice(`clip ${size}`);
+      const other = spice(`${port}clip ${size}`);
       add(
-        `clipboard guest->client ${size} MiB`,
+        `clipboard guest->client ${size} MiB${port ? ', port on a UNIX socket' : ''}`,
         `${ours.ms.toFixed(0)} ms${other ? ` (spice ${other.ms.toFixed(0)})${ratio(ours.ms, other.ms, false)}` : ''}`,
         '>= ×1.5 spice-vdagent',
       );
       add('  peak RSS over idle: daemon, helper', `+${mib(ours.daemon)}, +${mib(ours.helper)} MiB`, `<= +${2 * size} MiB each (2 × payload)`);
       const ceiling = get('pty', `clip ${size}`);
-      if (ceiling) add('  the pty itself: one blocking write -> the reader', `${ceiling.ms.toFixed(0)} ms`, '(the least any agent takes here)');
+      if (ceiling && !port) add('  the pty itself: one blocking write -> the reader', `${ceiling.ms.toFixed(0)} ms`, '(the least any agent takes here)');
       if (other) process.stdout.write(`${''.padEnd(4)}spice-vdagent: +${mib(other.daemon)}, +${mib(other.helper)} MiB\n`);
     }
     if (fileSpice) process.stdout.write(`${''.padEnd(4)}spice-vdagent file 64 MiB peak RSS over idle: +${mib(fileSpice.daemon)}, +${mib(fileSpice.helper)} MiB\n`);

@@ -107,8 +107,8 @@ export const startPtyHarness: HarnessFactory = async (options = {}) => {
   };
 };
 
-/** A UNIX socket in a temporary folder where the daemon connects as to its SPICE port. */
-async function listenForAgent(): Promise<{ path: string; accepted(child: ChildProcess): Promise<Socket>; close(): Promise<void> }> {
+/** A UNIX socket in a temporary folder where a daemon connects as to its SPICE port. */
+export async function listenForAgent(): Promise<{ path: string; accepted(child: ChildProcess): Promise<Socket>; close(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'agent-socket-'));
   const path = join(dir, 'spice.sock');
   const server = createServer();
