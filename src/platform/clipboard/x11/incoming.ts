@@ -90,8 +90,10 @@ export class IncomingTransfer {
 
   private next(): void {
     const data = this.data as GrowableBytes;
+    // X returns whole 4-byte units, so a piece may run up to 3 bytes past what was asked: what is
+    // stored stops one byte past the limit, enough to tell (and the store's bound is never passed).
     const store = (bytes: Uint8Array): Buffer => {
-      data.add(bytes);
+      data.add(bytes.subarray(0, this.req.limit + 1 - data.length));
       return EMPTY;
     };
     const v = this.conn.readProperty(this.conn.window, this.req.property, this.req.limit - data.length + 1, true, store);
