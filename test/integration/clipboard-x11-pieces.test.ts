@@ -27,6 +27,8 @@ describe('an X11 transfer in pieces (INCR) on a real X server (Xvfb, xclip as th
     await expect.poll(() => conn.owner(conn.atom('CLIPBOARD')), { timeout: 5000 }).not.toBe(before);
   };
   const code = (p: Promise<Buffer>): Promise<string> => p.then(() => 'ok', (e: ClipboardReadError) => e.code);
+  /** A turn of the event loop: what a transfer does once it has settled is done by then. */
+  const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
   beforeEach(async () => {
     x = await startXvfb();
@@ -37,11 +39,33 @@ describe('an X11 transfer in pieces (INCR) on a real X server (Xvfb, xclip as th
     await x.stop();
   });
 
-  it('refuses data that runs past the limit, and the connection serves the next read', async () => {
+  it('holds the memory of freed replies while the pieces come, and gives it back once the data is read', async () => {
+    await copied(3_000_000);
+    const held: boolean[] = [];
+    const t = transfer(4_000_000, () => held.push(conn.holdingReplies));
+    expect((await t.done).length).toBe(3_000_000);
+    // Held from the announcement to the last (empty) piece.
+    expect(held.length).toBeGreaterThan(2);
+    expect(held.every((h) => h)).toBe(true);
+    await nextTurn();
+    expect(conn.holdingReplies).toBe(false);
+  });
+
+  it('gives that memory back when the transfer is given up half-way', async () => {
+    await copied(3_000_000);
+    const given = transfer(4_000_000, (t) => conn.holdingReplies && t.cancel());
+    expect(await code(given.done)).toBe('failed');
+    await nextTurn();
+    expect(conn.holdingReplies).toBe(false);
+  });
+
+  it('refuses data that runs past the limit, gives the memory back, and the connection serves the next read', async () => {
     // xclip announces no size: the limit is passed at the first piece, which X returns rounded up
     // to 4-byte units, past the limit's byte.
     await copied(3_000_000);
     expect(await code(transfer(1001).done)).toBe('too-large');
+    await nextTurn();
+    expect(conn.holdingReplies).toBe(false);
     await copied(3_000_000);
     expect((await transfer(4_000_000).done).length).toBe(3_000_000);
   });

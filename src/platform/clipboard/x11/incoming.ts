@@ -78,6 +78,7 @@ export class IncomingTransfer {
       const announced = v.data.length >= 8 ? Number(v.data.readBigUInt64LE(0)) : 0;
       if (announced > this.req.limit) return this.fail('too-large', `the owner announced ${announced} bytes`);
       this.incremental = true;
+      this.conn.holdReplies(true);
       // One byte over the limit is read, to tell data at the limit from data past it.
       this.data = new GrowableBytes(this.req.limit + 1);
       this.arm();
@@ -121,5 +122,7 @@ export class IncomingTransfer {
   private finish(): void {
     this.finished = true;
     clearTimeout(this.timer);
+    // Given back once the answer is on its way: freeing the pieces' memory is not on its path.
+    if (this.incremental) setImmediate(() => this.conn.holdReplies(false));
   }
 }
