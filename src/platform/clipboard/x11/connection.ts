@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { FdWatcher } from '../../fd-watcher.js';
+import { keepFreedHeap } from '../../libc.js';
 import { type ClipboardXEvent, parseXEvent } from './events.js';
 import { type DisplayPtr, loadXlib, stringAt, viewOf, XEVENT_SIZE, type Xid, type Xlib } from './xlib.js';
 
@@ -10,6 +11,11 @@ const SELECTION_EVENTS_MASK = 1 | 2 | 4;
 /** XA_ATOM, the type of a TARGETS list. */
 export const XA_ATOM = 4;
 const PROP_MODE_REPLACE = 0;
+/**
+ * Largest reply kept for reuse during transfers in pieces: owners cut INCR data to about a quarter
+ * of the server's largest request (xclip, on Xvfb or Xorg: 1 MiB pieces), so this covers them.
+ */
+const REUSED_REPLY = 4 * 1024 * 1024;
 
 /** One property's value as read with XGetWindowProperty. */
 export interface PropertyValue {
@@ -45,6 +51,8 @@ export class XConnection extends EventEmitter<{ event: [ClipboardXEvent] }> {
   private readonly eventBuf = Buffer.alloc(XEVENT_SIZE);
   private closed = false;
   private drainQueued = false;
+  /** Transfers in pieces under way (see holdReplies). */
+  private pieceTransfers = 0;
 
   /** Opens the display named by `display` (e.g. ":0"); throws when it cannot. */
   constructor(display: string) {
@@ -162,6 +170,22 @@ export class XConnection extends EventEmitter<{ event: [ClipboardXEvent] }> {
     values.forEach((v, i) => b.writeBigUInt64LE(BigInt(v), 8 * i));
     this.x.XChangeProperty(this.dpy, window, property, type, 32, PROP_MODE_REPLACE, b, values.length);
     this.flush();
+  }
+
+  /**
+   * A transfer in pieces begins (true) or ends (false). While any is under way, the memory of Xlib's
+   * freed replies stays resident: each piece's reply reuses the last one's pages instead of faulting
+   * in fresh ones (about 0.5 ms per MiB on a 2-core VM); when the last ends, it is given back.
+   */
+  holdReplies(held: boolean): void {
+    this.pieceTransfers += held ? 1 : -1;
+    if (held && this.pieceTransfers === 1) keepFreedHeap(REUSED_REPLY);
+    if (!held && this.pieceTransfers === 0) keepFreedHeap(undefined);
+  }
+
+  /** Whether a transfer in pieces holds Xlib's freed replies (see holdReplies). */
+  get holdingReplies(): boolean {
+    return this.pieceTransfers > 0;
   }
 
   /** Deletes a property. */

@@ -78,6 +78,7 @@ export class IncomingTransfer {
       const announced = v.data.length >= 8 ? Number(v.data.readBigUInt64LE(0)) : 0;
       if (announced > this.req.limit) return this.fail('too-large', `the owner announced ${announced} bytes`);
       this.incremental = true;
+      this.conn.holdReplies(true);
       // One byte over the limit is read, to tell data at the limit from data past it.
       this.data = new GrowableBytes(this.req.limit + 1);
       this.arm();
@@ -90,8 +91,10 @@ export class IncomingTransfer {
 
   private next(): void {
     const data = this.data as GrowableBytes;
+    // X returns whole 4-byte units, so a piece may run up to 3 bytes past what was asked: what is
+    // stored stops one byte past the limit, enough to tell (and the store's bound is never passed).
     const store = (bytes: Uint8Array): Buffer => {
-      data.add(bytes);
+      data.add(bytes.subarray(0, this.req.limit + 1 - data.length));
       return EMPTY;
     };
     const v = this.conn.readProperty(this.conn.window, this.req.property, this.req.limit - data.length + 1, true, store);
@@ -119,5 +122,7 @@ export class IncomingTransfer {
   private finish(): void {
     this.finished = true;
     clearTimeout(this.timer);
+    // Given back once the answer is on its way: freeing the pieces' memory is not on its path.
+    if (this.incremental) setImmediate(() => this.conn.holdReplies(false));
   }
 }

@@ -1,0 +1,72 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ClipboardReadError } from '../../src/platform/clipboard/backend.js';
+import { XConnection } from '../../src/platform/clipboard/x11/connection.js';
+import { IncomingTransfer } from '../../src/platform/clipboard/x11/incoming.js';
+import { startXvfb, type XServer } from '../support/x-server.js';
+import { xclipCopy } from '../support/xclip.js';
+
+describe('an X11 transfer in pieces (INCR) on a real X server (Xvfb, xclip as the owner)', () => {
+  let x: XServer;
+  let conn: XConnection;
+  let transfers = 0;
+
+  /** Starts reading the clipboard, at most `limit` bytes; `step` runs after each event the transfer took. */
+  const transfer = (limit: number, step: (t: IncomingTransfer) => void = () => undefined): IncomingTransfer => {
+    // A property of its own each time, as the backend does: an owner given up on may still write into the last one.
+    const property = conn.atom(`VDAGENT_TEST_${transfers++}`);
+    const t = new IncomingTransfer(conn, { selection: conn.atom('CLIPBOARD'), target: conn.atom('image/png'), property, limit, timeoutMs: 2000 });
+    conn.on('event', (e) => {
+      if (t.handle(e)) step(t);
+    });
+    return t;
+  };
+  /** Another application copies `size` bytes; resolves once it owns the clipboard. */
+  const copied = async (size: number): Promise<void> => {
+    const before = conn.owner(conn.atom('CLIPBOARD'));
+    await xclipCopy(x.env, 'clipboard', 'image/png', Buffer.alloc(size, 7));
+    await expect.poll(() => conn.owner(conn.atom('CLIPBOARD')), { timeout: 5000 }).not.toBe(before);
+  };
+  const code = (p: Promise<Buffer>): Promise<string> => p.then(() => 'ok', (e: ClipboardReadError) => e.code);
+  /** A turn of the event loop: what a transfer does once it has settled is done by then. */
+  const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+  beforeEach(async () => {
+    x = await startXvfb();
+    conn = new XConnection(x.display);
+  });
+  afterEach(async () => {
+    conn.close();
+    await x.stop();
+  });
+
+  it('holds the memory of freed replies while the pieces come, and gives it back once the data is read', async () => {
+    await copied(3_000_000);
+    const held: boolean[] = [];
+    const t = transfer(4_000_000, () => held.push(conn.holdingReplies));
+    expect((await t.done).length).toBe(3_000_000);
+    // Held from the announcement to the last (empty) piece.
+    expect(held.length).toBeGreaterThan(2);
+    expect(held.every((h) => h)).toBe(true);
+    await nextTurn();
+    expect(conn.holdingReplies).toBe(false);
+  });
+
+  it('gives that memory back when the transfer is given up half-way', async () => {
+    await copied(3_000_000);
+    const given = transfer(4_000_000, (t) => conn.holdingReplies && t.cancel());
+    expect(await code(given.done)).toBe('failed');
+    await nextTurn();
+    expect(conn.holdingReplies).toBe(false);
+  });
+
+  it('refuses data that runs past the limit, gives the memory back, and the connection serves the next read', async () => {
+    // xclip announces no size: the limit is passed at the first piece, which X returns rounded up
+    // to 4-byte units, past the limit's byte.
+    await copied(3_000_000);
+    expect(await code(transfer(1001).done)).toBe('too-large');
+    await nextTurn();
+    expect(conn.holdingReplies).toBe(false);
+    await copied(3_000_000);
+    expect((await transfer(4_000_000).done).length).toBe(3_000_000);
+  });
+});
