@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { MessageType } from '../src/protocol/index.js';
 import { ClientSimulator } from '../src/sim/simulator.js';
 import { CharDevicePort } from '../src/transport/chardev-port.js';
+import { writeFileData } from './file-data-writer.js';
 import { openPtyPair } from '../src/transport/pty.js';
 
 /** The pty's own ceiling for one transfer, and how the reader got it. */
@@ -13,8 +14,8 @@ export interface PtyCeiling {
 }
 
 /**
- * The bench's host writer (the client simulator on the pty master, as for the agents) sends
- * `size` bytes of 64 KiB FILE_XFER_DATA messages to a plain blocking reader of the slave
+ * The bench's host writer (writeFileData through the client simulator on the pty master, as for
+ * the agents) sends `size` bytes of 64 KiB FILE_XFER_DATA messages to a plain blocking reader of the slave
  * (bench/pty-reader.ts) that does nothing else: the most an agent could take on this pty.
  */
 export async function ptyCeiling(size: number): Promise<PtyCeiling> {
@@ -28,9 +29,8 @@ export async function ptyCeiling(size: number): Promise<PtyCeiling> {
   try {
     while (!out.includes('ready\n')) await new Promise((r) => setTimeout(r, 5));
     const sim = new ClientSimulator(port);
-    const block = Buffer.alloc(64 * 1024, 0x5a);
     const t0 = performance.now();
-    for (let off = 0; off < size; off += block.length) await sim.send({ type: MessageType.FileXferData, id: 1, data: block });
+    await writeFileData(sim, 1, size);
     // The writes resolved once the kernel took them; the reader is done once the master closes.
     await port.close();
     pty.close();

@@ -2,7 +2,9 @@ import { ClipboardSelection, ClipboardType, FileXferResult, MessageType } from '
 import { TransferClient } from '../test/support/file-xfer-client.js';
 import { xclipCopy } from '../test/support/xclip.js';
 import { spiceVdagentInstalled, startSpiceVdagent, startSpiceVdagentOnSocket, startVdagent, startVdagentOnSocket, type BenchAgent } from './agents.js';
+import { writeFileData } from './file-data-writer.js';
 import { ptyCeiling, ptyCeilingToHost } from './pty-ceiling.js';
+import { socketCeiling } from './socket-ceiling.js';
 import { memoryOf, PeakOverIdle } from './peak-memory.js';
 
 type Add = (name: string, value: string, target: string) => void;
@@ -10,8 +12,6 @@ type Add = (name: string, value: string, target: string) => void;
 const MiB = 1024 * 1024;
 /** Rounds of each measurement; medians are printed. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-/** FILE_XFER_DATA payload size, as spice-gtk sends. */
-const DATA_SIZE = 64 * 1024;
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 const mib = (bytes: number): string => `${(bytes / MiB).toFixed(1)}`;
@@ -46,13 +46,12 @@ async function prepare(start: () => Promise<BenchAgent>): Promise<Measured> {
 
 /** Sends a file of `size` bytes (64 KiB DATA messages of one reused block) from the client to the guest. */
 async function fileToGuest(m: Measured, size: number): Promise<Sample> {
-  const block = Buffer.alloc(DATA_SIZE, 0x5a);
   await sleep(1000);
   const peak = new PeakOverIdle([m.a.agent.pid, m.a.helper()], m.idle);
   const t0 = performance.now();
   const { id, status } = await m.client.begin(`bench-${m.nextFile++}.bin`, size);
   if (status.result !== FileXferResult.CanSendData) throw new Error(`${m.a.name}: FILE_XFER_START answered ${FileXferResult[status.result]}`);
-  for (let off = 0; off < size; off += DATA_SIZE) await m.client.data(id, off + DATA_SIZE <= size ? block : block.subarray(0, size - off));
+  await writeFileData(m.a.agent.sim, id, size);
   const end = await m.client.statusOf(id, 600_000);
   const ms = performance.now() - t0;
   if (end.result !== FileXferResult.Success) throw new Error(`${m.a.name}: transfer ended ${FileXferResult[end.result]}`);
@@ -84,6 +83,13 @@ async function clipboardToClient(m: Measured, size: number, round: number): Prom
 async function ptyCeilingSample(size: number): Promise<Sample> {
   const c = await ptyCeiling(size);
   process.stdout.write(`    pty: ${(c.bytesPerRead / 1024).toFixed(1)} KiB per read of the slave\n`);
+  return { ms: c.ms, growth: [0, 0] };
+}
+
+/** One socket-ceiling transfer as a sample (no processes of an agent to measure). */
+async function socketCeilingSample(size: number): Promise<Sample> {
+  const c = await socketCeiling(size);
+  process.stdout.write(`    socket: ${(c.bytesPerRead / 1024).toFixed(1)} KiB per read\n`);
   return { ms: c.ms, growth: [0, 0] };
 }
 
@@ -139,6 +145,7 @@ export async function transferBenchmarks(add: Add, only: (kind: string) => boole
       for (let round = 0; round < ROUNDS; round++) {
         for (const [who, m] of pair) record(`${who} ${kind}`, await measure(m, round));
         if (kind === 'file 64') record('pty file 64', await ptyCeilingSample(64 * MiB));
+        if (kind === 'socket 64') record('ceiling socket 64', await socketCeilingSample(64 * MiB));
         if (kind.startsWith('clip ')) record(`pty ${kind}`, { ms: await ptyCeilingToHost(Number(kind.slice(5)) * MiB), growth: [0, 0] });
       }
       for (const [, m] of pair.splice(0)) await m.a.stop();
@@ -174,6 +181,8 @@ export async function transferBenchmarks(add: Add, only: (kind: string) => boole
       );
       add('  peak RSS over idle: daemon', `+${mib(socketFile.daemon)} MiB${range(samples, (s) => (s.growth[0] as number) / MiB, 1)}`, '<= +16 MiB');
       add('  helper', `+${mib(socketFile.helper)} MiB${range(samples, (s) => (s.growth[1] as number) / MiB, 1)}`, '<= +16 MiB');
+      const ceiling = get('ceiling', 'socket 64') as ReturnType<typeof medians>;
+      add('  the socket itself: host writer -> plain reader', `${rate(ceiling).toFixed(0)} MB/s${range(runs.get('ceiling socket 64') ?? [], rate)}`, '(the most any agent takes from this writer)');
     }
     if (only('socket 1024')) {
       // On a fresh daemon: its peak over idle is the transfer's alone.

@@ -92,8 +92,9 @@ export class FrameChannel extends EventEmitter<FrameChannelEvents> {
   }
 
   /**
-   * Sends one message. False when the socket's buffer is past its high-water mark (the caller
-   * should wait for `done`, called once the message is handed to the kernel or dropped). Its byte
+   * Sends one message. False when what the kernel did not take at once leaves the socket's buffer
+   * past its high-water mark (the caller should wait for `done`, called once the message is
+   * handed to the kernel or dropped). Its byte
    * arrays of ATTACH_MIN or more are the message's own: once written, grown ones are freed.
    */
   send(value: unknown, done?: (err?: Error | null) => void): boolean {
@@ -121,10 +122,13 @@ export class FrameChannel extends EventEmitter<FrameChannelEvents> {
         : done;
     this.socket.cork();
     this.socket.write(header);
-    let ok = this.socket.write(envelope, attachments.length === 0 ? written : undefined);
-    attachments.forEach((a, i) => (ok = this.socket.write(a, i === attachments.length - 1 ? written : undefined)));
+    this.socket.write(envelope, attachments.length === 0 ? written : undefined);
+    attachments.forEach((a, i) => this.socket.write(a, i === attachments.length - 1 ? written : undefined));
     this.socket.uncork();
-    return ok;
+    // What is left once uncork() handed the frame to the kernel, not what write() said while
+    // corked: that is false for every frame over the mark (16 KiB), a 64 KiB DATA the kernel took
+    // at once included, and made the daemon stop and restart reading its port once per DATA.
+    return this.socket.writableLength < this.socket.writableHighWaterMark;
   }
 
   /** Ends the channel (the peer sees end of stream). */

@@ -138,6 +138,25 @@ describe('the daemon ↔ helper frame channel', () => {
     expect([m.kind, m.data.equals(data), m.small]).toEqual(['message', true, Buffer.from([1, 2])]);
   });
 
+  it('says a frame the kernel took whole is sent, a 64 KiB DATA included; one the socket holds is not, until its done', async () => {
+    const pair = await socketPair();
+    cleanups.push(pair.close);
+    if (pair.a.connecting) await new Promise((r) => pair.a.once('connect', r));
+    const tx = new FrameChannel(pair.a, 2 << 20);
+    const data = { kind: 'message', message: { type: 5, id: 1, data: Buffer.alloc(64 * 1024) } };
+    expect(tx.send(data)).toBe(true);
+    // Nobody takes what the peer reads: the socket fills, and a frame stays with the sender.
+    let held: Promise<Error | null | undefined> | undefined;
+    for (let i = 0; i < 256 && !held; i++) {
+      let done: (err?: Error | null) => void = () => undefined;
+      const written = new Promise<Error | null | undefined>((r) => (done = r));
+      if (!tx.send(data, done)) held = written;
+    }
+    expect(held).toBeDefined();
+    pair.b.resume();
+    expect(await held).toBeFalsy();
+  });
+
   it('reads attachments that fit a block of its pool into a block given back, and larger ones into their own buffer', async () => {
     const pair = await socketPair();
     cleanups.push(pair.close);
