@@ -181,6 +181,20 @@ describe('AgentConnection', () => {
     expect(out).toEqual([{ type: MessageType.Clipboard, selection: 0, dataType: 1, data: Buffer.alloc(100_000, 0x61) }]);
   });
 
+  it('is caught up again once a freed answer that put it behind was written', async () => {
+    const { log } = memoryLogger(true);
+    const blocks = new BlockPool(1024, 4, { freeOversize: true });
+    let release = (): void => undefined;
+    const conn = new AgentConnection(() => new Promise((resolve) => (release = resolve)), { log, transferBlocks: blocks, maxQueuedBytes: 10_000 });
+    const flow: boolean[] = [];
+    conn.on('behind', (behind) => flow.push(behind));
+    conn.send({ type: MessageType.Clipboard, selection: 0, dataType: 1, data: blocks.take(8_000) });
+    await flush();
+    release();
+    await flush();
+    expect(flow).toEqual([true, false]);
+  });
+
   it('dispatches by message type, whatever chunk port it came on', () => {
     const a = new RecordingModule('mouse', [Capability.MouseState], [MessageType.MouseState]);
     const { feed } = setup([a]);
