@@ -46,7 +46,11 @@ export interface AgentOptions {
    * capabilities is answered then, with them, instead of at once and once more a moment later.
    */
   capabilitiesComing?: () => Promise<void> | undefined;
-  /** Where FILE_XFER_DATA payloads are collected: blocks given back once sent on to the helper. */
+  /**
+   * Where FILE_XFER_DATA payloads are collected: blocks given back once sent on to the helper. What
+   * is written to the port is given back to it too (a helper's clipboard answer read into one of
+   * its oversize buffers is freed then): nothing uses a message's bytes once they are sent.
+   */
   transferBlocks?: BlockPool;
   /** What receive() is given is the port's read buffer, reused afterwards (see Port.lendsReads): nothing keeps a view of it. */
   lentInput?: boolean;
@@ -89,7 +93,7 @@ export class AgentConnection extends EventEmitter<AgentEvents> {
     this.log = options.log;
     this.debug = options.log.debugEnabled;
     this.capabilitiesComing = options.capabilitiesComing ?? ((): undefined => undefined);
-    this.output = new OutputQueue(write, options.maxQueuedBytes, options.maxQueuedChunks, (behind) => this.emit('behind', behind));
+    this.output = new OutputQueue(givingBack(write, options.transferBlocks), options.maxQueuedBytes, options.maxQueuedChunks, (behind) => this.emit('behind', behind));
     this.reassembler = new Reassembler(
       { message: (raw) => this.onRaw(raw), error: (err, port) => this.onError(err, port) },
       { maxMessageSize: options.maxMessageSize, allocate: transferAllocator(options.transferBlocks), lentInput: options.lentInput },
@@ -276,4 +280,13 @@ export class AgentConnection extends EventEmitter<AgentEvents> {
 function transferAllocator(blocks: BlockPool | undefined): ((type: number, size: number) => Buffer) | undefined {
   if (!blocks) return undefined;
   return (type, size) => (type === MessageType.FileXferData ? blocks.take(size) : Buffer.allocUnsafe(size));
+}
+
+/** `write`, then each written buffer given back to `blocks` (freeing the oversize ones of a pool that frees them). */
+function givingBack(write: WriteChunks, blocks: BlockPool | undefined): WriteChunks {
+  if (!blocks) return write;
+  return async (chunks) => {
+    await write(chunks);
+    for (const c of chunks) blocks.give(c);
+  };
 }

@@ -97,12 +97,14 @@ export class OutputQueue {
     try {
       while (this.chunks.length > 0 && gen === this.generation) {
         const batch = this.chunks.slice(0, MAX_BATCH);
+        // Counted before the write: a written buffer may be freed (emptied) by then.
+        const size = batch.reduce((n, c) => n + c.length, 0);
         this.writing = batch.length;
         await this.write(batch);
         this.writing = 0;
         if (gen !== this.generation) break;
         this.chunks.splice(0, batch.length);
-        this.bytes -= batch.reduce((n, c) => n + c.length, 0);
+        this.bytes -= size;
         this.flow();
       }
     } catch {

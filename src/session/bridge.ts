@@ -53,8 +53,11 @@ export class SessionBridge extends EventEmitter<SessionBridgeEvents> implements 
   private readonly reported = new Set<'refused' | 'unencodable'>();
   /** The client changes the current helper's modules have not confirmed: what they send meanwhile is dropped. */
   private readonly changes = new ClientChanges();
-  /** Blocks file data is collected in, reused once sent to the helper. */
-  readonly blocks = new BlockPool(TRANSFER_BLOCK, TRANSFER_BLOCKS_KEPT);
+  /**
+   * Blocks file data is collected in, reused once sent to the helper; what the helper sends larger
+   * than a block (a clipboard answer) is read into a buffer freed once written to the port.
+   */
+  readonly blocks = new BlockPool(TRANSFER_BLOCK, TRANSFER_BLOCKS_KEPT, { freeOversize: true });
 
   constructor(private readonly options: SessionBridgeOptions) {
     super();

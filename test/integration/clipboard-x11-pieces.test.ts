@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ClipboardReadError } from '../../src/platform/clipboard/backend.js';
 import { XConnection } from '../../src/platform/clipboard/x11/connection.js';
-import { IncomingTransfer } from '../../src/platform/clipboard/x11/incoming.js';
+import { IncomingTransfer, PIECE_SLICE } from '../../src/platform/clipboard/x11/incoming.js';
 import { startXvfb, type XServer } from '../support/x-server.js';
 import { xclipCopy } from '../support/xclip.js';
 
@@ -21,9 +21,9 @@ describe('an X11 transfer in pieces (INCR) on a real X server (Xvfb, xclip as th
     return t;
   };
   /** Another application copies `size` bytes; resolves once it owns the clipboard. */
-  const copied = async (size: number): Promise<void> => {
+  const copied = async (size: number, content = Buffer.alloc(size, 7)): Promise<void> => {
     const before = conn.owner(conn.atom('CLIPBOARD'));
-    await xclipCopy(x.env, 'clipboard', 'image/png', Buffer.alloc(size, 7));
+    await xclipCopy(x.env, 'clipboard', 'image/png', content);
     await expect.poll(() => conn.owner(conn.atom('CLIPBOARD')), { timeout: 5000 }).not.toBe(before);
   };
   const code = (p: Promise<Buffer>): Promise<string> => p.then(() => 'ok', (e: ClipboardReadError) => e.code);
@@ -49,6 +49,27 @@ describe('an X11 transfer in pieces (INCR) on a real X server (Xvfb, xclip as th
     expect(held.every((h) => h)).toBe(true);
     await nextTurn();
     expect(conn.holdingReplies).toBe(false);
+  });
+
+  it('reads each piece in slices of at most PIECE_SLICE bytes, and its bytes arrive whole and in order', async () => {
+    const content = Buffer.from(Array.from({ length: 3_000_000 }, (_, i) => i % 251));
+    await copied(content.length, content);
+    const asked: number[] = [];
+    const read = conn.readProperty.bind(conn);
+    conn.readProperty = (...args) => {
+      asked.push(args[2]);
+      return read(...args);
+    };
+    const data = await transfer(4_000_000).done;
+    expect(data.equals(content)).toBe(true);
+    // The first read is the INCR announcement; xclip's pieces (~1 MiB) take several slices each.
+    expect(asked.slice(1).every((n) => n <= PIECE_SLICE)).toBe(true);
+    expect(asked.length).toBeGreaterThan(Math.ceil(content.length / PIECE_SLICE));
+  });
+
+  it('refuses data that runs past a limit inside a piece, after some of its slices', async () => {
+    await copied(3_000_000);
+    expect(await code(transfer(2 * PIECE_SLICE + 5).done)).toBe('too-large');
   });
 
   it('gives that memory back when the transfer is given up half-way', async () => {

@@ -12,6 +12,7 @@ import {
   decodeMessage,
   toChunks,
 } from '../../../src/protocol/index.js';
+import { BlockPool } from '../../../src/protocol/block-pool.js';
 import { memoryLogger } from '../../support/log.js';
 
 /** A module that records what reaches it. */
@@ -155,6 +156,43 @@ describe('AgentConnection', () => {
     const decoder = new Reassembler({ message: (raw) => out.push(decodeMessage(raw, NO_PEER)), error: (e) => { throw e; } }, { maxChunkSize: 0xffffffff });
     decoder.push(wire);
     expect(out).toEqual([{ type: MessageType.Clipboard, selection: 0, dataType: 1, data }]);
+  });
+
+  it('frees a clipboard answer read into an oversize buffer of its pool once the port took it, not before', async () => {
+    const { log } = memoryLogger(true);
+    const blocks = new BlockPool(1024, 4, { freeOversize: true });
+    const taken: Buffer[] = [];
+    let release = (): void => undefined;
+    const port = (chunks: readonly Buffer[]): Promise<void> => {
+      taken.push(Buffer.concat(chunks));
+      return new Promise((resolve) => (release = resolve));
+    };
+    const conn = new AgentConnection(port, { log, transferBlocks: blocks });
+    const data = blocks.take(100_000).fill(0x61);
+    conn.send({ type: MessageType.Clipboard, selection: 0, dataType: 1, data });
+    await flush();
+    expect([taken.length, data.length]).toEqual([1, 100_000]);
+    release();
+    await flush();
+    expect(data.length).toBe(0);
+    const out: Message[] = [];
+    const decoder = new Reassembler({ message: (raw) => out.push(decodeMessage(raw, NO_PEER)), error: (e) => { throw e; } }, { maxChunkSize: 0xffffffff });
+    decoder.push(taken[0] as Buffer);
+    expect(out).toEqual([{ type: MessageType.Clipboard, selection: 0, dataType: 1, data: Buffer.alloc(100_000, 0x61) }]);
+  });
+
+  it('is caught up again once a freed answer that put it behind was written', async () => {
+    const { log } = memoryLogger(true);
+    const blocks = new BlockPool(1024, 4, { freeOversize: true });
+    let release = (): void => undefined;
+    const conn = new AgentConnection(() => new Promise((resolve) => (release = resolve)), { log, transferBlocks: blocks, maxQueuedBytes: 10_000 });
+    const flow: boolean[] = [];
+    conn.on('behind', (behind) => flow.push(behind));
+    conn.send({ type: MessageType.Clipboard, selection: 0, dataType: 1, data: blocks.take(8_000) });
+    await flush();
+    release();
+    await flush();
+    expect(flow).toEqual([true, false]);
   });
 
   it('dispatches by message type, whatever chunk port it came on', () => {

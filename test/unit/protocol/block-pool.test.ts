@@ -19,6 +19,23 @@ describe('the pool of reused transfer blocks', () => {
     expect(pool.held).toBe(0);
   });
 
+  it('frees at once, when it frees oversize buffers, one that does not fit a block when given back', () => {
+    const pool = new BlockPool(1024, 4, { freeOversize: true });
+    const big = pool.take(4096);
+    big.fill(7);
+    const view = big.subarray(100, 200);
+    expect([big.length, big.buffer.byteLength]).toEqual([4096, 4096]);
+    pool.give(view);
+    expect([big.length, view.length, big.buffer.byteLength, pool.held]).toEqual([0, 0, 0, 0]);
+  });
+
+  it('leaves alone a buffer of the same size it did not hand out', () => {
+    const pool = new BlockPool(1024, 4, { freeOversize: true });
+    const foreign = Buffer.from(new ArrayBuffer(4096, { maxByteLength: 4096 }));
+    pool.give(foreign);
+    expect(foreign.length).toBe(4096);
+  });
+
   it('keeps at most its bound of free blocks, and a block given back twice once', () => {
     const pool = new BlockPool(1024, 2);
     const taken = [pool.take(10), pool.take(10), pool.take(10)];

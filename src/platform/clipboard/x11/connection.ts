@@ -136,17 +136,18 @@ export class XConnection extends EventEmitter<{ event: [ClipboardXEvent] }> {
   }
 
   /**
-   * Reads (and deletes, when `del`) a property, at most `maxBytes` of it. `keep` gets the bytes as a
-   * view of Xlib's memory, valid during the call only (default: copied into a Buffer of their own).
+   * Reads (and deletes, when `del` and nothing is left past what was read) a property, at most
+   * `maxBytes` of it from `offset` (bytes of the value on the wire, a multiple of 4). `keep` gets
+   * the bytes as a view of Xlib's memory, valid during the call only (default: copied into a Buffer of their own).
    */
-  readProperty(window: Xid, property: Xid, maxBytes: number, del: boolean, keep: (bytes: Uint8Array) => Buffer = (b) => Buffer.from(b)): PropertyValue {
+  readProperty(window: Xid, property: Xid, maxBytes: number, del: boolean, keep: (bytes: Uint8Array) => Buffer = (b) => Buffer.from(b), offset = 0): PropertyValue {
     const type: [Xid | null] = [null];
     const format: [number | null] = [null];
     const nitems: [number | null] = [null];
     const after: [number | null] = [null];
     const data: [bigint | null] = [null];
     const longs = Math.ceil(maxBytes / 4);
-    const rc = this.x.XGetWindowProperty(this.dpy, window, property, 0, longs, del ? 1 : 0, 0, type, format, nitems, after, data);
+    const rc = this.x.XGetWindowProperty(this.dpy, window, property, offset / 4, longs, del ? 1 : 0, 0, type, format, nitems, after, data);
     if (rc !== 0) return { type: 0, format: 0, data: Buffer.alloc(0), length: 0, bytesAfter: 0 };
     const f = format[0] ?? 0;
     const itemSize = f === 32 ? 8 : f / 8;

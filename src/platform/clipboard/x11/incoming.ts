@@ -1,11 +1,18 @@
 import { ClipboardReadError } from '../backend.js';
-import type { XConnection } from './connection.js';
+import type { PropertyValue, XConnection } from './connection.js';
 import type { ClipboardXEvent } from './events.js';
 import type { Xid } from './xlib.js';
 import { GrowableBytes } from '../../growable-bytes.js';
 
 /** What the property reader keeps of an INCR piece once it is stored. */
 const EMPTY = Buffer.alloc(0);
+/**
+ * Most bytes of an INCR piece read at once: owners send pieces of up to ~1 MiB (xclip), and each
+ * read's reply exists twice in C memory (xcb's buffer and Xlib's copy) beside the store it is
+ * copied into; read in slices, a 1 MiB answer peaks at the store and two slices, not three times
+ * its size.
+ */
+export const PIECE_SLICE = 256 * 1024;
 
 /** What one conversion needs: which selection, into which target, through which property of ours. */
 export interface ConversionRequest {
@@ -97,8 +104,15 @@ export class IncomingTransfer {
       data.add(bytes.subarray(0, this.req.limit + 1 - data.length));
       return EMPTY;
     };
-    const v = this.conn.readProperty(this.conn.window, this.req.property, this.req.limit - data.length + 1, true, store);
-    if (v.length === 0 && v.bytesAfter === 0) return this.succeed(data.take());
+    // Each slice is deleted with the property once nothing is left past it (X deletes only then).
+    let read = 0;
+    let v: PropertyValue;
+    do {
+      const want = Math.min(PIECE_SLICE, this.req.limit + 1 - data.length);
+      v = this.conn.readProperty(this.conn.window, this.req.property, want, true, store, read);
+      read += v.format === 32 ? v.length / 2 : v.length; // format 32 items are C longs here, 4 bytes on the wire
+    } while (v.bytesAfter > 0 && v.length > 0 && data.length <= this.req.limit);
+    if (read === 0 && v.bytesAfter === 0) return this.succeed(data.take());
     if (v.bytesAfter > 0 || data.length > this.req.limit) return this.fail('too-large', `more than ${this.req.limit} bytes`);
     this.arm();
   }
