@@ -15,6 +15,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 const mib = (bytes: number): string => `${(bytes / MiB).toFixed(1)}`;
+/** A growth in MiB with its sign: memory can fall below the idle figure taken at start. */
+const grew = (bytes: number): string => `${bytes < 0 ? '-' : '+'}${mib(Math.abs(bytes))}`;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -166,7 +168,7 @@ export async function transferBenchmarks(add: Add, only: (kind: string) => boole
         `${rate(file).toFixed(0)} MB/s${range(samples('vdagent'), rate)}${fileSpice ? ` (spice ${rate(fileSpice).toFixed(0)})${ratio(rate(file), rate(fileSpice), true)}` : ''}`,
         '>= 150 MB/s, >= ×2 spice-vdagent',
       );
-      add('  peak RSS over idle: daemon, helper', `+${mib(file.daemon)}, +${mib(file.helper)} MiB`, '<= +16 MiB each');
+      add('  peak RSS over idle: daemon, helper', `${grew(file.daemon)}, ${grew(file.helper)} MiB`, '<= +16 MiB each');
       const ceiling = get('pty', 'file 64') as ReturnType<typeof medians>;
       add('  the pty itself: host writer -> plain reader', `${rate(ceiling).toFixed(0)} MB/s${range(samples('pty'), rate)}`, '(the most any agent takes here)');
     }
@@ -179,8 +181,8 @@ export async function transferBenchmarks(add: Add, only: (kind: string) => boole
         `${rate(socketFile).toFixed(0)} MB/s${range(samples, rate)}${theirs ? ` (spice ${rate(theirs).toFixed(0)})${ratio(rate(socketFile), rate(theirs), true)}` : ''}`,
         '>= 150 MB/s, >= ×2 spice-vdagent (no tty in the way)',
       );
-      add('  peak RSS over idle: daemon', `+${mib(socketFile.daemon)} MiB${range(samples, (s) => (s.growth[0] as number) / MiB, 1)}`, '<= +16 MiB');
-      add('  helper', `+${mib(socketFile.helper)} MiB${range(samples, (s) => (s.growth[1] as number) / MiB, 1)}`, '<= +16 MiB');
+      add('  peak RSS over idle: daemon', `${grew(socketFile.daemon)} MiB${range(samples, (s) => (s.growth[0] as number) / MiB, 1)}`, '<= +16 MiB');
+      add('  helper', `${grew(socketFile.helper)} MiB${range(samples, (s) => (s.growth[1] as number) / MiB, 1)}`, '<= +16 MiB');
       const ceiling = get('ceiling', 'socket 64') as ReturnType<typeof medians>;
       add('  the socket itself: host writer -> plain reader', `${rate(ceiling).toFixed(0)} MB/s${range(runs.get('ceiling socket 64') ?? [], rate)}`, '(the most any agent takes from this writer)');
     }
@@ -191,8 +193,8 @@ export async function transferBenchmarks(add: Add, only: (kind: string) => boole
       const big = await fileToGuest(m, 1024 * MiB);
       await m.a.stop();
       agents.length = 0;
-      add('file transfer 1 GiB on a socket: peak RSS, daemon', `+${mib(big.growth[0] as number)} MiB (${((1024 * MiB) / 1e6 / (big.ms / 1000)).toFixed(0)} MB/s)`, '<= +16 MiB');
-      add('  helper', `+${mib(big.growth[1] as number)} MiB`, '<= +16 MiB');
+      add('file transfer 1 GiB on a socket: peak RSS, daemon', `${grew(big.growth[0] as number)} MiB (${((1024 * MiB) / 1e6 / (big.ms / 1000)).toFixed(0)} MB/s)`, '<= +16 MiB');
+      add('  helper', `${grew(big.growth[1] as number)} MiB`, '<= +16 MiB');
     }
     for (const [port, size] of [['', 1], ['', 16], ['socket ', 1], ['socket ', 16]] as const) {
       const ours = get('vdagent', `${port}clip ${size}`);
@@ -203,19 +205,19 @@ export async function transferBenchmarks(add: Add, only: (kind: string) => boole
         `${ours.ms.toFixed(0)} ms${other ? ` (spice ${other.ms.toFixed(0)})${ratio(ours.ms, other.ms, false)}` : ''}`,
         '>= ×1.5 spice-vdagent',
       );
-      add('  peak RSS over idle: daemon, helper', `+${mib(ours.daemon)}, +${mib(ours.helper)} MiB`, `<= +${2 * size} MiB each (2 × payload)`);
+      add('  peak RSS over idle: daemon, helper', `${grew(ours.daemon)}, ${grew(ours.helper)} MiB`, `<= +${2 * size} MiB each (2 × payload)`);
       const ceiling = get('pty', `clip ${size}`);
       if (ceiling && !port) add('  the pty itself: one blocking write -> the reader', `${ceiling.ms.toFixed(0)} ms`, '(the least any agent takes here)');
-      if (other) process.stdout.write(`${''.padEnd(4)}spice-vdagent: +${mib(other.daemon)}, +${mib(other.helper)} MiB\n`);
+      if (other) process.stdout.write(`${''.padEnd(4)}spice-vdagent: ${grew(other.daemon)}, ${grew(other.helper)} MiB\n`);
     }
-    if (fileSpice) process.stdout.write(`${''.padEnd(4)}spice-vdagent file 64 MiB peak RSS over idle: +${mib(fileSpice.daemon)}, +${mib(fileSpice.helper)} MiB\n`);
+    if (fileSpice) process.stdout.write(`${''.padEnd(4)}spice-vdagent file 64 MiB peak RSS over idle: ${grew(fileSpice.daemon)}, ${grew(fileSpice.helper)} MiB\n`);
     if (!only('file 1024')) return;
     // On a fresh daemon: its peak over idle is the transfer's alone.
     const fresh = await prepare(startVdagent);
     agents.push(fresh);
     const big = await fileToGuest(fresh, 1024 * MiB);
-    add('file transfer 1 GiB: peak RSS over idle, daemon', `+${mib(big.growth[0] as number)} MiB (${((1024 * MiB) / 1e6 / (big.ms / 1000)).toFixed(0)} MB/s)`, '<= +16 MiB');
-    add('  helper', `+${mib(big.growth[1] as number)} MiB`, '<= +16 MiB');
+    add('file transfer 1 GiB: peak RSS over idle, daemon', `${grew(big.growth[0] as number)} MiB (${((1024 * MiB) / 1e6 / (big.ms / 1000)).toFixed(0)} MB/s)`, '<= +16 MiB');
+    add('  helper', `${grew(big.growth[1] as number)} MiB`, '<= +16 MiB');
   } finally {
     for (const m of agents) await m.a.stop();
   }
