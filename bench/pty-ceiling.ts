@@ -3,41 +3,24 @@ import { fileURLToPath } from 'node:url';
 import { MessageType } from '../src/protocol/index.js';
 import { ClientSimulator } from '../src/sim/simulator.js';
 import { CharDevicePort } from '../src/transport/chardev-port.js';
-import { writeFileData } from './file-data-writer.js';
+import { type Ceiling, PlainReader } from './plain-reader.js';
 import { openPtyPair } from '../src/transport/pty.js';
 
-/** The pty's own ceiling for one transfer, and how the reader got it. */
-export interface PtyCeiling {
-  ms: number;
-  /** Mean bytes per read(2) of the slave. */
-  bytesPerRead: number;
-}
-
 /**
- * The bench's host writer (writeFileData through the client simulator on the pty master, as for
- * the agents) sends `size` bytes of 64 KiB FILE_XFER_DATA messages to a plain blocking reader of the slave
+ * The bench's host writer (the client simulator on the pty master, as for the agents) sends `size`
+ * bytes of 64 KiB FILE_XFER_DATA messages to a plain blocking reader of the slave
  * (bench/pty-reader.ts) that does nothing else: the most an agent could take on this pty.
  */
-export async function ptyCeiling(size: number): Promise<PtyCeiling> {
+export async function ptyCeiling(size: number): Promise<Ceiling> {
   const pty = openPtyPair();
   const port = CharDevicePort.fromFd(pty.masterFd, 'pty master');
   await port.open();
-  const reader = spawn(process.execPath, [fileURLToPath(new URL('./pty-reader.js', import.meta.url)), pty.slavePath], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  reader.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise((r) => reader.once('exit', r));
+  const reader = new PlainReader('./pty-reader.js', pty.slavePath);
   try {
-    while (!out.includes('ready\n')) await new Promise((r) => setTimeout(r, 5));
-    const sim = new ClientSimulator(port);
-    const t0 = performance.now();
-    await writeFileData(sim, 1, size);
-    // The writes resolved once the kernel took them; the reader is done once the master closes.
-    await port.close();
-    pty.close();
-    await exited;
-    const ms = performance.now() - t0;
-    const { bytes, reads } = JSON.parse(out.split('\n')[1] as string) as { bytes: number; reads: number };
-    return { ms, bytesPerRead: bytes / reads };
+    return await reader.time(port, size, async () => {
+      await port.close();
+      pty.close();
+    });
   } finally {
     reader.kill();
     await port.close();
