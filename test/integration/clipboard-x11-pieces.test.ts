@@ -80,6 +80,45 @@ describe('an X11 transfer in pieces (INCR) on a real X server (Xvfb, xclip as th
     expect(conn.holdingReplies).toBe(false);
   });
 
+  describe('data the owner sets whole (xclip sets up to ~1 MiB so, without INCR)', () => {
+    const WHOLE = 1_000_000;
+
+    it('is read in slices of at most PIECE_SLICE bytes, whole and in order, and the property is deleted', async () => {
+      const content = Buffer.from(Array.from({ length: WHOLE }, (_, i) => i % 253));
+      await copied(content.length, content);
+      const asked: number[] = [];
+      const read = conn.readProperty.bind(conn);
+      conn.readProperty = (...args) => {
+        asked.push(args[2]);
+        return read(...args);
+      };
+      const t = transfer(4_000_000);
+      const data = await t.done;
+      expect(data.equals(content)).toBe(true);
+      expect(asked.every((n) => n <= PIECE_SLICE)).toBe(true);
+      expect(asked.length).toBe(Math.ceil(WHOLE / PIECE_SLICE));
+      conn.readProperty = read;
+      expect(conn.readProperty(conn.window, conn.atom(`VDAGENT_TEST_${transfers - 1}`), 4, false).type).toBe(0);
+      // Stored as INCR data is: its taker can free it at once (releaseGrown).
+      expect((data.buffer as ArrayBuffer).resizable).toBe(true);
+    });
+
+    it('is refused past the limit after its first slice, and the connection serves the next read', async () => {
+      await copied(WHOLE);
+      const asked: number[] = [];
+      const read = conn.readProperty.bind(conn);
+      conn.readProperty = (...args) => {
+        asked.push(args[2]);
+        return read(...args);
+      };
+      expect(await code(transfer(WHOLE - 1).done)).toBe('too-large');
+      expect(asked).toEqual([PIECE_SLICE]);
+      conn.readProperty = read;
+      await copied(WHOLE);
+      expect((await transfer(WHOLE).done).length).toBe(WHOLE);
+    });
+  });
+
   it('refuses data that runs past the limit, gives the memory back, and the connection serves the next read', async () => {
     // xclip announces no size: the limit is passed at the first piece, which X returns rounded up
     // to 4-byte units, past the limit's byte.

@@ -2,7 +2,7 @@ import { ClipboardReadError } from '../backend.js';
 import type { PropertyValue, XConnection } from './connection.js';
 import type { ClipboardXEvent } from './events.js';
 import type { Xid } from './xlib.js';
-import { GrowableBytes } from '../../growable-bytes.js';
+import { GrowableBytes, releaseGrown } from '../../growable-bytes.js';
 
 /** What the property reader keeps of an INCR piece once it is stored. */
 const EMPTY = Buffer.alloc(0);
@@ -13,6 +13,11 @@ const EMPTY = Buffer.alloc(0);
  * its size.
  */
 export const PIECE_SLICE = 256 * 1024;
+
+/** The bytes of a property value on the wire: Xlib hands format-32 items over as C longs (8 bytes), X sends 4. */
+function wireBytes(v: PropertyValue): number {
+  return v.format === 32 ? v.length / 2 : v.length;
+}
 
 /** What one conversion needs: which selection, into which target, through which property of ours. */
 export interface ConversionRequest {
@@ -79,10 +84,20 @@ export class IncomingTransfer {
   }
 
   private first(): void {
-    const v = this.conn.readProperty(this.conn.window, this.req.property, this.req.limit + 1, true);
+    // A first slice tells INCR from data the owner set whole; data set whole and larger than a slice
+    // (xclip sets up to ~1 MiB so) is read on in slices into a store of its size, as INCR pieces are.
+    const slice = Math.min(PIECE_SLICE, this.req.limit + 1);
+    // Stored where it can be freed at once (a copy V8 frees only when it collects stayed resident:
+    // +0.3 MiB a read), with room for a slice of format-32 items (C longs, twice the wire's size).
+    const head = new GrowableBytes(2 * slice);
+    const v = this.conn.readProperty(this.conn.window, this.req.property, slice, true, (bytes) => {
+      head.add(bytes);
+      return head.take();
+    });
     if (v.type === this.conn.atom('INCR')) {
       // The value is the owner's lower bound of the size (ICCCM §2.7.2); the pieces follow our deletion.
       const announced = v.data.length >= 8 ? Number(v.data.readBigUInt64LE(0)) : 0;
+      releaseGrown(v.data);
       if (announced > this.req.limit) return this.fail('too-large', `the owner announced ${announced} bytes`);
       this.incremental = true;
       this.conn.holdReplies(true);
@@ -92,8 +107,38 @@ export class IncomingTransfer {
       return;
     }
     if (v.type === 0) return this.fail('refused', 'the owner answered with no property');
-    if (v.bytesAfter > 0 || v.data.length > this.req.limit) return this.fail('too-large', `more than ${this.req.limit} bytes`);
-    this.succeed(v.data);
+    if (v.bytesAfter === 0 && v.data.length <= this.req.limit) return this.succeed(v.data);
+    const total = wireBytes(v) + v.bytesAfter;
+    if (total > this.req.limit) {
+      releaseGrown(v.data);
+      return this.fail('too-large', `the owner set ${total} bytes`);
+    }
+    this.readRest(v, total);
+  }
+
+  /** Reads on, in slices, a property set whole of `total` bytes on the wire whose first slice was `head` (freed here). */
+  private readRest(head: PropertyValue, total: number): void {
+    // Xlib hands format-32 items over as C longs, twice their size on the wire.
+    const room = head.format === 32 ? 2 * total : total;
+    const data = new GrowableBytes(room);
+    data.add(head.data);
+    releaseGrown(head.data);
+    // An owner may change the property meanwhile: nothing past the store's room is stored.
+    const store = (bytes: Uint8Array): Buffer => {
+      data.add(bytes.subarray(0, room - data.length));
+      return EMPTY;
+    };
+    let read = wireBytes(head);
+    let v = head;
+    while (v.bytesAfter > 0 && v.length > 0 && read < total) {
+      v = this.conn.readProperty(this.conn.window, this.req.property, PIECE_SLICE, true, store, read);
+      read += wireBytes(v);
+    }
+    if (read !== total || v.bytesAfter > 0 || v.format !== head.format) {
+      releaseGrown(data.take());
+      return this.fail('failed', `the owner changed the property while it was read (${read} of ${total} bytes)`);
+    }
+    this.succeed(data.take());
   }
 
   private next(): void {
@@ -110,7 +155,7 @@ export class IncomingTransfer {
     do {
       const want = Math.min(PIECE_SLICE, this.req.limit + 1 - data.length);
       v = this.conn.readProperty(this.conn.window, this.req.property, want, true, store, read);
-      read += v.format === 32 ? v.length / 2 : v.length; // format 32 items are C longs here, 4 bytes on the wire
+      read += wireBytes(v);
     } while (v.bytesAfter > 0 && v.length > 0 && data.length <= this.req.limit);
     if (read === 0 && v.bytesAfter === 0) return this.succeed(data.take());
     if (v.bytesAfter > 0 || data.length > this.req.limit) return this.fail('too-large', `more than ${this.req.limit} bytes`);
