@@ -109,57 +109,52 @@ export class IncomingTransfer {
     if (v.type === 0) return this.fail('refused', 'the owner answered with no property');
     if (v.bytesAfter === 0 && v.data.length <= this.req.limit) return this.succeed(v.data);
     const total = wireBytes(v) + v.bytesAfter;
-    if (total > this.req.limit) {
+    // Format-32 items take twice their wire size here, and the store holds the limit's worth of those.
+    if (total > this.req.limit || v.data.length > this.req.limit) {
       releaseGrown(v.data);
       return this.fail('too-large', `the owner set ${total} bytes`);
     }
-    this.readRest(v, total);
-  }
-
-  /** Reads on, in slices, a property set whole of `total` bytes on the wire whose first slice was `head` (freed here). */
-  private readRest(head: PropertyValue, total: number): void {
-    // Xlib hands format-32 items over as C longs, twice their size on the wire.
-    const room = head.format === 32 ? 2 * total : total;
-    const data = new GrowableBytes(room);
-    data.add(head.data);
-    releaseGrown(head.data);
-    // An owner may change the property meanwhile: nothing past the store's room is stored.
-    const store = (bytes: Uint8Array): Buffer => {
-      data.add(bytes.subarray(0, room - data.length));
-      return EMPTY;
-    };
-    let read = wireBytes(head);
-    let v = head;
-    while (v.bytesAfter > 0 && v.length > 0 && read < total) {
-      v = this.conn.readProperty(this.conn.window, this.req.property, PIECE_SLICE, true, store, read);
-      read += wireBytes(v);
-    }
-    if (read !== total || v.bytesAfter > 0 || v.format !== head.format) {
+    // Read on from the first slice, as an INCR piece is read (the owner may change it meanwhile:
+    // what is stored stops one byte past the limit all the same).
+    const data = new GrowableBytes(this.req.limit + 1);
+    data.add(v.data);
+    releaseGrown(v.data);
+    const { last } = this.readSlices(data, wireBytes(v));
+    if (last.bytesAfter > 0 || data.length > this.req.limit) {
       releaseGrown(data.take());
-      return this.fail('failed', `the owner changed the property while it was read (${read} of ${total} bytes)`);
+      return this.fail('too-large', `more than ${this.req.limit} bytes`);
     }
     this.succeed(data.take());
   }
 
   private next(): void {
     const data = this.data as GrowableBytes;
-    // X returns whole 4-byte units, so a piece may run up to 3 bytes past what was asked: what is
+    const { last, read } = this.readSlices(data, 0);
+    if (read === 0 && last.bytesAfter === 0) return this.succeed(data.take());
+    if (last.bytesAfter > 0 || data.length > this.req.limit) return this.fail('too-large', `more than ${this.req.limit} bytes`);
+    this.arm();
+  }
+
+  /**
+   * Reads the property on from `offset` (bytes on the wire) in slices of at most PIECE_SLICE into
+   * `data`, until nothing is left past a slice (X deletes the property with that one) or `data`
+   * holds more than the limit: the last value read, and the bytes on the wire read.
+   */
+  private readSlices(data: GrowableBytes, offset: number): { last: PropertyValue; read: number } {
+    // X returns whole 4-byte units, so a slice may run up to 3 bytes past what was asked: what is
     // stored stops one byte past the limit, enough to tell (and the store's bound is never passed).
     const store = (bytes: Uint8Array): Buffer => {
       data.add(bytes.subarray(0, this.req.limit + 1 - data.length));
       return EMPTY;
     };
-    // Each slice is deleted with the property once nothing is left past it (X deletes only then).
     let read = 0;
-    let v: PropertyValue;
+    let last: PropertyValue;
     do {
       const want = Math.min(PIECE_SLICE, this.req.limit + 1 - data.length);
-      v = this.conn.readProperty(this.conn.window, this.req.property, want, true, store, read);
-      read += wireBytes(v);
-    } while (v.bytesAfter > 0 && v.length > 0 && data.length <= this.req.limit);
-    if (read === 0 && v.bytesAfter === 0) return this.succeed(data.take());
-    if (v.bytesAfter > 0 || data.length > this.req.limit) return this.fail('too-large', `more than ${this.req.limit} bytes`);
-    this.arm();
+      last = this.conn.readProperty(this.conn.window, this.req.property, want, true, store, offset + read);
+      read += wireBytes(last);
+    } while (last.bytesAfter > 0 && last.length > 0 && data.length <= this.req.limit);
+    return { last, read };
   }
 
   private arm(): void {
