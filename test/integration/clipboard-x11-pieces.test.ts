@@ -26,6 +26,17 @@ describe('an X11 transfer in pieces (INCR) on a real X server (Xvfb, xclip as th
     await xclipCopy(x.env, 'clipboard', 'image/png', content);
     await expect.poll(() => conn.owner(conn.atom('CLIPBOARD')), { timeout: 5000 }).not.toBe(before);
   };
+  /** The sizes asked of each readProperty from now on, until stop(). */
+  const sizesAsked = (): number[] & { stop(): void } => {
+    const read = conn.readProperty.bind(conn);
+    // stop() is not enumerable: the list compares as the plain list of sizes it is.
+    const asked = Object.defineProperty([] as number[], 'stop', { value: () => void (conn.readProperty = read) }) as number[] & { stop(): void };
+    conn.readProperty = (...args) => {
+      asked.push(args[2]);
+      return read(...args);
+    };
+    return asked;
+  };
   const code = (p: Promise<Buffer>): Promise<string> => p.then(() => 'ok', (e: ClipboardReadError) => e.code);
   /** A turn of the event loop: what a transfer does once it has settled is done by then. */
   const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -54,12 +65,7 @@ describe('an X11 transfer in pieces (INCR) on a real X server (Xvfb, xclip as th
   it('reads each piece in slices of at most PIECE_SLICE bytes, and its bytes arrive whole and in order', async () => {
     const content = Buffer.from(Array.from({ length: 3_000_000 }, (_, i) => i % 251));
     await copied(content.length, content);
-    const asked: number[] = [];
-    const read = conn.readProperty.bind(conn);
-    conn.readProperty = (...args) => {
-      asked.push(args[2]);
-      return read(...args);
-    };
+    const asked = sizesAsked();
     const data = await transfer(4_000_000).done;
     expect(data.equals(content)).toBe(true);
     // The first read is the INCR announcement; xclip's pieces (~1 MiB) take several slices each.
@@ -86,18 +92,13 @@ describe('an X11 transfer in pieces (INCR) on a real X server (Xvfb, xclip as th
     it('is read in slices of at most PIECE_SLICE bytes, whole and in order, and the property is deleted', async () => {
       const content = Buffer.from(Array.from({ length: WHOLE }, (_, i) => i % 253));
       await copied(content.length, content);
-      const asked: number[] = [];
-      const read = conn.readProperty.bind(conn);
-      conn.readProperty = (...args) => {
-        asked.push(args[2]);
-        return read(...args);
-      };
+      const asked = sizesAsked();
       const t = transfer(4_000_000);
       const data = await t.done;
       expect(data.equals(content)).toBe(true);
       expect(asked.every((n) => n <= PIECE_SLICE)).toBe(true);
       expect(asked.length).toBe(Math.ceil(WHOLE / PIECE_SLICE));
-      conn.readProperty = read;
+      asked.stop();
       expect(conn.readProperty(conn.window, conn.atom(`VDAGENT_TEST_${transfers - 1}`), 4, false).type).toBe(0);
       // Stored as INCR data is: its taker can free it at once (releaseGrown).
       expect((data.buffer as ArrayBuffer).resizable).toBe(true);
@@ -105,15 +106,10 @@ describe('an X11 transfer in pieces (INCR) on a real X server (Xvfb, xclip as th
 
     it('is refused past the limit after its first slice, and the connection serves the next read', async () => {
       await copied(WHOLE);
-      const asked: number[] = [];
-      const read = conn.readProperty.bind(conn);
-      conn.readProperty = (...args) => {
-        asked.push(args[2]);
-        return read(...args);
-      };
+      const asked = sizesAsked();
       expect(await code(transfer(WHOLE - 1).done)).toBe('too-large');
       expect(asked).toEqual([PIECE_SLICE]);
-      conn.readProperty = read;
+      asked.stop();
       await copied(WHOLE);
       expect((await transfer(WHOLE).done).length).toBe(WHOLE);
     });
