@@ -93,9 +93,9 @@ export class FrameChannel extends EventEmitter<FrameChannelEvents> {
 
   /**
    * Sends one message. False when what the kernel did not take at once leaves the socket's buffer
-   * past its high-water mark (the caller should wait for `done`, called once the message is
-   * handed to the kernel or dropped). Its byte
-   * arrays of ATTACH_MIN or more are the message's own: once written, grown ones are freed.
+   * past its high-water mark (the caller should wait for `done`, called once the message is handed
+   * to the kernel or dropped). Its byte arrays of ATTACH_MIN or more are the message's own: once
+   * written, grown ones are freed.
    */
   send(value: unknown, done?: (err?: Error | null) => void): boolean {
     if (this.closed) {
