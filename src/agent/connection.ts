@@ -48,8 +48,9 @@ export interface AgentOptions {
   capabilitiesComing?: () => Promise<void> | undefined;
   /**
    * Where FILE_XFER_DATA payloads are collected: blocks given back once sent on to the helper. What
-   * is written to the port is given back to it too (a helper's clipboard answer read into one of
-   * its oversize buffers is freed then): nothing uses a message's bytes once they are sent.
+   * the output queue took is given back to it too, once written or dropped unwritten (a helper's
+   * clipboard answer read into one of its oversize buffers is freed then): nothing uses a queued
+   * message's bytes afterwards. A message send() refused is still the caller's.
    */
   transferBlocks?: BlockPool;
   /** What receive() is given is the port's read buffer, reused afterwards (see Port.lendsReads): nothing keeps a view of it. */
@@ -93,7 +94,7 @@ export class AgentConnection extends EventEmitter<AgentEvents> {
     this.log = options.log;
     this.debug = options.log.debugEnabled;
     this.capabilitiesComing = options.capabilitiesComing ?? ((): undefined => undefined);
-    this.output = new OutputQueue(givingBack(write, options.transferBlocks), options.maxQueuedBytes, options.maxQueuedChunks, (behind) => this.emit('behind', behind));
+    this.output = new OutputQueue(write, options.maxQueuedBytes, options.maxQueuedChunks, (behind) => this.emit('behind', behind), options.transferBlocks);
     this.reassembler = new Reassembler(
       { message: (raw) => this.onRaw(raw), error: (err, port) => this.onError(err, port) },
       { maxMessageSize: options.maxMessageSize, allocate: transferAllocator(options.transferBlocks), lentInput: options.lentInput },
@@ -144,7 +145,7 @@ export class AgentConnection extends EventEmitter<AgentEvents> {
     this.reassembler.push(data);
   }
 
-  /** Queues a message to the client. */
+  /** Queues a message to the client; false when the output queue refused it (its bytes are then still the caller's). */
   send(message: Message): boolean {
     const ok = this.output.enqueue(toWire(message, this.context, ChunkPort.Client, WHOLE_MESSAGE));
     if (!ok) this.log.warn(`output queue full (${this.output.pendingBytes} bytes in ${this.output.pendingChunks} buffers waiting): ${messageName(message.type)} dropped`);
@@ -280,13 +281,4 @@ export class AgentConnection extends EventEmitter<AgentEvents> {
 function transferAllocator(blocks: BlockPool | undefined): ((type: number, size: number) => Buffer) | undefined {
   if (!blocks) return undefined;
   return (type, size) => (type === MessageType.FileXferData ? blocks.take(size) : Buffer.allocUnsafe(size));
-}
-
-/** `write`, then each written buffer given back to `blocks` (freeing the oversize ones of a pool that frees them). */
-function givingBack(write: WriteChunks, blocks: BlockPool | undefined): WriteChunks {
-  if (!blocks) return write;
-  return async (chunks) => {
-    await write(chunks);
-    for (const c of chunks) blocks.give(c);
-  };
 }

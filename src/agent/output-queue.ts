@@ -1,3 +1,5 @@
+import type { BlockPool } from '../protocol/block-pool.js';
+
 /** Default bound on bytes waiting for the port (a host that stops reading cannot grow memory). */
 export const DEFAULT_MAX_QUEUED_BYTES = 16 * 1024 * 1024;
 /**
@@ -20,23 +22,34 @@ const MAX_BATCH = 1024;
  * answer fits). Half-way to either bound it reports itself behind, so its owner stops reading
  * what makes answers (the host then blocks, as with a C agent blocked in write) before anything
  * must be refused; it is caught up again at an eighth of both.
+ *
+ * A queued message's buffers are the queue's: with `blocks`, each goes back to it once the port is
+ * done with it, written or not (a write that failed), and once dropped unwritten (the port closed,
+ * the client gone). What is dropped while a write is under way goes back once that write settled:
+ * the port may still read a buffer it shares a store with.
  */
 export class OutputQueue {
   private readonly chunks: Buffer[] = [];
   private bytes = 0;
   private pumping = false;
-  /** Chunks handed to the write in progress (the first ones of `chunks`). */
+  /** Chunks handed to the write in progress (the first ones of `chunks`; none once cleared). */
   private writing = 0;
+  /** Whether a write is under way. */
+  private inWrite = false;
   /** The first chunk of each message: where waiting output may be cut without breaking a message. */
   private readonly heads = new WeakSet<Buffer>();
   private generation = 0;
   private behind = false;
+  /** Chunks dropped while a write was under way: given back once it settled. */
+  private readonly dropped: Buffer[] = [];
 
+  /** A queue writing with `write`, within its bounds, telling `onBehind`; what it is done with goes back to `blocks`. */
   constructor(
     private readonly write: WriteChunks,
     private readonly maxBytes = DEFAULT_MAX_QUEUED_BYTES,
     private readonly maxChunks = DEFAULT_MAX_QUEUED_CHUNKS,
     private readonly onBehind: (behind: boolean) => void = () => undefined,
+    private readonly blocks?: BlockPool,
   ) {}
 
   /** Chunks waiting. */
@@ -64,7 +77,10 @@ export class OutputQueue {
 
   /** Drops everything waiting (the port closed). */
   clear(): void {
+    // The chunks being written are the write's: given back once it settled.
+    this.drop(this.chunks.splice(this.writing));
     this.chunks.length = 0;
+    this.writing = 0;
     this.bytes = 0;
     this.generation++;
     this.flow();
@@ -77,8 +93,20 @@ export class OutputQueue {
   dropWaiting(): void {
     let keep = this.writing;
     while (keep < this.chunks.length && !this.heads.has(this.chunks[keep] as Buffer)) keep++;
-    for (const c of this.chunks.splice(keep)) this.bytes -= c.length;
+    const dropped = this.chunks.splice(keep);
+    for (const c of dropped) this.bytes -= c.length;
+    this.drop(dropped);
     this.flow();
+  }
+
+  /** Gives dropped chunks back: at once, or once the write under way settled. */
+  private drop(chunks: readonly Buffer[]): void {
+    if (this.inWrite) this.dropped.push(...chunks);
+    else this.giveBack(chunks);
+  }
+
+  private giveBack(chunks: readonly Buffer[]): void {
+    if (this.blocks) for (const c of chunks) this.blocks.give(c);
   }
 
   /** Reports a crossing of the high or low mark. */
@@ -100,11 +128,20 @@ export class OutputQueue {
         // Counted before the write: a written buffer may be freed (emptied) by then.
         const size = batch.reduce((n, c) => n + c.length, 0);
         this.writing = batch.length;
-        await this.write(batch);
-        this.writing = 0;
-        if (gen !== this.generation) break;
-        this.chunks.splice(0, batch.length);
-        this.bytes -= size;
+        this.inWrite = true;
+        try {
+          await this.write(batch);
+        } finally {
+          // Written or failed, the port is done with the batch and with what was dropped meanwhile.
+          this.writing = 0;
+          this.inWrite = false;
+          if (gen === this.generation) {
+            this.chunks.splice(0, batch.length);
+            this.bytes -= size;
+          }
+          this.giveBack(batch);
+          this.giveBack(this.dropped.splice(0));
+        }
         this.flow();
       }
     } catch {

@@ -1,3 +1,5 @@
+import type { Message } from './messages.js';
+
 /** A file transfer's DATA as spice-gtk sends it, 64 KiB, with its id and size: the size of a transfer block. */
 export const TRANSFER_BLOCK = 64 * 1024 + 12;
 
@@ -54,6 +56,11 @@ export class BlockPool {
     if (block instanceof ArrayBuffer && this.oversize.has(block)) return this.freeStore(block);
     if (!(block instanceof ArrayBuffer) || !this.own.has(block) || this.free.length >= this.max || this.free.includes(block)) return;
     this.free.push(block);
+  }
+
+  /** Gives back the byte arrays among a message's fields (see give()): a message nothing will use again. */
+  giveMessage(message: Message): void {
+    for (const value of Object.values(message)) if (value instanceof Uint8Array) this.give(value);
   }
 
   /**

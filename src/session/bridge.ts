@@ -9,7 +9,7 @@ import { BlockPool, TRANSFER_BLOCK } from '../protocol/block-pool.js';
 import { ClientChanges } from './client-changes.js';
 import { SessionHelper, type HelperCommand } from './helper.js';
 import { TRANSFER_BLOCKS_KEPT } from './in-flight.js';
-import { SessionModuleProxy, type ProxyHost } from './proxy.js';
+import { type Delivery, SessionModuleProxy, type ProxyHost } from './proxy.js';
 import type { Desktop, SessionSource } from './source.js';
 
 /** What a session bridge needs. */
@@ -55,7 +55,8 @@ export class SessionBridge extends EventEmitter<SessionBridgeEvents> implements 
   private readonly changes = new ClientChanges();
   /**
    * Blocks file data is collected in, reused once sent to the helper; what the helper sends larger
-   * than a block (a clipboard answer) is read into a buffer freed once written to the port.
+   * than a block (a clipboard answer) is read into a buffer freed once written to the port, or
+   * once dropped unwritten.
    */
   readonly blocks = new BlockPool(TRANSFER_BLOCK, TRANSFER_BLOCKS_KEPT, { freeOversize: true });
 
@@ -225,18 +226,29 @@ export class SessionBridge extends EventEmitter<SessionBridgeEvents> implements 
     for (const p of this.proxies.values()) p.lost();
   }
 
+  /**
+   * A module's message from the helper: what the output queue did not take is given back at once
+   * (a clipboard answer read into an oversize block is freed, not left to a collection).
+   */
   private fromHelper(module: string, message: Message): void {
+    if (this.deliver(module, message) !== 'queued') this.blocks.giveMessage(message);
+  }
+
+  /** Passes a module's message from the helper on through its proxy. */
+  private deliver(module: string, message: Message): Delivery {
     const proxy = this.proxies.get(module);
     if (proxy && !this.changes.current(module)) {
       // Sent before the module took the daemon's reset: made for a client that is gone, whenever it arrives.
       this.options.log.debug(`session helper: ${module}'s ${messageName(message.type)} dropped: made for a client that is gone`);
-      return;
+      return 'dropped';
     }
     try {
-      if (proxy && this.served.has(module) && proxy.fromHelper(message)) return;
-      this.reportOnce('refused', `session helper: ${module} may not send ${messageName(message.type)}; dropped (further refusals are not logged)`);
+      const delivery = proxy && this.served.has(module) ? proxy.fromHelper(message) : 'refused';
+      if (delivery === 'refused') this.reportOnce('refused', `session helper: ${module} may not send ${messageName(message.type)}; dropped (further refusals are not logged)`);
+      return delivery;
     } catch (err) {
       this.reportOnce('unencodable', `session helper: ${module}'s ${messageName(message.type)} cannot be encoded (${String(err)}); dropped (further ones are not logged)`);
+      return 'dropped';
     }
   }
 

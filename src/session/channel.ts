@@ -218,6 +218,8 @@ export class FrameChannel extends EventEmitter<FrameChannelEvents> {
     try {
       value = frame.packed ? unpack(envelope, frame.attached) : deserialize(envelope);
     } catch (err) {
+      // Nothing refers to the attachments of a frame that does not unpack: back to the pool (freed, when oversize).
+      this.blocks?.give(frame.attached);
       this.emit('malformed', new ErrnoError('EBADMSG', `a frame does not deserialize: ${(err as Error).message}`));
       return;
     }

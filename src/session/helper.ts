@@ -243,7 +243,8 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
     else if (m.kind === 'closed') this.emit('closed', m.module, m.id);
     else if (m.kind === 'reset') this.emit('reset', m.module);
     else if (m.kind === 'offer') this.emit('offer', m.module, m.capabilities);
-    else this.emit('message', m.module, m.message);
+    // Nobody listens to a helper being ended: its message's bytes go back to the pool.
+    else if (!this.emit('message', m.module, m.message)) this.blocks?.giveMessage(m.message);
   }
 
   /** A hello: the helper listens, and is used if it is the daemon's version; otherwise it is stopped unheard. */

@@ -23,6 +23,13 @@ export interface ProxyHost {
 }
 
 /**
+ * What became of a message from the helper: queued for the client (the output queue then gives
+ * its bytes back), dropped (made for a client that is gone, or refused by the output queue), or
+ * refused (a type the module may not send).
+ */
+export type Delivery = 'queued' | 'dropped' | 'refused';
+
+/**
  * A session module as the daemon's agent connection sees it: the daemon starts and stops it like
  * any module, and it stands for the real one in the helper. Its capability bits and its answers
  * follow the session state through the module's gate; its bits are further only those the module
@@ -91,20 +98,21 @@ export class SessionModuleProxy implements ActionModule {
 
   /**
    * Passes on a message the module in the helper sent: only the types the module handles and
-   * REPLY; false when refused. Throws when the message cannot be encoded.
+   * REPLY. Throws when the message cannot be encoded.
    */
-  fromHelper(message: Message): boolean {
-    if (message.type !== MessageType.Reply && !this.handles.includes(message.type)) return false;
+  fromHelper(message: Message): Delivery {
+    if (message.type !== MessageType.Reply && !this.handles.includes(message.type)) return 'refused';
     if (this.ctx && this.gate.passes?.(message, this.ctx.clientCaps()) === false) {
       this.ctx.log.debug(`${this.name}: ${messageName(message.type)} from the helper dropped: made for a client that is gone`);
-      return true;
+      return 'dropped';
     }
-    if (this.ctx && !this.ctx.send(message)) {
+    const queued = this.ctx?.send(message) ?? false;
+    if (this.ctx && !queued) {
       const instead = this.gate.refused?.(message);
       if (instead) this.ctx.send(instead);
     }
     this.gate.sent(message);
-    return true;
+    return queued ? 'queued' : 'dropped';
   }
 
   /** The module in the helper closed what request `id` held. */

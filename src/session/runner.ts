@@ -2,7 +2,7 @@ import { ModuleHost, type WantedModule } from '../actions/module-host.js';
 import { BUILTIN_MODULES, type ModuleDefinition } from '../actions/registry.js';
 import type { DesktopState } from '../desktop/state.js';
 import type { Logger } from '../log/logger.js';
-import { CapabilitySet, type Message } from '../protocol/index.js';
+import { CapabilitySet } from '../protocol/index.js';
 import type { BlockPool } from '../protocol/block-pool.js';
 import type { FromHelper, ModuleSpec, ToHelper } from './ipc.js';
 
@@ -91,7 +91,7 @@ export class SessionRunner {
         const module = this.host.get(message.module);
         if (!module?.handles.includes(message.message.type)) return;
         const done = module.handle(message.message);
-        const release = module.releases?.includes(message.message.type) ? (): void => this.release(message.message) : undefined;
+        const release = module.releases?.includes(message.message.type) ? (): void => this.blocks?.giveMessage(message.message) : undefined;
         if (!(done instanceof Promise)) {
           release?.();
           return;
@@ -105,11 +105,6 @@ export class SessionRunner {
         };
       }
     }
-  }
-
-  /** Gives a finished message's byte arrays back to the channel's blocks (those not from a block are ignored there). */
-  private release(message: Message): void {
-    for (const value of Object.values(message)) if (value instanceof Uint8Array) this.blocks?.give(value);
   }
 
   /** Runs the session modules the daemon names, each with its settings. */

@@ -181,6 +181,22 @@ describe('AgentConnection', () => {
     expect(out).toEqual([{ type: MessageType.Clipboard, selection: 0, dataType: 1, data: Buffer.alloc(100_000, 0x61) }]);
   });
 
+  it('frees the clipboard answers still queued when the port closes, once the port is done with them', async () => {
+    const { log } = memoryLogger(true);
+    const blocks = new BlockPool(1024, 4, { freeOversize: true });
+    let fail = (_err: Error): void => undefined;
+    const conn = new AgentConnection(() => new Promise((_resolve, reject) => (fail = reject)), { log, transferBlocks: blocks });
+    const [written, waiting] = [blocks.take(100_000), blocks.take(100_000)];
+    expect(conn.send({ type: MessageType.Clipboard, selection: 0, dataType: 1, data: written })).toBe(true);
+    expect(conn.send({ type: MessageType.Clipboard, selection: 0, dataType: 1, data: waiting })).toBe(true);
+    await flush();
+    conn.closed();
+    expect([written.length, waiting.length]).toEqual([100_000, 100_000]);
+    fail(new Error('ECANCELED')); // a closed port rejects the write it had
+    await flush();
+    expect([written.length, waiting.length]).toEqual([0, 0]);
+  });
+
   it('is caught up again once a freed answer that put it behind was written', async () => {
     const { log } = memoryLogger(true);
     const blocks = new BlockPool(1024, 4, { freeOversize: true });

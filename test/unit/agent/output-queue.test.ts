@@ -1,22 +1,28 @@
 import { describe, expect, it } from 'vitest';
 import { OutputQueue } from '../../../src/agent/output-queue.js';
+import { BlockPool } from '../../../src/protocol/block-pool.js';
 
-/** A port write that takes nothing until released: the host stopped reading. */
-function stuckPort(): { write: (chunks: readonly Buffer[]) => Promise<void>; written: Buffer[]; release(): void } {
+/** A port write that takes nothing until released (or failed): the host stopped reading. */
+function stuckPort(): { write: (chunks: readonly Buffer[]) => Promise<void>; written: Buffer[]; release(): void; fail(): void } {
   const written: Buffer[] = [];
-  const waiting: (() => void)[] = [];
+  const waiting: { resolve(): void; reject(err: Error): void }[] = [];
   return {
     written,
     write: (chunks) =>
-      new Promise((resolve) => {
+      new Promise((resolve, reject) => {
         written.push(...chunks);
-        waiting.push(resolve);
+        waiting.push({ resolve, reject });
       }),
     release: () => {
-      for (const r of waiting.splice(0)) r();
+      for (const w of waiting.splice(0)) w.resolve();
+    },
+    fail: () => {
+      for (const w of waiting.splice(0)) w.reject(new Error('EIO'));
     },
   };
 }
+
+const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 const chunk = (n: number): Buffer => Buffer.alloc(n, 1);
 
@@ -104,5 +110,57 @@ describe('the agent output queue', () => {
     expect(port.written).toHaveLength(1);
     q.dropWaiting();
     expect(q.pendingBytes).toBe(5);
+  });
+
+  describe('with a pool that frees its oversize buffers (clipboard answers read from the helper)', () => {
+    /** A queue on a stuck port, and two answers of the pool's, the first being written, the second waiting. */
+    function twoAnswers() {
+      const port = stuckPort();
+      const blocks = new BlockPool(1024, 4, { freeOversize: true });
+      const q = new OutputQueue(port.write, 1 << 20, 1 << 20, undefined, blocks);
+      const [first, second] = [blocks.take(4096).fill(1), blocks.take(4096).fill(2)];
+      q.enqueue([chunk(8), first]);
+      q.enqueue([chunk(8), second]);
+      return { port, q, first, second };
+    }
+
+    it('frees an answer once the port wrote it, not before', async () => {
+      const { port, first, second } = twoAnswers();
+      expect([first.length, second.length]).toEqual([4096, 4096]);
+      port.release();
+      await settle();
+      expect([first.length, second.length]).toEqual([0, 4096]);
+      port.release();
+      await settle();
+      expect([first.length, second.length]).toEqual([0, 0]);
+      expect(port.written).toHaveLength(4);
+    });
+
+    it('frees the answers it drops when the port closes, the one being written once the port is done with it', async () => {
+      const { port, q, first, second } = twoAnswers();
+      q.clear();
+      // The port may still read the first, and a store the second could share with it.
+      expect([first.length, second.length]).toEqual([4096, 4096]);
+      port.fail();
+      await settle();
+      expect([first.length, second.length, q.pendingChunks]).toEqual([0, 0, 0]);
+    });
+
+    it('frees the answers dropped for a client that is gone once the write under way settled', async () => {
+      const { port, q, first, second } = twoAnswers();
+      q.dropWaiting();
+      expect([second.length, q.pendingChunks]).toEqual([4096, 2]);
+      port.release();
+      await settle();
+      expect([first.length, second.length, q.pendingChunks]).toEqual([0, 0, 0]);
+      expect(port.written).toHaveLength(2);
+    });
+
+    it('frees what a failed write held and what waited behind it', async () => {
+      const { port, q, first, second } = twoAnswers();
+      port.fail();
+      await settle();
+      expect([first.length, second.length, q.pendingChunks]).toEqual([0, 0, 0]);
+    });
   });
 });

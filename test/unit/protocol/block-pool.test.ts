@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BlockPool } from '../../../src/protocol/block-pool.js';
+import { MessageType } from '../../../src/protocol/index.js';
 
 describe('the pool of reused transfer blocks', () => {
   it('hands out a block given back instead of allocating another', () => {
@@ -34,6 +35,15 @@ describe('the pool of reused transfer blocks', () => {
     const foreign = Buffer.from(new ArrayBuffer(4096, { maxByteLength: 4096 }));
     pool.give(foreign);
     expect(foreign.length).toBe(4096);
+  });
+
+  it('gives back the byte arrays of a message, freeing an oversize one and leaving the others alone', () => {
+    const pool = new BlockPool(1024, 4, { freeOversize: true });
+    const data = pool.take(4096);
+    pool.giveMessage({ type: MessageType.Clipboard, selection: 0, dataType: 1, data });
+    const small = Buffer.alloc(8, 1);
+    pool.giveMessage({ type: MessageType.Clipboard, selection: 0, dataType: 1, data: small });
+    expect([data.length, data.buffer.byteLength, small.length]).toEqual([0, 0, 8]);
   });
 
   it('keeps at most its bound of free blocks, and a block given back twice once', () => {

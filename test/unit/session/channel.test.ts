@@ -3,7 +3,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { serialize } from 'node:v8';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { pack } from '../../../src/session/attachments.js';
 import { BlockPool } from '../../../src/protocol/block-pool.js';
 import { FrameChannel } from '../../../src/session/channel.js';
@@ -202,6 +202,24 @@ describe('the daemon ↔ helper frame channel', () => {
     await done;
     expect(data.buffer.byteLength).toBe(0);
     expect(await next).toEqual({ data: Buffer.alloc(100_000, 7) });
+  });
+
+  it('frees the attachments of a frame that does not unpack, read into an oversize buffer of its pool', async () => {
+    const pair = await socketPair();
+    cleanups.push(pair.close);
+    const pool = new BlockPool(64 * 1024, 4, { freeOversize: true });
+    const given = vi.spyOn(pool, 'give');
+    const rx = new FrameChannel(pair.b, 1 << 20, pool);
+    const codes: string[] = [];
+    rx.on('malformed', (err) => codes.push(err.code ?? ''));
+    const { envelope } = pack({ data: Buffer.alloc(100_000) });
+    const header = Buffer.alloc(8);
+    header.writeUInt32BE((0x80000000 | envelope.length) >>> 0, 0);
+    header.writeUInt32BE(100_001, 4);
+    pair.a.write(Buffer.concat([header, envelope, Buffer.alloc(100_001)]));
+    await expect.poll(() => codes).toEqual(['EBADMSG']);
+    const [attached] = given.mock.calls.map(([bytes]) => bytes);
+    expect([given.mock.calls.length, attached?.length, attached?.buffer.byteLength]).toEqual([1, 0, 0]);
   });
 
   it('drops a frame whose attachments do not match its envelope and goes on with the next', async () => {

@@ -19,10 +19,10 @@ describe('the clipboard proxy between a helper and a client that changed', () =>
     let caps = CapabilitySet.empty;
     await proxy.start({ send: (m) => sent.push(m) > 0, clientCaps: () => caps, log: createLogger({ stream: new PassThrough(), journal: true }), settings: new Map(), options: {} });
     // CLIENT_DISCONNECTED was taken in (no client caps); the helper had not heard of it yet.
-    expect(proxy.fromHelper(grab)).toBe(true);
+    expect(proxy.fromHelper(grab)).toBe('dropped');
     expect(sent).toEqual([]);
     caps = CapabilitySet.of(Capability.ClipboardByDemand);
-    expect(proxy.fromHelper({ ...grab, serial: 0 })).toBe(true);
+    expect(proxy.fromHelper({ ...grab, serial: 0 })).toBe('queued');
     expect(sent).toEqual([{ ...grab, serial: 0 }]);
     // The release the helper would owe when it goes is for the grab the client heard of only.
     proxy.lost();
