@@ -30,9 +30,9 @@ export interface BenchAgent {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Our daemon with its session helper on Xvfb (clipboard and file-xfer enabled). */
-export async function startVdagent(): Promise<BenchAgent> {
-  return startOurs('vdagent', false);
+/** Our daemon with its session helper on Xvfb (clipboard and file-xfer enabled), on the Node binary `node` (default this one's). */
+export async function startVdagent(node?: string): Promise<BenchAgent> {
+  return startOurs('vdagent', false, node);
 }
 
 /** Our daemon and helper as startVdagent(), with the SPICE port on a UNIX socket: no tty in the way. */
@@ -40,8 +40,8 @@ export async function startVdagentOnSocket(): Promise<BenchAgent> {
   return startOurs('vdagent on a socket', true);
 }
 
-async function startOurs(name: string, socketPort: boolean): Promise<BenchAgent> {
-  const d = await startDesktopDaemon({ socketPort, cli: SHIPPED_CLI });
+async function startOurs(name: string, socketPort: boolean, node?: string): Promise<BenchAgent> {
+  const d = await startDesktopDaemon({ socketPort, cli: SHIPPED_CLI, node });
   const helper = d.helper();
   if (helper === undefined) throw new Error('the session helper did not start');
   return { name, agent: d.agent, helper: () => helper, xEnv: d.xEnv, stop: () => d.stop() };

@@ -48,6 +48,8 @@ export interface DesktopDaemonOptions {
   socketPort?: boolean;
   /** The program's entry script (the harness's `cli`). */
   cli?: string;
+  /** The Node binary daemon and helper run on (the harness's `node`). */
+  node?: string;
 }
 
 /** Whether a process exists and has not exited (a zombie has). */
@@ -88,6 +90,7 @@ export async function startDesktopDaemon(options: DesktopDaemonOptions = {}): Pr
       session: 'current',
       socketPort: options.socketPort,
       cli: options.cli,
+      node: options.node,
       extraArgs: ['--fake-uinput', events, '--qga-port', qgaPty.slavePath, ...(options.extraArgs ?? [])],
       env: { ...x.env, HOME: home, XDG_CONFIG_HOME: undefined, WAYLAND_DISPLAY: undefined },
     });

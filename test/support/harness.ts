@@ -65,6 +65,8 @@ export interface HarnessOptions {
   prefix?: string[];
   /** The program's entry script (pty harness only; default {@link CLI}), e.g. the bundle the package ships. */
   cli?: string;
+  /** The Node binary the daemon (and so its helper) runs on (pty harness only; default this process's). */
+  node?: string;
 }
 
 /** Starts a harness of some kind. */
@@ -80,7 +82,7 @@ export const startPtyHarness: HarnessFactory = async (options = {}) => {
   for (const dir of options.actionsDirs ?? [VENDOR_ACTIONS]) args.push('--actions-dir', dir);
   if (options.debug) args.push('--debug');
   args.push(...(options.extraArgs ?? []));
-  const [file, ...before] = [...(options.prefix ?? []), process.execPath];
+  const [file, ...before] = [...(options.prefix ?? []), options.node ?? process.execPath];
   const child: ChildProcess = spawn(file, [...before, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, JOURNAL_STREAM: undefined, ...options.env } });
   let log = '';
   child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
