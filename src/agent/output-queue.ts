@@ -25,8 +25,9 @@ const MAX_BATCH = 1024;
  *
  * A queued message's buffers are the queue's: with `blocks`, each goes back to it once the port is
  * done with it, written or not (a write that failed), and once dropped unwritten (the port closed,
- * the client gone). What is dropped while a write is under way goes back once that write settled:
- * the port may still read a buffer it shares a store with.
+ * the client gone). What is dropped while a write is under way goes back at once, unless it shares a
+ * store with a buffer of that write (the port may still read it): then once the write settled. A
+ * write that never ends (a host that stopped reading) so holds no more than its own stores.
  */
 export class OutputQueue {
   private readonly chunks: Buffer[] = [];
@@ -34,13 +35,13 @@ export class OutputQueue {
   private pumping = false;
   /** Chunks handed to the write in progress (the first ones of `chunks`; none once cleared). */
   private writing = 0;
-  /** Whether a write is under way. */
-  private inWrite = false;
+  /** The buffers of the write under way, if any. */
+  private batch: readonly Buffer[] | undefined;
   /** The first chunk of each message: where waiting output may be cut without breaking a message. */
   private readonly heads = new WeakSet<Buffer>();
   private generation = 0;
   private behind = false;
-  /** Chunks dropped while a write was under way: given back once it settled. */
+  /** Chunks dropped during a write that share a store with its buffers: given back once it settled. */
   private readonly dropped: Buffer[] = [];
 
   /** A queue writing with `write`, within its bounds, telling `onBehind`; what it is done with goes back to `blocks`. */
@@ -99,10 +100,14 @@ export class OutputQueue {
     this.flow();
   }
 
-  /** Gives dropped chunks back: at once, or once the write under way settled. */
+  /** Gives dropped chunks back: at once, or those sharing a store with the write under way once it settled. */
   private drop(chunks: readonly Buffer[]): void {
-    if (this.inWrite) this.dropped.push(...chunks);
-    else this.giveBack(chunks);
+    if (!this.blocks) return;
+    const busy = this.batch && new Set(this.batch.map((c) => c.buffer));
+    for (const c of chunks) {
+      if (busy?.has(c.buffer)) this.dropped.push(c);
+      else this.blocks.give(c);
+    }
   }
 
   private giveBack(chunks: readonly Buffer[]): void {
@@ -128,13 +133,13 @@ export class OutputQueue {
         // Counted before the write: a written buffer may be freed (emptied) by then.
         const size = batch.reduce((n, c) => n + c.length, 0);
         this.writing = batch.length;
-        this.inWrite = true;
+        this.batch = batch;
         try {
           await this.write(batch);
         } finally {
           // Written or failed, the port is done with the batch and with what was dropped meanwhile.
           this.writing = 0;
-          this.inWrite = false;
+          this.batch = undefined;
           if (gen === this.generation) {
             this.chunks.splice(0, batch.length);
             this.bytes -= size;

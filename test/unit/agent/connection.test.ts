@@ -181,7 +181,7 @@ describe('AgentConnection', () => {
     expect(out).toEqual([{ type: MessageType.Clipboard, selection: 0, dataType: 1, data: Buffer.alloc(100_000, 0x61) }]);
   });
 
-  it('frees the clipboard answers still queued when the port closes, once the port is done with them', async () => {
+  it('frees the clipboard answers still queued when the port closes, the one being written once the port is done with it', async () => {
     const { log } = memoryLogger(true);
     const blocks = new BlockPool(1024, 4, { freeOversize: true });
     let fail = (_err: Error): void => undefined;
@@ -191,7 +191,7 @@ describe('AgentConnection', () => {
     expect(conn.send({ type: MessageType.Clipboard, selection: 0, dataType: 1, data: waiting })).toBe(true);
     await flush();
     conn.closed();
-    expect([written.length, waiting.length]).toEqual([100_000, 100_000]);
+    expect([written.length, waiting.length]).toEqual([100_000, 0]);
     fail(new Error('ECANCELED')); // a closed port rejects the write it had
     await flush();
     expect([written.length, waiting.length]).toEqual([0, 0]);
