@@ -23,13 +23,13 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * One measurement: its duration and each process's peak memory (daemon, session agent) over its
  * idle RSS, taken once after start (what an earlier measurement left behind counts against it).
  */
-interface Sample {
+export interface Sample {
   ms: number;
   growth: number[];
 }
 
 /** An agent under measurement, with the idle RSS of its daemon and session agent. */
-interface Measured {
+export interface Measured {
   readonly a: BenchAgent;
   readonly client: TransferClient;
   readonly idle: number[];
@@ -37,7 +37,7 @@ interface Measured {
 }
 
 /** Starts an agent, waits until file-xfer is served, lets it settle and notes its idle memory. */
-async function prepare(start: () => Promise<BenchAgent>): Promise<Measured> {
+export async function prepare(start: () => Promise<BenchAgent>): Promise<Measured> {
   const a = await start();
   const client = new TransferClient(a.agent);
   const probe = await client.untilServed();
@@ -47,7 +47,7 @@ async function prepare(start: () => Promise<BenchAgent>): Promise<Measured> {
 }
 
 /** Sends a file of `size` bytes (64 KiB DATA messages of one reused block) from the client to the guest. */
-async function fileToGuest(m: Measured, size: number): Promise<Sample> {
+export async function fileToGuest(m: Measured, size: number): Promise<Sample> {
   await sleep(1000);
   const peak = new PeakOverIdle([m.a.agent.pid, m.a.helper()], m.idle);
   const t0 = performance.now();
