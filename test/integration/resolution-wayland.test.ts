@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import dbus from 'dbus-next';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DisplayErrorCode } from '../../src/platform/display/backend.js';
-import { KscreenBackend } from '../../src/platform/display/kscreen.js';
+import { KscreenBackend, kscreenDoctor } from '../../src/platform/display/kscreen.js';
 import { WlrootsBackend } from '../../src/platform/display/wlroots.js';
 import { ReplyError } from '../../src/protocol/index.js';
 import { monitorsConfig } from '../support/module-context.js';
@@ -131,11 +131,9 @@ describe.runIf(canRunAsOtherUser)('resolution on KDE Plasma (KWin 5.27 virtual b
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** Runs the real kscreen-doctor on KWin (Qt's wayland platform named) and returns what it printed. */
-  const kscreenDoctor = (args: string[]): string => execFileSync('kscreen-doctor', args, { env: { ...kwin.env, QT_QPA_PLATFORM: 'wayland' }, stdio: ['ignore', 'pipe', 'ignore'] }).toString();
-  /** The enabled outputs as `kscreen-doctor -j` reports them (size of the current mode, logical position). */
-  const outputs = (): string[] =>
-    (JSON.parse(kscreenDoctor(['-j'])) as { outputs: KscreenJsonOutput[] }).outputs
+  /** The enabled outputs as the real `kscreen-doctor -j` reports them (size of the current mode, logical position). */
+  const outputs = async (): Promise<string[]> =>
+    (JSON.parse(await kscreenDoctor(['-j'], kwin.env)) as { outputs: KscreenJsonOutput[] }).outputs
       .filter((o) => o.enabled)
       .map((o) => {
         const mode = o.modes.find((m) => m.id === o.currentModeId);
@@ -147,7 +145,7 @@ describe.runIf(canRunAsOtherUser)('resolution on KDE Plasma (KWin 5.27 virtual b
     const r = await startResolution(env());
     r.module.handle(monitorsConfig([{ width: 1024, height: 768 }]));
     expect(await r.answered(1)).toEqual([ReplyError.Success]);
-    expect(outputs()).toEqual(['Virtual-0 1024x768+0+0']);
+    expect(await outputs()).toEqual(['Virtual-0 1024x768+0+0']);
     await r.module.stop();
   });
 
@@ -155,7 +153,7 @@ describe.runIf(canRunAsOtherUser)('resolution on KDE Plasma (KWin 5.27 virtual b
     const r = await startResolution(env());
     r.module.handle(monitorsConfig([{ width: 1024, height: 768, x: 1024 }, { width: 1024, height: 768, x: 0 }]));
     expect(await r.answered(1)).toEqual([ReplyError.Success]);
-    expect(outputs()).toEqual(['Virtual-0 1024x768+1024+0', 'Virtual-1 1024x768+0+0']);
+    expect(await outputs()).toEqual(['Virtual-0 1024x768+1024+0', 'Virtual-1 1024x768+0+0']);
     await r.module.stop();
   });
 
@@ -163,32 +161,32 @@ describe.runIf(canRunAsOtherUser)('resolution on KDE Plasma (KWin 5.27 virtual b
     const r = await startResolution({ ...kwin.env, XDG_CURRENT_DESKTOP: 'KDE' });
     r.module.handle(monitorsConfig([{ width: 1024, height: 768 }, { width: 1024, height: 768, x: 1024 }]));
     expect(await r.answered(1)).toEqual([ReplyError.Success]);
-    expect(outputs()).toEqual(['Virtual-0 1024x768+0+0', 'Virtual-1 1024x768+1024+0']);
+    expect(await outputs()).toEqual(['Virtual-0 1024x768+0+0', 'Virtual-1 1024x768+1024+0']);
     await r.module.stop();
   });
 
   it('answers ERROR for a size KWin’s virtual outputs do not list, and leaves the layout as it was (KScreen cannot make modes)', async () => {
-    const before = outputs();
+    const before = await outputs();
     await expect(new KscreenBackend(env()).apply([{ name: 'Virtual-0', enabled: true, x: 0, y: 0, width: 1280, height: 720, primary: true }])).rejects.toMatchObject({ code: DisplayErrorCode.NoSuchMode });
     const r = await startResolution(env());
     r.module.handle(monitorsConfig([{ width: 1280, height: 720 }]));
     expect(await r.answered(1)).toEqual([ReplyError.Error]);
-    expect(outputs()).toEqual(before);
+    expect(await outputs()).toEqual(before);
     await r.module.stop();
   });
 
   it('places outputs at a scale in logical coordinates: the client’s pixel offsets divided by the scale', async () => {
-    const scale = (factor: number): string => kscreenDoctor([`output.Virtual-0.scale.${factor}`, `output.Virtual-1.scale.${factor}`]);
-    scale(2);
+    const scale = (factor: number): Promise<string> => kscreenDoctor([`output.Virtual-0.scale.${factor}`, `output.Virtual-1.scale.${factor}`], kwin.env);
+    await scale(2);
     try {
       const r = await startResolution(env());
       r.module.handle(monitorsConfig([{ width: 1024, height: 768 }, { width: 1024, height: 768, x: 1024 }]));
       expect(await r.answered(1)).toEqual([ReplyError.Success]);
-      expect(outputs()).toEqual(['Virtual-0 1024x768+0+0', 'Virtual-1 1024x768+512+0']);
+      expect(await outputs()).toEqual(['Virtual-0 1024x768+0+0', 'Virtual-1 1024x768+512+0']);
       expect((await new KscreenBackend(env()).outputs()).map((o) => `${o.name} ${o.width}x${o.height}+${o.x}+${o.y}`)).toEqual(['Virtual-0 1024x768+0+0', 'Virtual-1 1024x768+1024+0']);
       await r.module.stop();
     } finally {
-      scale(1);
+      await scale(1);
     }
   });
 });
@@ -229,13 +227,29 @@ describe('resolution on KDE Plasma: choosing among an output’s modes (a stand-
     (JSON.parse(readFileSync(env.KSCREEN_STATE as string, 'utf8')) as { outputs: ReturnType<typeof output>[] }).outputs
       .filter((o) => o.enabled)
       .map((o) => `${o.name} ${o.modes.find((m) => m.id === o.currentModeId)?.name} +${o.pos.x}+${o.pos.y}`);
-  const lastCall = (): string[] => JSON.parse(readFileSync(env.KSCREEN_CALLS as string, 'utf8').trim().split('\n').at(-1) as string) as string[];
+  /** The last argument vector that changed something (read-backs with `-j` left out). */
+  const lastChange = (): string[] =>
+    readFileSync(env.KSCREEN_CALLS as string, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as string[])
+      .filter((call) => call[0] !== '-j')
+      .at(-1) ?? [];
+  /** Whether a process with this pid still exists. */
+  const alive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
 
   it('a two-monitor config enables the second output with its mode and position in one call', async () => {
     const r = await startResolution(env);
     r.module.handle(monitorsConfig([{ width: 1280, height: 720 }, { width: 800, height: 600, x: 1280 }]));
     expect(await r.answered(1)).toEqual([ReplyError.Success]);
-    expect(lastCall()).toEqual([
+    expect(lastChange()).toEqual([
       'output.Virtual-1.enable',
       'output.Virtual-1.mode.2',
       'output.Virtual-1.position.0,0',
@@ -244,6 +258,25 @@ describe('resolution on KDE Plasma: choosing among an output’s modes (a stand-
       'output.Virtual-2.position.1280,0',
     ]);
     expect(state()).toEqual(['Virtual-1 1280x720@60 +0+0', 'Virtual-2 800x600@60 +1280+0']);
+    await r.module.stop();
+  });
+
+  it('a kscreen-doctor that hangs on its way out once it applied (Qt 5.15’s Wayland client at times) is killed, and the layout it applied answered success', async () => {
+    const r = await startResolution({ ...env, KSCREEN_HANG: '1' });
+    r.module.handle(monitorsConfig([{ width: 1024, height: 768 }, { width: 1280, height: 720, x: 1024 }]));
+    expect(await r.answered(1)).toEqual([ReplyError.Success]);
+    expect(state()).toEqual(['Virtual-1 1024x768@60 +0+0', 'Virtual-2 1280x720@60 +1024+0']);
+    expect(alive(Number(readFileSync(`${env.KSCREEN_CALLS}.pid`, 'utf8')))).toBe(false);
+    await r.module.stop();
+  });
+
+  it('a kscreen-doctor that exits 0 while the outputs stay as they were (KWin refused) is an error, not a success', async () => {
+    const refusing = { ...env, KSCREEN_IGNORE: '1' };
+    await expect(new KscreenBackend(refusing).apply([{ name: 'Virtual-2', enabled: false }])).rejects.toMatchObject({ code: DisplayErrorCode.NotApplied });
+    const r = await startResolution(refusing);
+    r.module.handle(monitorsConfig([{ width: 800, height: 600 }]));
+    expect(await r.answered(1)).toEqual([ReplyError.Error]);
+    expect(state()).toEqual(['Virtual-1 1024x768@60 +0+0', 'Virtual-2 1280x720@60 +1024+0']);
     await r.module.stop();
   });
 });

@@ -46,26 +46,38 @@ export function parseKscreenJson(text: string): KscreenOutput[] {
  * kscreen-doctor's environment. libkscreen picks its backend by Qt's platform, and Qt takes xcb
  * unless XDG_SESSION_TYPE says wayland: on a Wayland session it would then ask Xwayland's RandR, or
  * abort without DISPLAY. So where WAYLAND_DISPLAY is set, Qt's wayland platform is named, which
- * reaches KWin's output management (kde_output_device_v2).
+ * reaches KWin's output management (kde_output_device_v2). Its own debug category is switched on:
+ * the line it logs once KWin answered a change is what {@link APPLIED} looks for.
  */
 function kscreenEnv(env: DisplayEnv): DisplayEnv {
-  return env.WAYLAND_DISPLAY ? { ...env, QT_QPA_PLATFORM: 'wayland' } : env;
+  const rules = [env.QT_LOGGING_RULES, 'kscreen.doctor.debug=true'].filter(Boolean).join(';');
+  return { ...env, QT_LOGGING_RULES: rules, ...(env.WAYLAND_DISPLAY && { QT_QPA_PLATFORM: 'wayland' }) };
+}
+
+/**
+ * kscreen-doctor is done applying once it logs that the set operation returned. On Wayland it can
+ * then hang on its way out (Debian 12's Qt 5.15.8: the display's destructor waits for its event
+ * thread, which waits for a read the main thread prepared and never made; about one apply in 60
+ * under load): a second later it is killed, and the outputs read back say whether it applied.
+ */
+const APPLIED = { stderr: 'setop exec returned', graceMs: 1000 };
+
+/** Runs kscreen-doctor on a session's environment and resolves with what it printed. */
+export function kscreenDoctor(args: readonly string[], env: DisplayEnv): Promise<string> {
+  return runTool('kscreen-doctor', args, kscreenEnv(env), APPLIED);
 }
 
 /**
  * KDE Plasma through `kscreen-doctor`: `-j` reads the outputs; one call with
  * `output.NAME.enable output.NAME.mode.ID output.NAME.position.X,Y` (or `output.NAME.disable`)
  * per output applies the layout. KScreen cannot make modes: a size no mode has is an error.
- * Positions are logical: divided by the output's scale.
+ * Positions are logical: divided by the output's scale. kscreen-doctor exits 0 whatever KWin
+ * answered, so the outputs are read back: a layout not shown fails the apply with NotApplied.
  */
 export class KscreenBackend implements DisplayBackend {
   readonly kind = 'kde';
 
-  private readonly env: DisplayEnv;
-
-  constructor(env: DisplayEnv) {
-    this.env = kscreenEnv(env);
-  }
+  constructor(private readonly env: DisplayEnv) {}
 
   async outputs(): Promise<OutputState[]> {
     return (await this.query()).map((o) => {
@@ -81,25 +93,33 @@ export class KscreenBackend implements DisplayBackend {
   async apply(requests: readonly OutputRequest[]): Promise<void> {
     const outputs = await this.query();
     const args: string[] = [];
+    const wanted: { name: string; shown: (o: KscreenOutput) => boolean; as: string }[] = [];
     for (const r of requests) {
       const out = outputs.find((o) => o.name === r.name);
       if (!out) throw new DisplayError(DisplayErrorCode.NoSuchOutput, `kscreen has no output ${r.name}`);
       if (!r.enabled) {
         if (out.enabled) args.push(`output.${out.name}.disable`);
+        wanted.push({ name: out.name, shown: (o) => !o.enabled, as: 'off' });
         continue;
       }
       const fit = out.modes.filter((m) => m.width === r.width && m.height === r.height);
       const mode = fit.find((m) => m.id === out.currentModeId) ?? [...fit].sort((a, b) => b.refresh - a.refresh)[0];
       if (!mode) throw new DisplayError(DisplayErrorCode.NoSuchMode, `kscreen has no ${r.width}x${r.height} mode on ${r.name}`);
-      const at = (v: number): number => Math.round(v / out.scale);
-      args.push(`output.${out.name}.enable`, `output.${out.name}.mode.${mode.id}`, `output.${out.name}.position.${at(r.x)},${at(r.y)}`);
+      const x = Math.round(r.x / out.scale);
+      const y = Math.round(r.y / out.scale);
+      args.push(`output.${out.name}.enable`, `output.${out.name}.mode.${mode.id}`, `output.${out.name}.position.${x},${y}`);
+      wanted.push({ name: out.name, shown: (o) => o.enabled && o.currentModeId === mode.id && o.x === x && o.y === y, as: `mode ${mode.id} at ${x},${y}` });
     }
-    if (args.length > 0) await runTool('kscreen-doctor', args, this.env);
+    if (args.length === 0) return;
+    await kscreenDoctor(args, this.env);
+    const after = await this.query();
+    const missed = wanted.filter((w) => !after.some((o) => o.name === w.name && w.shown(o)));
+    if (missed.length > 0) throw new DisplayError(DisplayErrorCode.NotApplied, `kscreen-doctor exited, yet ${missed.map((w) => `${w.name} is not ${w.as}`).join('; ')}`);
   }
 
   async close(): Promise<void> {}
 
   private async query(): Promise<KscreenOutput[]> {
-    return parseKscreenJson(await runTool('kscreen-doctor', ['-j'], this.env));
+    return parseKscreenJson(await kscreenDoctor(['-j'], this.env));
   }
 }
