@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DrmHotplugWatcher } from '../../src/platform/drm/hotplug-watcher.js';
 import { memoryLogger } from '../support/log.js';
+import { alive } from '../support/proc.js';
 import { QXL_HOTPLUG, UDEVADM_BANNER } from '../support/udevadm-output.js';
 
 // Nothing here has DRM (Xvfb and Xorg's dummy driver have no kernel device, and no udevd sends
@@ -16,15 +17,6 @@ const CONNECTOR = QXL_HOTPLUG.replaceAll('drm/card0', 'drm/card0/card0-Virtual-1
 
 const dir = mkdtempSync(join(tmpdir(), 'drm-hotplug-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('following DRM hotplugs through a udevadm monitor child process (a stand-in printing udevadm’s output)', () => {
   it('reports each card hotplug, not other events, and kills the monitor when closed', async () => {

@@ -9,6 +9,7 @@ import { KscreenBackend, kscreenDoctor } from '../../src/platform/display/kscree
 import { WlrootsBackend } from '../../src/platform/display/wlroots.js';
 import { ReplyError } from '../../src/protocol/index.js';
 import { monitorsConfig } from '../support/module-context.js';
+import { alive } from '../support/proc.js';
 import { startResolution } from '../support/resolution.js';
 import { canRunAsOtherUser, startKwin, startMutter, startSway, type Compositor } from '../support/wayland.js';
 import { ROOT } from '../support/harness.js';
@@ -235,15 +236,6 @@ describe('resolution on KDE Plasma: choosing among an output’s modes (a stand-
       .map((line) => JSON.parse(line) as string[])
       .filter((call) => call[0] !== '-j')
       .at(-1) ?? [];
-  /** Whether a process with this pid still exists. */
-  const alive = (pid: number): boolean => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
 
   it('a two-monitor config enables the second output with its mode and position in one call', async () => {
     const r = await startResolution(env);

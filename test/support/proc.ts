@@ -24,3 +24,13 @@ export function unreadSocketBytes(pid: number): number {
   const lines = execFileSync('ss', ['-xpnH'], { encoding: 'utf8' }).split('\n');
   return lines.filter((l) => l.includes(`pid=${pid},`)).reduce((sum, l) => sum + Number(l.trim().split(/\s+/)[2] ?? 0), 0);
 }
+
+/** Whether a process with this pid exists (signal 0 reaches it). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

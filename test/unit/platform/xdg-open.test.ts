@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FolderOpener } from '../../../src/platform/xdg-open.js';
 import { memoryLogger } from '../../support/log.js';
+import { alive } from '../../support/proc.js';
 import { writeXdgOpen, xdgOpenRuns } from '../../support/xdg-open-stand-in.js';
 
 describe('opening a folder with xdg-open', () => {
@@ -13,14 +14,6 @@ describe('opening a folder with xdg-open', () => {
   const uid = process.getuid?.() ?? -1;
   /** The environment the runs get: the stand-in's folder first on PATH. */
   const env = (): NodeJS.ProcessEnv => ({ PATH: `${dir}:/usr/bin:/bin`, DISPLAY: ':9' });
-  const isAlive = (pid: number): boolean => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'xdg-open-'));
@@ -65,7 +58,7 @@ describe('opening a folder with xdg-open', () => {
     await opener.open('/slow', env());
     const pid = Number(readFileSync(child, 'utf8'));
     try {
-      expect(isAlive(pid)).toBe(true);
+      expect(alive(pid)).toBe(true);
       expect(lines().filter((l) => l.startsWith('info:') && l.includes('/slow'))).toHaveLength(1);
       // Free again.
       expect(opener.open('/slow', env())).toBeInstanceOf(Promise);
