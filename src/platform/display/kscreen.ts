@@ -1,5 +1,5 @@
 import { DisplayError, DisplayErrorCode, type DisplayBackend, type DisplayEnv, type OutputRequest, type OutputState } from './backend.js';
-import { runTool } from './tool.js';
+import { runTool, type DoneMarker } from './tool.js';
 
 /** An output of `kscreen-doctor -j`. */
 interface KscreenOutput {
@@ -47,7 +47,7 @@ export function parseKscreenJson(text: string): KscreenOutput[] {
  * unless XDG_SESSION_TYPE says wayland: on a Wayland session it would then ask Xwayland's RandR, or
  * abort without DISPLAY. So where WAYLAND_DISPLAY is set, Qt's wayland platform is named, which
  * reaches KWin's output management (kde_output_device_v2). Its own debug category is switched on:
- * the line it logs once KWin answered a change is what {@link APPLIED} looks for.
+ * the line it logs once it handed a change to KWin is what {@link APPLIED} looks for.
  */
 function kscreenEnv(env: DisplayEnv): DisplayEnv {
   const rules = [env.QT_LOGGING_RULES, 'kscreen.doctor.debug=true'].filter(Boolean).join(';');
@@ -55,12 +55,20 @@ function kscreenEnv(env: DisplayEnv): DisplayEnv {
 }
 
 /**
- * kscreen-doctor is done applying once it logs that the set operation returned. On Wayland it can
- * then hang on its way out (Debian 12's Qt 5.15.8: the display's destructor waits for its event
- * thread, which waits for a read the main thread prepared and never made; about one apply in 60
- * under load): a second later it is killed, and the outputs read back say whether it applied.
+ * kscreen-doctor's work is done once it logs that the set operation returned, the change handed to
+ * KWin. On Wayland it can then hang on its way out (Debian 12's Qt 5.15.8: the display's
+ * destructor waits for its event thread, which waits for a read the main thread prepared and never
+ * made; here about one apply in 60 with both cores busy, and no `-j` read in 260): a second later
+ * it is killed, and the outputs read back say whether the change took.
  */
-const APPLIED = { stderr: 'setop exec returned', graceMs: 1000 };
+const APPLIED: Readonly<DoneMarker> = { stderr: 'setop exec returned', graceMs: 1000 };
+
+/**
+ * How many times, and how far apart, the outputs are read back before an apply counts as not
+ * applied: KWin takes the change after kscreen-doctor handed it over, and on X11 libkscreen learns
+ * of it from RandR's events.
+ */
+const READ_BACK = { tries: 3, apartMs: 300 } as const;
 
 /** Runs kscreen-doctor on a session's environment and resolves with what it printed. */
 export function kscreenDoctor(args: readonly string[], env: DisplayEnv): Promise<string> {
@@ -93,13 +101,14 @@ export class KscreenBackend implements DisplayBackend {
   async apply(requests: readonly OutputRequest[]): Promise<void> {
     const outputs = await this.query();
     const args: string[] = [];
-    const wanted: { name: string; shown: (o: KscreenOutput) => boolean; as: string }[] = [];
+    const wanted: { name: string; shown: (o: KscreenOutput | undefined) => boolean; describes: string }[] = [];
     for (const r of requests) {
       const out = outputs.find((o) => o.name === r.name);
       if (!out) throw new DisplayError(DisplayErrorCode.NoSuchOutput, `kscreen has no output ${r.name}`);
       if (!r.enabled) {
         if (out.enabled) args.push(`output.${out.name}.disable`);
-        wanted.push({ name: out.name, shown: (o) => !o.enabled, as: 'off' });
+        // An output gone since (unplugged) is off too.
+        wanted.push({ name: out.name, shown: (o) => !o?.enabled, describes: 'off' });
         continue;
       }
       const fit = out.modes.filter((m) => m.width === r.width && m.height === r.height);
@@ -108,13 +117,17 @@ export class KscreenBackend implements DisplayBackend {
       const x = Math.round(r.x / out.scale);
       const y = Math.round(r.y / out.scale);
       args.push(`output.${out.name}.enable`, `output.${out.name}.mode.${mode.id}`, `output.${out.name}.position.${x},${y}`);
-      wanted.push({ name: out.name, shown: (o) => o.enabled && o.currentModeId === mode.id && o.x === x && o.y === y, as: `mode ${mode.id} at ${x},${y}` });
+      wanted.push({ name: out.name, shown: (o) => o?.enabled === true && o.currentModeId === mode.id && o.x === x && o.y === y, describes: `mode ${mode.id} at ${x},${y}` });
     }
     if (args.length === 0) return;
     await kscreenDoctor(args, this.env);
-    const after = await this.query();
-    const missed = wanted.filter((w) => !after.some((o) => o.name === w.name && w.shown(o)));
-    if (missed.length > 0) throw new DisplayError(DisplayErrorCode.NotApplied, `kscreen-doctor exited, yet ${missed.map((w) => `${w.name} is not ${w.as}`).join('; ')}`);
+    for (let read = 1; ; read++) {
+      const after = await this.query();
+      const missed = wanted.filter((w) => !w.shown(after.find((o) => o.name === w.name)));
+      if (missed.length === 0) return;
+      if (read === READ_BACK.tries) throw new DisplayError(DisplayErrorCode.NotApplied, `kscreen-doctor exited, yet ${missed.map((w) => `${w.name} is not ${w.describes}`).join('; ')}`);
+      await new Promise((r) => setTimeout(r, READ_BACK.apartMs));
+    }
   }
 
   async close(): Promise<void> {}
