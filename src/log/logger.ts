@@ -27,8 +27,8 @@ export type LineWriter = (level: Level, message: string) => void;
  * without the newline. The journal stamps lines itself, so no time is formatted for it: V8's
  * `toISOString` consults ICU's time zone data (0.6 MB of Node's pages touched).
  */
-export function formatLine(level: Level, message: string, journal: boolean, timestamp?: string): string {
-  return journal ? `<${SYSLOG_PRIORITY[level]}>${message}` : `${timestamp ?? new Date().toISOString()} ${level}: ${message}`;
+export function formatLine(level: Level, message: string, journal: boolean): string {
+  return journal ? `<${SYSLOG_PRIORITY[level]}>${message}` : `${new Date().toISOString()} ${level}: ${message}`;
 }
 
 /** A writer that formats each line itself and writes it to the stream at once: the session helper's, without a logging library's start-up cost. */
