@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DisplayError, DisplayErrorCode, type DisplayBackend, type DisplayEnv, type OutputRequest, type OutputState } from './backend.js';
 import { runTool, type DoneMarker } from './tool.js';
 
@@ -126,7 +127,7 @@ export class KscreenBackend implements DisplayBackend {
       const missed = wanted.filter((w) => !w.shown(after.find((o) => o.name === w.name)));
       if (missed.length === 0) return;
       if (read === READ_BACK.tries) throw new DisplayError(DisplayErrorCode.NotApplied, `kscreen-doctor exited, yet ${missed.map((w) => `${w.name} is not ${w.describes}`).join('; ')}`);
-      await new Promise((r) => setTimeout(r, READ_BACK.apartMs));
+      await sleep(READ_BACK.apartMs);
     }
   }
 
