@@ -17,6 +17,14 @@ export const loadDisplayBackends = () => import('../../platform/display/create.j
 /** How long a burst of MONITORS_CONFIG must pause before the last one is applied. */
 export const DEBOUNCE_MS = 200;
 
+/**
+ * Most messages of a burst answered once it is applied; each one superseded past them is answered
+ * SUCCESS at once, as spice-vdagentd answers every MONITORS_CONFIG on receipt. A host that never
+ * pauses its burst would otherwise be owed one REPLY per message, all sent the moment it pauses,
+ * past every bound of the channel and the output queue (200,000 came to +219 MB, answers dropped).
+ */
+export const MAX_WAITING_ANSWERS = 64;
+
 /** How long a burst of DRM hotplug events must pause before the outputs are read back (the kernel sends several). */
 export const HOTPLUG_SETTLE_MS = 500;
 
@@ -41,7 +49,7 @@ export interface ResolutionModuleOptions {
  * sparse entries (an entry of width or height 0 switches its output off), positions with
  * USE_POS. A burst (spice-gtk re-sends on every window resize) is debounced: only the last one is
  * applied, once the burst pauses, and each message of it is answered with that result:
- * REPLY(MONITORS_CONFIG, SUCCESS or ERROR). Invalid configurations are answered ERROR at once.
+ * REPLY(MONITORS_CONFIG, SUCCESS or ERROR); past {@link MAX_WAITING_ANSWERS}, at once. Invalid configurations are answered ERROR at once.
  * With `auto-resize = off` the layout is left alone and every message is answered SUCCESS.
  *
  * The display device's path (spice-server hands the client's layout to a QXL or virtio-gpu device
@@ -127,7 +135,8 @@ export class ResolutionModule implements ActionModule {
       return;
     }
     this.latest = message;
-    this.waiting++;
+    if (this.waiting < MAX_WAITING_ANSWERS) this.waiting++;
+    else this.answer(1, ReplyError.Success);
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.flush(), this.debounceMs);
   }
