@@ -75,6 +75,10 @@ export class ResolutionModule implements ActionModule {
   private waiting = 0;
   private client = 0;
   private applying = Promise.resolve();
+  /** A layout is being applied: the burst that ends meanwhile waits for it (see flush). */
+  private busy = false;
+  /** A burst ended while a layout was being applied: flushed once that one is done. */
+  private deferred = false;
   private readonly hotplugOptions: HotplugWatcherOptions | false;
   private readonly hotplugSettleMs: number;
   private watcher: DrmHotplugWatcher | undefined;
@@ -150,17 +154,31 @@ export class ResolutionModule implements ActionModule {
     this.client++;
   }
 
+  /**
+   * Applies the burst's last layout. While another is being applied, the burst waits for it and
+   * goes on gathering (its last one wins): a host sending layouts faster than the desktop applies
+   * them has one waiting, not one queued per burst.
+   */
   private flush(): void {
     this.timer = undefined;
+    if (this.busy) {
+      this.deferred = true;
+      return;
+    }
     const message = this.latest;
     const count = this.waiting;
     const client = this.client;
     this.latest = undefined;
     this.waiting = 0;
     if (!message) return;
+    this.busy = true;
     this.applying = this.applying.then(async () => {
       const ok = await this.apply(message);
       if (client === this.client) this.answer(count, ok ? ReplyError.Success : ReplyError.Error);
+      this.busy = false;
+      if (!this.deferred) return;
+      this.deferred = false;
+      if (!this.timer) this.flush();
     });
   }
 
