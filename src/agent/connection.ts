@@ -145,9 +145,22 @@ export class AgentConnection extends EventEmitter<AgentEvents> {
     this.reassembler.push(data);
   }
 
-  /** Queues a message to the client; false when the output queue refused it (its bytes are then still the caller's). */
+  /**
+   * Queues a message to the client; false when the output queue refused it, or when it cannot be
+   * encoded for this client (its bytes are then still the caller's). The client's capabilities
+   * may change under a message made for the old ones: a PRIMARY grab a session helper made, to be
+   * released when the helper goes, after the client re-announced without CLIPBOARD_SELECTION.
+   */
   send(message: Message): boolean {
-    const ok = this.output.enqueue(toWire(message, this.context, ChunkPort.Client, WHOLE_MESSAGE));
+    let chunks: Buffer[];
+    try {
+      chunks = toWire(message, this.context, ChunkPort.Client, WHOLE_MESSAGE);
+    } catch (err) {
+      if (!(err instanceof VdagentError)) throw err;
+      this.log.warn(`${messageName(message.type)} dropped: ${ErrorCode[err.code]}: ${err.message} (client capabilities ${this.clientCaps.toString()})`);
+      return false;
+    }
+    const ok = this.output.enqueue(chunks);
     if (!ok) this.log.warn(`output queue full (${this.output.pendingBytes} bytes in ${this.output.pendingChunks} buffers waiting): ${messageName(message.type)} dropped`);
     else if (this.debug) this.log.debug(`-> ${describeMessage(message)}`);
     return ok;

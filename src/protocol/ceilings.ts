@@ -37,3 +37,11 @@ export const FILE_XFER_START_CEILING = 16 * 1024;
  * lying header at 1 MiB.
  */
 export const FILE_XFER_DATA_CEILING = 16 * 64 * 1024 + 12;
+
+/**
+ * Any message on the server's chunk port (2): spice-server sends there only its own MOUSE_STATE,
+ * CLIENT_DISCONNECTED and GRAPHICS_DEVICE_INFO, the largest. So only the client's port may declare
+ * a clipboard message of `--max-message-size`, and a host interleaving the two ports cannot make
+ * the daemon hold two of them whole at once.
+ */
+export const SERVER_PORT_CEILING = GRAPHICS_DEVICE_INFO_CEILING;

@@ -11,6 +11,7 @@ import {
 import { ErrorCode, VdagentError } from './errors.js';
 import { readMessageHeader } from './header.js';
 import { PayloadCollector } from './payload-collector.js';
+import { SERVER_PORT_CEILING } from './ceilings.js';
 import { keepsPayload, payloadCeiling } from './table.js';
 
 /**
@@ -45,7 +46,8 @@ export interface ReassemblerSink {
 export interface ReassemblerOptions {
   /**
    * Ceiling on a CLIPBOARD's (or an unknown type's) declared payload size (default 128 MiB); every
-   * other type has its own smaller ceiling from the message table, and none exceeds this one.
+   * other type has its own smaller ceiling from the message table, and none exceeds this one. On
+   * the server's chunk port every type is held to SERVER_PORT_CEILING as well.
    */
   maxMessageSize?: number;
   /** Largest chunk data size accepted (default VD_AGENT_MAX_DATA_SIZE = 2048). */
@@ -294,9 +296,10 @@ export class Reassembler {
   ) {
     this.maxChunkSize = options.maxChunkSize ?? MAX_CHUNK_DATA_SIZE;
     const keeping: Keeping = { maxMessageSize: options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE, maxChunkSize: this.maxChunkSize, allocate: options.allocate, lentInput: options.lentInput ?? false };
+    const server: Keeping = { ...keeping, maxMessageSize: Math.min(keeping.maxMessageSize, SERVER_PORT_CEILING) };
     this.ports = new Map([
       [ChunkPort.Client, new PortAssembler(ChunkPort.Client, keeping, sink)],
-      [ChunkPort.Server, new PortAssembler(ChunkPort.Server, keeping, sink)],
+      [ChunkPort.Server, new PortAssembler(ChunkPort.Server, server, sink)],
     ]);
   }
 

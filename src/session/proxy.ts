@@ -98,7 +98,8 @@ export class SessionModuleProxy implements ActionModule {
 
   /**
    * Passes on a message the module in the helper sent: only the types the module handles and
-   * REPLY. Throws when the message cannot be encoded.
+   * REPLY. One the client cannot hear of is dropped; throws when a field is out of its range (a
+   * hostile helper's message).
    */
   fromHelper(message: Message): Delivery {
     if (message.type !== MessageType.Reply && !this.handles.includes(message.type)) return 'refused';

@@ -50,6 +50,8 @@ export interface DesktopDaemonOptions {
   cli?: string;
   /** The Node binary daemon and helper run on (the harness's `node`). */
   node?: string;
+  /** Environment added to the daemon's (and so its helper's), e.g. a PATH with stand-in tools first. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Whether a process exists and has not exited (a zombie has). */
@@ -92,7 +94,7 @@ export async function startDesktopDaemon(options: DesktopDaemonOptions = {}): Pr
       cli: options.cli,
       node: options.node,
       extraArgs: ['--fake-uinput', events, '--qga-port', qgaPty.slavePath, ...(options.extraArgs ?? [])],
-      env: { ...x.env, HOME: home, XDG_CONFIG_HOME: undefined, WAYLAND_DISPLAY: undefined },
+      env: { ...x.env, ...options.env, HOME: home, XDG_CONFIG_HOME: undefined, WAYLAND_DISPLAY: undefined },
     });
     await agent.sim.expect(MessageType.AnnounceCapabilities, { where: (m) => m.request, timeoutMs: 10_000 });
     const started = agent;

@@ -1,12 +1,15 @@
+import { isPendingName } from './pending-file.js';
+
 /** How many numbered alternatives are tried when a name is taken: `name (1).ext` … `name (63).ext`. */
 export const MAX_NAME_ATTEMPTS = 63;
 
 /**
  * The client's file name if it is a plain base name: not empty, not `.` or `..`, without `/` or
- * NUL. Undefined otherwise (the name is refused, never repaired into another path).
+ * NUL, and not a name of the module's temporary files (the next helper would remove the file).
+ * Undefined otherwise (the name is refused, never repaired into another path).
  */
 export function safeName(name: string): string | undefined {
-  if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) return undefined;
+  if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0') || isPendingName(name)) return undefined;
   return name;
 }
 

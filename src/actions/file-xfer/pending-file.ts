@@ -68,10 +68,15 @@ export async function openHidden(dir: string, mode: number): Promise<PendingFile
   };
 }
 
+/** Whether `name` is one of the fallback's hidden names, which {@link removeLeftovers} removes. */
+export function isPendingName(name: string): boolean {
+  return HIDDEN.test(name);
+}
+
 /** Removes the hidden temporary files a killed helper left in `dir` (only names this module makes). */
 export async function removeLeftovers(dir: string): Promise<void> {
   const names = await readdir(dir).catch(() => []);
-  await Promise.all(names.filter((n) => HIDDEN.test(n)).map((n) => unlink(join(dir, n)).catch(() => undefined)));
+  await Promise.all(names.filter(isPendingName).map((n) => unlink(join(dir, n)).catch(() => undefined)));
 }
 
 /** fsync, then the first name `linkTo` can take (EEXIST: the next), then fsync of the folder so the name lasts. */

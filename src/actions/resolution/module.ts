@@ -17,6 +17,14 @@ export const loadDisplayBackends = () => import('../../platform/display/create.j
 /** How long a burst of MONITORS_CONFIG must pause before the last one is applied. */
 export const DEBOUNCE_MS = 200;
 
+/**
+ * Most messages of a burst answered once it is applied; each one superseded past them is answered
+ * SUCCESS at once, as spice-vdagentd answers every MONITORS_CONFIG on receipt. A host that never
+ * pauses its burst would otherwise be owed one REPLY per message, all sent the moment it pauses,
+ * past every bound of the channel and the output queue (200,000 came to +219 MB, answers dropped).
+ */
+export const MAX_WAITING_ANSWERS = 64;
+
 /** How long a burst of DRM hotplug events must pause before the outputs are read back (the kernel sends several). */
 export const HOTPLUG_SETTLE_MS = 500;
 
@@ -41,7 +49,7 @@ export interface ResolutionModuleOptions {
  * sparse entries (an entry of width or height 0 switches its output off), positions with
  * USE_POS. A burst (spice-gtk re-sends on every window resize) is debounced: only the last one is
  * applied, once the burst pauses, and each message of it is answered with that result:
- * REPLY(MONITORS_CONFIG, SUCCESS or ERROR). Invalid configurations are answered ERROR at once.
+ * REPLY(MONITORS_CONFIG, SUCCESS or ERROR); past {@link MAX_WAITING_ANSWERS}, at once. Invalid configurations are answered ERROR at once.
  * With `auto-resize = off` the layout is left alone and every message is answered SUCCESS.
  *
  * The display device's path (spice-server hands the client's layout to a QXL or virtio-gpu device
@@ -67,6 +75,10 @@ export class ResolutionModule implements ActionModule {
   private waiting = 0;
   private client = 0;
   private applying = Promise.resolve();
+  /** A layout is being applied: the burst that ends meanwhile waits for it (see flush). */
+  private busy = false;
+  /** A burst ended while a layout was being applied: flushed once that one is done. */
+  private deferred = false;
   private readonly hotplugOptions: HotplugWatcherOptions | false;
   private readonly hotplugSettleMs: number;
   private watcher: DrmHotplugWatcher | undefined;
@@ -127,7 +139,8 @@ export class ResolutionModule implements ActionModule {
       return;
     }
     this.latest = message;
-    this.waiting++;
+    if (this.waiting < MAX_WAITING_ANSWERS) this.waiting++;
+    else this.answer(1, ReplyError.Success);
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.flush(), this.debounceMs);
   }
@@ -141,17 +154,31 @@ export class ResolutionModule implements ActionModule {
     this.client++;
   }
 
+  /**
+   * Applies the burst's last layout. While another is being applied, the burst waits for it and
+   * goes on gathering (its last one wins): a host sending layouts faster than the desktop applies
+   * them has one waiting, not one queued per burst.
+   */
   private flush(): void {
     this.timer = undefined;
+    if (this.busy) {
+      this.deferred = true;
+      return;
+    }
     const message = this.latest;
     const count = this.waiting;
     const client = this.client;
     this.latest = undefined;
     this.waiting = 0;
     if (!message) return;
+    this.busy = true;
     this.applying = this.applying.then(async () => {
       const ok = await this.apply(message);
       if (client === this.client) this.answer(count, ok ? ReplyError.Success : ReplyError.Error);
+      this.busy = false;
+      if (!this.deferred) return;
+      this.deferred = false;
+      if (!this.timer) this.flush();
     });
   }
 

@@ -15,6 +15,7 @@ import {
   MIN_BLOCK_SIZE,
   type RawMessage,
   Reassembler,
+  SERVER_PORT_CEILING,
   serialize,
   Severity,
   splitMessage,
@@ -190,6 +191,15 @@ describe('drop errors: the message is lost, the stream goes on', () => {
     r.push(Buffer.concat(chunksOf(maxClipboard)));
     expect(codes(errors)).toEqual([{ code: ErrorCode.MessageTooLarge, severity: Severity.Drop }]);
     expect(decodeAll(messages)).toEqual([fileData(88), maxClipboard]);
+  });
+
+  it('holds every type on the server port (2) to SERVER_PORT_CEILING: a clipboard over it is dropped there and taken on the client port', () => {
+    const clipboard: Message = { type: MessageType.Clipboard, selection: ClipboardSelection.Clipboard, dataType: ClipboardType.Utf8Text, data: Buffer.alloc(SERVER_PORT_CEILING, 0x41) };
+    const { messages, errors } = reassemble(Buffer.concat(chunksOf(clipboard, ChunkPort.Server)), Buffer.concat(chunksOf(clipboard, ChunkPort.Client)), Buffer.concat(chunksOf(maxClipboard, ChunkPort.Server)));
+    // Its header and each of its chunks after (read as headers declaring 0x41414141 bytes) are dropped.
+    expect(new Set(codes(errors).map((e) => JSON.stringify(e)))).toEqual(new Set([JSON.stringify({ code: ErrorCode.MessageTooLarge, severity: Severity.Drop })]));
+    expect(messages.map((m) => m.port)).toEqual([ChunkPort.Client, ChunkPort.Server]);
+    expect(decodeAll(messages)).toEqual([clipboard, maxClipboard]);
   });
 
   it('reports MessageTruncated when a message stops short and a chunk that cannot belong to it arrives, which then decodes as the next message', () => {

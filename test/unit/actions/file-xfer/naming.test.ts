@@ -9,6 +9,11 @@ describe('file names from the client', () => {
   it('refuses empty names, "." and "..", any "/" and NUL', () => {
     for (const name of ['', '.', '..', '../etc/passwd', '/etc/passwd', 'dir/file', 'a\0b']) expect(safeName(name)).toBeUndefined();
   });
+
+  it('refuses the names of its own temporary files, which a starting helper removes', () => {
+    expect(safeName('.vdagent-xfer-0123456789abcdef.part')).toBeUndefined();
+    expect(safeName('.vdagent-xfer-notes.part')).toBe('.vdagent-xfer-notes.part');
+  });
 });
 
 describe('names tried when a file exists', () => {
