@@ -179,6 +179,17 @@ describe('a hostile host against guest-exec, guest-file and the request stream',
       expect(await probe()).toBe('started');
     }, 30_000);
 
+    it('names an unexpected argument among 131,072 keys of one GLib string hash, and serves on (no quadratic table walk)', async () => {
+      const { client } = agent;
+      // "Aa" and "B@" add the same to g_str_hash (djb2): every string of 17 such pairs has one hash,
+      // so a simulated GLib table probes every earlier key for each new one.
+      const keys = Array.from({ length: 2 ** 17 }, (_, i) => Array.from({ length: 17 }, (_, b) => ((i >> b) & 1 ? 'B@' : 'Aa')).join(''));
+      await client.send(`{"execute":"guest-ping","arguments":{${keys.map((k) => `"${k}":0`).join(',')}}}`);
+      const answer = await client.next(60_000);
+      expect(answer.text).toMatch(/^\{"error": \{"class": "GenericError", "desc": "Parameter '(?:Aa|B@){17}' is unexpected"\}\}$/);
+      expect(await client.call('{"execute":"guest-ping"}')).toBe('{"return": {}}');
+    }, 90_000);
+
     it('keeps at most 128 open file handles, refused like a shortage of descriptors', async () => {
       const { client } = agent;
       const handles: number[] = [];
