@@ -243,3 +243,32 @@ describe('stopping with a full request queue', () => {
     expect(grown).toBeLessThan(100 * MiB);
   }, 30_000);
 });
+
+describe('an integer of 30 MiB of digits', () => {
+  let root: string;
+  let agent: QgaDaemon | undefined;
+
+  afterAll(async () => {
+    await agent?.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('is read as the double QEMU makes of it without holding the daemon up: SIGTERM still ends it within 2 s', async () => {
+    root = mkdtempSync(join(os.tmpdir(), 'qga-digits-'));
+    chmodSync(root, 0o755);
+    agent = await startQgaDaemon({ actionsDirs: [makeActionsDir(root, { info: '' })] });
+    const { client } = agent;
+    // Past 20 digits no integer fits 64 bits; converting all of them exactly takes seconds.
+    const digits = Buffer.alloc(30 * MiB, '9');
+    expect(await client.call(Buffer.concat([Buffer.from('{"execute":"guest-ping","id":'), digits, Buffer.from('}')]).toString('latin1'), 60_000)).toBe(
+      '{"return": {}, "id": inf}',
+    );
+    await client.send(Buffer.concat([Buffer.from('{"execute":"guest-ping","id":'), digits, Buffer.from('}')]));
+    // The daemon has read the request's end by now and is decoding it.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const started = performance.now();
+    await agent.stop();
+    agent = undefined;
+    expect(performance.now() - started).toBeLessThan(2000);
+  }, 90_000);
+});
