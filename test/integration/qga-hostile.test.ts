@@ -290,3 +290,36 @@ describe('an integer of 30 MiB of digits', () => {
     expect(performance.now() - started).toBeLessThan(2000);
   }, 90_000);
 });
+
+describe('guest-exec when the kernel gives a new job the pid of one not yet collected', () => {
+  let root: string;
+  let agent: QgaDaemon | undefined;
+
+  afterAll(async () => {
+    await agent?.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('keeps both: the older is reported first, then the newer, as qemu-ga finds them', async () => {
+    root = mkdtempSync(join(os.tmpdir(), 'qga-pid-reuse-'));
+    chmodSync(root, 0o755);
+    // In a PID namespace of its own with pid_max 400, pids come round again after some 100 processes.
+    const prefix = ['unshare', '--pid', '--fork', '--mount-proc', 'sh', '-c', 'echo 400 > /proc/sys/kernel/pid_max && exec "$0" "$@"'];
+    agent = await startQgaDaemon({ actionsDirs: [makeActionsDir(root, { exec: '/bin/echo\n' })], prefix });
+    const { client } = agent;
+    const start = async (word: string): Promise<number> =>
+      ((await client.json({ execute: 'guest-exec', arguments: { path: '/bin/echo', arg: [word], 'capture-output': true } })).return as { pid: number }).pid;
+    // Pids below 300 are not given again: first go round once.
+    for (let last = 0, next = await start('warm-up'); next > last; last = next, next = await start('warm-up')) await waitExit(client, next);
+    const first = await start('first');
+    let pid = 0;
+    for (let i = 0; i < 1000 && pid !== first; i++) {
+      pid = await start('later');
+      if (pid !== first) await waitExit(client, pid);
+    }
+    expect(pid).toBe(first);
+    expect(await waitExit(client, first)).toEqual({ exited: true, exitcode: 0, 'out-data': b64('first\n'), 'out-truncated': false });
+    expect(await waitExit(client, first)).toEqual({ exited: true, exitcode: 0, 'out-data': b64('later\n'), 'out-truncated': false });
+    expect((await client.json({ execute: 'guest-exec-status', arguments: { pid: first } })).error?.class).toBe('GenericError');
+  }, 60_000);
+});

@@ -48,7 +48,9 @@ const failed = (detail: string, code = QgaErrorCode.CommandFailed): QgaError =>
  * host collects finished ones.
  */
 export class ExecCommands {
-  private readonly jobs = new Map<number, Job>();
+  /** Kept jobs by pid, oldest first: the kernel may give a new job the pid of one not yet collected. */
+  private readonly jobs = new Map<number, Job[]>();
+  private kept = 0;
   private readonly pool = new OutputPool(MAX_KEPT_OUTPUT);
 
   constructor(
@@ -77,8 +79,8 @@ export class ExecCommands {
     const env = childEnvironment(args.optStrList('env') ?? [], policy.env);
     if (!env.ok) throw this.refuse(`environment variable \u201C${env.refused}\u201D is not accepted by actions.d exec`);
     if (!resolved) throw failed(`Failed to execute child process \u201C${path}\u201D (No such file or directory)`);
-    if (this.jobs.size >= MAX_JOBS || this.pool.full) {
-      const kept = `${this.jobs.size} processes, ${this.pool.used} bytes of output`;
+    if (this.kept >= MAX_JOBS || this.pool.full) {
+      const kept = `${this.kept} processes, ${this.pool.used} bytes of output`;
       this.log.warn(`guest-exec refused: ${kept} kept for the host`);
       throw failed(`too many guest-exec results kept (${kept}); collect them with guest-exec-status`, QgaErrorCode.LimitReached);
     }
@@ -134,17 +136,26 @@ export class ExecCommands {
       job.exit = { code, signal };
       done();
     });
-    this.jobs.set(pid, job);
+    const sharing = this.jobs.get(pid);
+    if (sharing) sharing.push(job);
+    else this.jobs.set(pid, [job]);
+    this.kept++;
     return pid;
   }
 
-  /** guest-exec-status: running, or exited with code or signal and the captured output (then forgotten). */
+  /**
+   * guest-exec-status: running, or exited with code or signal and the captured output (then
+   * forgotten). Of jobs that had the same pid, the oldest is reported, as qemu-ga finds them.
+   */
   status(args: Args): JsonObject {
     const pid = args.int('pid');
-    const job = pid > 0n && pid <= 0x7fffffffn ? this.jobs.get(Number(pid)) : undefined;
-    if (!job) throw new QgaError(QgaErrorCode.InvalidParameterValue, "Invalid parameter 'pid'");
+    const sharing = pid > 0n && pid <= 0x7fffffffn ? this.jobs.get(Number(pid)) : undefined;
+    const job = sharing?.[0];
+    if (!sharing || !job) throw new QgaError(QgaErrorCode.InvalidParameterValue, "Invalid parameter 'pid'");
     if (job.pending > 0 || !job.exit) return jsonObject({ exited: false });
-    this.jobs.delete(Number(pid));
+    sharing.shift();
+    if (sharing.length === 0) this.jobs.delete(Number(pid));
+    this.kept--;
     const { code, signal } = job.exit;
     const status = jsonObject({
       exited: true,
