@@ -132,18 +132,22 @@ export class AnswerBytes {
         return this.addString(value);
     }
     if (value instanceof JsonFloat) return this.add(formatDouble(value.value));
-    const list = Array.isArray(value);
-    this.add(list ? '[' : '{');
-    const members = list ? value.map((v) => [undefined, v] as const) : qdictOrder(value);
-    members.forEach(([key, v], i) => {
+    if (Array.isArray(value)) {
+      this.add('[');
+      value.forEach((item, i) => {
+        if (i > 0) this.add(', ');
+        this.addJson(item);
+      });
+      return this.add(']');
+    }
+    this.add('{');
+    qdictOrder(value).forEach(([key, member], i) => {
       if (i > 0) this.add(', ');
-      if (key !== undefined) {
-        this.addString(key);
-        this.add(': ');
-      }
-      this.addJson(v);
+      this.addString(key);
+      this.add(': ');
+      this.addJson(member);
     });
-    this.add(list ? ']' : '}');
+    this.add('}');
   }
 
   /** The parts, in order. */
