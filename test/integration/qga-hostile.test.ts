@@ -208,6 +208,26 @@ describe('a hostile host against guest-exec, guest-file and the request stream',
       expect(grown).toBeLessThan(250 * 1000 * 1000);
     }, 90_000);
 
+    it('logs a refused program of 12 MB as one short line: sixteen of them within 250 MB more peak RSS, each refused', async () => {
+      const { client } = agent;
+      resetPeakRss(agent.pid);
+      const before = peakRssOf(agent.pid);
+      const logged = agent.logs().length;
+      for (const letter of 'abcdefghijklmnop') {
+        // Each path its own shape for the flood control (numbers would be folded together).
+        const path = `/${letter.repeat(12 * 1000 * 1000)}`;
+        const answer = await client.json({ execute: 'guest-exec', arguments: { path } }, 60_000);
+        expect(answer.error?.class).toBe('GenericError');
+      }
+      expect(await client.call('{"execute":"guest-ping"}')).toBe('{"return": {}}');
+      const grown = peakRssOf(agent.pid) - before;
+      process.stderr.write(`16 refused 12 MB paths: peak RSS +${(grown / MiB).toFixed(0)} MiB, ${agent.logs().length - logged} log bytes\n`);
+      const lines = agent.logs().slice(logged).split('\n').filter((l) => l.includes('guest-exec refused'));
+      expect(lines.length).toBe(16);
+      for (const line of lines) expect(line.length).toBeLessThan(8 * 1024);
+      expect(grown).toBeLessThan(250 * 1000 * 1000);
+    }, 120_000);
+
     it('keeps at most 128 open file handles, refused like a shortage of descriptors', async () => {
       const { client } = agent;
       const handles: number[] = [];
