@@ -343,3 +343,37 @@ describe('guest-exec when the kernel gives a new job the pid of one not yet coll
     expect((await client.json({ execute: 'guest-exec-status', arguments: { pid: first } })).error?.class).toBe('GenericError');
   }, 60_000);
 });
+
+describe('guest-exec input for programs that do not read it', () => {
+  let root: string;
+  let agent: QgaDaemon | undefined;
+  const sleepers: number[] = [];
+
+  afterAll(async () => {
+    for (const pid of sleepers) spawnSync('kill', [String(pid)]);
+    await agent?.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('counts it as kept until the program takes it: of twenty 16 MB inputs, those past the 64 MiB pool are refused', async () => {
+    root = mkdtempSync(join(os.tmpdir(), 'qga-input-'));
+    chmodSync(root, 0o755);
+    agent = await startQgaDaemon({ actionsDirs: [makeActionsDir(root, { exec: '/usr/bin/sleep\n' })] });
+    const { client } = agent;
+    resetPeakRss(agent.pid);
+    const before = peakRssOf(agent.pid);
+    const input = Buffer.alloc(16 * 1000 * 1000, 'z').toString('base64');
+    const answers: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const answer = await client.json({ execute: 'guest-exec', arguments: { path: '/usr/bin/sleep', arg: ['60'], 'input-data': input } }, 60_000);
+      const pid = (answer.return as { pid?: number } | undefined)?.pid;
+      if (pid) sleepers.push(pid);
+      answers.push(pid ? 'started' : (answer.error?.desc ?? ''));
+    }
+    const grown = peakRssOf(agent.pid) - before;
+    process.stderr.write(`20 unread 16 MB inputs: peak RSS +${(grown / MiB).toFixed(0)} MiB, ${sleepers.length} started\n`);
+    // 4 × 16 MB is under 64 MiB, so a fifth starts; then the pool is full.
+    expect(answers.slice(0, 5)).toEqual(['started', 'started', 'started', 'started', 'started']);
+    for (const answer of answers.slice(5)) expect(answer).toMatch(/too many guest-exec results kept \(5 processes, 80000000 bytes of output\)/);
+  }, 120_000);
+});

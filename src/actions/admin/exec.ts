@@ -12,7 +12,7 @@ import { unrefChild } from './run-program.js';
 
 /** guest-exec jobs kept at once, running or finished but not yet collected by guest-exec-status. */
 export const MAX_JOBS = 64;
-/** Captured output of all kept jobs together. */
+/** Captured output of all kept jobs together, and input not yet taken by the programs. */
 export const MAX_KEPT_OUTPUT = 64 * 1024 * 1024;
 
 /** A process started by guest-exec, until the host has seen it exit. */
@@ -44,8 +44,8 @@ const failed = (detail: string, code = QgaErrorCode.CommandFailed): QgaError =>
 /**
  * guest-exec and guest-exec-status: programs from the exec allow list, by argument vector, never a
  * shell, under the name the entry lists, with a fixed environment plus the variables the entry
- * accepts. Kept jobs and their output are bounded; past a bound new jobs are refused until the
- * host collects finished ones.
+ * accepts. Kept jobs, their output and the input they have not read yet are bounded; past a bound
+ * new jobs are refused until the host collects finished ones (or the programs read their input).
  */
 export class ExecCommands {
   /** Kept jobs by pid, oldest first: the kernel may give a new job the pid of one not yet collected. */
@@ -104,6 +104,9 @@ export class ExecCommands {
         child.once('error', reject);
       });
       if (stdin && child.stdin) {
+        // Held until the program has read it (or is gone): kept like output, within the pool.
+        this.pool.used += stdin.length;
+        child.stdin.once('close', () => (this.pool.used -= stdin.length));
         child.stdin.on('error', () => undefined);
         child.stdin.end(stdin);
       }
