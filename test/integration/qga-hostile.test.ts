@@ -193,7 +193,7 @@ describe('a hostile host against guest-exec, guest-file and the request stream',
     it.each([
       ['a command name', (text: Buffer) => Buffer.concat([Buffer.from('{"execute":"'), text, Buffer.from('"}')])],
       ['an id', (text: Buffer) => Buffer.concat([Buffer.from('{"execute":"guest-ping","id":"'), text, Buffer.from('"}')])],
-    ])('echoes %s of 15 M characters QEMU escapes six bytes each within 250 MB more peak RSS, and serves on', async (_what, request) => {
+    ])('echoes %s of 15 M characters QEMU escapes six bytes each within 500 MB more peak RSS, and serves on', async (_what, request) => {
       const { client } = agent;
       resetPeakRss(agent.pid);
       const before = peakRssOf(agent.pid);
@@ -205,10 +205,13 @@ describe('a hostile host against guest-exec, guest-file and the request stream',
       expect(await client.call('{"execute":"guest-ping"}')).toBe('{"return": {}}');
       const grown = peakRssOf(agent.pid) - before;
       process.stderr.write(`15 M escaped characters: peak RSS +${(grown / MiB).toFixed(0)} MiB\n`);
-      expect(grown).toBeLessThan(250 * 1000 * 1000);
+      // The request's 30 MB on its way in (pieces, joined, decoded) and its 90 MB answer take some
+      // 200 MB, with what the collector has not reclaimed yet; appended character by character
+      // the answer alone took over 1 GB.
+      expect(grown).toBeLessThan(500 * 1000 * 1000);
     }, 90_000);
 
-    it('logs a refused program of 12 MB as one short line: sixteen of them within 250 MB more peak RSS, each refused', async () => {
+    it('logs a refused program of 12 MB as one short line: sixteen of them within 500 MB more peak RSS, each refused', async () => {
       const { client } = agent;
       resetPeakRss(agent.pid);
       const before = peakRssOf(agent.pid);
@@ -225,7 +228,9 @@ describe('a hostile host against guest-exec, guest-file and the request stream',
       const lines = agent.logs().slice(logged).split('\n').filter((l) => l.includes('guest-exec refused'));
       expect(lines.length).toBe(16);
       for (const line of lines) expect(line.length).toBeLessThan(8 * 1024);
-      expect(grown).toBeLessThan(250 * 1000 * 1000);
+      // Each request and its answer (which names the path) take some 100 MB while answered; kept
+      // whole by the flood control, sixteen lines took almost 900 MB.
+      expect(grown).toBeLessThan(500 * 1000 * 1000);
     }, 120_000);
 
     it('keeps at most 128 open file handles, refused like a shortage of descriptors', async () => {
