@@ -321,6 +321,8 @@ describe('guest-exec when the kernel gives a new job the pid of one not yet coll
   let agent: QgaDaemon | undefined;
 
   afterAll(async () => {
+    // unshare waits for the daemon, ignoring SIGTERM itself: the daemon, its child, is told to end.
+    if (agent) spawnSync('pkill', ['-TERM', '-P', String(agent.pid)]);
     await agent?.stop();
     rmSync(root, { recursive: true, force: true });
   });
