@@ -330,6 +330,10 @@ describe('guest-exec when the kernel gives a new job the pid of one not yet coll
   it('keeps both: the older is reported first, then the newer, as qemu-ga finds them', async () => {
     root = mkdtempSync(join(os.tmpdir(), 'qga-pid-reuse-'));
     chmodSync(root, 0o755);
+    // pid_max belongs to each PID namespace from Linux 6.14 on; before, the write below would set
+    // the whole machine's.
+    const [major = 0, minor = 0] = os.release().split('.').map(Number);
+    expect(major * 1000 + minor, 'a kernel with pid_max per PID namespace (6.14 or later)').toBeGreaterThanOrEqual(6014);
     // In a PID namespace of its own with pid_max 400, pids come round again after some 100 processes.
     const prefix = ['unshare', '--pid', '--fork', '--mount-proc', 'sh', '-c', 'echo 400 > /proc/sys/kernel/pid_max && exec "$0" "$@"'];
     agent = await startQgaDaemon({ actionsDirs: [makeActionsDir(root, { exec: '/bin/echo\n' })], prefix });
