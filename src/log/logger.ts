@@ -36,6 +36,19 @@ export function streamWriter(stream: NodeJS.WritableStream, journal: boolean): L
   return (level, message) => void stream.write(`${formatLine(level, message, journal)}\n`);
 }
 
+/** The longest line written at a level a peer can cause, in characters; the rest is left out. */
+export const MAX_LINE = 4096;
+
+/**
+ * A line cut to MAX_LINE characters, saying how many were left out: a host's string (a refused
+ * program path, a user name) would otherwise be written, and kept by the flood control, whole.
+ * The kept part is copied, so it holds nothing of the original alive.
+ */
+export function boundedLine(message: string): string {
+  if (message.length <= MAX_LINE) return message;
+  return `${[...message.slice(0, MAX_LINE)].join('')}… (${message.length - MAX_LINE} more characters)`;
+}
+
 /** How the daemon logs. */
 export interface LoggerOptions {
   /** Log every decoded message. */
@@ -59,7 +72,7 @@ function reportText(r: SuppressedReport, limiter: RateLimiter): string {
 
 /**
  * Creates a logger: one line per event, with journal priorities under systemd (else an ISO
- * timestamp and the level), and flood control. Every level
+ * timestamp and the level), and flood control. Lines but debug ones are cut to MAX_LINE. Every level
  * but debug is limited: most lines can be caused by the host, and a line cannot tell. Debug lines
  * (one per message, only with --debug) are not: --debug asks for every message, which a limit
  * would silently break. The count of suppressed lines is written when their window ends, by a
@@ -87,7 +100,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   };
   const limited = (level: Level) => (message: string): void => {
     if (silent) return;
-    if (limiter.check(message)) write(level, message);
+    const line = boundedLine(message);
+    if (limiter.check(line)) write(level, line);
     else arm();
   };
   return {

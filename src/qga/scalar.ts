@@ -76,8 +76,15 @@ export function decodeString(token: Token): string {
   return out;
 }
 
-/** An integer token: a safe number, a 64-bit bigint, or (beyond 64 bits) a double, as QEMU keeps it. */
+/** The longest integer token that may fit 64 bits: a sign and 20 digits (JSON has no leading zeros). */
+const MAX_INT64_TEXT = 21;
+
+/**
+ * An integer token: a safe number, a 64-bit bigint, or (beyond 64 bits) a double, as QEMU keeps it.
+ * A longer token is a double at once: BigInt takes seconds for megabytes of digits.
+ */
 function decodeInteger(text: string): JsonValue {
+  if (text.length > MAX_INT64_TEXT) return new JsonFloat(Number(text));
   const n = BigInt(text);
   if (n < INT64_MIN || n > UINT64_MAX) return new JsonFloat(Number(text));
   return n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;

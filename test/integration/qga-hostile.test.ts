@@ -4,7 +4,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { makeActionsDir } from '../support/actions-dir.js';
-import { rssOf } from '../support/proc.js';
+import { peakRssOf, resetPeakRss, rssOf } from '../support/proc.js';
 import { runGuestExec, waitExit } from '../support/guest-exec.js';
 import { startQgaDaemon, type QgaDaemon } from '../support/qga-harness.js';
 
@@ -179,6 +179,60 @@ describe('a hostile host against guest-exec, guest-file and the request stream',
       expect(await probe()).toBe('started');
     }, 30_000);
 
+    it('names an unexpected argument among 131,072 keys of one GLib string hash, and serves on (no quadratic table walk)', async () => {
+      const { client } = agent;
+      // "Aa" and "B@" add the same to g_str_hash (djb2): every string of 17 such pairs has one hash,
+      // so a simulated GLib table probes every earlier key for each new one.
+      const keys = Array.from({ length: 2 ** 17 }, (_, i) => Array.from({ length: 17 }, (_, b) => ((i >> b) & 1 ? 'B@' : 'Aa')).join(''));
+      await client.send(`{"execute":"guest-ping","arguments":{${keys.map((k) => `"${k}":0`).join(',')}}}`);
+      const answer = await client.next(60_000);
+      expect(answer.text).toMatch(/^\{"error": \{"class": "GenericError", "desc": "Parameter '(?:Aa|B@){17}' is unexpected"\}\}$/);
+      expect(await client.call('{"execute":"guest-ping"}')).toBe('{"return": {}}');
+    }, 90_000);
+
+    it.each([
+      ['a command name', (text: Buffer) => Buffer.concat([Buffer.from('{"execute":"'), text, Buffer.from('"}')])],
+      ['an id', (text: Buffer) => Buffer.concat([Buffer.from('{"execute":"guest-ping","id":"'), text, Buffer.from('"}')])],
+    ])('echoes %s of 15 M characters QEMU escapes six bytes each within 500 MB more peak RSS, and serves on', async (_what, request) => {
+      const { client } = agent;
+      resetPeakRss(agent.pid);
+      const before = peakRssOf(agent.pid);
+      const text = Buffer.alloc(30 * 1000 * 1000, '\u00e9');
+      await client.send(request(text));
+      const answer = await client.next(60_000);
+      expect(answer.text.length).toBeGreaterThan(90 * 1000 * 1000);
+      expect(answer.text).toContain('\\u00E9\\u00E9');
+      expect(await client.call('{"execute":"guest-ping"}')).toBe('{"return": {}}');
+      const grown = peakRssOf(agent.pid) - before;
+      process.stderr.write(`15 M escaped characters: peak RSS +${(grown / MiB).toFixed(0)} MiB\n`);
+      // The request's 30 MB on its way in (pieces, joined, decoded) and its 90 MB answer take some
+      // 200 MB, with what the collector has not reclaimed yet; appended character by character
+      // the answer alone took over 1 GB.
+      expect(grown).toBeLessThan(500 * 1000 * 1000);
+    }, 90_000);
+
+    it('logs a refused program of 12 MB as one short line: sixteen of them within 500 MB more peak RSS, each refused', async () => {
+      const { client } = agent;
+      resetPeakRss(agent.pid);
+      const before = peakRssOf(agent.pid);
+      const logged = agent.logs().length;
+      for (const letter of 'abcdefghijklmnop') {
+        // Each path its own shape for the flood control (numbers would be folded together).
+        const path = `/${letter.repeat(12 * 1000 * 1000)}`;
+        const answer = await client.json({ execute: 'guest-exec', arguments: { path } }, 60_000);
+        expect(answer.error?.class).toBe('GenericError');
+      }
+      expect(await client.call('{"execute":"guest-ping"}')).toBe('{"return": {}}');
+      const grown = peakRssOf(agent.pid) - before;
+      process.stderr.write(`16 refused 12 MB paths: peak RSS +${(grown / MiB).toFixed(0)} MiB, ${agent.logs().length - logged} log bytes\n`);
+      const lines = agent.logs().slice(logged).split('\n').filter((l) => l.includes('guest-exec refused'));
+      expect(lines.length).toBe(16);
+      for (const line of lines) expect(line.length).toBeLessThan(8 * 1024);
+      // Each request and its answer (which names the path) take some 100 MB while answered; kept
+      // whole by the flood control, sixteen lines took almost 900 MB.
+      expect(grown).toBeLessThan(500 * 1000 * 1000);
+    }, 120_000);
+
     it('keeps at most 128 open file handles, refused like a shortage of descriptors', async () => {
       const { client } = agent;
       const handles: number[] = [];
@@ -231,4 +285,106 @@ describe('stopping with a full request queue', () => {
     expect(took).toBeLessThan(2000);
     expect(grown).toBeLessThan(100 * MiB);
   }, 30_000);
+});
+
+describe('an integer of 30 MiB of digits', () => {
+  let root: string;
+  let agent: QgaDaemon | undefined;
+
+  afterAll(async () => {
+    await agent?.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('is read as the double QEMU makes of it without holding the daemon up: SIGTERM still ends it within 2 s', async () => {
+    root = mkdtempSync(join(os.tmpdir(), 'qga-digits-'));
+    chmodSync(root, 0o755);
+    agent = await startQgaDaemon({ actionsDirs: [makeActionsDir(root, { info: '' })] });
+    const { client } = agent;
+    // Past 20 digits no integer fits 64 bits; converting all of them exactly takes seconds.
+    const digits = Buffer.alloc(30 * MiB, '9');
+    expect(await client.call(Buffer.concat([Buffer.from('{"execute":"guest-ping","id":'), digits, Buffer.from('}')]).toString('latin1'), 60_000)).toBe(
+      '{"return": {}, "id": inf}',
+    );
+    await client.send(Buffer.concat([Buffer.from('{"execute":"guest-ping","id":'), digits, Buffer.from('}')]));
+    // The daemon has read the request's end by now and is decoding it.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const started = performance.now();
+    await agent.stop();
+    agent = undefined;
+    expect(performance.now() - started).toBeLessThan(2000);
+  }, 90_000);
+});
+
+describe('guest-exec when the kernel gives a new job the pid of one not yet collected', () => {
+  let root: string;
+  let agent: QgaDaemon | undefined;
+
+  afterAll(async () => {
+    // unshare waits for the daemon, ignoring SIGTERM itself: the daemon, its child, is told to end.
+    if (agent) spawnSync('pkill', ['-TERM', '-P', String(agent.pid)]);
+    await agent?.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('keeps both: the older is reported first, then the newer, as qemu-ga finds them', async () => {
+    root = mkdtempSync(join(os.tmpdir(), 'qga-pid-reuse-'));
+    chmodSync(root, 0o755);
+    // pid_max belongs to each PID namespace from Linux 6.14 on; before, the write below would set
+    // the whole machine's.
+    const [major = 0, minor = 0] = os.release().split('.').map(Number);
+    expect(major * 1000 + minor, 'a kernel with pid_max per PID namespace (6.14 or later)').toBeGreaterThanOrEqual(6014);
+    // In a PID namespace of its own with pid_max 400, pids come round again after some 100 processes.
+    const prefix = ['unshare', '--pid', '--fork', '--mount-proc', 'sh', '-c', 'echo 400 > /proc/sys/kernel/pid_max && exec "$0" "$@"'];
+    agent = await startQgaDaemon({ actionsDirs: [makeActionsDir(root, { exec: '/bin/echo\n' })], prefix });
+    const { client } = agent;
+    const start = async (word: string): Promise<number> =>
+      ((await client.json({ execute: 'guest-exec', arguments: { path: '/bin/echo', arg: [word], 'capture-output': true } })).return as { pid: number }).pid;
+    // Pids below 300 are not given again: first go round once.
+    for (let last = 0, next = await start('warm-up'); next > last; last = next, next = await start('warm-up')) await waitExit(client, next);
+    const first = await start('first');
+    let pid = 0;
+    for (let i = 0; i < 1000 && pid !== first; i++) {
+      pid = await start('later');
+      if (pid !== first) await waitExit(client, pid);
+    }
+    expect(pid).toBe(first);
+    expect(await waitExit(client, first)).toEqual({ exited: true, exitcode: 0, 'out-data': b64('first\n'), 'out-truncated': false });
+    expect(await waitExit(client, first)).toEqual({ exited: true, exitcode: 0, 'out-data': b64('later\n'), 'out-truncated': false });
+    expect((await client.json({ execute: 'guest-exec-status', arguments: { pid: first } })).error?.class).toBe('GenericError');
+  }, 60_000);
+});
+
+describe('guest-exec input for programs that do not read it', () => {
+  let root: string;
+  let agent: QgaDaemon | undefined;
+  const sleepers: number[] = [];
+
+  afterAll(async () => {
+    for (const pid of sleepers) spawnSync('kill', [String(pid)]);
+    await agent?.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('counts it as kept until the program takes it: of twenty 16 MB inputs, those past the 64 MiB pool are refused', async () => {
+    root = mkdtempSync(join(os.tmpdir(), 'qga-input-'));
+    chmodSync(root, 0o755);
+    agent = await startQgaDaemon({ actionsDirs: [makeActionsDir(root, { exec: '/usr/bin/sleep\n' })] });
+    const { client } = agent;
+    resetPeakRss(agent.pid);
+    const before = peakRssOf(agent.pid);
+    const input = Buffer.alloc(16 * 1000 * 1000, 'z').toString('base64');
+    const answers: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const answer = await client.json({ execute: 'guest-exec', arguments: { path: '/usr/bin/sleep', arg: ['60'], 'input-data': input } }, 60_000);
+      const pid = (answer.return as { pid?: number } | undefined)?.pid;
+      if (pid) sleepers.push(pid);
+      answers.push(pid ? 'started' : (answer.error?.desc ?? ''));
+    }
+    const grown = peakRssOf(agent.pid) - before;
+    process.stderr.write(`20 unread 16 MB inputs: peak RSS +${(grown / MiB).toFixed(0)} MiB, ${sleepers.length} started\n`);
+    // 4 × 16 MB is under 64 MiB, so a fifth starts; then the pool is full.
+    expect(answers.slice(0, 5)).toEqual(['started', 'started', 'started', 'started', 'started']);
+    for (const answer of answers.slice(5)) expect(answer).toMatch(/too many guest-exec results kept \(5 processes, 80000000 bytes of output\)/);
+  }, 120_000);
 });

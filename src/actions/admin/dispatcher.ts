@@ -36,11 +36,11 @@ export class QgaDispatcher {
     private readonly log: Logger,
   ) {}
 
-  /** The answer to one parse event, or undefined for a command that succeeds silently. */
-  async answer(event: ParseEvent): Promise<Buffer | undefined> {
-    if (event.kind === 'error') return Buffer.from(encodeError(event.error, undefined), 'latin1');
+  /** The answer to one parse event in parts (to be written in order), or undefined for a command that succeeds silently. */
+  async answer(event: ParseEvent): Promise<Buffer[] | undefined> {
+    if (event.kind === 'error') return encodeError(event.error, undefined);
     const check = checkRequest(event.value);
-    if (!check.ok) return Buffer.from(encodeError(check.error, check.id), 'latin1');
+    if (!check.ok) return encodeError(check.error, check.id);
     const { execute, args, id } = check.request;
     try {
       const spec = findCommand(execute);
@@ -52,13 +52,13 @@ export class QgaDispatcher {
       if (!this.gate.enabled(spec)) throw new QgaError(QgaErrorCode.CommandDisabled, `Command ${execute} has been disabled`, 'CommandNotFound');
       const value = await handler(checkArgs(spec.args, args));
       if (!spec.successResponse) return undefined;
-      const text = Buffer.from(encodeReturn(value, id), 'latin1');
-      return spec.name === 'guest-sync-delimited' ? Buffer.concat([Buffer.of(SYNC_DELIMITER), text]) : text;
+      const parts = encodeReturn(value, id);
+      return spec.name === 'guest-sync-delimited' ? [Buffer.of(SYNC_DELIMITER), ...parts] : parts;
     } catch (err) {
-      if (err instanceof QgaError) return Buffer.from(encodeError(err, id), 'latin1');
+      if (err instanceof QgaError) return encodeError(err, id);
       const detail = err instanceof Error ? err.message : String(err);
       this.log.error(`${execute}: ${detail}`);
-      return Buffer.from(encodeError(new QgaError(QgaErrorCode.CommandFailed, `Guest agent command failed, error was '${detail}'`), id), 'latin1');
+      return encodeError(new QgaError(QgaErrorCode.CommandFailed, `Guest agent command failed, error was '${detail}'`), id);
     }
   }
 }

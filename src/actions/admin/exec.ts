@@ -12,7 +12,7 @@ import { unrefChild } from './run-program.js';
 
 /** guest-exec jobs kept at once, running or finished but not yet collected by guest-exec-status. */
 export const MAX_JOBS = 64;
-/** Captured output of all kept jobs together. */
+/** Captured output of all kept jobs together, and input not yet taken by the programs. */
 export const MAX_KEPT_OUTPUT = 64 * 1024 * 1024;
 
 /** A process started by guest-exec, until the host has seen it exit. */
@@ -44,11 +44,13 @@ const failed = (detail: string, code = QgaErrorCode.CommandFailed): QgaError =>
 /**
  * guest-exec and guest-exec-status: programs from the exec allow list, by argument vector, never a
  * shell, under the name the entry lists, with a fixed environment plus the variables the entry
- * accepts. Kept jobs and their output are bounded; past a bound new jobs are refused until the
- * host collects finished ones.
+ * accepts. Kept jobs, their output and the input they have not read yet are bounded; past a bound
+ * new jobs are refused until the host collects finished ones (or the programs read their input).
  */
 export class ExecCommands {
-  private readonly jobs = new Map<number, Job>();
+  /** Kept jobs by pid, oldest first: the kernel may give a new job the pid of one not yet collected. */
+  private readonly jobs = new Map<number, Job[]>();
+  private kept = 0;
   private readonly pool = new OutputPool(MAX_KEPT_OUTPUT);
 
   constructor(
@@ -77,8 +79,8 @@ export class ExecCommands {
     const env = childEnvironment(args.optStrList('env') ?? [], policy.env);
     if (!env.ok) throw this.refuse(`environment variable \u201C${env.refused}\u201D is not accepted by actions.d exec`);
     if (!resolved) throw failed(`Failed to execute child process \u201C${path}\u201D (No such file or directory)`);
-    if (this.jobs.size >= MAX_JOBS || this.pool.full) {
-      const kept = `${this.jobs.size} processes, ${this.pool.used} bytes of output`;
+    if (this.kept >= MAX_JOBS || this.pool.full) {
+      const kept = `${this.kept} processes, ${this.pool.used} bytes of output`;
       this.log.warn(`guest-exec refused: ${kept} kept for the host`);
       throw failed(`too many guest-exec results kept (${kept}); collect them with guest-exec-status`, QgaErrorCode.LimitReached);
     }
@@ -102,6 +104,9 @@ export class ExecCommands {
         child.once('error', reject);
       });
       if (stdin && child.stdin) {
+        // Held until the program has read it (or is gone): kept like output, within the pool.
+        this.pool.used += stdin.length;
+        child.stdin.once('close', () => (this.pool.used -= stdin.length));
         child.stdin.on('error', () => undefined);
         child.stdin.end(stdin);
       }
@@ -134,17 +139,26 @@ export class ExecCommands {
       job.exit = { code, signal };
       done();
     });
-    this.jobs.set(pid, job);
+    const sharing = this.jobs.get(pid);
+    if (sharing) sharing.push(job);
+    else this.jobs.set(pid, [job]);
+    this.kept++;
     return pid;
   }
 
-  /** guest-exec-status: running, or exited with code or signal and the captured output (then forgotten). */
+  /**
+   * guest-exec-status: running, or exited with code or signal and the captured output (then
+   * forgotten). Of jobs that had the same pid, the oldest is reported, as qemu-ga finds them.
+   */
   status(args: Args): JsonObject {
     const pid = args.int('pid');
-    const job = pid > 0n && pid <= 0x7fffffffn ? this.jobs.get(Number(pid)) : undefined;
-    if (!job) throw new QgaError(QgaErrorCode.InvalidParameterValue, "Invalid parameter 'pid'");
+    const sharing = pid > 0n && pid <= 0x7fffffffn ? this.jobs.get(Number(pid)) : undefined;
+    const job = sharing?.[0];
+    if (!sharing || !job) throw new QgaError(QgaErrorCode.InvalidParameterValue, "Invalid parameter 'pid'");
     if (job.pending > 0 || !job.exit) return jsonObject({ exited: false });
-    this.jobs.delete(Number(pid));
+    sharing.shift();
+    if (sharing.length === 0) this.jobs.delete(Number(pid));
+    this.kept--;
     const { code, signal } = job.exit;
     const status = jsonObject({
       exited: true,

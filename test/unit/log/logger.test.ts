@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PassThrough } from 'node:stream';
-import { createLogger, streamWriter, type LoggerOptions } from '../../../src/log/logger.js';
+import { createLogger, MAX_LINE, streamWriter, type LoggerOptions } from '../../../src/log/logger.js';
 import { lateWriter } from '../../../src/log/late-writer.js';
 import { winstonWriter } from '../../../src/log/winston-writer.js';
 
@@ -26,6 +26,17 @@ describe.each(WRITERS)('the logger through %s', (_name, writer) => {
     log.error('port gone');
     log.info('client connected');
     expect(lines.join('')).toBe('<3>port gone\n<6>client connected\n');
+  });
+
+  it(`cuts lines but debug ones to ${MAX_LINE} characters, saying how many were left out`, () => {
+    const stream = new PassThrough();
+    const lines: string[] = [];
+    stream.on('data', (d: Buffer) => lines.push(...d.toString().split('\n').filter(Boolean)));
+    const log = createLogger({ stream, journal: true, debug: true, writer });
+    const path = `/${'x'.repeat(MAX_LINE * 3)}`;
+    log.warn(`refused ${path}`);
+    log.debug(path);
+    expect(lines).toEqual([`<4>refused ${path.slice(0, MAX_LINE - 8)}… (${path.length + 8 - MAX_LINE} more characters)`, `<7>${path}`]);
   });
 
   it('writes a timestamp and the level before each line outside systemd', () => {

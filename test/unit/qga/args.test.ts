@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkArgs, findCommand, JsonStreamParser, type JsonValue, QgaError, QgaErrorCode } from '../../../src/qga/index.js';
+import { checkArgs, findCommand, JsonStreamParser, type JsonValue, MAX_TABLE_ORDER_MEMBERS, qdictOrder, QgaError, QgaErrorCode } from '../../../src/qga/index.js';
 import { firstUnvisitedKey, gStrHash } from '../../../src/qga/ghash.js';
 
 const object = (text: string): Map<string, JsonValue> => {
@@ -90,5 +90,12 @@ describe('several unexpected arguments: qemu-ga names the first its GLib hash ta
 
   it('finds nothing when every key was visited', () => {
     expect(firstUnvisitedKey(['a', 'b'], ['b', 'a'])).toBeUndefined();
+  });
+
+  it(`past ${MAX_TABLE_ORDER_MEMBERS} members names the first undeclared one in QDict order, whatever the keys' hashes`, () => {
+    const members = new Map<string, JsonValue>(Array.from({ length: MAX_TABLE_ORDER_MEMBERS + 1 }, (_, i) => [`k${i}`, 1]));
+    members.set('path', '/x');
+    const first = qdictOrder(members).find(([key]) => key !== 'path')?.[0];
+    expect(argError('guest-file-open', JSON.stringify(Object.fromEntries(members)))).toEqual([QgaErrorCode.UnexpectedParameter, `Parameter '${first}' is unexpected`]);
   });
 });

@@ -35,6 +35,12 @@ describe('the JSON value stream', () => {
     ]);
   });
 
+  it('holds integers longer than 21 characters as their double, at any length', () => {
+    const digits = '1'.repeat(4 * 1024 * 1024);
+    const [value] = new JsonStreamParser().feed(Buffer.from(`[-100000000000000000000, 1${'0'.repeat(21)}, ${digits}, -${digits}]`));
+    expect(value?.kind === 'value' && value.value).toEqual([new JsonFloat(-1e20), new JsonFloat(1e21), new JsonFloat(Infinity), new JsonFloat(-Infinity)]);
+  });
+
   it('accepts single-quoted strings and the \\\' escape (QEMU extensions)', () => {
     expect(parse("{'a':'it\\'s \"quoted\"'}")).toEqual(['{"a": "it\'s \\"quoted\\""}']);
   });
