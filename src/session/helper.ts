@@ -8,7 +8,7 @@ import type { Logger } from '../log/logger.js';
 import type { Message } from '../protocol/index.js';
 import { Backoff } from '../transport/backoff.js';
 import type { BlockPool } from '../protocol/block-pool.js';
-import { channelOnDescriptor, type FrameChannel, MAX_FRAME } from './channel.js';
+import { channelOnDescriptor, type FrameChannel, HELPER_ENVELOPE, MAX_FRAME } from './channel.js';
 import { HELPER_WINDOW, InFlightWindow } from './in-flight.js';
 import { isFromHelper, type ToHelper } from './ipc.js';
 import { estimateSize } from './message-size.js';
@@ -205,7 +205,7 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
     } finally {
       closeSync(theirs);
     }
-    const channel = channelOnDescriptor(mine, MAX_FRAME, this.blocks);
+    const channel = channelOnDescriptor(mine, MAX_FRAME, this.blocks, HELPER_ENVELOPE);
     this.child = child;
     this.channel = channel;
     this.greeted = false;

@@ -1,0 +1,70 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Capability, MessageType } from '../../src/protocol/index.js';
+import { HELPER_ENVELOPE } from '../../src/session/channel.js';
+import { makeActionsDir } from '../support/actions-dir.js';
+import { CLI, startPtyHarness, type Harness } from '../support/harness.js';
+import { rssOf } from '../support/proc.js';
+
+/** The daemon's entry script that starts itself again as a hostile helper (see the fixture). */
+const FIXTURE = fileURLToPath(new URL('../fixtures/hostile-helper.mjs', import.meta.url));
+const MiB = 1 << 20;
+/** The bound the daemon holds over its idle size, whatever a peer sends. */
+const BOUND = 64 * MiB;
+
+/** The peak resident set size of a process since it was last reset, from /proc. */
+function peakRss(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m?.[1] ?? 0) * 1024;
+}
+
+/** Resets a process's peak resident set size to what it holds now (proc(5), clear_refs 5). */
+function resetPeakRss(pid: number): void {
+  writeFileSync(`/proc/${pid}/clear_refs`, '5');
+}
+
+describe.runIf(process.getuid?.() === 0)('a hostile session helper on the real channel of the real daemon', () => {
+  let root: string;
+  let h: Harness;
+
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'hostile-helper-'));
+  });
+
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === 'fail') process.stderr.write(`--- daemon log ---\n${h.logs().slice(-4000)}\n`);
+    await h.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  /** The daemon's peak over its idle size while its helper sends a frame of `envelope` bytes of empty objects. */
+  async function peakOverIdle(envelope: number): Promise<number> {
+    const go = join(root, 'go');
+    h = await startPtyHarness({
+      cli: FIXTURE,
+      actionsDirs: [makeActionsDir(root, { clipboard: '' })],
+      session: 'current',
+      env: { HOSTILE_CLI: CLI, HOSTILE_GO: go, HOSTILE_ENVELOPE: String(envelope) },
+    });
+    await h.sim.expect(MessageType.AnnounceCapabilities, { where: (m) => m.caps.has(Capability.ClipboardByDemand), timeoutMs: 20_000 });
+    h.sim.consumeAll();
+    resetPeakRss(h.pid);
+    const idle = rssOf(h.pid);
+    writeFileSync(go, '');
+    // The helper's next message says it runs nothing, and a helper ended serves nothing either:
+    // once the daemon re-announces without the clipboard, it has read or refused the frame.
+    await h.sim.expect(MessageType.AnnounceCapabilities, { where: (m) => !m.caps.has(Capability.ClipboardByDemand), timeoutMs: 120_000 });
+    return peakRss(h.pid) - idle;
+  }
+
+  it('refuses an envelope of 8 MiB (empty objects, 3 bytes each) from its header: the daemon stays within the bound', async () => {
+    expect(await peakOverIdle(8 * MiB)).toBeLessThanOrEqual(BOUND);
+  }, 180_000);
+
+  it('reads the largest envelope it accepts, all empty objects, within the bound', async () => {
+    expect(await peakOverIdle(HELPER_ENVELOPE)).toBeLessThanOrEqual(BOUND);
+  }, 180_000);
+});
