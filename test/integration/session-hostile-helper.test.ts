@@ -7,7 +7,7 @@ import { Capability, MessageType } from '../../src/protocol/index.js';
 import { HELPER_ENVELOPE } from '../../src/session/channel.js';
 import { makeActionsDir } from '../support/actions-dir.js';
 import { CLI, startPtyHarness, type Harness } from '../support/harness.js';
-import { rssOf } from '../support/proc.js';
+import { alive, rssOf } from '../support/proc.js';
 
 /** The daemon's entry script that starts itself again as a hostile helper (see the fixture). */
 const FIXTURE = fileURLToPath(new URL('../fixtures/hostile-helper.mjs', import.meta.url));
@@ -41,13 +41,13 @@ describe.runIf(process.getuid?.() === 0)('a hostile session helper on the real c
   });
 
   /** The daemon's peak over its idle size while its helper sends a frame of `envelope` bytes of empty objects. */
-  async function peakOverIdle(envelope: number): Promise<number> {
+  async function peakOverIdle(envelope: number, frame: 'objects' | 'layout' = 'objects'): Promise<number> {
     const go = join(root, 'go');
     h = await startPtyHarness({
       cli: FIXTURE,
-      actionsDirs: [makeActionsDir(root, { clipboard: '' })],
+      actionsDirs: [makeActionsDir(root, { clipboard: '', mouse: '' })],
       session: 'current',
-      env: { HOSTILE_CLI: CLI, HOSTILE_GO: go, HOSTILE_ENVELOPE: String(envelope) },
+      env: { HOSTILE_CLI: CLI, HOSTILE_GO: go, HOSTILE_ENVELOPE: String(envelope), HOSTILE_FRAME: frame },
     });
     await h.sim.expect(MessageType.AnnounceCapabilities, { where: (m) => m.caps.has(Capability.ClipboardByDemand), timeoutMs: 20_000 });
     h.sim.consumeAll();
@@ -56,7 +56,7 @@ describe.runIf(process.getuid?.() === 0)('a hostile session helper on the real c
     writeFileSync(go, '');
     // The helper's next message says it runs nothing, and a helper ended serves nothing either:
     // once the daemon re-announces without the clipboard, it has read or refused the frame.
-    await h.sim.expect(MessageType.AnnounceCapabilities, { where: (m) => !m.caps.has(Capability.ClipboardByDemand), timeoutMs: 120_000 });
+    await h.sim.expect(MessageType.AnnounceCapabilities, { where: (m) => !m.caps.has(Capability.ClipboardByDemand), timeoutMs: 60_000 });
     return peakRss(h.pid) - idle;
   }
 
@@ -66,5 +66,13 @@ describe.runIf(process.getuid?.() === 0)('a hostile session helper on the real c
 
   it('reads the largest envelope it accepts, all empty objects, within the bound', async () => {
     expect(await peakOverIdle(HELPER_ENVELOPE)).toBeLessThanOrEqual(BOUND);
+  }, 180_000);
+
+  it('lives through a layout of as many monitors as the largest envelope holds, and answers after', async () => {
+    await peakOverIdle(HELPER_ENVELOPE, 'layout');
+    expect(alive(h.pid)).toBe(true);
+    h.sim.consumeAll();
+    h.sim.connect();
+    await h.sim.expect(MessageType.AnnounceCapabilities, { timeoutMs: 20_000 });
   }, 180_000);
 });
