@@ -71,7 +71,7 @@ const STABLE_MS = 10_000;
 /** How long a helper may take to end after SIGTERM before it is killed. */
 const STOP_GRACE_MS = 3000;
 /**
- * How long a helper may keep its window full without acknowledging anything before it is killed
+ * How long a helper may stay behind without progress (see {@link SessionHelper}) before it is killed
  * (SIGKILL also ends a stopped process). The port is paused meanwhile, so every client feature,
  * the daemon's own mouse included, waits: a stuck helper must not hold them longer than this. A
  * slow helper that still makes progress (a file written to a slow disk) acknowledges and stays.
@@ -98,8 +98,9 @@ const KEPT = ['PATH', 'LANG', 'JOURNAL_STREAM'];
  *
  * Back-pressure: what was sent but not yet acknowledged (the helper acks once a module finished a
  * message) is bounded by {@link HELPER_WINDOW}; when it is full, or the socket holds more than its
- * mark, the helper is `behind` and the daemon stops reading the port. A helper behind without any
- * ack for {@link STALL_MS} is killed and restarted, and the client hears what it lost.
+ * mark, the helper is `behind` and the daemon stops reading the port. A helper behind without
+ * progress for {@link STALL_MS} is killed and restarted, and the client hears what it lost: progress
+ * is reading what the socket holds, or (once it holds nothing) acknowledging what was read.
  */
 export class SessionHelper extends EventEmitter<HelperEvents> {
   private child: ChildProcess | undefined;
@@ -146,6 +147,7 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
     buffered = !channel.send(message, () => {
       if (!buffered || channel !== this.channel) return;
       this.backlog--;
+      if (this.behind) this.armStall(); // progress: the helper reads, slowly
       this.flow();
     });
     if (buffered) {
@@ -236,7 +238,10 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
     if (!this.greeted) return;
     if (m.kind === 'ack') {
       this.window.acked(m.count);
-      if (this.behind) this.armStall(); // progress: the helper is slow, not stuck
+      // Progress, when the helper has read all we sent: the helper is slow, not stuck. While the
+      // socket holds messages it has not read, only reading them is progress: an ack costs nothing
+      // to send, and a helper that acks what it never reads would hold the port paused for ever.
+      if (this.behind && this.backlog === 0) this.armStall();
       this.flow();
     } else if (m.kind === 'running') this.emit('running', m.modules);
     else if (m.kind === 'layout') this.emit('layout', m.monitors ?? undefined);

@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Capability, MessageType } from '../../src/protocol/index.js';
+import { Capability, FileXferResult, MessageType } from '../../src/protocol/index.js';
 import { HELPER_ENVELOPE } from '../../src/session/channel.js';
 import { makeActionsDir } from '../support/actions-dir.js';
+import { flood, wire } from '../support/flood.js';
 import { CLI, startPtyHarness, type Harness } from '../support/harness.js';
 import { alive, rssOf } from '../support/proc.js';
 
@@ -75,4 +76,27 @@ describe.runIf(process.getuid?.() === 0)('a hostile session helper on the real c
     h.sim.connect();
     await h.sim.expect(MessageType.AnnounceCapabilities, { timeoutMs: 20_000 });
   }, 180_000);
+
+  it('kills a helper that acknowledges messages it never reads once it held the port for the stall time: the client hears its transfer cancelled', async () => {
+    h = await startPtyHarness({
+      cli: FIXTURE,
+      actionsDirs: [makeActionsDir(root, { 'file-xfer': '' })],
+      session: 'current',
+      env: { HOSTILE_CLI: CLI, HOSTILE_MODE: 'ack-liar' },
+    });
+    await h.sim.expect(MessageType.AnnounceCapabilities, { where: (m) => m.request, timeoutMs: 20_000 });
+    // A transfer the helper was given: one the daemon does not answer itself (the helper never does).
+    let id = 0;
+    for (let answered = true; answered; ) {
+      id++;
+      await h.sim.send({ type: MessageType.FileXferStart, id, keyfile: `[vdagent-file-xfer]\nname=big\nsize=${256 * MiB}\n` });
+      answered = await h.sim.expect(MessageType.FileXferStatus, { where: (m) => m.id === id, timeoutMs: 1000 }).then(() => true, () => false);
+    }
+    const chunk = Buffer.alloc(65536, 0x5a);
+    const data = wire(Array.from({ length: 1024 }, () => ({ type: MessageType.FileXferData, id, data: chunk })));
+    const { blocked } = await flood(h.hostFd as number, data, { giveUpMs: 3000 });
+    expect(blocked).toBe(true);
+    const status = await h.sim.expect(MessageType.FileXferStatus, { where: (m) => m.id === id, timeoutMs: 40_000 });
+    expect(status.result).toBe(FileXferResult.Cancelled);
+  }, 120_000);
 });
