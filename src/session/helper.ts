@@ -12,6 +12,7 @@ import { channelOnDescriptor, type FrameChannel, HELPER_ENVELOPE, MAX_FRAME } fr
 import { HELPER_WINDOW, InFlightWindow } from './in-flight.js';
 import { isFromHelper, type ToHelper } from './ipc.js';
 import { estimateSize } from './message-size.js';
+import { relayOutput } from './output-relay.js';
 import type { Desktop } from './source.js';
 import { checkHelperVersion, DAEMON_VERSION_ENV, formatVersion, type HelperVersionError, type ProgramVersion } from './version.js';
 
@@ -200,7 +201,7 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
     let child: ChildProcess;
     try {
       // The child's descriptor CHANNEL_FD (3): its place in stdio.
-      child = spawn(program, args, { stdio: ['ignore', 'inherit', 'inherit', theirs], env, cwd: '/' });
+      child = spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe', theirs], env, cwd: '/' });
     } catch (err) {
       closeSync(mine);
       throw err;
@@ -213,6 +214,9 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
     this.greeted = false;
     this.startedAt = Date.now();
     this.log.info(`session ${this.desktop.id}: helper ${child.pid} started${id ? ` as ${id.uid}:${id.gid}` : ''}`);
+    // Not inherited: the daemon's output is its journal stream, which the user's process must not flood.
+    const output = [child.stdout && { from: child.stdout, to: process.stdout }, child.stderr && { from: child.stderr, to: process.stderr }];
+    relayOutput(output.filter((o) => o !== null), this.log, `session ${this.desktop.id}: helper ${child.pid}`, this.log.debugEnabled);
     channel.on('message', (m: unknown) => this.received(child, m));
     channel.on('malformed', (err) => this.malformed(child, err));
     child.on('error', (err) => this.log.error(`session ${this.desktop.id}: helper: ${err.message}`));

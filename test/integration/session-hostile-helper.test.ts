@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Capability, FileXferResult, MessageType } from '../../src/protocol/index.js';
+import { RateLimiter } from '../../src/log/rate-limit.js';
 import { HELPER_ENVELOPE } from '../../src/session/channel.js';
 import { makeActionsDir } from '../support/actions-dir.js';
 import { flood, wire } from '../support/flood.js';
@@ -98,5 +99,18 @@ describe.runIf(process.getuid?.() === 0)('a hostile session helper on the real c
     expect(blocked).toBe(true);
     const status = await h.sim.expect(MessageType.FileXferStatus, { where: (m) => m.id === id, timeoutMs: 40_000 });
     expect(status.result).toBe(FileXferResult.Cancelled);
+  }, 120_000);
+
+  it('passes on no more than its flood control lets through of 20,000 lines the helper writes on its output', async () => {
+    h = await startPtyHarness({
+      cli: FIXTURE,
+      actionsDirs: [makeActionsDir(root, { clipboard: '' })],
+      session: 'current',
+      env: { HOSTILE_CLI: CLI, HOSTILE_MODE: 'log-flood' },
+    });
+    await h.sim.expect(MessageType.AnnounceCapabilities, { where: (m) => m.caps.has(Capability.ClipboardByDemand), timeoutMs: 20_000 });
+    // Written after the flood: the helper's lines were all written by then.
+    await h.sim.expect(MessageType.AnnounceCapabilities, { where: (m) => !m.caps.has(Capability.ClipboardByDemand), timeoutMs: 60_000 });
+    expect(h.logs().match(/hostile line/g)?.length ?? 0).toBeLessThanOrEqual(new RateLimiter().budget * 2);
   }, 120_000);
 });
