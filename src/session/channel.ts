@@ -150,6 +150,16 @@ export class FrameChannel extends EventEmitter<FrameChannelEvents> {
   }
 
   /**
+   * Closes the channel's socket at once, whatever is unread or unwritten: the peer is gone. Unlike
+   * close(), it does not wait for the peer's end of stream, which never comes while another
+   * process holds the peer's descriptor.
+   */
+  destroy(): void {
+    this.shut();
+    this.socket.destroy();
+  }
+
+  /**
    * Takes bytes read from the socket: called for its 'data' events, or by a reader that reuses one
    * buffer for every read (see {@link channelOnDescriptor}); what is kept is copied, never the chunk.
    */

@@ -69,6 +69,8 @@ export interface HelperEvents {
 
 /** A helper that stayed up this long had a working start: its next crash restarts it quickly again. */
 const STABLE_MS = 10_000;
+/** How long the output of a helper that ended is still read: what it wrote last, a crash's trace included. */
+const OUTPUT_GRACE_MS = 1000;
 /** How long a helper may take to end after SIGTERM before it is killed. */
 const STOP_GRACE_MS = 3000;
 /**
@@ -307,8 +309,14 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
   private exited(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (this.child !== child) return;
     this.child = undefined;
-    this.channel?.close();
+    // Processes the helper left may hold its ends open: its descriptors here are closed all the
+    // same (its last lines are read for a while first), or each helper ended would leave three.
+    this.channel?.destroy();
     this.channel = undefined;
+    setTimeout(() => {
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+    }, OUTPUT_GRACE_MS).unref();
     this.reported = false;
     this.backlog = 0;
     this.window.clear();

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +22,9 @@ function peakRss(pid: number): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return Number(m?.[1] ?? 0) * 1024;
 }
+
+/** How many descriptors a process holds. */
+const descriptors = (pid: number): number => readdirSync(`/proc/${pid}/fd`).length;
 
 /** Resets a process's peak resident set size to what it holds now (proc(5), clear_refs 5). */
 function resetPeakRss(pid: number): void {
@@ -112,5 +115,27 @@ describe.runIf(process.getuid?.() === 0)('a hostile session helper on the real c
     // Written after the flood: the helper's lines were all written by then.
     await h.sim.expect(MessageType.AnnounceCapabilities, { where: (m) => !m.caps.has(Capability.ClipboardByDemand), timeoutMs: 60_000 });
     expect(h.logs().match(/hostile line/g)?.length ?? 0).toBeLessThanOrEqual(new RateLimiter().budget * 2);
+  }, 120_000);
+
+  it('keeps no descriptor of a helper that ended, though a process it left holds its channel and output', async () => {
+    const record = join(root, 'record');
+    writeFileSync(record, '');
+    const started = (): string[][] => readFileSync(record, 'utf8').split('\n').filter(Boolean).map((l) => l.split(' '));
+    h = await startPtyHarness({
+      cli: FIXTURE,
+      actionsDirs: [makeActionsDir(root, { clipboard: '' })],
+      session: 'current',
+      env: { HOSTILE_CLI: CLI, HOSTILE_MODE: 'fd-keeper', HOSTILE_RECORD: record },
+    });
+    try {
+      await expect.poll(() => started().length, { timeout: 20_000 }).toBeGreaterThanOrEqual(2);
+      const before = descriptors(h.pid);
+      // Five more helpers (restarted with back-off 0.4 s → 3.2 s), each ended, each leaving a keeper.
+      await expect.poll(() => started().length, { timeout: 30_000 }).toBeGreaterThanOrEqual(7);
+      // Each count may hold one helper that is up: its channel and its two output pipes.
+      expect(descriptors(h.pid) - before).toBeLessThanOrEqual(3);
+    } finally {
+      for (const [, keeper] of started()) process.kill(Number(keeper), 'SIGKILL');
+    }
   }, 120_000);
 });
