@@ -71,7 +71,8 @@ export function isFromHelper(value: unknown): value is FromHelper {
       return typeof v.module === 'string' && Array.isArray(v.capabilities) && v.capabilities.length <= MAX_OFFERED && v.capabilities.every(isCapabilityBit);
     case 'layout':
       // As many monitors as a client may configure: the daemon's mouse walks them on every layout.
-      return v.monitors === null || (Array.isArray(v.monitors) && v.monitors.length <= MAX_MONITORS && v.monitors.every(isMonitor));
+      // Spread first: every() skips the holes of a sparse array, and a hole is no monitor.
+      return v.monitors === null || (Array.isArray(v.monitors) && v.monitors.length <= MAX_MONITORS && [...(v.monitors as unknown[])].every(isMonitor));
     case 'message': {
       const m = v.message as Record<string, unknown> | null;
       return typeof v.module === 'string' && typeof m === 'object' && m !== null && typeof m.type === 'number' && isMessageType(m.type);
