@@ -1,15 +1,15 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Capability, FileXferResult, MessageType } from '../../src/protocol/index.js';
+import { Capability, CapabilitySet, ClipboardSelection, FileXferResult, MessageType } from '../../src/protocol/index.js';
 import { RateLimiter } from '../../src/log/rate-limit.js';
 import { HELPER_ENVELOPE } from '../../src/session/channel.js';
 import { makeActionsDir } from '../support/actions-dir.js';
 import { flood, wire } from '../support/flood.js';
 import { CLI, startPtyHarness, type Harness } from '../support/harness.js';
-import { alive, rssOf } from '../support/proc.js';
+import { alive, helperPid, rssOf } from '../support/proc.js';
 
 /** The daemon's entry script that starts itself again as a hostile helper (see the fixture). */
 const FIXTURE = fileURLToPath(new URL('../fixtures/hostile-helper.mjs', import.meta.url));
@@ -137,5 +137,33 @@ describe.runIf(process.getuid?.() === 0)('a hostile session helper on the real c
     } finally {
       for (const [, keeper] of started()) process.kill(Number(keeper), 'SIGKILL');
     }
+  }, 120_000);
+
+  it('lives through losing a helper that holds a grab the client can no longer be told of in the same words', async () => {
+    const sink = join(root, 'pointer-events');
+    writeFileSync(sink, '');
+    h = await startPtyHarness({
+      cli: FIXTURE,
+      actionsDirs: [makeActionsDir(root, { clipboard: '', mouse: '' })],
+      session: 'current',
+      env: { HOSTILE_CLI: CLI, HOSTILE_MODE: 'grab' },
+      extraArgs: ['--fake-uinput', sink],
+    });
+    const grab = await h.sim.expect(MessageType.ClipboardGrab, { timeoutMs: 20_000 });
+    expect(grab.selection).toBe(ClipboardSelection.Primary);
+    // The same client announces again (request=0), now without CLIPBOARD_SELECTION; a pointer
+    // state after it reaching the sink says the daemon has read it.
+    await h.sim.send({ type: MessageType.AnnounceCapabilities, request: false, caps: CapabilitySet.of(Capability.ClipboardByDemand, Capability.Reply) });
+    await h.sim.mouse(10, 20, 0);
+    await expect.poll(() => statSync(sink).size, { timeout: 20_000 }).toBeGreaterThan(0);
+    const helper = helperPid(h.pid) as number;
+    process.kill(helper, 'SIGKILL');
+    // Its grab of PRIMARY is released on its behalf, which this client can no longer be sent; then
+    // it is started again.
+    await expect.poll(() => helperPid(h.pid) ?? helper, { timeout: 20_000 }).not.toBe(helper);
+    h.sim.consumeAll();
+    h.sim.connect();
+    await h.sim.expect(MessageType.AnnounceCapabilities, { timeoutMs: 20_000 });
+    expect(alive(h.pid)).toBe(true);
   }, 120_000);
 });
