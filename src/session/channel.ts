@@ -5,11 +5,20 @@ import { deserialize } from 'node:v8';
 import { DEFAULT_MAX_MESSAGE_SIZE, PayloadCollector } from '../protocol/index.js';
 import { ErrnoError } from '../platform/errno.js';
 import { releaseGrown } from '../platform/growable-bytes.js';
-import { pack, unpack } from './attachments.js';
+import { ATTACH_MIN, pack, unpack } from './attachments.js';
 import type { BlockPool } from '../protocol/block-pool.js';
 
 /** Bound on a frame: the largest message (a clipboard of the default --max-message-size) and its wrapping. */
 export const MAX_FRAME = DEFAULT_MAX_MESSAGE_SIZE + (1 << 20);
+
+/**
+ * Bound on the envelope of a frame from the helper (a plain frame is all envelope): four times the
+ * largest a helper's message makes, one byte array under ATTACH_MIN inline and a few small fields.
+ * Attachments are kept as the bytes they are, but an envelope is deserialized into objects: 3 bytes
+ * (`{}`) make an object of some 60 bytes, so 8 MiB of them held the daemon over 300 MB and its
+ * event loop for seconds; within this bound they cost at most a few MB.
+ */
+export const HELPER_ENVELOPE = 4 * ATTACH_MIN;
 
 /** The file descriptor of the channel in the helper (after stdin, stdout and stderr). */
 export const CHANNEL_FD = 3;
@@ -23,7 +32,7 @@ const WITH_ATTACHMENTS = 0x8000_0000;
 export interface FrameChannelEvents {
   /** One message, as the peer sent it (check it: the peer may be hostile). */
   message: [value: unknown];
-  /** A frame that does not deserialize (dropped, `EBADMSG`), or one over the bound (`EMSGSIZE`: the channel is closed). */
+  /** A frame that does not deserialize (dropped, `EBADMSG`), or one over a bound (`EMSGSIZE`: the channel is closed). */
   malformed: [err: NodeJS.ErrnoException];
   /** The stream ended or failed. */
   close: [];
@@ -72,13 +81,15 @@ export class FrameChannel extends EventEmitter<FrameChannelEvents> {
 
   /**
    * A channel on `socket` that accepts frames of at most `maxFrame` bytes (envelope and
-   * attachments); attachments that fit a block of `blocks` are read into one of its blocks, and
-   * sent attachments that lie in one of its blocks are given back to it once written.
+   * attachments), of which at most `maxEnvelope` envelope; attachments that fit a block of
+   * `blocks` are read into one of its blocks, and sent attachments that lie in one of its blocks
+   * are given back to it once written.
    */
   constructor(
     private readonly socket: Duplex,
     private readonly maxFrame: number,
     private readonly blocks?: BlockPool,
+    private readonly maxEnvelope = maxFrame,
   ) {
     super();
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
@@ -139,6 +150,16 @@ export class FrameChannel extends EventEmitter<FrameChannelEvents> {
   }
 
   /**
+   * Closes the channel's socket at once, whatever is unread or unwritten: the peer is gone. Unlike
+   * close(), it does not wait for the peer's end of stream, which never comes while another
+   * process holds the peer's descriptor.
+   */
+  destroy(): void {
+    this.shut();
+    this.socket.destroy();
+  }
+
+  /**
    * Takes bytes read from the socket: called for its 'data' events, or by a reader that reuses one
    * buffer for every read (see {@link channelOnDescriptor}); what is kept is copied, never the chunk.
    */
@@ -161,8 +182,9 @@ export class FrameChannel extends EventEmitter<FrameChannelEvents> {
         this.headWant = HEADER;
         const size = packed ? (first & ~WITH_ATTACHMENTS) >>> 0 : first;
         const attached = packed ? this.head.readUInt32BE(HEADER) : 0;
-        if (size + attached > this.maxFrame) {
-          this.emit('malformed', new ErrnoError('EMSGSIZE', `a frame of ${size + attached} bytes is over the bound of ${this.maxFrame}`));
+        if (size + attached > this.maxFrame || size > this.maxEnvelope) {
+          const what = size > this.maxEnvelope ? `an envelope of ${size} bytes is over the bound of ${this.maxEnvelope}` : `a frame of ${size + attached} bytes is over the bound of ${this.maxFrame}`;
+          this.emit('malformed', new ErrnoError('EMSGSIZE', what));
           this.shut();
           this.socket.destroy();
           return;
@@ -243,7 +265,7 @@ const READ_BUFFER = 64 * 1024;
  * garbage, resident until a collection frees it. A large attachment is read straight into its own
  * buffer instead, in reads as large as the socket holds: its bytes are not copied once more.
  */
-export function channelOnDescriptor(fd: number, maxFrame: number, blocks?: BlockPool): FrameChannel {
+export function channelOnDescriptor(fd: number, maxFrame: number, blocks?: BlockPool, maxEnvelope = maxFrame): FrameChannel {
   const scratch = Buffer.allocUnsafe(READ_BUFFER);
   const reader: { channel: FrameChannel | undefined } = { channel: undefined };
   // Asked for the buffer of each next read (once more after each callback).
@@ -252,6 +274,6 @@ export function channelOnDescriptor(fd: number, maxFrame: number, blocks?: Block
     reader.channel?.receive(Buffer.from(into.buffer, into.byteOffset, n));
     return true;
   };
-  reader.channel = new FrameChannel(new Socket({ fd, readable: true, writable: true, onread: { buffer, callback } }), maxFrame, blocks);
+  reader.channel = new FrameChannel(new Socket({ fd, readable: true, writable: true, onread: { buffer, callback } }), maxFrame, blocks, maxEnvelope);
   return reader.channel;
 }

@@ -8,10 +8,11 @@ import type { Logger } from '../log/logger.js';
 import type { Message } from '../protocol/index.js';
 import { Backoff } from '../transport/backoff.js';
 import type { BlockPool } from '../protocol/block-pool.js';
-import { channelOnDescriptor, type FrameChannel, MAX_FRAME } from './channel.js';
+import { channelOnDescriptor, type FrameChannel, HELPER_ENVELOPE, MAX_FRAME } from './channel.js';
 import { HELPER_WINDOW, InFlightWindow } from './in-flight.js';
 import { isFromHelper, type ToHelper } from './ipc.js';
 import { estimateSize } from './message-size.js';
+import { relayOutput } from './output-relay.js';
 import type { Desktop } from './source.js';
 import { checkHelperVersion, DAEMON_VERSION_ENV, formatVersion, type HelperVersionError, type ProgramVersion } from './version.js';
 
@@ -68,10 +69,12 @@ export interface HelperEvents {
 
 /** A helper that stayed up this long had a working start: its next crash restarts it quickly again. */
 const STABLE_MS = 10_000;
+/** How long the output of a helper that ended is still read: what it wrote last, a crash's trace included. */
+const OUTPUT_GRACE_MS = 1000;
 /** How long a helper may take to end after SIGTERM before it is killed. */
 const STOP_GRACE_MS = 3000;
 /**
- * How long a helper may keep its window full without acknowledging anything before it is killed
+ * How long a helper may stay behind without progress (see {@link SessionHelper}) before it is killed
  * (SIGKILL also ends a stopped process). The port is paused meanwhile, so every client feature,
  * the daemon's own mouse included, waits: a stuck helper must not hold them longer than this. A
  * slow helper that still makes progress (a file written to a slow disk) acknowledges and stays.
@@ -98,8 +101,9 @@ const KEPT = ['PATH', 'LANG', 'JOURNAL_STREAM'];
  *
  * Back-pressure: what was sent but not yet acknowledged (the helper acks once a module finished a
  * message) is bounded by {@link HELPER_WINDOW}; when it is full, or the socket holds more than its
- * mark, the helper is `behind` and the daemon stops reading the port. A helper behind without any
- * ack for {@link STALL_MS} is killed and restarted, and the client hears what it lost.
+ * mark, the helper is `behind` and the daemon stops reading the port. A helper behind without
+ * progress for {@link STALL_MS} is killed and restarted, and the client hears what it lost: progress
+ * is reading what the socket holds, or (once it holds nothing) acknowledging what was read.
  */
 export class SessionHelper extends EventEmitter<HelperEvents> {
   private child: ChildProcess | undefined;
@@ -146,6 +150,7 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
     buffered = !channel.send(message, () => {
       if (!buffered || channel !== this.channel) return;
       this.backlog--;
+      if (this.behind) this.armStall(); // progress: the helper reads, slowly
       this.flow();
     });
     if (buffered) {
@@ -198,19 +203,22 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
     let child: ChildProcess;
     try {
       // The child's descriptor CHANNEL_FD (3): its place in stdio.
-      child = spawn(program, args, { stdio: ['ignore', 'inherit', 'inherit', theirs], env, cwd: '/' });
+      child = spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe', theirs], env, cwd: '/' });
     } catch (err) {
       closeSync(mine);
       throw err;
     } finally {
       closeSync(theirs);
     }
-    const channel = channelOnDescriptor(mine, MAX_FRAME, this.blocks);
+    const channel = channelOnDescriptor(mine, MAX_FRAME, this.blocks, HELPER_ENVELOPE);
     this.child = child;
     this.channel = channel;
     this.greeted = false;
     this.startedAt = Date.now();
     this.log.info(`session ${this.desktop.id}: helper ${child.pid} started${id ? ` as ${id.uid}:${id.gid}` : ''}`);
+    // Not inherited: the daemon's output is its journal stream, which the user's process must not flood.
+    const output = [child.stdout && { from: child.stdout, to: process.stdout }, child.stderr && { from: child.stderr, to: process.stderr }];
+    relayOutput(output.filter((o) => o !== null), this.log, `session ${this.desktop.id}: helper ${child.pid}`, this.log.debugEnabled);
     channel.on('message', (m: unknown) => this.received(child, m));
     channel.on('malformed', (err) => this.malformed(child, err));
     child.on('error', (err) => this.log.error(`session ${this.desktop.id}: helper: ${err.message}`));
@@ -236,7 +244,10 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
     if (!this.greeted) return;
     if (m.kind === 'ack') {
       this.window.acked(m.count);
-      if (this.behind) this.armStall(); // progress: the helper is slow, not stuck
+      // Progress, when the helper has read all we sent: the helper is slow, not stuck. While the
+      // socket holds messages it has not read, only reading them is progress: an ack costs nothing
+      // to send, and a helper that acks what it never reads would hold the port paused for ever.
+      if (this.behind && this.backlog === 0) this.armStall();
       this.flow();
     } else if (m.kind === 'running') this.emit('running', m.modules);
     else if (m.kind === 'layout') this.emit('layout', m.monitors ?? undefined);
@@ -298,8 +309,14 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
   private exited(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (this.child !== child) return;
     this.child = undefined;
-    this.channel?.close();
+    // Processes the helper left may hold its ends open: its descriptors here are closed all the
+    // same (its last lines are read for a while first), or each helper ended would leave three.
+    this.channel?.destroy();
     this.channel = undefined;
+    setTimeout(() => {
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+    }, OUTPUT_GRACE_MS).unref();
     this.reported = false;
     this.backlog = 0;
     this.window.clear();

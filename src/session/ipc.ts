@@ -1,5 +1,5 @@
 import type { Monitor } from '../platform/display/monitor.js';
-import { isMessageType, type DeviceDisplayInfo, type Message } from '../protocol/index.js';
+import { isMessageType, MAX_MONITORS, type DeviceDisplayInfo, type Message } from '../protocol/index.js';
 
 /**
  * What travels on the daemon↔helper channel (channel.ts: structured clone in bounded frames)
@@ -70,7 +70,9 @@ export function isFromHelper(value: unknown): value is FromHelper {
     case 'offer':
       return typeof v.module === 'string' && Array.isArray(v.capabilities) && v.capabilities.length <= MAX_OFFERED && v.capabilities.every(isCapabilityBit);
     case 'layout':
-      return v.monitors === null || (Array.isArray(v.monitors) && v.monitors.every(isMonitor));
+      // As many monitors as a client may configure: the daemon's mouse walks them on every layout.
+      // Spread first: every() skips the holes of a sparse array, and a hole is no monitor.
+      return v.monitors === null || (Array.isArray(v.monitors) && v.monitors.length <= MAX_MONITORS && [...(v.monitors as unknown[])].every(isMonitor));
     case 'message': {
       const m = v.message as Record<string, unknown> | null;
       return typeof v.module === 'string' && typeof m === 'object' && m !== null && typeof m.type === 'number' && isMessageType(m.type);

@@ -1,5 +1,6 @@
 import dbus, { type Message as DbusMessage, type MessageBus } from 'dbus-next';
 import type { Logger } from '../log/logger.js';
+import { limitIncoming } from './bus-limit.js';
 import { addMatch, call, connected, flag, getAllProperties, getProperty, num, text } from './dbus.js';
 
 const LOGIN1 = 'org.freedesktop.login1';
@@ -84,6 +85,7 @@ export class Seat0Tracker {
    */
   static async start(log: Logger, onChange: (session: LoginSession | undefined) => void): Promise<Seat0Tracker> {
     const bus = dbus.systemBus();
+    limitIncoming(bus);
     await connected(bus);
     const tracker = new Seat0Tracker(bus, log, onChange);
     bus.on('error', (err: unknown) => log.warn(`system bus: ${String(err)}`));

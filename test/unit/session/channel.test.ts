@@ -78,6 +78,23 @@ describe('the daemon ↔ helper frame channel', () => {
     expect(rx.open).toBe(false);
   });
 
+  it('refuses an envelope over its own bound from the header, whatever the frame bound, and still carries a large attachment', async () => {
+    const pair = await socketPair();
+    cleanups.push(pair.close);
+    const rx = new FrameChannel(pair.b, 2 << 20, undefined, 1024);
+    const got = new Promise<unknown>((r) => rx.once('message', r));
+    const tx = new FrameChannel(pair.a, 2 << 20);
+    tx.send({ kind: 'message', data: Buffer.alloc(300_000, 5) });
+    expect(((await got) as { data: Buffer }).data.length).toBe(300_000);
+    const malformed = new Promise<NodeJS.ErrnoException>((r) => rx.once('malformed', r));
+    const closed = new Promise<void>((r) => rx.once('close', r));
+    pair.a.on('error', () => undefined);
+    tx.send({ kind: 'message', many: Array.from({ length: 1000 }, () => ({})) });
+    expect((await malformed).code).toBe('EMSGSIZE');
+    await closed;
+    expect(rx.open).toBe(false);
+  });
+
   it('drops a frame that does not deserialize and goes on with the next', async () => {
     const { pair, codes, next } = await watchedReceiver();
     const junk = Buffer.from([0, 0, 0, 3, 0xff, 0x00, 0x99]);

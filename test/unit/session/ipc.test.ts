@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isFromHelper } from '../../../src/session/ipc.js';
-import { MessageType } from '../../../src/protocol/index.js';
+import { MAX_MONITORS, MessageType } from '../../../src/protocol/index.js';
 
 describe('what the daemon accepts from the session helper', () => {
   it('accepts the layout the session applied, or null', () => {
@@ -13,6 +13,8 @@ describe('what the daemon accepts from the session helper', () => {
     ['a fractional width', { kind: 'layout', monitors: [{ x: 0, y: 0, width: 1.5, height: 2 }] }],
     ['an output name that is not a string', { kind: 'layout', monitors: [{ x: 0, y: 0, width: 1, height: 1, output: 7 }] }],
     ['monitors that are not a list', { kind: 'layout', monitors: 'all of them' }],
+    ['a layout with a hole', { kind: 'layout', monitors: [{ x: 0, y: 0, width: 1, height: 1 }, , { x: 1, y: 0, width: 1, height: 1 }] }],
+    ['more monitors than a client may configure', { kind: 'layout', monitors: Array.from({ length: MAX_MONITORS + 1 }, () => ({ x: 0, y: 0, width: 1, height: 1 })) }],
     ['a message of a type that does not exist', { kind: 'message', module: 'file-xfer', message: { type: 99 } }],
     ['an unknown kind', { kind: 'exec', path: '/bin/sh' }],
     ['an ack of no message', { kind: 'ack', count: 0 }],

@@ -1,0 +1,62 @@
+import type { Readable, Writable } from 'node:stream';
+import type { Logger } from '../log/logger.js';
+import { RateLimiter } from '../log/rate-limit.js';
+
+/** The longest line of a helper's output passed on, in characters: the rest of a longer line is dropped. */
+export const MAX_RELAYED_LINE = 4096;
+
+/** One of a helper's output streams and where its lines go. */
+export interface RelayedStream {
+  from: Readable;
+  to: Writable;
+}
+
+/**
+ * Passes on the lines a helper writes on its standard output and error (pipes to the daemon) to
+ * the daemon's own, as they are, cut at {@link MAX_RELAYED_LINE} characters, under flood control
+ * (none when `unlimited`: the daemon's --debug, whose helper logs every message). The helper runs
+ * as the session's user, who may write anything there: inherited, its output was the daemon's
+ * journal stream, which the user could flood (journald's per-unit limit then drops the daemon's
+ * own lines too). The limits are twice the helper's own logger's, so that what its logger lets
+ * through at the end of one of its windows and the start of the next passes whole; lines held back
+ * are counted in a warning through `log`, naming `who`.
+ */
+export function relayOutput(streams: readonly RelayedStream[], log: Logger, who: string, unlimited: boolean): void {
+  const limiter = new RateLimiter({ burst: 10, budget: 200 });
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (): void => {
+    const ms = timer ? undefined : limiter.msUntilReport();
+    if (ms === undefined) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      const report = limiter.takeReport();
+      if (report) log.warn(`${who}: ${report.lines} lines of its output held back (flood control)`);
+      arm();
+    }, ms + 1);
+    timer.unref();
+  };
+  for (const { from, to } of streams) {
+    let line = '';
+    let cut = false;
+    const pass = (): void => {
+      if (unlimited || limiter.check(line)) to.write(`${line}\n`);
+      else arm();
+      line = '';
+      cut = false;
+    };
+    from.setEncoding('utf8');
+    from.on('data', (text: string) => {
+      let start = 0;
+      for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+        if (!cut) line += text.slice(start, Math.min(nl, start + MAX_RELAYED_LINE - line.length));
+        pass();
+        start = nl + 1;
+      }
+      if (!cut) line += text.slice(start, start + MAX_RELAYED_LINE - line.length);
+      cut = line.length >= MAX_RELAYED_LINE;
+    });
+    from.on('end', () => {
+      if (line.length > 0) pass();
+    });
+  }
+}

@@ -1,0 +1,108 @@
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import dbus from 'dbus-next';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { FileXferResult, MessageType } from '../../src/protocol/index.js';
+import { makeActionsDir } from '../support/actions-dir.js';
+import { startBusDaemon, type BusDaemon } from '../support/dbus-daemon.js';
+import { FakeLogind, type FakeSession } from '../support/fake-logind.js';
+import { TransferClient } from '../support/file-xfer-client.js';
+import { startPtyHarness, type Harness } from '../support/harness.js';
+import { rssOf } from '../support/proc.js';
+
+const me = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+const SESSION: FakeSession = { id: '1', user: 'me', ...me, display: ':7' };
+const MiB = 1 << 20;
+/** The bound the daemon holds over its idle size, whatever a peer sends. */
+const BOUND = 64 * MiB;
+
+/** dbus-next's marshaller (not in its typings): a message as the bytes sent on the bus. */
+interface Marshaller {
+  marshallMessage: (message: dbus.Message) => [Buffer];
+}
+
+/** The peak resident set size of a process since it was last reset, from /proc. */
+const peakRss = (pid: number): number => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+
+/**
+ * Any peer on the system bus sends every other peer a signal whose body (signature `aay`) is
+ * `count` empty byte arrays, 4 bytes each: the system bus's policy lets every user send signals to
+ * any destination, and a unicast signal reaches a peer whatever its match rules.
+ */
+async function sendHugeSignal(address: string, count: number): Promise<void> {
+  const bus = dbus.sessionBus({ busAddress: address });
+  const call = async (member: string): Promise<unknown[]> => {
+    const reply = await bus.call(new dbus.Message({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member }));
+    const body: unknown[] = reply?.body ?? [];
+    return body;
+  };
+  try {
+    const [names] = await call('ListNames');
+    const marshaller = createRequire(import.meta.url)('dbus-next/lib/marshall-compat.js') as Marshaller;
+    const stream = (bus as unknown as { _connection: { stream: NodeJS.WritableStream } })._connection.stream;
+    for (const name of (names as string[]).filter((n) => n.startsWith(':'))) {
+      const message = new dbus.Message({ type: dbus.MessageType.SIGNAL, destination: name, path: '/x', interface: 'org.example.Peer', member: 'Big', signature: 'aay', body: [[]] });
+      message.serial = 1000;
+      const [small] = marshaller.marshallMessage(message);
+      const head = small.subarray(0, small.length - small.readUInt32LE(4));
+      const body = Buffer.alloc(4 + 4 * count);
+      body.writeUInt32LE(4 * count, 0);
+      head.writeUInt32LE(body.length, 4);
+      stream.write(Buffer.concat([head, body]));
+    }
+    await call('GetId'); // answered after the bus took the signals before it
+  } finally {
+    bus.disconnect();
+  }
+}
+
+describe.runIf(process.getuid?.() === 0)('a peer on the system bus, as any local user may be', () => {
+  let root: string;
+  let bus: BusDaemon;
+  let logind: FakeLogind;
+  let agent: Harness;
+  let client: TransferClient;
+
+  /** FILE_XFER_START's answer now: SESSION_LOCKED while the session counts as locked. */
+  const answer = async (): Promise<FileXferResult> => {
+    const { id, status } = await client.begin('a.txt', 1);
+    if (status.result === FileXferResult.CanSendData) await client.cancel(id);
+    return status.result;
+  };
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'bus-peer-'));
+    chmodSync(root, 0o755);
+    bus = await startBusDaemon(join(root, 'system_bus'));
+    logind = await FakeLogind.start(bus.address);
+    agent = await startPtyHarness({ actionsDirs: [makeActionsDir(root, { 'file-xfer': '' })], session: 'auto', env: { DBUS_SYSTEM_BUS_ADDRESS: bus.address, HOME: root } });
+    await agent.sim.expect(MessageType.AnnounceCapabilities, { where: (m) => m.request, timeoutMs: 5000 });
+    client = new TransferClient(agent);
+    logind.add(SESSION);
+    logind.activate(SESSION.id);
+    await client.untilServed();
+  });
+
+  afterEach((ctx) => {
+    if (ctx.task.result?.state === 'fail') process.stderr.write(`--- daemon log ---\n${agent.logs().slice(-4000)}\n`);
+  });
+
+  afterAll(async () => {
+    await agent?.stop();
+    logind?.stop();
+    await bus?.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('cannot make the daemon hold far more than it sent: a 28 MB signal of empty arrays stays within the bound, and logind is still heard', async () => {
+    writeFileSync(`/proc/${agent.pid}/clear_refs`, '5');
+    const idle = rssOf(agent.pid);
+    await sendHugeSignal(bus.address, 7_000_000);
+    // logind's Lock comes after it on the daemon's connection: once it counts, the signal was read.
+    logind.signalLock(SESSION.id, true);
+    await expect.poll(answer, { timeout: 60_000 }).toBe(FileXferResult.SessionLocked);
+    expect(peakRss(agent.pid) - idle).toBeLessThanOrEqual(BOUND);
+  }, 120_000);
+});
