@@ -121,19 +121,8 @@ export class SessionModuleProxy implements ActionModule {
     this.gate.closed?.(id);
   }
 
-  /**
-   * The helper went away: tells the client what it must know (cancelled transfers, released grabs).
-   * What the client can no longer be sent is dropped: a grab of PRIMARY noted while the client had
-   * CLIPBOARD_SELECTION, which it announced again without (request=0), cannot be released in words
-   * it reads now, and the exception would end the daemon (this runs on the helper's exit).
-   */
+  /** The helper went away: tells the client what it must know (cancelled transfers, released grabs). */
   lost(): void {
-    for (const m of this.gate.lost()) {
-      try {
-        this.ctx?.send(m);
-      } catch (err) {
-        this.ctx?.log.debug(`${this.name}: ${messageName(m.type)} for the helper that went away not sent: ${String(err)}`);
-      }
-    }
+    for (const m of this.gate.lost()) this.ctx?.send(m);
   }
 }
