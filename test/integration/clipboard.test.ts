@@ -8,7 +8,7 @@ import { makeActionsDir } from '../support/actions-dir.js';
 import { startBusDaemon, type BusDaemon } from '../support/dbus-daemon.js';
 import { FakeLogind } from '../support/fake-logind.js';
 import { startPtyHarness, type Harness } from '../support/harness.js';
-import { helperPid, unreadSocketBytes } from '../support/proc.js';
+import { helperPid, stopInEventLoopWait, unreadSocketBytes } from '../support/proc.js';
 import { startXvfb, type XServer } from '../support/x-server.js';
 import { xclipCopy, xclipPaste, xclipTargets } from '../support/xclip.js';
 
@@ -107,7 +107,7 @@ describe('copy and paste through the daemon, its session helper and a real X ser
     const helper = helperPid(h.pid) as number;
     // The helper stops reading: the owner's exit waits in its X connection, then the client change
     // in its channel, in that order, as when a busy helper finds both at once.
-    process.kill(helper, 'SIGSTOP');
+    await stopInEventLoopWait(helper);
     let answer: Message;
     try {
       const before = unreadSocketBytes(helper);

@@ -30,6 +30,26 @@ export function helperPid(daemonPid: number): number | undefined {
   return children.find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('session'));
 }
 
+/** The numbers of epoll_wait, epoll_pwait and epoll_pwait2 (arm64 has no epoll_wait): where libuv's loop waits. */
+const EPOLL_WAITS = new Set(process.arch === 'arm64' ? ['22', '441'] : ['232', '281', '441']);
+
+/**
+ * Stops a Node process (SIGSTOP) where its event loop waits in epoll, retrying until a stop lands
+ * there. Stopped anywhere else, its loop may still re-register a descriptor that is ready by the
+ * time it goes on, and the kernel then reports that one after descriptors ready since: the order in
+ * which it is woken would not be the order in which its inputs arrived.
+ */
+export async function stopInEventLoopWait(pid: number): Promise<void> {
+  for (;;) {
+    process.kill(pid, 'SIGSTOP');
+    // /proc/PID/syscall names the system call a stopped thread is in, or -1 outside one.
+    await new Promise((r) => setTimeout(r, 5));
+    if (EPOLL_WAITS.has(readFileSync(`/proc/${pid}/syscall`, 'utf8').split(' ')[0] ?? '')) return;
+    process.kill(pid, 'SIGCONT');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 /** Bytes waiting unread in the UNIX sockets a process holds (their Recv-Q, from iproute2's ss). */
 export function unreadSocketBytes(pid: number): number {
   const lines = execFileSync('ss', ['-xpnH'], { encoding: 'utf8' }).split('\n');
