@@ -1,4 +1,4 @@
-import { RateLimiter, type SuppressedReport } from './rate-limit.js';
+import { RateLimiter, reportSuppressed, type SuppressedReport } from './rate-limit.js';
 
 /** The logger every layer but the protocol one receives: one line per call, at one of four levels. */
 export interface Logger {
@@ -85,19 +85,10 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const debugEnabled = options.debug ?? false;
   let silent = false;
   const write = (options.writer ?? streamWriter)(stream, journal);
-  let timer: NodeJS.Timeout | undefined;
-  const arm = (): void => {
-    const ms = timer ? undefined : limiter.msUntilReport();
-    if (ms === undefined) return;
-    timer = setTimeout(() => {
-      timer = undefined;
-      const report = limiter.takeReport();
-      // The report itself is never limited.
-      if (report && !silent) write('warn', reportText(report, limiter));
-      arm();
-    }, ms + 1);
-    timer.unref();
-  };
+  // The report itself is never limited.
+  const arm = reportSuppressed(limiter, (report) => {
+    if (!silent) write('warn', reportText(report, limiter));
+  });
   const limited = (level: Level) => (message: string): void => {
     if (silent) return;
     const line = boundedLine(message);

@@ -130,3 +130,23 @@ export class RateLimiter {
     this.pending = report;
   }
 }
+
+/**
+ * Arranges for `report` to receive each report of lines `limiter` suppressed, when it is due: the
+ * returned function is called after each suppressed line. One unref'd timer at a time.
+ */
+export function reportSuppressed(limiter: RateLimiter, report: (r: SuppressedReport) => void): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (): void => {
+    const ms = timer ? undefined : limiter.msUntilReport();
+    if (ms === undefined) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      const due = limiter.takeReport();
+      if (due) report(due);
+      arm();
+    }, ms + 1);
+    timer.unref();
+  };
+  return arm;
+}

@@ -1,6 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Logger } from '../log/logger.js';
-import { RateLimiter } from '../log/rate-limit.js';
+import { RateLimiter, reportSuppressed } from '../log/rate-limit.js';
 
 /** The longest line of a helper's output passed on, in characters: the rest of a longer line is dropped. */
 export const MAX_RELAYED_LINE = 4096;
@@ -23,18 +23,7 @@ export interface RelayedStream {
  */
 export function relayOutput(streams: readonly RelayedStream[], log: Logger, who: string, unlimited: boolean): void {
   const limiter = new RateLimiter({ burst: 10, budget: 200 });
-  let timer: NodeJS.Timeout | undefined;
-  const arm = (): void => {
-    const ms = timer ? undefined : limiter.msUntilReport();
-    if (ms === undefined) return;
-    timer = setTimeout(() => {
-      timer = undefined;
-      const report = limiter.takeReport();
-      if (report) log.warn(`${who}: ${report.lines} lines of its output held back (flood control)`);
-      arm();
-    }, ms + 1);
-    timer.unref();
-  };
+  const arm = reportSuppressed(limiter, (report) => log.warn(`${who}: ${report.lines} lines of its output held back (flood control)`));
   for (const { from, to } of streams) {
     let line = '';
     let cut = false;
