@@ -9,7 +9,7 @@ import { HELPER_ENVELOPE } from '../../src/session/channel.js';
 import { makeActionsDir } from '../support/actions-dir.js';
 import { flood, wire } from '../support/flood.js';
 import { CLI, startPtyHarness, type Harness } from '../support/harness.js';
-import { alive, helperPid, rssOf } from '../support/proc.js';
+import { alive, helperPid, peakRssOf, resetPeakRss, rssOf } from '../support/proc.js';
 
 /** The daemon's entry script that starts itself again as a hostile helper (see the fixture). */
 const FIXTURE = fileURLToPath(new URL('../fixtures/hostile-helper.mjs', import.meta.url));
@@ -17,19 +17,8 @@ const MiB = 1 << 20;
 /** The bound the daemon holds over its idle size, whatever a peer sends. */
 const BOUND = 64 * MiB;
 
-/** The peak resident set size of a process since it was last reset, from /proc. */
-function peakRss(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(m?.[1] ?? 0) * 1024;
-}
-
 /** How many descriptors a process holds. */
 const descriptors = (pid: number): number => readdirSync(`/proc/${pid}/fd`).length;
-
-/** Resets a process's peak resident set size to what it holds now (proc(5), clear_refs 5). */
-function resetPeakRss(pid: number): void {
-  writeFileSync(`/proc/${pid}/clear_refs`, '5');
-}
 
 describe.runIf(process.getuid?.() === 0)('a hostile session helper on the real channel of the real daemon', () => {
   let root: string;
@@ -62,7 +51,7 @@ describe.runIf(process.getuid?.() === 0)('a hostile session helper on the real c
     // The helper's next message says it runs nothing, and a helper ended serves nothing either:
     // once the daemon re-announces without the clipboard, it has read or refused the frame.
     await h.sim.expect(MessageType.AnnounceCapabilities, { where: (m) => !m.caps.has(Capability.ClipboardByDemand), timeoutMs: 60_000 });
-    return peakRss(h.pid) - idle;
+    return peakRssOf(h.pid) - idle;
   }
 
   it('refuses an envelope of 8 MiB (empty objects, 3 bytes each) from its header: the daemon stays within the bound', async () => {

@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,10 +7,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FileXferResult, MessageType } from '../../src/protocol/index.js';
 import { makeActionsDir } from '../support/actions-dir.js';
 import { startBusDaemon, type BusDaemon } from '../support/dbus-daemon.js';
-import { FakeLogind, type FakeSession } from '../support/fake-logind.js';
+import { FakeLogind, toEveryOtherPeer, type FakeSession } from '../support/fake-logind.js';
 import { TransferClient } from '../support/file-xfer-client.js';
 import { startPtyHarness, type Harness } from '../support/harness.js';
-import { rssOf } from '../support/proc.js';
+import { peakRssOf, resetPeakRss, rssOf } from '../support/proc.js';
 
 const me = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
 const SESSION: FakeSession = { id: '1', user: 'me', ...me, display: ':7' };
@@ -23,39 +23,24 @@ interface Marshaller {
   marshallMessage: (message: dbus.Message) => [Buffer];
 }
 
-/** The peak resident set size of a process since it was last reset, from /proc. */
-const peakRss = (pid: number): number => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
-
 /**
  * Any peer on the system bus sends every other peer a signal whose body (signature `aay`) is
  * `count` empty byte arrays, 4 bytes each: the system bus's policy lets every user send signals to
  * any destination, and a unicast signal reaches a peer whatever its match rules.
  */
 async function sendHugeSignal(address: string, count: number): Promise<void> {
-  const bus = dbus.sessionBus({ busAddress: address });
-  const call = async (member: string): Promise<unknown[]> => {
-    const reply = await bus.call(new dbus.Message({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member }));
-    const body: unknown[] = reply?.body ?? [];
-    return body;
-  };
-  try {
-    const [names] = await call('ListNames');
-    const marshaller = createRequire(import.meta.url)('dbus-next/lib/marshall-compat.js') as Marshaller;
+  const marshaller = createRequire(import.meta.url)('dbus-next/lib/marshall-compat.js') as Marshaller;
+  await toEveryOtherPeer(address, (bus, name) => {
     const stream = (bus as unknown as { _connection: { stream: NodeJS.WritableStream } })._connection.stream;
-    for (const name of (names as string[]).filter((n) => n.startsWith(':'))) {
-      const message = new dbus.Message({ type: dbus.MessageType.SIGNAL, destination: name, path: '/x', interface: 'org.example.Peer', member: 'Big', signature: 'aay', body: [[]] });
-      message.serial = 1000;
-      const [small] = marshaller.marshallMessage(message);
-      const head = small.subarray(0, small.length - small.readUInt32LE(4));
-      const body = Buffer.alloc(4 + 4 * count);
-      body.writeUInt32LE(4 * count, 0);
-      head.writeUInt32LE(body.length, 4);
-      stream.write(Buffer.concat([head, body]));
-    }
-    await call('GetId'); // answered after the bus took the signals before it
-  } finally {
-    bus.disconnect();
-  }
+    const message = new dbus.Message({ type: dbus.MessageType.SIGNAL, destination: name, path: '/x', interface: 'org.example.Peer', member: 'Big', signature: 'aay', body: [[]] });
+    message.serial = 1000;
+    const [small] = marshaller.marshallMessage(message);
+    const head = small.subarray(0, small.length - small.readUInt32LE(4));
+    const body = Buffer.alloc(4 + 4 * count);
+    body.writeUInt32LE(4 * count, 0);
+    head.writeUInt32LE(body.length, 4);
+    stream.write(Buffer.concat([head, body]));
+  });
 }
 
 describe.runIf(process.getuid?.() === 0)('a peer on the system bus, as any local user may be', () => {
@@ -97,12 +82,12 @@ describe.runIf(process.getuid?.() === 0)('a peer on the system bus, as any local
   });
 
   it('cannot make the daemon hold far more than it sent: a 28 MB signal of empty arrays stays within the bound, and logind is still heard', async () => {
-    writeFileSync(`/proc/${agent.pid}/clear_refs`, '5');
+    resetPeakRss(agent.pid);
     const idle = rssOf(agent.pid);
     await sendHugeSignal(bus.address, 7_000_000);
     // logind's Lock comes after it on the daemon's connection: once it counts, the signal was read.
     logind.signalLock(SESSION.id, true);
     await expect.poll(answer, { timeout: 60_000 }).toBe(FileXferResult.SessionLocked);
-    expect(peakRss(agent.pid) - idle).toBeLessThanOrEqual(BOUND);
+    expect(peakRssOf(agent.pid) - idle).toBeLessThanOrEqual(BOUND);
   }, 120_000);
 });

@@ -107,11 +107,11 @@ export interface ForgedSignal {
 }
 
 /**
- * Another peer on the bus sends `signals` (made knowing its own unique name), each addressed to
- * every connection on the bus (so past any match rule), as a local user on the system bus could.
- * Resolves once the bus routed them.
+ * Another peer on the bus, as a local user on the system bus could be: `send` is called for every
+ * other connection on the bus (its unique name; `self` is this peer's). Resolves once the bus routed
+ * what was sent.
  */
-export async function forgeSignals(address: string, signals: (self: string) => ForgedSignal[]): Promise<void> {
+export async function toEveryOtherPeer(address: string, send: (bus: dbus.MessageBus, name: string, self: string) => void): Promise<void> {
   const bus = dbus.sessionBus({ busAddress: address });
   const call = async (member: string): Promise<unknown[]> => {
     const reply = await bus.call(new dbus.Message({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member }));
@@ -121,14 +121,22 @@ export async function forgeSignals(address: string, signals: (self: string) => F
   try {
     const [names] = await call('ListNames');
     const self = uniqueName(bus);
-    for (const name of (names as string[]).filter((n) => n.startsWith(':') && n !== self)) {
-      for (const signal of signals(self)) bus.send(new dbus.Message({ type: dbus.MessageType.SIGNAL, destination: name, ...signal }));
-    }
-    // Answered after the bus routed the signals before it.
+    for (const name of (names as string[]).filter((n) => n.startsWith(':') && n !== self)) send(bus, name, self);
+    // Answered after the bus routed what was sent before it.
     await call('GetId');
   } finally {
     bus.disconnect();
   }
+}
+
+/**
+ * Another peer on the bus sends `signals` (made knowing its own unique name), each addressed to
+ * every connection on the bus (so past any match rule). Resolves once the bus routed them.
+ */
+export async function forgeSignals(address: string, signals: (self: string) => ForgedSignal[]): Promise<void> {
+  await toEveryOtherPeer(address, (bus, name, self) => {
+    for (const signal of signals(self)) bus.send(new dbus.Message({ type: dbus.MessageType.SIGNAL, destination: name, ...signal }));
+  });
 }
 
 /** Another peer on the bus sends logind's session signal `member` (Lock, Unlock) for the object `path` (see forgeSignals). */
