@@ -22,11 +22,7 @@ describe('logind’s Lock and Unlock count from logind alone, followed across a 
   let client: TransferClient;
 
   /** FILE_XFER_START's answer now: SESSION_LOCKED while the session counts as locked. */
-  const answer = async (): Promise<FileXferResult> => {
-    const { id, status } = await client.begin('a.txt', 1);
-    if (status.result === FileXferResult.CanSendData) await client.cancel(id);
-    return status.result;
-  };
+  const answer = (): Promise<FileXferResult> => client.answerNow();
   const untilAnswer = (result: FileXferResult): Promise<void> => expect.poll(answer, { timeout: 5000 }).toBe(result);
 
   /** logind's session in front, with the helper serving it. */

@@ -51,11 +51,7 @@ describe.runIf(process.getuid?.() === 0)('a peer on the system bus, as any local
   let client: TransferClient;
 
   /** FILE_XFER_START's answer now: SESSION_LOCKED while the session counts as locked. */
-  const answer = async (): Promise<FileXferResult> => {
-    const { id, status } = await client.begin('a.txt', 1);
-    if (status.result === FileXferResult.CanSendData) await client.cancel(id);
-    return status.result;
-  };
+  const answer = (): Promise<FileXferResult> => client.answerNow();
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'bus-peer-'));

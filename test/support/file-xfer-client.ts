@@ -29,6 +29,13 @@ export class TransferClient {
     return { id, status: await this.statusOf(id) };
   }
 
+  /** What START is answered now (a one-byte file; an accepted transfer is cancelled at once). */
+  async answerNow(): Promise<FileXferResult> {
+    const { id, status } = await this.begin('a.txt', 1);
+    if (status.result === FileXferResult.CanSendData) await this.cancel(id);
+    return status.result;
+  }
+
   /** Sends DATA for a transfer. */
   data(id: number, data: Buffer): Promise<void> {
     return this.agent.sim.send({ type: MessageType.FileXferData, id, data });
