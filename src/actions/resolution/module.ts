@@ -77,8 +77,6 @@ export class ResolutionModule implements ActionModule {
   private applying = Promise.resolve();
   /** A layout is being applied: the burst that ends meanwhile waits for it (see flush). */
   private busy = false;
-  /** A burst ended while a layout was being applied: flushed once that one is done. */
-  private deferred = false;
   private readonly hotplugOptions: HotplugWatcherOptions | false;
   private readonly hotplugSettleMs: number;
   private watcher: DrmHotplugWatcher | undefined;
@@ -161,10 +159,7 @@ export class ResolutionModule implements ActionModule {
    */
   private flush(): void {
     this.timer = undefined;
-    if (this.busy) {
-      this.deferred = true;
-      return;
-    }
+    if (this.busy) return;
     const message = this.latest;
     const count = this.waiting;
     const client = this.client;
@@ -176,9 +171,8 @@ export class ResolutionModule implements ActionModule {
       const ok = await this.apply(message);
       if (client === this.client) this.answer(count, ok ? ReplyError.Success : ReplyError.Error);
       this.busy = false;
-      if (!this.deferred) return;
-      this.deferred = false;
-      if (!this.timer) this.flush();
+      // A burst that ended meanwhile (its layout kept, its timer gone) is applied now.
+      if (this.latest && !this.timer) this.flush();
     });
   }
 
