@@ -113,8 +113,9 @@ export class AnswerBytes {
 
   /** Appends a string as QEMU writes it. */
   addString(s: string): void {
-    if (PLAIN.test(s) && s.length <= KEPT_STRING) return this.add(`"${s}"`);
-    const bytes = PLAIN.test(s) ? quotedPlain(s) : escapedString(s);
+    const plain = PLAIN.test(s);
+    if (plain && s.length <= KEPT_STRING) return this.add(`"${s}"`);
+    const bytes = plain ? quotedPlain(s) : escapedString(s);
     if (bytes.length <= KEPT_STRING) return this.add(bytes.toString('latin1'));
     this.join();
     this.parts.push(bytes);
