@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Capability, CapabilitySet, ClipboardSelection, MessageType } from '../../src/protocol/index.js';
 import { SPICE_GTK_0_42 } from '../../src/sim/profiles.js';
-import { startDesktopDaemon, type DesktopDaemon } from '../support/desktop-daemon.js';
+import { startDesktopDaemon, stopAfterTest, type DesktopDaemon } from '../support/desktop-daemon.js';
 import { xclipCopy } from '../support/xclip.js';
 
 describe('a client that drops CLIPBOARD_SELECTION mid-stream (real daemon, helper on Xvfb)', () => {
@@ -11,10 +11,7 @@ describe('a client that drops CLIPBOARD_SELECTION mid-stream (real daemon, helpe
     d = await startDesktopDaemon();
   });
 
-  afterEach(async (ctx) => {
-    if (ctx.task.result?.state === 'fail') process.stderr.write(`--- daemon log ---\n${d.agent.logs().slice(-6000)}\n`);
-    await d.stop();
-  });
+  afterEach((ctx) => stopAfterTest(d, ctx.task.result?.state === 'fail'));
 
   it('loses its helper holding a PRIMARY grab it can no longer hear of: the daemon stays up and serves the next client', async () => {
     await expect.poll(() => d.helper(), { timeout: 10_000 }).toBeDefined();

@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GioError } from '../../src/actions/file-xfer/status.js';
 import { FileXferResult } from '../../src/protocol/index.js';
-import { startDesktopDaemon, type DesktopDaemon } from '../support/desktop-daemon.js';
+import { startDesktopDaemon, stopAfterTest, type DesktopDaemon } from '../support/desktop-daemon.js';
 import { TransferClient } from '../support/file-xfer-client.js';
 
 /** The detail of ERROR as the client reads it: GLib I/O error (0), INVALID_FILENAME. */
@@ -20,10 +20,7 @@ describe('file names a hostile client chooses (real daemon, helper on Xvfb)', ()
     await client.untilServed();
   });
 
-  afterEach(async (ctx) => {
-    if (ctx.task.result?.state === 'fail') process.stderr.write(`--- daemon log ---\n${d.agent.logs().slice(-6000)}\n`);
-    await d.stop();
-  });
+  afterEach((ctx) => stopAfterTest(d, ctx.task.result?.state === 'fail'));
 
   it('a name of the helper’s own temporary files is refused with INVALID_FILENAME, so no file the client was told arrived is removed by the next helper', async () => {
     const status = await client.sendFile('.vdagent-xfer-0123456789abcdef.part', Buffer.from('kept?'));

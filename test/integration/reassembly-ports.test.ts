@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CapabilitySet, ChunkPort, ClipboardSelection, ClipboardType, MessageType, toChunks, type Message } from '../../src/protocol/index.js';
 import { SPICE_GTK_0_42 } from '../../src/sim/profiles.js';
-import { startDesktopDaemon, type DesktopDaemon } from '../support/desktop-daemon.js';
+import { startDesktopDaemon, stopAfterTest, type DesktopDaemon } from '../support/desktop-daemon.js';
 import { daemonAndHelperRss } from '../support/flood.js';
 
 const MiB = 1 << 20;
@@ -15,10 +15,7 @@ describe('a host interleaving two clipboard messages on both chunk ports (real d
     d = await startDesktopDaemon({ socketPort: true });
   });
 
-  afterEach(async (ctx) => {
-    if (ctx.task.result?.state === 'fail') process.stderr.write(`--- daemon log ---\n${d.agent.logs().slice(-6000)}\n`);
-    await d.stop();
-  });
+  afterEach((ctx) => stopAfterTest(d, ctx.task.result?.state === 'fail'));
 
   it('holds one of them whole, not both: daemon + helper stay under three times its size over idle, and serve after', async () => {
     await expect.poll(() => d.helper(), { timeout: 10_000 }).toBeDefined();

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MessageType, ReplyError } from '../../src/protocol/index.js';
-import { startDesktopDaemon, type DesktopDaemon } from '../support/desktop-daemon.js';
+import { startDesktopDaemon, stopAfterTest, type DesktopDaemon } from '../support/desktop-daemon.js';
 import { daemonAndHelperRss, flood, wire } from '../support/flood.js';
 import { monitorsConfig } from '../support/module-context.js';
 
@@ -17,10 +17,7 @@ describe('a host that never pauses its MONITORS_CONFIG burst (real daemon, helpe
     d = await startDesktopDaemon();
   });
 
-  afterEach(async (ctx) => {
-    if (ctx.task.result?.state === 'fail') process.stderr.write(`--- daemon log ---\n${d.agent.logs().slice(-6000)}\n`);
-    await d.stop();
-  });
+  afterEach((ctx) => stopAfterTest(d, ctx.task.result?.state === 'fail'));
 
   it('is owed no more answers than a bound: memory stays within 64 MB of idle and every message gets its REPLY', async () => {
     const replies = (): number => d.agent.sim.records.filter((r) => r.from === 'agent' && r.message?.type === MessageType.Reply).length;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MessageType } from '../../src/protocol/index.js';
-import { startDesktopDaemon, type DesktopDaemon } from '../support/desktop-daemon.js';
+import { startDesktopDaemon, stopAfterTest, type DesktopDaemon } from '../support/desktop-daemon.js';
 import { monitorsConfig } from '../support/module-context.js';
 
 /** Layouts the host sends, one every 250 ms: each outlasts the 200 ms burst pause, none outlasts an apply. */
@@ -26,8 +26,7 @@ describe('a host sending layouts faster than the desktop applies them (real daem
   });
 
   afterEach(async (ctx) => {
-    if (ctx.task.result?.state === 'fail') process.stderr.write(`--- daemon log ---\n${d.agent.logs().slice(-6000)}\n`);
-    await d.stop();
+    await stopAfterTest(d, ctx.task.result?.state === 'fail');
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -109,3 +109,9 @@ export async function startDesktopDaemon(options: DesktopDaemonOptions = {}): Pr
     throw new Error(`${(err as Error).message}; daemon log:\n${log}`);
   }
 }
+
+/** Stops `d` after a test; when the test failed, first writes the end of its daemon's log to stderr. */
+export async function stopAfterTest(d: DesktopDaemon, failed: boolean): Promise<void> {
+  if (failed) process.stderr.write(`--- daemon log ---\n${d.agent.logs().slice(-6000)}\n`);
+  await d.stop();
+}
