@@ -50,7 +50,6 @@ const failed = (detail: string, code = QgaErrorCode.CommandFailed): QgaError =>
 export class ExecCommands {
   /** Kept jobs by pid, oldest first: the kernel may give a new job the pid of one not yet collected. */
   private readonly jobs = new Map<number, Job[]>();
-  private kept = 0;
   private readonly pool = new OutputPool(MAX_KEPT_OUTPUT);
 
   constructor(
@@ -79,8 +78,9 @@ export class ExecCommands {
     const env = childEnvironment(args.optStrList('env') ?? [], policy.env);
     if (!env.ok) throw this.refuse(`environment variable \u201C${env.refused}\u201D is not accepted by actions.d exec`);
     if (!resolved) throw failed(`Failed to execute child process \u201C${path}\u201D (No such file or directory)`);
-    if (this.kept >= MAX_JOBS || this.pool.full) {
-      const kept = `${this.kept} processes, ${this.pool.used} bytes of output`;
+    const jobs = this.keptJobs();
+    if (jobs >= MAX_JOBS || this.pool.full) {
+      const kept = `${jobs} processes, ${this.pool.used} bytes of output`;
       this.log.warn(`guest-exec refused: ${kept} kept for the host`);
       throw failed(`too many guest-exec results kept (${kept}); collect them with guest-exec-status`, QgaErrorCode.LimitReached);
     }
@@ -142,8 +142,14 @@ export class ExecCommands {
     const sharing = this.jobs.get(pid);
     if (sharing) sharing.push(job);
     else this.jobs.set(pid, [job]);
-    this.kept++;
     return pid;
+  }
+
+  /** Jobs kept, counting each of those that share a pid. */
+  private keptJobs(): number {
+    let n = 0;
+    for (const sharing of this.jobs.values()) n += sharing.length;
+    return n;
   }
 
   /**
@@ -158,7 +164,6 @@ export class ExecCommands {
     if (job.pending > 0 || !job.exit) return jsonObject({ exited: false });
     sharing.shift();
     if (sharing.length === 0) this.jobs.delete(Number(pid));
-    this.kept--;
     const { code, signal } = job.exit;
     const status = jsonObject({
       exited: true,
