@@ -185,8 +185,7 @@ export class FrameChannel extends EventEmitter<FrameChannelEvents> {
         if (size + attached > this.maxFrame || size > this.maxEnvelope) {
           const what = size > this.maxEnvelope ? `an envelope of ${size} bytes is over the bound of ${this.maxEnvelope}` : `a frame of ${size + attached} bytes is over the bound of ${this.maxFrame}`;
           this.emit('malformed', new ErrnoError('EMSGSIZE', what));
-          this.shut();
-          this.socket.destroy();
+          this.destroy();
           return;
         }
         this.frame = { packed, envelope: undefined, whole: undefined, need: size, attached: this.blocks?.take(attached) ?? Buffer.allocUnsafe(attached), filled: 0 };
