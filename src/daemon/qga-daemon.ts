@@ -10,8 +10,8 @@ const STOP_GRACE_MS = 500;
 
 /** What answers the guest agent's requests (the admin commands under actions.d's policy). */
 export interface QgaCommands {
-  /** The bytes that answer one parse event, in parts written in order; undefined for a command that succeeds silently. */
-  answer(event: ParseEvent): Promise<Buffer[] | undefined>;
+  /** The bytes that answer one parse event, in parts made as they are written, in order; undefined for a command that succeeds silently. */
+  answer(event: ParseEvent): Promise<Iterable<Buffer> | undefined>;
   /** Applies a reloaded action set. */
   reload(actions: ActionSet): void;
   /** Releases what requests left behind (frozen filesystems, open files). */
@@ -88,7 +88,8 @@ export class QgaDaemon {
     const { port, log, commands } = this.config;
     for (let event = this.intake.next(); event && !this.stopping; event = this.intake.next()) {
       const answer = await commands.answer(event);
-      // One part at a time: a large answer (an echoed id) is never copied into one buffer.
+      // One part at a time, each made once the last was taken: a large answer (an echoed id, a
+      // file's base64) is never held whole.
       for (const part of answer ?? []) {
         if (!port.isOpen || this.stopping) break;
         const written = await port.write(part).then(

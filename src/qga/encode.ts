@@ -1,4 +1,4 @@
-import { JsonFloat, type JsonValue } from './json.js';
+import { JsonBytes, JsonFloat, type JsonValue } from './json.js';
 import { isNoncharacter } from './utf8.js';
 
 /** Strings that need no escaping: printable ASCII without `"` and `\`. */
@@ -27,20 +27,23 @@ function writeU4(out: Buffer, at: number, unit: number): number {
  * string of millions of characters became a rope of millions of pieces, some 70 bytes each.
  */
 export function encodeString(s: string): string {
-  return PLAIN.test(s) ? `"${s}"` : escapedString(s).toString('latin1');
+  return PLAIN.test(s) ? `"${s}"` : `"${escapedText(s)}"`;
 }
 
-/** An escaped string's bytes, quotes included, in one buffer of the exact size. */
-function escapedString(s: string): Buffer {
-  let size = 2;
+/** How many bytes QEMU's escaping of a string takes, without quotes. */
+function escapedSize(s: string): number {
+  let size = 0;
   for (const ch of s) {
     const cp = ch.codePointAt(0) as number;
     const units = escapedUnits(cp);
     size += units > 0 ? 6 * units : (SHORT_ESCAPES[cp]?.length ?? 1);
   }
-  const out = Buffer.allocUnsafe(size);
+  return size;
+}
+
+/** Writes a string as QEMU escapes it, without quotes, at the start of `out` (escapedSize long); answers the bytes written. */
+function escapeInto(s: string, out: Buffer): number {
   let at = 0;
-  out[at++] = 0x22;
   for (const ch of s) {
     const cp = ch.codePointAt(0) as number;
     const short = SHORT_ESCAPES[cp];
@@ -51,8 +54,14 @@ function escapedString(s: string): Buffer {
     else if (units === 2) at = writeU4(out, writeU4(out, at, 0xd800 + ((cp - 0x10000) >> 10)), 0xdc00 + ((cp - 0x10000) & 0x3ff));
     else at = writeU4(out, at, cp);
   }
-  out[at] = 0x22;
-  return out;
+  return at;
+}
+
+/** A short string as QEMU escapes it, without quotes, as text. */
+function escapedText(s: string): string {
+  const out = Buffer.allocUnsafe(escapedSize(s));
+  escapeInto(s, out);
+  return out.toString('latin1');
 }
 
 /** A double as C's `%.17g` prints it (QEMU's format for floating-point numbers). */
@@ -83,85 +92,128 @@ export function qdictOrder(members: ReadonlyMap<string, JsonValue>): [string, Js
     .map((m) => m.entry);
 }
 
-/** A string that needs no escaping, quoted, in one buffer. */
-function quotedPlain(s: string): Buffer {
-  const out = Buffer.allocUnsafe(s.length + 2);
-  out[0] = 0x22;
-  out.write(s, 1, 'latin1');
-  out[s.length + 1] = 0x22;
-  return out;
-}
-
-/** Escaped strings longer than this stay the buffer they were written into (not copied again). */
-const KEPT_STRING = 4096;
-/** Text pieces gathered before they are joined into one buffer (a rope of many pieces is costly). */
-const PIECES_PER_PART = 4096;
+/** UTF-16 units of a long string escaped per part of the answer (at most 384 KiB of bytes). */
+const STRING_WINDOW = 64 * 1024;
+/** Bytes base64-encoded per part of the answer (a multiple of 3: 256 KiB of text). */
+const BASE64_WINDOW = 192 * 1024;
+/** Bytes of short text gathered into one part before it is written. */
+const PART_SIZE = 64 * 1024;
 
 /**
- * An answer's bytes as they are made, in parts: short text gathered and joined, a long escaped
- * string kept as the one buffer it was written into, so an answer is never copied whole.
+ * A long string's bytes, escaped window by window into one buffer that each window reuses (so an
+ * answer leaves no garbage outside the heap behind it); a window never ends between a surrogate
+ * pair's halves.
  */
-export class AnswerBytes {
-  private readonly parts: Buffer[] = [];
-  private pieces: string[] = [];
-
-  /** Appends ASCII text. */
-  add(text: string): void {
-    this.pieces.push(text);
-    if (this.pieces.length >= PIECES_PER_PART) this.join();
+function* stringParts(s: string, plain: boolean): Generator<Buffer, void, undefined> {
+  const out = Buffer.allocUnsafe(6 * STRING_WINDOW);
+  for (let at = 0; at < s.length; ) {
+    let end = Math.min(at + STRING_WINDOW, s.length);
+    const last = s.charCodeAt(end - 1);
+    if (end < s.length && last >= 0xd800 && last <= 0xdbff) end--;
+    const window = s.slice(at, end);
+    yield out.subarray(0, plain ? out.write(window, 'latin1') : escapeInto(window, out));
+    at = end;
   }
+}
 
-  /** Appends a string as QEMU writes it. */
-  addString(s: string): void {
-    const plain = PLAIN.test(s);
-    if (plain && s.length <= KEPT_STRING) return this.add(`"${s}"`);
-    const bytes = plain ? quotedPlain(s) : escapedString(s);
-    if (bytes.length <= KEPT_STRING) return this.add(bytes.toString('latin1'));
-    this.join();
-    this.parts.push(bytes);
-  }
-
-  /** Appends a value as qemu-ga writes it (see encodeJson). */
-  addJson(value: JsonValue): void {
-    if (value === null) return this.add('null');
-    switch (typeof value) {
-      case 'boolean':
-      case 'number':
-      case 'bigint':
-        return this.add(String(value));
-      case 'string':
-        return this.addString(value);
+/** Bytes as base64 text, window by window into one buffer that each window reuses, carrying up to two bytes across the chunks' seams. */
+function* base64Parts(chunks: readonly Buffer[]): Generator<Buffer, void, undefined> {
+  const out = Buffer.allocUnsafe((BASE64_WINDOW / 3) * 4);
+  let carry: Buffer = Buffer.alloc(0);
+  for (const chunk of chunks) {
+    for (let at = 0; at < chunk.length; ) {
+      const take = Math.min(chunk.length - at, BASE64_WINDOW - carry.length);
+      const piece = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(at, at + take)]) : chunk.subarray(at, at + take);
+      at += take;
+      const whole = piece.length - (piece.length % 3);
+      if (whole > 0) yield out.subarray(0, out.write(piece.toString('base64', 0, whole), 'latin1'));
+      carry = Buffer.from(piece.subarray(whole));
     }
-    if (value instanceof JsonFloat) return this.add(formatDouble(value.value));
-    if (Array.isArray(value)) {
-      this.add('[');
-      value.forEach((item, i) => {
-        if (i > 0) this.add(', ');
-        this.addJson(item);
-      });
-      return this.add(']');
+  }
+  if (carry.length > 0) yield Buffer.from(carry.toString('base64'), 'latin1');
+}
+
+/** A string's pieces as QEMU writes it: a short one as one text, a long one window by window. */
+function* stringPieces(s: string): Generator<string | Buffer, void, undefined> {
+  const plain = PLAIN.test(s);
+  if (s.length <= STRING_WINDOW) return yield plain ? `"${s}"` : `"${escapedText(s)}"`;
+  yield '"';
+  yield* stringParts(s, plain);
+  yield '"';
+}
+
+/**
+ * A value's pieces as qemu-ga writes it (see encodeJson), made one at a time as they are asked
+ * for: ASCII text, or the bytes of one window of a long string or of base64.
+ */
+export function* jsonPieces(value: JsonValue): Generator<string | Buffer, void, undefined> {
+  if (value === null) return yield 'null';
+  switch (typeof value) {
+    case 'boolean':
+    case 'number':
+    case 'bigint':
+      return yield String(value);
+    case 'string':
+      return yield* stringPieces(value);
+  }
+  if (value instanceof JsonFloat) return yield formatDouble(value.value);
+  if (value instanceof JsonBytes) {
+    const chunks = value.chunks;
+    if (chunks.reduce((size, chunk) => size + chunk.length, 0) <= BASE64_WINDOW) return yield `"${Buffer.concat(chunks).toString('base64')}"`;
+    yield '"';
+    yield* base64Parts(chunks);
+    return yield '"';
+  }
+  if (Array.isArray(value)) {
+    yield '[';
+    for (const [i, item] of value.entries()) {
+      if (i > 0) yield ', ';
+      yield* jsonPieces(item);
     }
-    this.add('{');
-    qdictOrder(value).forEach(([key, member], i) => {
-      if (i > 0) this.add(', ');
-      this.addString(key);
-      this.add(': ');
-      this.addJson(member);
-    });
-    this.add('}');
+    return yield ']';
   }
+  yield '{';
+  for (const [i, [key, member]] of qdictOrder(value).entries()) {
+    if (i > 0) yield ', ';
+    yield* stringPieces(key);
+    yield ': ';
+    yield* jsonPieces(member);
+  }
+  yield '}';
+}
 
-  /** The parts, in order. */
-  done(): Buffer[] {
-    this.join();
-    return this.parts;
+/**
+ * An answer's parts from its pieces, made as the writer asks for the next: short text joined up
+ * to PART_SIZE, windows passed on as they are. A part is valid until the next is asked for (a
+ * window's buffer is reused), so the writer writes each before it asks again. An answer is never
+ * held whole: a 48 MiB guest-file-read costs its bytes and one window, not its base64 twice over.
+ */
+export function* answerParts(pieces: Iterable<string | Buffer>): Generator<Buffer, void, undefined> {
+  let texts: string[] = [];
+  let size = 0;
+  for (const piece of pieces) {
+    if (typeof piece !== 'string') {
+      if (size > 0) yield Buffer.from(texts.join(''), 'latin1');
+      texts = [];
+      size = 0;
+      yield piece;
+      continue;
+    }
+    texts.push(piece);
+    size += piece.length;
+    if (size < PART_SIZE) continue;
+    yield Buffer.from(texts.join(''), 'latin1');
+    texts = [];
+    size = 0;
   }
+  if (size > 0) yield Buffer.from(texts.join(''), 'latin1');
+}
 
-  private join(): void {
-    if (this.pieces.length === 0) return;
-    this.parts.push(Buffer.from(this.pieces.join(''), 'latin1'));
-    this.pieces = [];
-  }
+/** An answer's parts joined into one buffer, each copied before the next is made. */
+export function joinParts(parts: Iterable<Buffer>): Buffer {
+  const copies: Buffer[] = [];
+  for (const part of parts) copies.push(Buffer.from(part));
+  return Buffer.concat(copies);
 }
 
 /**
@@ -169,7 +221,5 @@ export class AnswerBytes {
  * object members in QEMU's hash-table order (not significant to hosts, but byte-identical).
  */
 export function encodeJson(value: JsonValue): string {
-  const bytes = new AnswerBytes();
-  bytes.addJson(value);
-  return Buffer.concat(bytes.done()).toString('latin1');
+  return joinParts(answerParts(jsonPieces(value))).toString('latin1');
 }

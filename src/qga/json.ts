@@ -3,14 +3,19 @@ export class JsonFloat {
   constructor(readonly value: number) {}
 }
 
+/** Bytes an answer carries as a base64 string (`buf-b64`, `out-data`): encoded part by part as the answer is written, never held as text. */
+export class JsonBytes {
+  constructor(readonly chunks: readonly Buffer[]) {}
+}
+
 /** A JSON object; a Map keeps member order and never confuses keys with prototype members. */
 export type JsonObject = Map<string, JsonValue>;
 
 /**
  * A JSON value as QEMU reads it. Integers are `number` when safe and `bigint` up to the signed and
- * unsigned 64-bit range; every other number is a JsonFloat.
+ * unsigned 64-bit range; every other number is a JsonFloat. JsonBytes appear only in answers.
  */
-export type JsonValue = null | boolean | string | number | bigint | JsonFloat | JsonValue[] | JsonObject;
+export type JsonValue = null | boolean | string | number | bigint | JsonFloat | JsonBytes | JsonValue[] | JsonObject;
 
 /** A JSON object from plain members, in their order; undefined members are left out. */
 export function jsonObject(members: Record<string, JsonValue | undefined>): JsonObject {

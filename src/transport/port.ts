@@ -25,7 +25,7 @@ export interface Port extends EventEmitter<PortEvents> {
   readonly devicePath?: string;
   /** Opens the port; rejects with the system error. */
   open(): Promise<void>;
-  /** Writes all bytes; resolves once the kernel took them (queues on EAGAIN, never drops). */
+  /** Writes all bytes; resolves once the kernel took them (queues on EAGAIN, never drops), when the caller may reuse the buffer. */
   write(data: Buffer): Promise<void>;
   /** Writes the buffers in order as one write (one writev(2) as far as the kernel takes them); resolves once all were taken. */
   writev(buffers: readonly Buffer[]): Promise<void>;

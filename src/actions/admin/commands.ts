@@ -89,8 +89,8 @@ export class AdminCommands {
     this.dispatcher = new QgaDispatcher(handlers, gate, log);
   }
 
-  /** The bytes that answer one parse event, in parts written in order; undefined for a command that succeeds silently. */
-  answer(event: ParseEvent): Promise<Buffer[] | undefined> {
+  /** The bytes that answer one parse event, in parts made as they are written; undefined for a command that succeeds silently. */
+  answer(event: ParseEvent): Promise<Iterable<Buffer> | undefined> {
     return this.dispatcher.answer(event);
   }
 

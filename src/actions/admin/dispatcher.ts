@@ -17,6 +17,12 @@ import type { Logger } from '../../log/logger.js';
 /** Runs one command with checked arguments; its value is the `return` member. */
 export type Handler = (args: Args) => JsonValue | Promise<JsonValue>;
 
+/** guest-sync-delimited's answer: the delimiter byte, then the answer's parts as they are made. */
+function* delimited(parts: Iterable<Buffer>): Generator<Buffer> {
+  yield Buffer.of(SYNC_DELIMITER);
+  yield* parts;
+}
+
 /** Whether commands may run now. */
 export interface CommandGate {
   /** Whether actions.d enables the command. */
@@ -36,8 +42,8 @@ export class QgaDispatcher {
     private readonly log: Logger,
   ) {}
 
-  /** The answer to one parse event in parts (to be written in order), or undefined for a command that succeeds silently. */
-  async answer(event: ParseEvent): Promise<Buffer[] | undefined> {
+  /** The answer to one parse event in parts (made as they are written, in order), or undefined for a command that succeeds silently. */
+  async answer(event: ParseEvent): Promise<Iterable<Buffer> | undefined> {
     if (event.kind === 'error') return encodeError(event.error, undefined);
     const check = checkRequest(event.value);
     if (!check.ok) return encodeError(check.error, check.id);
@@ -53,7 +59,7 @@ export class QgaDispatcher {
       const value = await handler(checkArgs(spec.args, args));
       if (!spec.successResponse) return undefined;
       const parts = encodeReturn(value, id);
-      return spec.name === 'guest-sync-delimited' ? [Buffer.of(SYNC_DELIMITER), ...parts] : parts;
+      return spec.name === 'guest-sync-delimited' ? delimited(parts) : parts;
     } catch (err) {
       if (err instanceof QgaError) return encodeError(err, id);
       const detail = err instanceof Error ? err.message : String(err);

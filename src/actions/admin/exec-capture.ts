@@ -1,4 +1,4 @@
-import type { JsonObject } from '../../qga/index.js';
+import { type JsonObject, JsonBytes } from '../../qga/index.js';
 import type { Readable } from 'node:stream';
 
 /** Captured output kept per stream; the excess is read and dropped (qemu-ga's cap). */
@@ -43,7 +43,7 @@ export class Capture {
   /** `out-data`/`err-data` and the truncated flag, or nothing when the stream was empty; gives the bytes back to the pool. */
   report(status: JsonObject, data: string, flag: string): void {
     if (this.size === 0) return;
-    status.set(data, Buffer.concat(this.chunks, this.size).toString('base64'));
+    status.set(data, new JsonBytes(this.chunks));
     status.set(flag, this.truncated);
     this.pool.used -= this.size;
     this.chunks = [];

@@ -1,5 +1,5 @@
 import { closeSync, constants, fchmodSync, openSync, readSync, writeSync } from 'node:fs';
-import { type Args, decodeBase64, jsonObject, type JsonObject, QgaError, QgaErrorCode } from '../../qga/index.js';
+import { type Args, decodeBase64, JsonBytes, jsonObject, type JsonObject, QgaError, QgaErrorCode } from '../../qga/index.js';
 import { errorText, lseek } from '../../platform/libc.js';
 import type { StateStore } from './state.js';
 
@@ -129,7 +129,7 @@ export class FileCommands {
         throw new QgaError(QgaErrorCode.CommandFailed, `failed to read file: ${errorText(err)}`);
       }
     }
-    return jsonObject({ count: got, 'buf-b64': buf.toString('base64', 0, got), eof });
+    return jsonObject({ count: got, 'buf-b64': new JsonBytes([buf.subarray(0, got)]), eof });
   }
 
   /** guest-file-write: the decoded bytes, or their first `count`. */

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeError, encodeJson, encodeReturn, encodeString, formatDouble, jsonObject, QgaError, QgaErrorCode } from '../../../src/qga/index.js';
+import { encodeError, encodeJson, encodeReturn, encodeString, formatDouble, joinParts, JsonBytes, jsonObject, QgaError, QgaErrorCode } from '../../../src/qga/index.js';
 
 describe('encoding as qemu-ga writes', () => {
   it('separates with ": " and ", " and escapes all but printable ASCII, upper-case', () => {
@@ -42,15 +42,56 @@ describe('encoding as qemu-ga writes', () => {
     );
   });
 
-  it('writes an echoed id of millions of escaped characters as one part of the answer, not copied into a whole', () => {
+  it('writes an echoed id of millions of escaped characters in parts of at most 384 KiB, each made when asked for', () => {
     const id = '\u00e9'.repeat(1_000_000);
     const parts = encodeReturn(new Map(), id);
-    expect(parts.map((p) => p.length)).toEqual([21, 6_000_002, 2]);
-    expect(Buffer.concat(parts).toString('latin1')).toBe(`{"return": {}, "id": "${'\\u00E9'.repeat(1_000_000)}"}\n`);
+    const sizes: number[] = [];
+    const text = joinParts(
+      (function* () {
+        for (const part of parts) {
+          sizes.push(part.length);
+          yield part;
+        }
+      })(),
+    );
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(384 * 1024);
+    expect(text.toString('latin1')).toBe(`{"return": {}, "id": "${'\\u00E9'.repeat(1_000_000)}"}\n`);
+  });
+
+  it('never ends a part between the halves of a surrogate pair', () => {
+    for (const before of [65_534, 65_535, 65_536]) {
+      const s = `${'x'.repeat(before)}😀${'é'.repeat(70_000)}`;
+      expect(encodeJson(s)).toBe(encodeString(s));
+      expect(JSON.parse(encodeJson(s))).toBe(s);
+    }
+  });
+
+  it('property: bytes read back as base64 of their concatenation, whatever the seams between chunks', () => {
+    const sizes = fc.array(fc.constantFrom(0, 1, 2, 3, 65_536, 196_607, 196_608, 196_609, 300_001), { maxLength: 6 });
+    fc.assert(
+      fc.property(sizes, fc.integer({ min: 0, max: 255 }), (lengths, seed) => {
+        const chunks = lengths.map((n, i) => Buffer.from(Buffer.alloc(n, (seed + i) & 0xff).map((b, j) => (b + j) & 0xff)));
+        expect(encodeJson(new JsonBytes(chunks))).toBe(`"${Buffer.concat(chunks).toString('base64')}"`);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('writes 48 MiB of bytes as base64 in parts of 256 KiB, made one at a time', () => {
+    const bytes = Buffer.alloc(48 * 1024 * 1024, 7);
+    const parts = encodeReturn(jsonObject({ count: bytes.length, 'buf-b64': new JsonBytes([bytes]), eof: false }), undefined);
+    let size = 0;
+    let largest = 0;
+    for (const part of parts) {
+      size += part.length;
+      largest = Math.max(largest, part.length);
+    }
+    expect(largest).toBe(256 * 1024);
+    expect(size).toBe('{"return": {"count": 50331648, "buf-b64": "", "eof": false}}\n'.length + (bytes.length / 3) * 4);
   });
 
   it('echoes the id last on a return and first on an error, each answer one line', () => {
-    const text = (parts: Buffer[]): string => Buffer.concat(parts).toString('latin1');
+    const text = (parts: Iterable<Buffer>): string => joinParts(parts).toString('latin1');
     expect(text(encodeReturn(new Map(), 'abc'))).toBe('{"return": {}, "id": "abc"}\n');
     expect(text(encodeReturn(7n, undefined))).toBe('{"return": 7}\n');
     const error = new QgaError(QgaErrorCode.CommandNotFound, 'The command x has not been found', 'CommandNotFound');

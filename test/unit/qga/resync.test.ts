@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeError, JsonStreamParser } from '../../../src/qga/index.js';
+import { encodeError, joinParts, JsonStreamParser } from '../../../src/qga/index.js';
 import { parse } from './support.js';
 
 const stray = (text: string): string => `error: JSON parse error, stray '${text}'`;
@@ -18,7 +18,7 @@ describe('resynchronising on bad bytes', () => {
 
   it('writes the stray text as qemu-ga does: pure ASCII, U+FFFD per invalid sequence', () => {
     const [event] = new JsonStreamParser().feed(Buffer.from('"\xc3\xa9\x80\x80\xe2\x82\x01', 'latin1'));
-    expect(event && event.kind === 'error' && Buffer.concat(encodeError(event.error, undefined)).toString('latin1')).toBe(
+    expect(event && event.kind === 'error' && joinParts(encodeError(event.error, undefined)).toString('latin1')).toBe(
       `{"error": {"class": "GenericError", "desc": "JSON parse error, stray '\\"\\u00E9\\uFFFD\\uFFFD\\uFFFD\\u0001'"}}\n`,
     );
   });
