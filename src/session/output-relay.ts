@@ -5,6 +5,12 @@ import { RateLimiter, reportSuppressed } from '../log/rate-limit.js';
 /** The longest line of a helper's output passed on, in characters: the rest of a longer line is dropped. */
 export const MAX_RELAYED_LINE = 4096;
 
+/**
+ * A journal priority prefix above error (emergency, alert, critical) as journald reads one: a
+ * single digit 0–2, zero-padded to at most three characters.
+ */
+const ABOVE_ERROR = /^<0{0,2}[0-2]>/;
+
 /** One of a helper's output streams and where its lines go. */
 export interface RelayedStream {
   from: Readable;
@@ -13,7 +19,9 @@ export interface RelayedStream {
 
 /**
  * Passes on the lines a helper writes on its standard output and error (pipes to the daemon) to
- * the daemon's own, as they are, cut at {@link MAX_RELAYED_LINE} characters, under flood control
+ * the daemon's own, as they are, cut at {@link MAX_RELAYED_LINE} characters, a priority above
+ * error lowered to error (the helper's logger writes none: journald sends emergency lines to every
+ * terminal as wall messages, and the user must not speak as the service there), under flood control
  * (none when `unlimited`: the daemon's --debug, whose helper logs every message). The helper runs
  * as the session's user, who may write anything there: inherited, its output was the daemon's
  * journal stream, which the user could flood (journald's per-unit limit then drops the daemon's
@@ -28,7 +36,7 @@ export function relayOutput(streams: readonly RelayedStream[], log: Logger, who:
     let line = '';
     let cut = false;
     const pass = (): void => {
-      if (unlimited || limiter.check(line)) to.write(`${line}\n`);
+      if (unlimited || limiter.check(line)) to.write(`${line.replace(ABOVE_ERROR, '<3>')}\n`);
       else arm();
       line = '';
       cut = false;

@@ -23,6 +23,13 @@ describe("the relay of a session helper's output", () => {
     expect(r.out()).toBe('<6>session environment: DISPLAY from logind\n<4>second\nthird\n');
   });
 
+  it('lowers a priority above error to error, as journald would read it, and leaves the others', async () => {
+    const r = relay();
+    r.from.end('<0>wall\n<1>a\n<2>b\n<002>c\n<3>d\n<4>e\n<7>f\n<10>g\nh <0>\n');
+    await r.ended;
+    expect(r.out()).toBe('<3>wall\n<3>a\n<3>b\n<3>c\n<3>d\n<4>e\n<7>f\n<10>g\nh <0>\n');
+  });
+
   it(`cuts a line at ${MAX_RELAYED_LINE} characters and drops the rest of it`, async () => {
     const r = relay();
     r.from.write('x'.repeat(MAX_RELAYED_LINE - 10));
