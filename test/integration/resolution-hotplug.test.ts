@@ -35,12 +35,12 @@ afterAll(async () => {
 const size = (): string => /current (\d+ x \d+)/.exec(execFileSync('xrandr', ['--current'], { env: { ...process.env, ...x.env } }).toString())?.[1] ?? '';
 
 /** A module on Xvfb whose hotplug monitor is `tail -f` on a fresh events file, which it starts with. */
-async function start(settings: Record<string, string> = {}) {
+async function start(settings: Record<string, string> = {}, path?: string) {
   const events = join(dir, `events-${Math.random().toString(36).slice(2)}`);
   writeFileSync(events, '');
   const pidFile = `${events}.pid`;
   const module = new ResolutionModule({
-    env: x.env,
+    env: path ? { ...x.env, PATH: path } : x.env,
     debounceMs: 30,
     hotplugSettleMs: 300,
     hotplug: { command: ['/bin/sh', '-c', `echo $$ > ${pidFile}; exec tail -n +1 -f ${events}`] },
@@ -73,6 +73,34 @@ describe('resolution following DRM hotplugs on X11 (a stand-in for udevadm, Xvfb
     expect(size()).toBe('1280 x 720');
     await r.module.stop();
   });
+
+  it('keeps at most one follow-up waiting while a slow desktop reads its outputs back: bursts that settle meanwhile are folded into it', async () => {
+    // xrandr as a slow desktop: each read of the outputs takes a second and is counted.
+    const reads = join(dir, `reads-${Math.random().toString(36).slice(2)}`);
+    const bin = mkdtempSync(join(dir, 'bin-'));
+    writeFileSync(join(bin, 'xrandr'), `#!/bin/sh\ncase " $* " in *" --output "*) ;; *) echo >> ${reads}; sleep 1;; esac\nexec /usr/bin/xrandr "$@"\n`, { mode: 0o755 });
+    const r = await start({}, `${bin}:${process.env.PATH ?? ''}`);
+    await expect.poll(() => existsSync(r.pidFile), { timeout: 10_000 }).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const count = (): number => (existsSync(reads) ? readFileSync(reads, 'utf8').length : 0);
+    const before = count();
+    // Twelve bursts, each settling (300 ms) before the next: six seconds of them, three reads' worth.
+    for (let i = 0; i < 12; i++) {
+      r.hotplug();
+      await new Promise((resolve) => setTimeout(resolve, 450));
+    }
+    const followed = (): number => r.logs().match(/DRM hotplug, nothing to apply/g)?.length ?? 0;
+    // Quiet: nothing followed for two and a half seconds, more than two reads' time.
+    for (let last = -1; followed() !== last; ) {
+      last = followed();
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+    }
+    process.stderr.write(`12 settled bursts during slow reads: ${followed()} follow-ups, ${count() - before} reads\n`);
+    // Chained one per burst, twelve reads ran one after another, the last some twelve seconds late.
+    expect(followed()).toBeGreaterThan(0);
+    expect(followed()).toBeLessThanOrEqual(8);
+    await r.module.stop();
+  }, 90_000);
 
   it('starts no monitor with auto-resize = off, and ends it when the module stops', async () => {
     const off = await start({ 'auto-resize': 'off' });

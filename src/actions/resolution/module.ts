@@ -55,7 +55,7 @@ export interface ResolutionModuleOptions {
  * The display device's path (spice-server hands the client's layout to a QXL or virtio-gpu device
  * whose guest driver takes it, not to the agent): DRM hotplug events (DrmHotplugWatcher) are
  * followed, except under GNOME, which applies them itself; once a burst settles the outputs are
- * read back and planHotplug applies the connectors' preferred sizes when one changed, unless the
+ * read back (one follow-up at most waits, however many bursts settle while the desktop is slow) and planHotplug applies the connectors' preferred sizes when one changed, unless the
  * desktop already shows them or a MONITORS_CONFIG was applied within MONITORS_CONFIG_HOLD_MS.
  */
 export class ResolutionModule implements ActionModule {
@@ -81,6 +81,8 @@ export class ResolutionModule implements ActionModule {
   private readonly hotplugSettleMs: number;
   private watcher: DrmHotplugWatcher | undefined;
   private hotplugTimer: NodeJS.Timeout | undefined;
+  /** A follow-up waits behind what is applied or read now: a burst that settles meanwhile is folded into it. */
+  private hotplugWaiting = false;
   private connectors: ConnectorSnapshot = new Map();
   private monitorsConfigAt = -Infinity;
 
@@ -201,7 +203,12 @@ export class ResolutionModule implements ActionModule {
     clearTimeout(this.hotplugTimer);
     this.hotplugTimer = setTimeout(() => {
       this.hotplugTimer = undefined;
-      this.applying = this.applying.then(() => this.followHotplug());
+      if (this.hotplugWaiting) return;
+      this.hotplugWaiting = true;
+      this.applying = this.applying.then(() => {
+        this.hotplugWaiting = false;
+        return this.followHotplug();
+      });
     }, this.hotplugSettleMs);
   }
 
