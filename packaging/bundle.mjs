@@ -22,6 +22,7 @@ const { metafile } = await build({
     cli: `${src}cli.ts`,
     // Scripts started by path (a worker thread, a child process), beside the code that starts them.
     'fstrim-worker': `${src}actions/admin/fstrim-worker.ts`,
+    'fsfreeze-worker': `${src}actions/admin/fsfreeze-worker.ts`,
     'authorized-keys-child': `${src}actions/admin/authorized-keys-child.ts`,
   },
   outdir,

@@ -5,13 +5,16 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { loadActions } from '../../src/actions/actions-d.js';
 import { AdminCommands } from '../../src/actions/admin/commands.js';
 import type { Freezer } from '../../src/actions/admin/freezer.js';
-import { QgaError, QgaErrorCode } from '../../src/qga/index.js';
 import { QgaDaemon as QgaService } from '../../src/daemon/qga-daemon.js';
 import { openPortFor } from '../../src/transport/open-port.js';
+import { MessageType } from '../../src/protocol/index.js';
+import { ClientSimulator } from '../../src/sim/simulator.js';
 import { runGuestExec, waitExit } from '../support/guest-exec.js';
+import { holdWrite } from '../support/held-write.js';
 import { memoryLogger } from '../support/log.js';
 import type { QgaClient } from '../support/qga-client.js';
 import { openQgaPty, startQgaDaemon, type QgaDaemon, type QgaPty } from '../support/qga-harness.js';
+import { inIoctl } from '../support/proc.js';
 import { canLoopMount, withScratchFs } from '../support/scratch-fs.js';
 import { pattern } from '../unit/transport/helpers.js';
 
@@ -383,6 +386,33 @@ describe('the daemon process serving the QEMU guest agent on a pty', () => {
         writeFileSync(join(dir, 'writable-again'), 'yes');
       });
     });
+
+    it.skipIf(!canLoopMount)('serves the SPICE port while a freeze waits in the kernel: FIFREEZE runs off the event loop', async () => {
+      const { client } = agent;
+      const bin = mkdtempSync(join(os.tmpdir(), 'held-write-'));
+      await withScratchFs(async (dir) => {
+        // A write held inside the filesystem: FIFREEZE waits for it, as for a long write-back.
+        const held = await holdWrite(bin, join(dir, 'held'));
+        const answer = client.call({ execute: 'guest-fsfreeze-freeze-list', arguments: { mountpoints: [dir] } }, 60_000);
+        let served: boolean;
+        try {
+          await expect.poll(() => inIoctl(agent.pid), { timeout: 10_000 }).toBe(true);
+          const sim = new ClientSimulator(agent.spice);
+          sim.connect();
+          served = await sim.expect(MessageType.AnnounceCapabilities, { timeoutMs: 10_000 }).then(
+            () => true,
+            () => false,
+          );
+        } finally {
+          await held.release();
+        }
+        expect(await answer).toBe('{"return": 1}');
+        expect(await client.call('{"execute":"guest-fsfreeze-thaw"}')).toBe('{"return": 1}');
+        // Frozen on the event loop, the daemon answered the client only once the freeze was done.
+        expect(served).toBe(true);
+      });
+      rmSync(bin, { recursive: true, force: true });
+    }, 60_000);
   });
 });
 
@@ -430,11 +460,15 @@ describe('the service in-process, with a recording freezer and clock', () => {
 
   const freezer: Freezer = {
     mountpoints: () => ['/', '/var', '/var/lib/db'],
-    freeze(dir) {
-      calls.push(`freeze ${dir}`);
-      if (dir === failOn) throw new QgaError(QgaErrorCode.CommandFailed, `failed to freeze ${dir}: Input/output error`);
-      frozen.set(dir, (frozen.get(dir) ?? 0) + 1);
-      return 'frozen';
+    async freeze(dirs) {
+      let count = 0;
+      for (const dir of dirs) {
+        calls.push(`freeze ${dir}`);
+        if (dir === failOn) return { frozen: count, error: `failed to freeze ${dir}: Input/output error` };
+        frozen.set(dir, (frozen.get(dir) ?? 0) + 1);
+        count++;
+      }
+      return { frozen: count };
     },
     thaw(dir) {
       const n = frozen.get(dir) ?? 0;

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 /** VmRSS of a process, in bytes, from /proc. */
 export function rssOf(pid: number | 'self'): number {
@@ -48,6 +48,20 @@ export async function stopInEventLoopWait(pid: number): Promise<void> {
     process.kill(pid, 'SIGCONT');
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/** The number of ioctl(2) on this machine's architecture. */
+const IOCTL = process.arch === 'arm64' ? '29' : '16';
+
+/** Whether one of a process's threads is inside ioctl(2) now (/proc/PID/task/TID/syscall). */
+export function inIoctl(pid: number): boolean {
+  return readdirSync(`/proc/${pid}/task`).some((tid) => {
+    try {
+      return readFileSync(`/proc/${pid}/task/${tid}/syscall`, 'utf8').split(' ')[0] === IOCTL;
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** Bytes waiting unread in the UNIX sockets a process holds (their Recv-Q, from iproute2's ss). */

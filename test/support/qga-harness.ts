@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { CharDevicePort } from '../../src/transport/chardev-port.js';
+import type { Port } from '../../src/transport/port.js';
 import { openPtyPair, type PtyPair } from '../../src/transport/pty.js';
 import { CLI } from './harness.js';
 import { QgaClient } from './qga-client.js';
@@ -15,6 +16,8 @@ export interface QgaPty {
 /** The daemon process with its guest-agent port on a pty, and a client on the host end. */
 export interface QgaDaemon {
   client: QgaClient;
+  /** The host end of the daemon's SPICE port (its data is read and dropped unless a test listens too). */
+  spice: Port;
   pid: number;
   logs(): string;
   stop(): Promise<void>;
@@ -72,5 +75,5 @@ export async function startQgaDaemon(options: { actionsDirs: string[]; env?: Nod
     await stop();
     throw new Error(`${(err as Error).message}; daemon log:\n${log}`);
   }
-  return { client: qga.client, pid: child.pid as number, logs: () => log, stop };
+  return { client: qga.client, spice: spicePort, pid: child.pid as number, logs: () => log, stop };
 }

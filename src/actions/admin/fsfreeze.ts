@@ -1,5 +1,5 @@
 import { type Args, QgaError, QgaErrorCode } from '../../qga/index.js';
-import type { Freezer } from './freezer.js';
+import type { Freezer, FreezeOutcome } from './freezer.js';
 import { runHooks } from './hooks.js';
 import { errorText } from '../../platform/libc.js';
 import type { Logger } from '../../log/logger.js';
@@ -65,20 +65,21 @@ export class FreezeCommands {
   async freeze(args: Args): Promise<number> {
     const only = args.optStrList('mountpoints');
     await runHooks(this.ctx.hookDir(), 'freeze', this.ctx.log);
-    const dirs = this.ctx.freezer.mountpoints().reverse();
-    let count = 0;
+    const dirs = this.ctx.freezer.mountpoints().reverse().filter((dir) => !only || only.includes(dir));
+    let outcome: FreezeOutcome;
     try {
       this.setFrozen(true);
-      for (const dir of dirs) {
-        if (only && !only.includes(dir)) continue;
-        if (this.ctx.freezer.freeze(dir) === 'frozen') count++;
-      }
+      outcome = await this.ctx.freezer.freeze(dirs);
     } catch (err) {
       await this.thaw();
       throw err;
     }
-    if (count === 0) this.setFrozen(false);
-    return count;
+    if (outcome.error !== undefined) {
+      await this.thaw();
+      throw new QgaError(QgaErrorCode.CommandFailed, outcome.error);
+    }
+    if (outcome.frozen === 0) this.setFrozen(false);
+    return outcome.frozen;
   }
 
   /** guest-fsfreeze-thaw: thaws every local filesystem fully, leaves the frozen state, runs the hooks. */

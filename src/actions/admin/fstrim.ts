@@ -1,7 +1,7 @@
 import { closeSync, constants, openSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
 import { type Args, jsonInt, jsonObject, type JsonObject, QgaError, QgaErrorCode } from '../../qga/index.js';
 import { errorText, ioctlBuffer } from '../../platform/libc.js';
+import { inWorker } from './in-worker.js';
 import { localMounts } from './mounts.js';
 
 /** _IOWR('X', 121, struct fstrim_range) from linux/fs.h. */
@@ -57,12 +57,7 @@ export function trimAll(dirs: readonly string[], minimum: bigint): TrimResult[] 
 
 /** Runs trimAll on a worker thread, so the agent's other work goes on meanwhile. */
 export function trimInWorker(dirs: readonly string[], minimum: bigint): Promise<TrimResult[]> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./fstrim-worker.js', import.meta.url), { workerData: { dirs, minimum } });
-    worker.once('message', (results: TrimResult[]) => resolve(results));
-    worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`the trim worker exited with status ${code}`)));
-  });
+  return inWorker(new URL('./fstrim-worker.js', import.meta.url), { dirs, minimum });
 }
 
 /**
