@@ -88,8 +88,15 @@ const STALL_MS = 12_000;
 export const NODE_FLAGS = ['--max-semi-space-size=2'];
 /** util-linux's setpriv, which starts the helper as the session's user with the user's groups. */
 const SETPRIV = '/usr/bin/setpriv';
+/** systemd-run, which starts the helper in a scope of the user's slice when the daemon runs as a systemd service. */
+const SYSTEMD_RUN = '/usr/bin/systemd-run';
 /** Variables of the daemon's environment every helper keeps. */
 const KEPT = ['PATH', 'LANG', 'JOURNAL_STREAM'];
+
+/** Whether the daemon runs as a systemd service (systemd sets INVOCATION_ID for each) on a systemd system with systemd-run. */
+function underSystemd(): boolean {
+  return process.env.INVOCATION_ID !== undefined && existsSync('/run/systemd/system') && existsSync(SYSTEMD_RUN);
+}
 
 /**
  * One desktop's `vdagent session` process. The daemon spawns it itself, as root, over an inherited
@@ -183,6 +190,13 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
         program = SETPRIV;
       }
       args.push('--uid', String(id.uid), '--gid', String(id.gid));
+      if (underSystemd()) {
+        // A scope of the user's slice, made before the helper runs: the helper and whatever the
+        // user makes it start count against the user's limits, not the service's (TasksMax,
+        // MemoryMax, which guest-exec and the daemon need), and end with the user's processes.
+        args.unshift('--scope', '--quiet', '--collect', `--slice=user-${id.uid}.slice`, `--description=vdagent session helper of ${this.desktop.id}`, '--', program);
+        program = SYSTEMD_RUN;
+      }
     } else if (id && id.uid !== process.getuid?.()) {
       this.log.error(`session ${this.desktop.id}: the daemon does not run as root and cannot start a helper as uid ${id.uid}`);
       return;

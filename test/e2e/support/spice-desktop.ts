@@ -85,6 +85,9 @@ export async function helperStartedFor(desktop: { probe: ProbeQuestions; phases:
   expect(await agentJournal(probe)).toContain(`seat0: session ${String(session)} of ${user.name} (${type}, user)`);
   const status = await probe.text(`/proc/${String(pid)}/status`);
   expect(/^Uid:\s+(\d+)\s+(\d+)/m.exec(status)?.slice(1)).toEqual([String(user.uid), String(user.uid)]);
+  // In a scope of the user's slice, not the service's cgroup: what the user makes it start counts
+  // against the user's limits and ends with the user's processes.
+  expect(await probe.text(`/proc/${String(pid)}/cgroup`)).toMatch(new RegExp(`^0::/user\\.slice/user-${user.uid}\\.slice/run-[^/]+\\.scope$`, 'm'));
   const [, served] = await phases.run('the helper serves the session modules', () => journalMatch(probe, /helper serves (.*clipboard.*)/, stepMs));
   expect(String(served).split(', ')).toEqual(expect.arrayContaining(['clipboard', 'file-xfer', 'resolution']));
   return String(session);
