@@ -1,12 +1,17 @@
-import { accessSync, constants, readdirSync, statSync } from 'node:fs';
+import { accessSync, constants, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../../log/logger.js';
+import { isDistrust, walkPath } from '../../platform/trusted-path.js';
 import { runProgram } from './run-program.js';
 
 /** Names the shipped qemu fsfreeze hook skips (editor backups, package-manager leftovers). */
 const LEFTOVER = /(~|\.bak|\.orig|\.rpmnew|\.rpmorig|\.rpmsave|\.sample|\.dpkg-(old|new|tmp|dist|bak|backup|remove))$/;
 
-/** The hook programs of a directory, by name: executable regular files, no dot-files, no leftovers. */
+/**
+ * The hook programs of a directory, by name: executable regular files, no dot-files, no
+ * leftovers; as root, only those whose whole path, every directory and link on the way included,
+ * root alone can change (walkPath), since root runs them.
+ */
 export function hookPrograms(dir: string, log: Logger, checkOwner = process.getuid?.() === 0): string[] {
   let names: string[];
   try {
@@ -20,13 +25,13 @@ export function hookPrograms(dir: string, log: Logger, checkOwner = process.getu
     .map((n) => join(dir, n))
     .filter((path) => {
       try {
-        const st = statSync(path);
-        if (!st.isFile()) return false;
-        accessSync(path, constants.X_OK);
-        if (checkOwner && (st.uid !== 0 || (st.mode & 0o022) !== 0)) {
-          log.warn(`fsfreeze hook ${path} is not owned by root or is writable by others; skipped`);
+        const walked = walkPath(path, { check: checkOwner });
+        if (isDistrust(walked)) {
+          log.warn(`fsfreeze hook ${path} is not trusted (${walked.reason}); skipped`);
           return false;
         }
+        if (!walked.stats.isFile()) return false;
+        accessSync(path, constants.X_OK);
         return true;
       } catch {
         return false;

@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -93,6 +93,22 @@ describe('fsfreeze hook programs', () => {
     const { log, lines } = memoryLogger();
     expect(hookPrograms(dir, log, true)).toEqual(process.getuid?.() === 0 ? [join(dir, '10-a')] : []);
     expect(lines().some((l) => l.includes('20-b'))).toBe(true);
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('as root, leave out programs reached through a directory others could change: the hook directory itself or a link\'s target', () => {
+    const hooks = join(dir, 'hooks');
+    const open = join(dir, 'open');
+    mkdirSync(hooks, { mode: 0o755 });
+    mkdirSync(open);
+    chmodSync(open, 0o777);
+    writeFileSync(join(hooks, '10-a'), '#!/bin/sh\n', { mode: 0o755 });
+    writeFileSync(join(open, 'script'), '#!/bin/sh\n', { mode: 0o755 });
+    symlinkSync(join(open, 'script'), join(hooks, '20-link'));
+    const { log, lines } = memoryLogger();
+    expect(hookPrograms(hooks, log, true)).toEqual([join(hooks, '10-a')]);
+    expect(lines().some((l) => l.includes('20-link'))).toBe(true);
+    writeFileSync(join(open, '10-b'), '#!/bin/sh\n', { mode: 0o755 });
+    expect(hookPrograms(open, log, true)).toEqual([]);
   });
 
   it('are none when the directory is missing', () => {
