@@ -93,9 +93,12 @@ const SYSTEMD_RUN = '/usr/bin/systemd-run';
 /** Variables of the daemon's environment every helper keeps. */
 const KEPT = ['PATH', 'LANG', 'JOURNAL_STREAM'];
 
-/** Whether the daemon runs as a systemd service (systemd sets INVOCATION_ID for each) on a systemd system with systemd-run. */
+/**
+ * Whether the daemon is a systemd service's main process (started by PID 1, which sets
+ * INVOCATION_ID; not merely a process that inherited it) on a systemd system with systemd-run.
+ */
 function underSystemd(): boolean {
-  return process.env.INVOCATION_ID !== undefined && existsSync('/run/systemd/system') && existsSync(SYSTEMD_RUN);
+  return process.ppid === 1 && process.env.INVOCATION_ID !== undefined && existsSync('/run/systemd/system') && existsSync(SYSTEMD_RUN);
 }
 
 /**
