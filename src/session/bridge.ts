@@ -47,6 +47,8 @@ export class SessionBridge extends EventEmitter<SessionBridgeEvents> implements 
   private sentCaps: CapabilitySet | undefined;
   private capsKey = '';
   private readonly stopping = new Set<Promise<void>>();
+  /** A helper is to start once the ones being stopped have ended (see onDesktop). */
+  private waiting = false;
   /** Until the current helper says which modules it serves (or is gone): resolves then. */
   private coming: { promise: Promise<void>; done(): void } | undefined;
   /** What the current helper did wrong, each logged once per helper run (a hostile one cannot flood the log). */
@@ -148,14 +150,35 @@ export class SessionBridge extends EventEmitter<SessionBridgeEvents> implements 
     }
     this.endHelper();
     this.desktop = desktop;
-    if (desktop) this.startHelper(desktop);
+    if (desktop) {
+      this.expectModules();
+      this.startWhenEnded();
+    }
     this.changed();
+  }
+
+  /**
+   * Starts a helper for the desktop of the moment once every helper being stopped has ended: a
+   * session that flips between graphical and not (the user's own SetType) otherwise starts a helper
+   * per flip, and each helper the user stops (SIGSTOP) stays until its kill, 3 s on, all in the
+   * service's memory and task limits. So at most one helper ends while none or one serves.
+   */
+  private startWhenEnded(): void {
+    if (this.waiting) return;
+    if (this.stopping.size === 0) {
+      if (this.desktop && !this.helper) this.startHelper(this.desktop);
+      return;
+    }
+    this.waiting = true;
+    void Promise.all(this.stopping).then(() => {
+      this.waiting = false;
+      this.startWhenEnded();
+    });
   }
 
   private startHelper(desktop: Desktop): void {
     const helper = new SessionHelper(desktop, this.options.command, this.options.log, this.blocks);
     this.helper = helper;
-    this.expectModules();
     helper.on('hello', () => {
       this.sentCaps = undefined;
       this.configure();
@@ -192,11 +215,12 @@ export class SessionBridge extends EventEmitter<SessionBridgeEvents> implements 
 
   /** Stops the current helper (in the background); the client hears what it lost at once. */
   private endHelper(): void {
+    // Also when none was started yet: nothing is coming for a desktop that is gone.
+    this.settle();
     const helper = this.helper;
     if (!helper) return;
     this.helper = undefined;
     helper.removeAllListeners();
-    this.settle();
     this.emit('behind', false);
     this.reported.clear();
     this.changes.clear();
