@@ -138,7 +138,14 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
 
   /** Starts the helper (and keeps it running). */
   start(): void {
-    this.spawn().catch((err: unknown) => this.log.error(`session ${this.desktop.id}: helper not started: ${String(err)}`));
+    this.spawn().catch((err: unknown) => {
+      // Tried again with back-off, as a crash is: what failed (the service's task limit, which the
+      // user's processes under the helper count toward) may be free again soon.
+      if (this.stopped) return;
+      const delay = this.backoff.next();
+      this.log.error(`session ${this.desktop.id}: helper not started: ${err instanceof Error ? err.message : String(err)}; trying again in ${delay} ms`);
+      this.restart = setTimeout(() => this.start(), delay);
+    });
   }
 
   /** Sends a message once the helper listens; dropped otherwise (the state is resent on hello): false then. */
@@ -209,6 +216,11 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
       throw err;
     } finally {
       closeSync(theirs);
+    }
+    if (child.pid === undefined) {
+      // Not started (EAGAIN at the task limit, ENOENT): Node says so by 'error' alone, never 'exit'.
+      closeSync(mine);
+      throw await new Promise<Error>((resolve) => child.once('error', resolve));
     }
     const channel = channelOnDescriptor(mine, MAX_FRAME, this.blocks, HELPER_ENVELOPE);
     this.child = child;
