@@ -68,7 +68,7 @@ export interface HelperEvents {
 }
 
 /** A helper that stayed up this long had a working start: its next crash restarts it quickly again. */
-const STABLE_MS = 10_000;
+export const STABLE_MS = 10_000;
 /** How long the output of a helper that ended is still read: what it wrote last, a crash's trace included. */
 const OUTPUT_GRACE_MS = 1000;
 /** How long a helper may take to end after SIGTERM before it is killed. */

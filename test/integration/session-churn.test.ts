@@ -82,4 +82,25 @@ describe.runIf(process.getuid?.() === 0)('a user who makes their session flip be
     seat.logind.change(session.id, { Type: 'x11' });
     expect((await client.untilServed()).result).toBe(FileXferResult.CanSendData);
   });
+
+  it('starts helpers that follow each other quickly at a growing spacing: 60 flips start a handful, and the session is served once it stays', async () => {
+    const started = new Set<number>();
+    let watching = true;
+    const watch = (async () => {
+      while (watching) {
+        for (const pid of helperPids(agent.pid)) started.add(pid);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    })();
+    // The session of the test before, left graphical: 60 flips, ending graphical.
+    for (let i = 0; i < 60; i++) {
+      seat.logind.change('1', { Type: i % 2 === 0 ? 'tty' : 'x11' });
+      await new Promise((r) => setTimeout(r, 40));
+    }
+    watching = false;
+    await watch;
+    // One start per flip to graphical (30) before; 100 ms doubling to 10 s between starts now.
+    expect(started.size).toBeLessThanOrEqual(8);
+    expect((await client.untilServed()).result).toBe(FileXferResult.CanSendData);
+  }, 30_000);
 });
