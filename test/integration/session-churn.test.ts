@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -7,21 +7,10 @@ import { makeActionsDir } from '../support/actions-dir.js';
 import type { FakeSession } from '../support/fake-logind.js';
 import { TransferClient } from '../support/file-xfer-client.js';
 import { startPtyHarness, type Harness } from '../support/harness.js';
+import { helperPids } from '../support/proc.js';
 import { startSeat, type Seat } from '../support/seat.js';
 
 const USER = 'vdagent-churn';
-
-/** The `vdagent session` helpers a daemon runs now, among its children. */
-function helperPids(daemonPid: number): number[] {
-  const children = readFileSync(`/proc/${daemonPid}/task/${daemonPid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  return children.filter((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('session');
-    } catch {
-      return false;
-    }
-  });
-}
 
 describe.runIf(process.getuid?.() === 0)('a user who makes their session flip between graphical and not, and stops each helper', () => {
   let root: string;
