@@ -7,7 +7,8 @@ import type { Logger } from '../log/logger.js';
 import { CapabilitySet, type Message, messageName } from '../protocol/index.js';
 import { BlockPool, TRANSFER_BLOCK } from '../protocol/block-pool.js';
 import { ClientChanges } from './client-changes.js';
-import { SessionHelper, type HelperCommand } from './helper.js';
+import { Backoff } from '../transport/backoff.js';
+import { SessionHelper, STABLE_MS, type HelperCommand } from './helper.js';
 import { TRANSFER_BLOCKS_KEPT } from './in-flight.js';
 import { type Delivery, SessionModuleProxy, type ProxyHost } from './proxy.js';
 import type { Desktop, SessionSource } from './source.js';
@@ -47,6 +48,14 @@ export class SessionBridge extends EventEmitter<SessionBridgeEvents> implements 
   private sentCaps: CapabilitySet | undefined;
   private capsKey = '';
   private readonly stopping = new Set<Promise<void>>();
+  /** A helper is to start once the ones being stopped have ended and its start is due (see startWhenEnded). */
+  private waiting = false;
+  private startTimer: NodeJS.Timeout | undefined;
+  /** The spacing of helper starts that follow each other within {@link STABLE_MS}, whatever their desktop. */
+  private readonly starts = new Backoff({ initialMs: 100, maxMs: 10_000 });
+  private lastStart = -Infinity;
+  /** When the next helper may start. */
+  private nextStart = -Infinity;
   /** Until the current helper says which modules it serves (or is gone): resolves then. */
   private coming: { promise: Promise<void>; done(): void } | undefined;
   /** What the current helper did wrong, each logged once per helper run (a hostile one cannot flood the log). */
@@ -81,6 +90,7 @@ export class SessionBridge extends EventEmitter<SessionBridgeEvents> implements 
   async stop(): Promise<void> {
     await this.options.source.stop();
     this.desktop = undefined;
+    clearTimeout(this.startTimer);
     this.endHelper();
     await Promise.all(this.stopping);
   }
@@ -148,14 +158,49 @@ export class SessionBridge extends EventEmitter<SessionBridgeEvents> implements 
     }
     this.endHelper();
     this.desktop = desktop;
-    if (desktop) this.startHelper(desktop);
+    if (desktop) {
+      this.expectModules();
+      this.startWhenEnded();
+    }
     this.changed();
   }
 
+  /**
+   * Starts a helper for the desktop of the moment once every helper being stopped has ended: a
+   * session that flips between graphical and not (the user's own SetType) otherwise starts a helper
+   * per flip, and each helper the user stops (SIGSTOP) stays until its kill, 3 s on, all in the
+   * service's memory and task limits. So at most one helper ends while none or one serves. Starts
+   * that follow each other within {@link STABLE_MS} are spaced by a back-off (100 ms doubling to
+   * 10 s): each is a Node process that root starts, and flips are free for the user.
+   */
+  private startWhenEnded(): void {
+    if (this.waiting) return;
+    const resume = (): void => {
+      this.waiting = false;
+      this.startWhenEnded();
+    };
+    if (this.stopping.size > 0) {
+      this.waiting = true;
+      void Promise.all(this.stopping).then(resume);
+      return;
+    }
+    if (!this.desktop || this.helper) return;
+    const wait = this.nextStart - Date.now();
+    if (wait > 0) {
+      this.waiting = true;
+      this.startTimer = setTimeout(resume, wait);
+      return;
+    }
+    this.startHelper(this.desktop);
+  }
+
   private startHelper(desktop: Desktop): void {
+    const now = Date.now();
+    if (now - this.lastStart >= STABLE_MS) this.starts.reset();
+    this.lastStart = now;
+    this.nextStart = now + this.starts.next();
     const helper = new SessionHelper(desktop, this.options.command, this.options.log, this.blocks);
     this.helper = helper;
-    this.expectModules();
     helper.on('hello', () => {
       this.sentCaps = undefined;
       this.configure();
@@ -192,11 +237,12 @@ export class SessionBridge extends EventEmitter<SessionBridgeEvents> implements 
 
   /** Stops the current helper (in the background); the client hears what it lost at once. */
   private endHelper(): void {
+    // Also when none was started yet: nothing is coming for a desktop that is gone.
+    this.settle();
     const helper = this.helper;
     if (!helper) return;
     this.helper = undefined;
     helper.removeAllListeners();
-    this.settle();
     this.emit('behind', false);
     this.reported.clear();
     this.changes.clear();

@@ -68,11 +68,13 @@ export interface HelperEvents {
 }
 
 /** A helper that stayed up this long had a working start: its next crash restarts it quickly again. */
-const STABLE_MS = 10_000;
+export const STABLE_MS = 10_000;
 /** How long the output of a helper that ended is still read: what it wrote last, a crash's trace included. */
 const OUTPUT_GRACE_MS = 1000;
 /** How long a helper may take to end after SIGTERM before it is killed. */
 const STOP_GRACE_MS = 3000;
+/** How long a killed helper is waited for: one that SIGKILL has not ended by then is stuck in the kernel. */
+const KILL_WAIT_MS = 1000;
 /**
  * How long a helper may stay behind without progress (see {@link SessionHelper}) before it is killed
  * (SIGKILL also ends a stopped process). The port is paused meanwhile, so every client feature,
@@ -148,7 +150,14 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
 
   /** Starts the helper (and keeps it running). */
   start(): void {
-    this.spawn().catch((err: unknown) => this.log.error(`session ${this.desktop.id}: helper not started: ${String(err)}`));
+    this.spawn().catch((err: unknown) => {
+      // Tried again with back-off, as a crash is: what failed (the service's task limit, which the
+      // user's processes under the helper count toward) may be free again soon.
+      if (this.stopped) return;
+      const delay = this.backoff.next();
+      this.log.error(`session ${this.desktop.id}: helper not started: ${err instanceof Error ? err.message : String(err)}; trying again in ${delay} ms`);
+      this.restart = setTimeout(() => this.start(), delay);
+    });
   }
 
   /** Sends a message once the helper listens; dropped otherwise (the state is resent on hello): false then. */
@@ -170,12 +179,19 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
     return true;
   }
 
-  /** Ends the helper: SIGTERM (it stops its modules), SIGKILL if it does not end in time. */
+  /** Ends the helper: SIGTERM (it stops its modules), SIGKILL if it does not end in time (see end). */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.restart);
     const child = this.child;
-    if (child) await end(child);
+    if (!child) return;
+    await end(child);
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    // Stuck in the kernel (see end): the daemon keeps nothing of it, nor is kept running by it.
+    this.channel?.destroy();
+    child.stdout?.destroy();
+    child.stderr?.destroy();
+    child.unref();
   }
 
   private async spawn(): Promise<void> {
@@ -226,6 +242,11 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
       throw err;
     } finally {
       closeSync(theirs);
+    }
+    if (child.pid === undefined) {
+      // Not started (EAGAIN at the task limit, ENOENT): Node says so by 'error' alone, never 'exit'.
+      closeSync(mine);
+      throw await new Promise<Error>((resolve) => child.once('error', resolve));
     }
     const channel = channelOnDescriptor(mine, MAX_FRAME, this.blocks, HELPER_ENVELOPE);
     this.child = child;
@@ -367,12 +388,23 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
   }
 }
 
-/** Ends a helper process: SIGTERM (it stops its modules), SIGKILL if it does not end in time. */
+/**
+ * Ends a helper process: SIGTERM (it stops its modules), SIGKILL if it does not end in time.
+ * Resolves once it ended, or {@link KILL_WAIT_MS} after SIGKILL: a helper stuck in the kernel on the
+ * user's behalf (a write to the user's own FUSE mount that never answers) does not end even then,
+ * and must hold up neither the next session's helper nor the daemon's own stop.
+ */
 async function end(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
+  let timer: NodeJS.Timeout | undefined;
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      timer = setTimeout(resolve, KILL_WAIT_MS);
+    }, STOP_GRACE_MS);
+  });
   child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
   await exited;
   clearTimeout(timer);
 }

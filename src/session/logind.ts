@@ -51,8 +51,8 @@ export interface LoginSession {
  * Locked, as spice-vdagent counts it: `loginctl lock-session` only sends the session Lock (a
  * desktop without a screen locker never sets LockedHint), so Lock counts until Unlock, a LockedHint
  * that falls from true to false (a locker unlocked without Unlock), or another session in front.
- * Those two signals carry the state themselves, so only logind's own count: any peer on the system
- * bus may send this process a signal, and a forged Unlock must not open a locked session. logind's
+ * Only logind's own signals count: any peer on the system bus may send this process a signal, a
+ * forged Unlock must not open a locked session, nor a forged PropertiesChanged cost a read. logind's
  * unique name is asked once at start and then followed by the bus's NameOwnerChanged (a restarted
  * logind has a new one), never asked again per read.
  */
@@ -132,8 +132,10 @@ export class Seat0Tracker {
       this.refresh();
       return;
     }
+    // Only logind's own signals count: any local user may send this process the same ones, each
+    // of which would otherwise cost a read of logind's state (three calls), as often as sent.
+    if (m.sender !== this.logindName) return;
     if (m.interface === SESSION && m.path === this.sessionPath && (m.member === 'Lock' || m.member === 'Unlock')) {
-      if (m.sender !== this.logindName) return;
       this.lockSignalled = m.member === 'Lock';
       this.refresh();
       return;

@@ -6,8 +6,9 @@ import dbus from 'dbus-next';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FileXferResult, MessageType } from '../../src/protocol/index.js';
 import { makeActionsDir } from '../support/actions-dir.js';
+import { startBusMonitor } from '../support/bus-monitor.js';
 import { startBusDaemon, type BusDaemon } from '../support/dbus-daemon.js';
-import { FakeLogind, toEveryOtherPeer, type FakeSession } from '../support/fake-logind.js';
+import { FakeLogind, forgeSignals, toEveryOtherPeer, type FakeSession } from '../support/fake-logind.js';
 import { TransferClient } from '../support/file-xfer-client.js';
 import { startPtyHarness, type Harness } from '../support/harness.js';
 import { peakRssOf, resetPeakRss, rssOf } from '../support/proc.js';
@@ -75,6 +76,25 @@ describe.runIf(process.getuid?.() === 0)('a peer on the system bus, as any local
     logind?.stop();
     await bus?.stop();
     rmSync(root, { recursive: true, force: true });
+  });
+
+  it('cannot make the daemon re-read logind: logind’s own signals count, the same signals from another peer do not', async () => {
+    const monitor = await startBusMonitor(bus.address, "type='method_call',member='GetAll'");
+    try {
+      const seat = '/org/freedesktop/login1/seat/seat0';
+      const changed = { path: seat, interface: 'org.freedesktop.DBus.Properties', member: 'PropertiesChanged', signature: 'sa{sv}as', body: ['org.freedesktop.login1.Seat', {}, []] };
+      const added = { path: '/org/freedesktop/login1', interface: 'org.freedesktop.login1.Manager', member: 'SessionNew', signature: 'so', body: ['9', '/org/freedesktop/login1/session/_9'] };
+      for (let i = 0; i < 10; i++) await forgeSignals(bus.address, () => Array.from({ length: 50 }, (_, j) => (j % 2 === 0 ? changed : added)));
+      // logind's Lock comes after them on the daemon's connection: once it counts, they were read.
+      logind.signalLock(SESSION.id, true);
+      await expect.poll(answer, { timeout: 5000 }).toBe(FileXferResult.SessionLocked);
+      // The Lock's own read alone: GetAll of the session and of its user.
+      expect(monitor.messages().filter((m) => m.includes('member=GetAll')).length).toBeLessThanOrEqual(2);
+    } finally {
+      await monitor.stop();
+    }
+    logind.signalLock(SESSION.id, false);
+    await expect.poll(answer, { timeout: 5000 }).toBe(FileXferResult.CanSendData);
   });
 
   it('cannot make the daemon hold far more than it sent: a 28 MB signal of empty arrays stays within the bound, and logind is still heard', async () => {

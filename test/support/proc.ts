@@ -26,8 +26,19 @@ export function cpuTicks(pid: number): number {
 
 /** The `vdagent session` helper a daemon runs, found among its children. */
 export function helperPid(daemonPid: number): number | undefined {
+  return helperPids(daemonPid)[0];
+}
+
+/** Every `vdagent session` helper among a daemon's children (those ending included); one that ends meanwhile is left out. */
+export function helperPids(daemonPid: number): number[] {
   const children = readFileSync(`/proc/${daemonPid}/task/${daemonPid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  return children.find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('session'));
+  return children.filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('session');
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** The numbers of epoll_wait, epoll_pwait and epoll_pwait2 (arm64 has no epoll_wait): where libuv's loop waits. */
