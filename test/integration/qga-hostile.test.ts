@@ -331,6 +331,38 @@ describe('stopping with a full request queue', () => {
   }, 30_000);
 });
 
+describe('a string that comes a byte per read', () => {
+  let root: string;
+  let agent: QgaDaemon | undefined;
+
+  afterAll(async () => {
+    await agent?.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('is held as its bytes: 400,000 one-byte writes within 12 MiB more peak RSS of a fresh daemon, then answered whole', async () => {
+    root = mkdtempSync(join(os.tmpdir(), 'qga-trickle-'));
+    chmodSync(root, 0o755);
+    agent = await startQgaDaemon({ actionsDirs: [makeActionsDir(root, { info: '' })] });
+    const { client, pid } = agent;
+    const count = 400_000;
+    const byte = Buffer.from('a');
+    resetPeakRss(pid);
+    const before = rssOf(pid);
+    await client.send('{"execute":"guest-ping","id":"');
+    for (let i = 0; i < count; i++) {
+      await client.send(byte);
+      // Paces the writes so that the daemon reads each byte alone, as from a host that trickles.
+      for (const until = process.hrtime.bigint() + 15_000n; process.hrtime.bigint() < until; );
+    }
+    const peak = peakRssOf(pid);
+    await client.send('"}\n');
+    expect((await client.next(60_000)).text).toBe(`{"return": {}, "id": "${'a'.repeat(count)}"}`);
+    process.stderr.write(`byte-per-write string: RSS ${(before / MiB).toFixed(0)} MiB, peak +${((peak - before) / MiB).toFixed(1)} MiB\n`);
+    expect(peak - before).toBeLessThan(12 * MiB);
+  }, 120_000);
+});
+
 describe('an integer of 30 MiB of digits', () => {
   let root: string;
   let agent: QgaDaemon | undefined;
