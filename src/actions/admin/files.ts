@@ -157,7 +157,7 @@ export class FileCommands {
       throw new QgaError(QgaErrorCode.InvalidParameterValue, `invalid whence code ${whenceArg}`);
     }
     try {
-      return jsonObject({ position: lseek(fd, Number(offset), whence), eof: false });
+      return jsonObject({ position: lseek(fd, offset, whence), eof: false });
     } catch (err) {
       throw new QgaError(QgaErrorCode.CommandFailed, `failed to seek file: ${errorText(err)}`);
     }
