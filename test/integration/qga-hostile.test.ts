@@ -5,7 +5,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { makeActionsDir } from '../support/actions-dir.js';
-import { peakRssOf, resetPeakRss, rssOf } from '../support/proc.js';
+import { cpuTicks, peakRssOf, resetPeakRss, rssOf } from '../support/proc.js';
 import { runGuestExec, waitExit } from '../support/guest-exec.js';
 import { startQgaDaemon, type QgaDaemon } from '../support/qga-harness.js';
 
@@ -142,6 +142,19 @@ describe('a hostile host against guest-exec, guest-file and the request stream',
       process.stderr.write(`[{},{},…] flood: RSS ${(before / MiB).toFixed(0)} MiB, peak +${((peak - before) / MiB).toFixed(0)} MiB\n`);
       expect(peak - before).toBeLessThan(250 * 1000 * 1000);
     }, 90_000);
+
+    it('echoes an id of 200,000 items nested 1,000 deep with under 5 s of daemon CPU (no walk through every level per piece), and serves on', async () => {
+      const { client } = agent;
+      const depth = 1000;
+      const items = Array.from({ length: 200_000 }, () => '1');
+      const before = cpuTicks(agent.pid);
+      await client.send(`{"execute":"guest-ping","id":${'['.repeat(depth)}${items.join(',')}${']'.repeat(depth)}}\n`);
+      expect((await client.next(300_000)).text).toBe(`{"return": {}, "id": ${'['.repeat(depth)}${items.join(', ')}${']'.repeat(depth)}}`);
+      const ticks = cpuTicks(agent.pid) - before;
+      process.stderr.write(`deep id: ${ticks} CPU ticks of 10 ms\n`);
+      expect(ticks).toBeLessThan(500);
+      expect(await client.call('{"execute":"guest-ping"}')).toBe('{"return": {}}');
+    }, 300_000);
 
     it('keeps at most 64 uncollected guest-exec results: 300 requests start 64, refuse the rest, and collecting frees a place', async () => {
       const { client } = agent;
