@@ -11,7 +11,7 @@ const passwd = koffi.struct({ name: 'char *', passwd: 'char *', uid: 'uint32_t',
 const c = {
   strerror: lib.func('const char *strerror(int errnum)') as (errnum: number) => string,
   ioctl: lib.func('int ioctl(int fd, unsigned long request, ...)') as (fd: number, request: number, ...args: unknown[]) => number,
-  lseek: lib.func('int64_t lseek(int fd, int64_t offset, int whence)') as (fd: number, offset: number, whence: number) => number,
+  lseek: lib.func('int64_t lseek(int fd, int64_t offset, int whence)') as (fd: number, offset: bigint, whence: number) => number | bigint,
   linkat: lib.func('int linkat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, int flags)') as (
     oldDirFd: number, oldPath: string, newDirFd: number, newPath: string, flags: number,
   ) => number,
@@ -66,9 +66,10 @@ export function ioctlBuffer(fd: number, request: number, arg: Buffer, what = 'io
   return check(c.ioctl(fd, request, 'uint8_t *', arg), what);
 }
 
-/** lseek(2): the new offset. */
-export function lseek(fd: number, offset: number, whence: number): number {
-  return check(c.lseek(fd, offset, whence), 'lseek');
+/** lseek(2): the new offset (a bigint past Number's exact integers: a tmpfs file reaches 2^63 - 1). */
+export function lseek(fd: number, offset: bigint, whence: number): number | bigint {
+  const at = c.lseek(fd, offset, whence);
+  return typeof at === 'bigint' ? at : check(at, 'lseek');
 }
 
 /** linkat(2); ErrnoError EEXIST when `newPath` is taken. */

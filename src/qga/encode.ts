@@ -1,4 +1,4 @@
-import { JsonBytes, JsonFloat, type JsonValue } from './json.js';
+import { JsonFloat, type JsonObject, type JsonValue } from './json.js';
 import { isNoncharacter } from './utf8.js';
 
 /** Strings that need no escaping: printable ASCII without `"` and `\`. */
@@ -142,11 +142,16 @@ function* stringPieces(s: string): Generator<string | Buffer, void, undefined> {
   yield '"';
 }
 
-/**
- * A value's pieces as qemu-ga writes it (see encodeJson), made one at a time as they are asked
- * for: ASCII text, or the bytes of one window of a long string or of base64.
- */
-export function* jsonPieces(value: JsonValue): Generator<string | Buffer, void, undefined> {
+/** A container being written: its values (and an object's keys, in QDict order), the next one, its closing bracket. */
+interface OpenContainer {
+  values: readonly JsonValue[];
+  keys: readonly string[] | undefined;
+  next: number;
+  close: string;
+}
+
+/** A value that holds no other: its pieces. */
+function* leafPieces(value: Exclude<JsonValue, JsonValue[] | JsonObject>): Generator<string | Buffer, void, undefined> {
   if (value === null) return yield 'null';
   switch (typeof value) {
     case 'boolean':
@@ -157,29 +162,51 @@ export function* jsonPieces(value: JsonValue): Generator<string | Buffer, void, 
       return yield* stringPieces(value);
   }
   if (value instanceof JsonFloat) return yield formatDouble(value.value);
-  if (value instanceof JsonBytes) {
-    const chunks = value.chunks;
-    if (chunks.reduce((size, chunk) => size + chunk.length, 0) <= BASE64_WINDOW) return yield `"${Buffer.concat(chunks).toString('base64')}"`;
-    yield '"';
-    yield* base64Parts(chunks);
-    return yield '"';
-  }
-  if (Array.isArray(value)) {
-    yield '[';
-    for (const [i, item] of value.entries()) {
-      if (i > 0) yield ', ';
-      yield* jsonPieces(item);
+  const chunks = value.chunks;
+  if (chunks.reduce((size, chunk) => size + chunk.length, 0) <= BASE64_WINDOW) return yield `"${Buffer.concat(chunks).toString('base64')}"`;
+  yield '"';
+  yield* base64Parts(chunks);
+  yield '"';
+}
+
+/**
+ * A value's pieces as qemu-ga writes it (see encodeJson), made one at a time as they are asked
+ * for: ASCII text, or the bytes of one window of a long string or of base64. Containers are walked
+ * with an explicit stack: generators nested as deep as the value (1023 levels in an echoed id)
+ * passed each piece up through every level, and a 2 MB id of a million items so nested took over
+ * two minutes of CPU to answer.
+ */
+export function* jsonPieces(root: JsonValue): Generator<string | Buffer, void, undefined> {
+  const stack: OpenContainer[] = [];
+  let value = root;
+  for (;;) {
+    if (Array.isArray(value)) {
+      yield '[';
+      stack.push({ values: value, keys: undefined, next: 0, close: ']' });
+    } else if (value instanceof Map) {
+      yield '{';
+      const members = qdictOrder(value);
+      stack.push({ values: members.map(([, member]) => member), keys: members.map(([key]) => key), next: 0, close: '}' });
+    } else {
+      yield* leafPieces(value);
     }
-    return yield ']';
+    // The next value to write, once the containers it ends are closed.
+    for (;;) {
+      const top = stack[stack.length - 1];
+      if (!top) return;
+      if (top.next < top.values.length) {
+        if (top.next > 0) yield ', ';
+        if (top.keys) {
+          yield* stringPieces(top.keys[top.next] as string);
+          yield ': ';
+        }
+        value = top.values[top.next++] as JsonValue;
+        break;
+      }
+      stack.pop();
+      yield top.close;
+    }
   }
-  yield '{';
-  for (const [i, [key, member]] of qdictOrder(value).entries()) {
-    if (i > 0) yield ', ';
-    yield* stringPieces(key);
-    yield ': ';
-    yield* jsonPieces(member);
-  }
-  yield '}';
 }
 
 /**

@@ -8,3 +8,4 @@ export * from './lexer.js';
 export * from './request.js';
 export * from './response.js';
 export * from './stream-parser.js';
+export { modifiedUtf8 } from './utf8.js';

@@ -1,3 +1,5 @@
+import { TokenBytes } from './token-bytes.js';
+
 /** Kinds of token the lexer hands on. */
 export enum TokenType {
   LCurly,
@@ -75,8 +77,8 @@ const ENDS_RECOVERY = new Uint8Array(256).map((_, b) => Number((b < 0x20 && b !=
  */
 export class JsonLexer {
   private state = State.Start;
-  private parts: Buffer[] = [];
-  private partsLength = 0;
+  /** The bytes of a token begun in an earlier chunk. */
+  private pending: TokenBytes | undefined;
   private plain = true;
 
   constructor(private readonly sink: TokenSink) {}
@@ -94,12 +96,13 @@ export class JsonLexer {
     let start = 0;
     let i = 0;
     const text = (end: number): Buffer => {
-      const tail = Buffer.from(chunk.buffer, chunk.byteOffset + start, end - start);
-      if (this.parts.length === 0) return Buffer.from(tail);
-      return Buffer.concat([...this.parts, tail], this.partsLength + tail.length);
+      const tail = chunk.subarray(start, end);
+      if (!this.pending) return Buffer.from(tail);
+      const head = this.pending.bytes();
+      return Buffer.concat([head, tail], head.length + tail.length);
     };
     const emit = (type: TokenType, end: number): void => {
-      if (this.partsLength + end - start > this.sink.budget()) return this.overflow();
+      if (this.pendingLength + end - start > this.sink.budget()) return this.overflow();
       const token = { type, text: text(end), plain: this.plain };
       this.drop();
       this.state = type === TokenType.Error ? State.Recovery : State.Start;
@@ -199,11 +202,16 @@ export class JsonLexer {
       }
     }
     if (this.state === State.Start || this.state === State.Recovery) return;
-    // The token goes on in the next chunk: keep a copy of its piece, within the budget.
-    if (this.partsLength + n - start > this.sink.budget()) return this.overflow();
-    const piece = Buffer.from(chunk.subarray(start, n));
-    this.parts.push(piece);
-    this.partsLength += piece.length;
+    // The token goes on in the next chunk: keep a copy of its piece, within the budget (which
+    // stays as it is until the token ends: no other token completes meanwhile).
+    const budget = this.sink.budget();
+    if (this.pendingLength + n - start > budget) return this.overflow();
+    this.pending ??= new TokenBytes(budget);
+    this.pending.add(chunk.subarray(start, n));
+  }
+
+  private get pendingLength(): number {
+    return this.pending?.length ?? 0;
   }
 
   private overflow(): void {
@@ -213,7 +221,6 @@ export class JsonLexer {
   }
 
   private drop(): void {
-    this.parts = [];
-    this.partsLength = 0;
+    this.pending = undefined;
   }
 }

@@ -44,3 +44,8 @@ export function decodeLenient(bytes: Uint8Array): string {
   }
   return out;
 }
+
+/** A host string as qemu-ga holds it in C: UTF-8 with each NUL written C0 80, so it never ends the string early. */
+export function modifiedUtf8(text: string): Buffer {
+  return Buffer.concat(text.split('\0').flatMap((part, i) => (i === 0 ? [Buffer.from(part)] : [Buffer.of(0xc0, 0x80), Buffer.from(part)])));
+}

@@ -5,7 +5,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { makeActionsDir } from '../support/actions-dir.js';
-import { peakRssOf, resetPeakRss, rssOf } from '../support/proc.js';
+import { cpuTicks, peakRssOf, resetPeakRss, rssOf } from '../support/proc.js';
 import { runGuestExec, waitExit } from '../support/guest-exec.js';
 import { startQgaDaemon, type QgaDaemon } from '../support/qga-harness.js';
 
@@ -142,6 +142,19 @@ describe('a hostile host against guest-exec, guest-file and the request stream',
       process.stderr.write(`[{},{},…] flood: RSS ${(before / MiB).toFixed(0)} MiB, peak +${((peak - before) / MiB).toFixed(0)} MiB\n`);
       expect(peak - before).toBeLessThan(250 * 1000 * 1000);
     }, 90_000);
+
+    it('echoes an id of 200,000 items nested 1,000 deep with under 5 s of daemon CPU (no walk through every level per piece), and serves on', async () => {
+      const { client } = agent;
+      const depth = 1000;
+      const items = Array.from({ length: 200_000 }, () => '1');
+      const before = cpuTicks(agent.pid);
+      await client.send(`{"execute":"guest-ping","id":${'['.repeat(depth)}${items.join(',')}${']'.repeat(depth)}}\n`);
+      expect((await client.next(300_000)).text).toBe(`{"return": {}, "id": ${'['.repeat(depth)}${items.join(', ')}${']'.repeat(depth)}}`);
+      const ticks = cpuTicks(agent.pid) - before;
+      process.stderr.write(`deep id: ${ticks} CPU ticks of 10 ms\n`);
+      expect(ticks).toBeLessThan(500);
+      expect(await client.call('{"execute":"guest-ping"}')).toBe('{"return": {}}');
+    }, 300_000);
 
     it('keeps at most 64 uncollected guest-exec results: 300 requests start 64, refuse the rest, and collecting frees a place', async () => {
       const { client } = agent;
@@ -330,6 +343,38 @@ describe('stopping with a full request queue', () => {
     expect(took).toBeLessThan(2000);
     expect(grown).toBeLessThan(100 * MiB);
   }, 30_000);
+});
+
+describe('a string that comes a byte per read', () => {
+  let root: string;
+  let agent: QgaDaemon | undefined;
+
+  afterAll(async () => {
+    await agent?.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('is held as its bytes: 400,000 one-byte writes within 12 MiB more peak RSS of a fresh daemon, then answered whole', async () => {
+    root = mkdtempSync(join(os.tmpdir(), 'qga-trickle-'));
+    chmodSync(root, 0o755);
+    agent = await startQgaDaemon({ actionsDirs: [makeActionsDir(root, { info: '' })] });
+    const { client, pid } = agent;
+    const count = 400_000;
+    const byte = Buffer.from('a');
+    resetPeakRss(pid);
+    const before = rssOf(pid);
+    await client.send('{"execute":"guest-ping","id":"');
+    for (let i = 0; i < count; i++) {
+      await client.send(byte);
+      // Paces the writes so that the daemon reads each byte alone, as from a host that trickles.
+      for (const until = process.hrtime.bigint() + 15_000n; process.hrtime.bigint() < until; );
+    }
+    const peak = peakRssOf(pid);
+    await client.send('"}\n');
+    expect((await client.next(60_000)).text).toBe(`{"return": {}, "id": "${'a'.repeat(count)}"}`);
+    process.stderr.write(`byte-per-write string: RSS ${(before / MiB).toFixed(0)} MiB, peak +${((peak - before) / MiB).toFixed(1)} MiB\n`);
+    expect(peak - before).toBeLessThan(12 * MiB);
+  }, 120_000);
 });
 
 describe('an integer of 30 MiB of digits', () => {

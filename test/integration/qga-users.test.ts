@@ -164,6 +164,16 @@ describe.skipIf(process.getuid?.() !== 0)('user accounts through the guest agent
       expect(readFileSync(keysFile(), 'utf8')).toBe('ssh-rsa AAAAkey3 three\n');
     });
 
+    it('never writes a file larger than it reads back (4 MiB): such an add is refused, and the keys stay readable', async () => {
+      const keys = Array.from({ length: 300 }, (_, i) => `ssh-rsa ${String(i).padStart(5, '0')}${'A'.repeat(16 * 1024 - 20)}`);
+      expect(await add(listed, keys)).toEqual({
+        error: { class: 'GenericError', desc: `failed to write to '${keysFile()}': Failed to write file “${keysFile()}”: File too large` },
+      });
+      expect(readFileSync(keysFile(), 'utf8')).toBe('ssh-rsa AAAAkey3 three\n');
+      expect(readdirSync(join(user.home, '.ssh'))).toEqual(['authorized_keys']);
+      expect(await get(infoOnly)).toEqual({ return: { keys: ['ssh-rsa AAAAkey3 three'] } });
+    });
+
     it('refuses root, a uid-0 account under the default rule, and unlisted users, naming the entry in the log', async () => {
       for (const [agent, username] of [
         [listed, 'root'],

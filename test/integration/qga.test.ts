@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -20,6 +20,8 @@ import { pattern } from '../unit/transport/helpers.js';
 
 /** An error line as qemu-ga writes it; `desc` is given as it appears on the wire (escapes included). */
 const err = (cls: string, desc: string): string => `{"error": {"class": "${cls}", "desc": "${desc}"}}`;
+/** statfs(2)'s f_type of a tmpfs. */
+const TMPFS_MAGIC = 0x01021994;
 const generic = (desc: string): string => err('GenericError', desc);
 const notFound = (desc: string): string => err('CommandNotFound', desc);
 const b64 = (s: string | Buffer): string => Buffer.from(s).toString('base64');
@@ -341,6 +343,25 @@ describe('the daemon process serving the QEMU guest agent on a pty', () => {
         generic(`failed to open file '${root}/nonexistent/file' (mode: 'r'): No such file or directory`),
       );
       expect(await client.call({ execute: 'guest-file-open', arguments: { path, mode: 'rw' } })).toBe(generic("invalid file open mode 'rw'"));
+    });
+  });
+
+  describe.runIf(existsSync('/dev/shm') && statfsSync('/dev/shm').type === TMPFS_MAGIC)('file offsets past 2^53 (a tmpfs file reaches 2^63 - 1; /dev/shm)', () => {
+    let shm: string;
+    beforeEach(() => (shm = mkdtempSync('/dev/shm/qga-seek-')));
+    afterEach(() => rmSync(shm, { recursive: true, force: true }));
+
+    it('seeks to the exact offset asked, answers it, and writes there', async () => {
+      const { client } = agent;
+      const path = join(shm, 'sparse');
+      const handle = (await client.json({ execute: 'guest-file-open', arguments: { path, mode: 'w+' } })).return as number;
+      const call = (args: string): Promise<string> => client.call(`{"execute":"guest-file-seek","arguments":{"handle":${handle},${args}}}`);
+      expect(await call('"offset":9007199254740993,"whence":"set"')).toBe('{"return": {"eof": false, "position": 9007199254740993}}');
+      expect(await client.call({ execute: 'guest-file-write', arguments: { handle, 'buf-b64': 'QQ==' } })).toBe('{"return": {"count": 1, "eof": false}}');
+      expect(await call('"offset":0,"whence":"cur"')).toBe('{"return": {"eof": false, "position": 9007199254740994}}');
+      expect(await call('"offset":-1,"whence":"end"')).toBe('{"return": {"eof": false, "position": 9007199254740993}}');
+      expect(await client.call({ execute: 'guest-file-close', arguments: { handle } })).toBe('{"return": {}}');
+      expect(statSync(path, { bigint: true }).size).toBe(9007199254740994n);
     });
   });
 

@@ -67,6 +67,9 @@ function ensureSshDir(dir: string): void {
 
 /** Replaces the file atomically: a new 0600 file in the same directory, synced, renamed over it (a symbolic link there is replaced, never followed). */
 function writeLines(dir: string, path: string, lines: readonly string[]): void {
+  const data = Buffer.from(fileContent(lines));
+  // Never a file this agent would refuse to read back: get, add and remove would all fail on it.
+  if (data.length > MAX_AUTHORIZED_KEYS_BYTES) fail('write', path, { code: 'EFBIG' });
   const temp = join(dir, `authorized_keys.${randomBytes(6).toString('base64url')}`);
   let fd: number;
   try {
@@ -75,7 +78,6 @@ function writeLines(dir: string, path: string, lines: readonly string[]): void {
     fail('create', temp, err);
   }
   try {
-    const data = Buffer.from(fileContent(lines));
     for (let at = 0; at < data.length; ) at += writeSync(fd, data, at);
     fchmodSync(fd, 0o600);
     fsyncSync(fd);

@@ -23,8 +23,10 @@ interface Job {
   exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
 }
 
-/** Where a program name leads: itself when it has a slash, else the first executable on PATH. */
+/** Where a program name leads: itself when it has a slash, else the first executable on PATH; nowhere with a NUL. */
 export function resolveProgram(path: string, searchPath: string): string | undefined {
+  // qemu-ga's name holds C0 80 for a NUL: no program has it (and no argument vector can carry it).
+  if (path.includes('\0')) return undefined;
   if (path.includes('/')) return path;
   for (const dir of searchPath.split(':')) {
     const candidate = `${dir === '' ? '.' : dir}/${path}`;

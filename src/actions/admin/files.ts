@@ -1,5 +1,5 @@
 import { closeSync, constants, fchmodSync, openSync, readSync, writeSync } from 'node:fs';
-import { type Args, decodeBase64, JsonBytes, jsonObject, type JsonObject, QgaError, QgaErrorCode } from '../../qga/index.js';
+import { type Args, decodeBase64, JsonBytes, jsonObject, type JsonObject, modifiedUtf8, QgaError, QgaErrorCode } from '../../qga/index.js';
 import { errorText, lseek } from '../../platform/libc.js';
 import type { StateStore } from './state.js';
 
@@ -78,18 +78,20 @@ export class FileCommands {
     }
     this.reserve();
     const base = flags | c.O_NOCTTY | c.O_NONBLOCK | O_CLOEXEC;
+    // The name qemu-ga opens: a NUL from the host is the bytes C0 80, not the end of the name.
+    const name = path.includes('\0') ? modifiedUtf8(path) : path;
     let fd: number;
     try {
       if (flags & c.O_CREAT) {
         try {
-          fd = openSync(path, base | c.O_EXCL, CREATE_MODE);
+          fd = openSync(name, base | c.O_EXCL, CREATE_MODE);
           fchmodSync(fd, CREATE_MODE);
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-          fd = openSync(path, base & ~c.O_CREAT);
+          fd = openSync(name, base & ~c.O_CREAT);
         }
       } else {
-        fd = openSync(path, base);
+        fd = openSync(name, base);
       }
     } catch (err) {
       throw new QgaError(QgaErrorCode.CommandFailed, `failed to open file '${path}' (mode: '${mode}'): ${errorText(err)}`);
@@ -157,7 +159,7 @@ export class FileCommands {
       throw new QgaError(QgaErrorCode.InvalidParameterValue, `invalid whence code ${whenceArg}`);
     }
     try {
-      return jsonObject({ position: lseek(fd, Number(offset), whence), eof: false });
+      return jsonObject({ position: lseek(fd, offset, whence), eof: false });
     } catch (err) {
       throw new QgaError(QgaErrorCode.CommandFailed, `failed to seek file: ${errorText(err)}`);
     }

@@ -1,4 +1,4 @@
-import { type Args, decodeBase64, QgaError, QgaErrorCode } from '../../qga/index.js';
+import { type Args, decodeBase64, modifiedUtf8, QgaError, QgaErrorCode } from '../../qga/index.js';
 import type { Logger } from '../../log/logger.js';
 import { runProgram } from './run-program.js';
 import { checkUserAllowed, lookupUser } from './user-account.js';
@@ -11,11 +11,6 @@ export interface PasswordPolicy {
 }
 
 const failed = (desc: string, code = QgaErrorCode.CommandFailed): QgaError => new QgaError(code, desc);
-
-/** QEMU's modified UTF-8 of a host string: NUL is written C0 80, so it never ends a C string early. */
-function modifiedUtf8(text: string): Buffer {
-  return Buffer.concat(text.split('\0').flatMap((part, i) => (i === 0 ? [Buffer.from(part)] : [Buffer.of(0xc0, 0x80), Buffer.from(part)])));
-}
 
 /**
  * The `user:password` line for chpasswd, after qemu-ga's checks (in its order): no newline in the
