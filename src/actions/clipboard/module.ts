@@ -21,7 +21,11 @@ import { MAX_OWED_REQUESTS } from './gate.js';
 /** How long a local paste waits for the client's data. */
 export const PASTE_TIMEOUT_MS = 10_000;
 
-/** Most bytes read from a local owner when the client set no limit. */
+/**
+ * Most bytes of a local owner's data read and answered, whatever limit the client set (a higher
+ * MAX_CLIPBOARD does not raise it): one clipboard message of `--max-message-size`'s default, which
+ * the helper's frames to the daemon carry.
+ */
 export const DEFAULT_READ_LIMIT = 128 * 1024 * 1024;
 
 const SELECTIONS: ReadonlyMap<ClipboardSelection, SelectionName> = new Map([
@@ -248,7 +252,7 @@ export class ClipboardModule implements ActionModule {
     const generation = s.generation;
     const client = this.client;
     const max = this.maxClipboard;
-    const limit = max >= 0 ? max : DEFAULT_READ_LIMIT;
+    const limit = max >= 0 ? Math.min(max, DEFAULT_READ_LIMIT) : DEFAULT_READ_LIMIT;
     let data: Buffer;
     this.reading++;
     try {
@@ -272,9 +276,10 @@ export class ClipboardModule implements ActionModule {
       releaseGrown(data);
       return this.send(none);
     }
-    if (max >= 0 && data.length > max) {
+    if (data.length > limit) {
+      // Grown past the limit in conversion (Latin-1 to UTF-8): as when read past it.
       releaseGrown(data);
-      data = Buffer.alloc(0);
+      return this.send(max >= 0 ? { ...none, dataType: req.dataType } : none);
     }
     this.send({ type: MessageType.Clipboard, selection: req.selection, dataType: req.dataType, data });
   }

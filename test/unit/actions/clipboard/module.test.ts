@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { MAX_OWED_REQUESTS } from '../../../../src/actions/clipboard/gate.js';
-import { ClipboardModule } from '../../../../src/actions/clipboard/module.js';
+import { ClipboardModule, DEFAULT_READ_LIMIT } from '../../../../src/actions/clipboard/module.js';
 import {
   Capability,
   CapabilitySet,
@@ -120,6 +120,13 @@ describe('the clipboard module', () => {
       client(request(ClipboardType.Utf8Text));
       await settle();
       expect(answers()[0]?.data).toEqual(Buffer.from('café'));
+    });
+
+    it(`is answered NONE when Latin-1 text grows past ${DEFAULT_READ_LIMIT} bytes as UTF-8, the helper's largest answer`, async () => {
+      desktop.copy('clipboard', { STRING: Buffer.alloc(DEFAULT_READ_LIMIT / 2 + 1, 0xe9) });
+      client(request(ClipboardType.Utf8Text));
+      await settle();
+      expect(answers()).toEqual([{ type: MessageType.Clipboard, selection: CLIP, dataType: ClipboardType.None, data: Buffer.alloc(0) }]);
     });
 
     it('is not read from the guest when its client left before the reads asked for earlier ended', async () => {
