@@ -22,13 +22,23 @@ export type Level = keyof typeof SYSLOG_PRIORITY;
 /** Writes one finished line (flood control already passed) at a level. */
 export type LineWriter = (level: Level, message: string) => void;
 
+/** Control characters but tab: a newline would start a line of the peer's (with its own `<0>` priority), an escape would steer a terminal. */
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/g;
+
+/** `message` with each control character but tab written as `\xHH`: one line, whatever strings of a peer it holds. */
+function oneLine(message: string): string {
+  return message.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 /**
  * One line as the journal (`<N>` priority prefix) or a terminal (timestamp and level) shows it,
- * without the newline. The journal stamps lines itself, so no time is formatted for it: V8's
- * `toISOString` consults ICU's time zone data (0.6 MB of Node's pages touched).
+ * without the newline; control characters in the message are escaped ({@link oneLine}). The
+ * journal stamps lines itself, so no time is formatted for it: V8's `toISOString` consults ICU's
+ * time zone data (0.6 MB of Node's pages touched).
  */
 export function formatLine(level: Level, message: string, journal: boolean): string {
-  return journal ? `<${SYSLOG_PRIORITY[level]}>${message}` : `${new Date().toISOString()} ${level}: ${message}`;
+  const text = oneLine(message);
+  return journal ? `<${SYSLOG_PRIORITY[level]}>${text}` : `${new Date().toISOString()} ${level}: ${text}`;
 }
 
 /** A writer that formats each line itself and writes it to the stream at once: the session helper's, without a logging library's start-up cost. */

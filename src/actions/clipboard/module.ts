@@ -16,11 +16,16 @@ import { type ClipboardBackendSetting, startClipboardBackend } from './backend-c
 import { judgeGrabSerial } from './grab-serial.js';
 import { bestTarget, offeredTargets, toWire, typeOfTarget, typesOfTargets } from './targets.js';
 import { isOn } from '../on-off.js';
+import { MAX_OWED_REQUESTS } from './gate.js';
 
 /** How long a local paste waits for the client's data. */
 export const PASTE_TIMEOUT_MS = 10_000;
 
-/** Most bytes read from a local owner when the client set no limit. */
+/**
+ * Most bytes of a local owner's data read and answered, whatever limit the client set (a higher
+ * MAX_CLIPBOARD does not raise it): one clipboard message of `--max-message-size`'s default, which
+ * the helper's frames to the daemon carry.
+ */
 export const DEFAULT_READ_LIMIT = 128 * 1024 * 1024;
 
 const SELECTIONS: ReadonlyMap<ClipboardSelection, SelectionName> = new Map([
@@ -88,6 +93,14 @@ export class ClipboardModule implements ActionModule {
   private maxClipboard = -1;
   /** Counts the clients (resets): an answer read for a client that is gone is not sent to the next one. */
   private client = 0;
+  /**
+   * Reads of the guest's selections under way or queued behind each other, those for a client that
+   * left included: at most MAX_OWED_REQUESTS. The daemon's bound on requests owed starts over with
+   * each client; this one holds a host that asks and leaves again and again.
+   */
+  private reading = 0;
+  /** The last read asked for, by selection: the next one waits for it (see readInTurn). */
+  private readonly turns = new Map<ClipboardSelection, Promise<unknown>>();
 
   constructor(private readonly options: ClipboardModuleOptions = {}) {}
 
@@ -231,13 +244,20 @@ export class ClipboardModule implements ActionModule {
     const s = this.selections.get(req.selection);
     const target = s?.owner === 'self' ? bestTarget(req.dataType, s.localTargets) : undefined;
     if (!s || !this.backend || target === undefined) return this.send(none);
+    if (this.reading >= MAX_OWED_REQUESTS) {
+      // Same text each time, so the logger's limit on identical lines holds a flooding client.
+      this.ctx?.log.warn(`clipboard: ${MAX_OWED_REQUESTS} reads of the guest's selections under way (clients that left included); request answered NONE`);
+      return this.send(none);
+    }
     const generation = s.generation;
     const client = this.client;
     const max = this.maxClipboard;
-    const limit = max >= 0 ? max : DEFAULT_READ_LIMIT;
+    const limit = max >= 0 ? Math.min(max, DEFAULT_READ_LIMIT) : DEFAULT_READ_LIMIT;
     let data: Buffer;
+    this.reading++;
     try {
-      const read = await this.backend.read(SELECTIONS.get(req.selection) ?? 'clipboard', target, limit);
+      const read = await this.readInTurn(req.selection, client, target, limit);
+      if (!read) return; // the client that asked left before its turn came
       data = toWire(req.dataType, target, read);
       // Bytes converted into a buffer of their own are done with: grown ones are freed at once.
       if (data.buffer !== read.buffer) releaseGrown(read);
@@ -247,6 +267,8 @@ export class ClipboardModule implements ActionModule {
       this.ctx?.log.info(`clipboard: cannot read ${target} from the guest: ${String(err)}`);
       // Over the client's limit: the requested type with no bytes, as the Linux agent does (spec §7.7).
       return this.send(tooLarge ? { ...none, dataType: req.dataType } : none);
+    } finally {
+      this.reading--;
     }
     // Read data not sent is done with (the channel frees what it sends once written).
     if (this.client !== client) return releaseGrown(data); // the client that asked is gone; the next one did not ask
@@ -254,11 +276,25 @@ export class ClipboardModule implements ActionModule {
       releaseGrown(data);
       return this.send(none);
     }
-    if (max >= 0 && data.length > max) {
+    if (data.length > limit) {
+      // Grown past the limit in conversion (Latin-1 to UTF-8): as when read past it.
       releaseGrown(data);
-      data = Buffer.alloc(0);
+      return this.send(max >= 0 ? { ...none, dataType: req.dataType } : none);
     }
     this.send({ type: MessageType.Clipboard, selection: req.selection, dataType: req.dataType, data });
+  }
+
+  /**
+   * Reads a selection once the reads asked for before have ended (the backend reads one at a time),
+   * unless the client that asked is gone by then: undefined, and nothing is read.
+   */
+  private readInTurn(sel: ClipboardSelection, client: number, target: string, limit: number): Promise<Buffer | undefined> {
+    const previous = this.turns.get(sel) ?? Promise.resolve();
+    const turn = previous
+      .catch(() => undefined)
+      .then(() => (this.client === client && this.backend ? this.backend.read(SELECTIONS.get(sel) ?? 'clipboard', target, limit) : undefined));
+    this.turns.set(sel, turn);
+    return turn;
   }
 
   // --- client side ---

@@ -109,8 +109,10 @@ export class FileXferModule implements ActionModule {
   }
 
   resetClient(): void {
-    // A new client or none: transfers are dropped, nothing of their files remains, nothing is sent.
-    if (this.transfers.size > 0) this.ctx?.log.info(`file-xfer: a new client: transfer ${[...this.transfers.keys()].join(', ')} dropped`);
+    // A new client or none: transfers are dropped, those whose last byte is still being written
+    // included (the next client may reuse their ids), nothing of their files remains, nothing is sent.
+    const dropped = [...this.held].filter((t) => !t.ended).map((t) => t.id);
+    if (dropped.length > 0) this.ctx?.log.info(`file-xfer: a new client: transfer ${dropped.join(', ')} dropped`);
     void this.dropAll();
   }
 
@@ -191,7 +193,8 @@ export class FileXferModule implements ActionModule {
     await batch.writes.write(file.handle);
     t.pendingBytes -= batch.writes.bytes;
     t.pendingWrites -= batch.writes.writes;
-    if (!batch.last) return;
+    // Ended while its last bytes were written (the client left): it is not published.
+    if (!batch.last || t.ended) return;
     const path = await file.publish(candidateNames(t.name));
     if (!path) {
       void this.end(t, xferIoError(t.id, GioError.Exists));
@@ -249,8 +252,9 @@ export class FileXferModule implements ActionModule {
     void this.opener.open(dir, env);
   }
 
+  /** Ends every transfer whose file is open, those complete but not yet published too. */
   private async dropAll(): Promise<void> {
-    for (const t of this.transfers.values()) void this.end(t);
+    for (const t of this.held) void this.end(t);
     await Promise.all([...this.held].map((t) => t.work));
   }
 

@@ -39,6 +39,16 @@ describe.each(WRITERS)('the logger through %s', (_name, writer) => {
     expect(lines).toEqual([`<4>refused ${path.slice(0, MAX_LINE - 8)}… (${path.length + 8 - MAX_LINE} more characters)`, `<7>${path}`]);
   });
 
+  it('writes what a peer put in a line as one line: control characters but tab escaped, at every level', () => {
+    const stream = new PassThrough();
+    const lines: string[] = [];
+    stream.on('data', (d: Buffer) => lines.push(d.toString()));
+    const log = createLogger({ stream, journal: true, debug: true, writer });
+    log.info('device pci/0000/02.0\n<0>forged\r\x1b[2J\tend');
+    log.debug('name a\nb\0');
+    expect(lines.join('')).toBe('<6>device pci/0000/02.0\\x0a<0>forged\\x0d\\x1b[2J\tend\n<7>name a\\x0ab\\x00\n');
+  });
+
   it('writes a timestamp and the level before each line outside systemd', () => {
     const { log, lines } = plainLogger(false);
     log.warn('client disconnected');

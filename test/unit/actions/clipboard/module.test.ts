@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ClipboardModule } from '../../../../src/actions/clipboard/module.js';
+import { MAX_OWED_REQUESTS } from '../../../../src/actions/clipboard/gate.js';
+import { ClipboardModule, DEFAULT_READ_LIMIT } from '../../../../src/actions/clipboard/module.js';
 import {
   Capability,
   CapabilitySet,
@@ -119,6 +120,38 @@ describe('the clipboard module', () => {
       client(request(ClipboardType.Utf8Text));
       await settle();
       expect(answers()[0]?.data).toEqual(Buffer.from('café'));
+    });
+
+    it(`is answered NONE when Latin-1 text grows past ${DEFAULT_READ_LIMIT} bytes as UTF-8, the helper's largest answer`, async () => {
+      desktop.copy('clipboard', { STRING: Buffer.alloc(DEFAULT_READ_LIMIT / 2 + 1, 0xe9) });
+      client(request(ClipboardType.Utf8Text));
+      await settle();
+      expect(answers()).toEqual([{ type: MessageType.Clipboard, selection: CLIP, dataType: ClipboardType.None, data: Buffer.alloc(0) }]);
+    });
+
+    it('is not read from the guest when its client left before the reads asked for earlier ended', async () => {
+      desktop.copy('clipboard', { UTF8_STRING: 'a' });
+      let reads = 0;
+      const read = desktop.read.bind(desktop);
+      desktop.read = (...args) => (reads++, read(...args));
+      for (let i = 0; i < 10; i++) client(request(ClipboardType.Utf8Text));
+      module.resetClient();
+      client(request(ClipboardType.Utf8Text));
+      await settle();
+      expect(reads).toBe(1);
+      expect(answers().map((m) => m.data.toString())).toEqual(['a']);
+    });
+
+    it(`is answered NONE at once while ${MAX_OWED_REQUESTS} reads wait, those of clients that left included`, async () => {
+      desktop.copy('clipboard', { UTF8_STRING: 'a' });
+      desktop.read = () => new Promise<Buffer>(() => undefined); // an owner that never answers
+      for (let i = 0; i < MAX_OWED_REQUESTS; i++) {
+        client(request(ClipboardType.Utf8Text));
+        module.resetClient();
+      }
+      client(request(ClipboardType.Utf8Text));
+      await settle();
+      expect(answers()).toEqual([{ type: MessageType.Clipboard, selection: CLIP, dataType: ClipboardType.None, data: Buffer.alloc(0) }]);
     });
 
     it('is answered NONE for a type the owner lacks, when nobody owns, or for a selection not followed', async () => {
