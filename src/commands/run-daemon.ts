@@ -89,7 +89,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       ? Promise.resolve()
       : resolvePort(opts.qgaPort, QGA_PORT_NAME, log, waiting.signal).then(async (path) => {
           await afterStartUp;
-          if (!path) return;
+          // Not once told to stop (the stop waits for this start, then stops what it started).
+          if (!path || waiting.signal.aborted) return;
           const [{ AdminCommands }, { QgaDaemon }] = await Promise.all([import('../actions/admin/commands.js'), import('../daemon/qga-daemon.js')]);
           const commands = new AdminCommands({ log, actions, stateDir: opts.stateDir });
           qgaDaemon = new QgaDaemon({ port: openPortFor(path), log, commands });

@@ -29,6 +29,8 @@ export class PortSupervisor extends EventEmitter<SupervisorEvents> {
   private lastFailure = '';
   /** Whether an open is under way. */
   private opening = false;
+  /** The last open attempt, which stop() waits for. */
+  private attempt: Promise<void> = Promise.resolve();
   /** Whether the port carried a valid message since it last opened. */
   private served = false;
   /** The watch on the device's folder while waiting to reopen. */
@@ -82,10 +84,15 @@ export class PortSupervisor extends EventEmitter<SupervisorEvents> {
     this.backoff.reset();
   }
 
-  /** Stops reopening and closes the port. */
+  /**
+   * Stops reopening and closes the port, also one still opening: an open that completes after the
+   * stop closes the port at once, or its descriptor would keep the process alive (a daemon told to
+   * stop while its guest-agent port was opening ran on until systemd killed it).
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     this.wakeless();
+    await this.attempt;
     if (this.port.isOpen) await this.port.close().catch(() => undefined);
   }
 
@@ -123,13 +130,20 @@ export class PortSupervisor extends EventEmitter<SupervisorEvents> {
     }
   }
 
-  private async tryOpen(): Promise<void> {
-    if (this.stopped || this.opening) return;
+  private tryOpen(): Promise<void> {
+    if (this.stopped || this.opening) return Promise.resolve();
+    this.attempt = this.openOnce();
+    return this.attempt;
+  }
+
+  /** One open of the port; never rejects. */
+  private async openOnce(): Promise<void> {
     this.served = false;
     this.opening = true;
     try {
       await this.port.open();
     } catch (err) {
+      if (this.stopped) return;
       const text = err instanceof Error ? err.message : String(err);
       if (text !== this.lastFailure) this.log.warn(`${this.port.name}: cannot open: ${text}; retrying`);
       this.lastFailure = text;
@@ -138,6 +152,7 @@ export class PortSupervisor extends EventEmitter<SupervisorEvents> {
     } finally {
       this.opening = false;
     }
+    if (this.stopped) return; // stop() closes it once this attempt is over
     this.lastFailure = '';
     this.log.info(`${this.port.name}: open`);
     this.emit('open');
