@@ -48,6 +48,8 @@ export function waitForVirtioPort(name: string, opts: DiscoveryDirs & { signal?:
       resolve(path);
     };
     const onAbort = (): void => finish(undefined);
+    // Aborted before the wait began (a SIGTERM while the first look was under way): 'abort' has fired already.
+    if (opts.signal?.aborted) return resolve(undefined);
     const check = (): void => {
       void findVirtioPort(name, opts).then((path) => {
         if (path) finish(path);

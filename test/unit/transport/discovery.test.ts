@@ -95,4 +95,12 @@ describe('waitForVirtioPort', () => {
     abort.abort();
     expect(await waiting).toBeUndefined();
   });
+
+  it('resolves with undefined when aborted before it began (the abort event came and went)', async () => {
+    const dev = mkdtempSync(join(tmpdir(), 'dev-'));
+    const abort = new AbortController();
+    abort.abort();
+    const waiting = waitForVirtioPort('org.qemu.guest_agent.0', { devDir: dev, sysDir: dev, signal: abort.signal });
+    expect(await Promise.race([waiting, new Promise((r) => setTimeout(() => r('still waiting'), 2000))])).toBeUndefined();
+  });
 });
