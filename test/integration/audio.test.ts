@@ -6,10 +6,10 @@ import { Capability, ChunkPort, MessageType, type AudioVolumeSyncMessage } from 
 import { SPICE_GTK_CAPS } from '../../src/sim/simulator.js';
 import { makeActionsDir } from '../support/actions-dir.js';
 import { chunk, rawMessage } from '../support/frames.js';
-import { startPtyHarness, type Harness } from '../support/harness.js';
+import type { Harness } from '../support/harness.js';
 import { startPipeWire, startPulseAudio, type SoundServer, type SoundServerStarter } from '../support/sound-servers.js';
 import { helperPid } from '../support/proc.js';
-import { startSeat, type Seat } from '../support/seat.js';
+import { startDaemonOnSeat, startSeat, type Seat } from '../support/seat.js';
 import { SeededRandom } from '../support/seeded-random.js';
 
 /** The servers the module is tried against, each with the test user it runs as. */
@@ -46,8 +46,7 @@ describe.runIf(process.getuid?.() === 0).each(SERVERS)('audio volume from the cl
     runtimeDir = join(root, 'run');
     mkdirSync(runtimeDir, { mode: 0o700 });
     chownSync(runtimeDir, seat.user.uid, seat.user.gid);
-    agent = await startPtyHarness({ actionsDirs: [actionsDir], session: 'auto', env: { DBUS_SYSTEM_BUS_ADDRESS: seat.bus.address } });
-    await agent.sim.expect(MessageType.AnnounceCapabilities, { where: (m) => m.request, timeoutMs: 5000 });
+    agent = await startDaemonOnSeat(seat, { actionsDirs: [actionsDir] });
   });
 
   afterAll(async () => {

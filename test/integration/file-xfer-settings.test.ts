@@ -8,7 +8,7 @@ import { makeActionsDir } from '../support/actions-dir.js';
 import type { FakeLogind } from '../support/fake-logind.js';
 import { TransferClient } from '../support/file-xfer-client.js';
 import { startPtyHarness, type Harness } from '../support/harness.js';
-import { startSeat, type Seat } from '../support/seat.js';
+import { startDaemonOnSeat, startSeat, type Seat } from '../support/seat.js';
 import type { TestUser } from '../support/test-user.js';
 import { writeXdgOpen, xdgOpenRuns } from '../support/xdg-open-stand-in.js';
 
@@ -40,8 +40,7 @@ describe.runIf(process.getuid?.() === 0)('the file-xfer entry: dir and open-when
    */
   async function serve(content: string, firstAnswer = FileXferResult.CanSendData): Promise<TransferClient> {
     const actionsDir = fileXferEntry(content);
-    agent = await startPtyHarness({ actionsDirs: [actionsDir], session: 'auto', env: { DBUS_SYSTEM_BUS_ADDRESS: seat.bus.address, PATH: `${bin}:${process.env.PATH}` } });
-    await agent.sim.expect(MessageType.AnnounceCapabilities, { where: (m) => m.request, timeoutMs: 5000 });
+    agent = await startDaemonOnSeat(seat, { actionsDirs: [actionsDir], env: { PATH: `${bin}:${process.env.PATH}` } });
     const client = new TransferClient(agent);
     const id = `s${++sessions}`;
     logind.add({ id, user: USER, uid: user.uid, gid: user.gid, display: ':7' });

@@ -2,13 +2,13 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmdirSync, rmSync, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FileXferResult, MessageType } from '../../src/protocol/index.js';
+import { FileXferResult } from '../../src/protocol/index.js';
 import { makeActionsDir } from '../support/actions-dir.js';
 import type { FakeSession } from '../support/fake-logind.js';
 import { TransferClient } from '../support/file-xfer-client.js';
-import { startPtyHarness, type Harness } from '../support/harness.js';
+import type { Harness } from '../support/harness.js';
 import { helperPid, helperPids } from '../support/proc.js';
-import { startSeat, type Seat } from '../support/seat.js';
+import { startDaemonOnSeat, startSeat, type Seat } from '../support/seat.js';
 
 const USER = 'vdagent-stuck';
 /** cgroup v1's freezer: a task frozen there does not end on SIGKILL until thawed. */
@@ -26,8 +26,7 @@ describe.runIf(process.getuid?.() === 0 && existsSync(join(FREEZER, 'cgroup.proc
     seat = await startSeat(root, USER);
     frozen = join(FREEZER, `vdagent-test-${process.pid}`);
     mkdirSync(frozen);
-    agent = await startPtyHarness({ actionsDirs: [makeActionsDir(root, { 'file-xfer': '' })], session: 'auto', env: { DBUS_SYSTEM_BUS_ADDRESS: seat.bus.address } });
-    await agent.sim.expect(MessageType.AnnounceCapabilities, { where: (m) => m.request, timeoutMs: 5000 });
+    agent = await startDaemonOnSeat(seat, { actionsDirs: [makeActionsDir(root, { 'file-xfer': '' })] });
   });
 
   afterEach((ctx) => {

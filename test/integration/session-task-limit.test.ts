@@ -2,11 +2,11 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FileXferResult, MessageType } from '../../src/protocol/index.js';
+import { FileXferResult } from '../../src/protocol/index.js';
 import { makeActionsDir } from '../support/actions-dir.js';
 import { TransferClient } from '../support/file-xfer-client.js';
-import { startPtyHarness, type Harness } from '../support/harness.js';
-import { startSeat, type Seat } from '../support/seat.js';
+import type { Harness } from '../support/harness.js';
+import { startDaemonOnSeat, startSeat, type Seat } from '../support/seat.js';
 import { startTaskLimit, TASK_LIMIT_AVAILABLE, type TaskLimit } from '../support/task-limit.js';
 
 const USER = 'vdagent-tasks';
@@ -22,8 +22,7 @@ describe.runIf(process.getuid?.() === 0 && TASK_LIMIT_AVAILABLE)('the service’
     chmodSync(root, 0o755);
     seat = await startSeat(root, USER);
     limit = startTaskLimit(`vdagent-test-${process.pid}`);
-    agent = await startPtyHarness({ actionsDirs: [makeActionsDir(root, { 'file-xfer': '' })], session: 'auto', env: { DBUS_SYSTEM_BUS_ADDRESS: seat.bus.address }, prefix: limit.prefix });
-    await agent.sim.expect(MessageType.AnnounceCapabilities, { where: (m) => m.request, timeoutMs: 5000 });
+    agent = await startDaemonOnSeat(seat, { actionsDirs: [makeActionsDir(root, { 'file-xfer': '' })], prefix: limit.prefix });
   });
 
   afterEach((ctx) => {
