@@ -17,6 +17,7 @@ import { judgeGrabSerial } from './grab-serial.js';
 import { bestTarget, offeredTargets, toWire, typeOfTarget, typesOfTargets } from './targets.js';
 import { isOn } from '../on-off.js';
 import { MAX_OWED_REQUESTS } from './gate.js';
+import { ReadTurns } from './read-turns.js';
 
 /** How long a local paste waits for the client's data. */
 export const PASTE_TIMEOUT_MS = 10_000;
@@ -94,13 +95,11 @@ export class ClipboardModule implements ActionModule {
   /** Counts the clients (resets): an answer read for a client that is gone is not sent to the next one. */
   private client = 0;
   /**
-   * Reads of the guest's selections under way or queued behind each other, those for a client that
-   * left included: at most MAX_OWED_REQUESTS. The daemon's bound on requests owed starts over with
-   * each client; this one holds a host that asks and leaves again and again.
+   * Reads of the guest's selections under way or waiting for their turn: at most
+   * MAX_OWED_REQUESTS. The daemon's bound on requests owed starts over with each client; this one
+   * holds a host that asks and leaves again and again (a read under way outlasts its client).
    */
-  private reading = 0;
-  /** The last read asked for, by selection: the next one waits for it (see readInTurn). */
-  private readonly turns = new Map<ClipboardSelection, Promise<unknown>>();
+  private readonly turns = new ReadTurns<ClipboardSelection>();
 
   constructor(private readonly options: ClipboardModuleOptions = {}) {}
 
@@ -156,6 +155,7 @@ export class ClipboardModule implements ActionModule {
 
   resetClient(): void {
     this.client++;
+    this.turns.letGoWaiting();
     this.maxClipboard = -1;
     for (const [sel, s] of this.selections) {
       s.serial = 0;
@@ -244,20 +244,21 @@ export class ClipboardModule implements ActionModule {
     const s = this.selections.get(req.selection);
     const target = s?.owner === 'self' ? bestTarget(req.dataType, s.localTargets) : undefined;
     if (!s || !this.backend || target === undefined) return this.send(none);
-    if (this.reading >= MAX_OWED_REQUESTS) {
+    if (this.turns.size >= MAX_OWED_REQUESTS) {
       // Same text each time, so the logger's limit on identical lines holds a flooding client.
-      this.ctx?.log.warn(`clipboard: ${MAX_OWED_REQUESTS} reads of the guest's selections under way (clients that left included); request answered NONE`);
+      this.ctx?.log.warn(`clipboard: ${MAX_OWED_REQUESTS} reads of the guest's selections under way or waiting; request answered NONE`);
       return this.send(none);
     }
     const generation = s.generation;
     const client = this.client;
     const max = this.maxClipboard;
     const limit = max >= 0 ? Math.min(max, DEFAULT_READ_LIMIT) : DEFAULT_READ_LIMIT;
+    if (!(await this.turns.turn(req.selection))) return; // the client that asked left before its turn came
     let data: Buffer;
-    this.reading++;
     try {
-      const read = await this.readInTurn(req.selection, client, target, limit);
-      if (!read) return; // the client that asked left before its turn came
+      const backend = this.backend;
+      if (this.client !== client || !backend) return;
+      const read = await backend.read(SELECTIONS.get(req.selection) ?? 'clipboard', target, limit);
       data = toWire(req.dataType, target, read);
       // Bytes converted into a buffer of their own are done with: grown ones are freed at once.
       if (data.buffer !== read.buffer) releaseGrown(read);
@@ -268,7 +269,7 @@ export class ClipboardModule implements ActionModule {
       // Over the client's limit: the requested type with no bytes, as the Linux agent does (spec §7.7).
       return this.send(tooLarge ? { ...none, dataType: req.dataType } : none);
     } finally {
-      this.reading--;
+      this.turns.done(req.selection);
     }
     // Read data not sent is done with (the channel frees what it sends once written).
     if (this.client !== client) return releaseGrown(data); // the client that asked is gone; the next one did not ask
@@ -282,19 +283,6 @@ export class ClipboardModule implements ActionModule {
       return this.send(max >= 0 ? { ...none, dataType: req.dataType } : none);
     }
     this.send({ type: MessageType.Clipboard, selection: req.selection, dataType: req.dataType, data });
-  }
-
-  /**
-   * Reads a selection once the reads asked for before have ended (the backend reads one at a time),
-   * unless the client that asked is gone by then: undefined, and nothing is read.
-   */
-  private readInTurn(sel: ClipboardSelection, client: number, target: string, limit: number): Promise<Buffer | undefined> {
-    const previous = this.turns.get(sel) ?? Promise.resolve();
-    const turn = previous
-      .catch(() => undefined)
-      .then(() => (this.client === client && this.backend ? this.backend.read(SELECTIONS.get(sel) ?? 'clipboard', target, limit) : undefined));
-    this.turns.set(sel, turn);
-    return turn;
   }
 
   // --- client side ---

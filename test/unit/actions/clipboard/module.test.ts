@@ -142,16 +142,35 @@ describe('the clipboard module', () => {
       expect(answers().map((m) => m.data.toString())).toEqual(['a']);
     });
 
-    it(`is answered NONE at once while ${MAX_OWED_REQUESTS} reads wait, those of clients that left included`, async () => {
-      desktop.copy('clipboard', { UTF8_STRING: 'a' });
+    it(`is answered NONE at once while ${MAX_OWED_REQUESTS} reads are under way or wait`, async () => {
+      desktop.copy('clipboard', { UTF8_STRING: 'a', 'image/png': 'p' });
       desktop.read = () => new Promise<Buffer>(() => undefined); // an owner that never answers
-      for (let i = 0; i < MAX_OWED_REQUESTS; i++) {
-        client(request(ClipboardType.Utf8Text));
-        module.resetClient();
-      }
+      client(request(ClipboardType.Utf8Text)); // under way for a client that then leaves
+      await settle();
+      module.resetClient();
+      for (let i = 1; i < MAX_OWED_REQUESTS; i++) client(request(ClipboardType.ImagePng));
       client(request(ClipboardType.Utf8Text));
       await settle();
       expect(answers()).toEqual([{ type: MessageType.Clipboard, selection: CLIP, dataType: ClipboardType.None, data: Buffer.alloc(0) }]);
+    });
+
+    it('lets the reads waiting for a client that left go at once: the next client waits only for the read under way', async () => {
+      desktop.copy('clipboard', { UTF8_STRING: 'a' });
+      const read = desktop.read.bind(desktop);
+      let release = (): void => undefined;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let reads = 0;
+      desktop.read = async (...args) => (reads++ === 0 ? await held : undefined, read(...args));
+      for (let i = 0; i < MAX_OWED_REQUESTS; i++) client(request(ClipboardType.Utf8Text));
+      await settle();
+      module.resetClient();
+      client(request(ClipboardType.Utf8Text));
+      await settle();
+      expect(answers()).toEqual([]);
+      release();
+      await settle();
+      expect(reads).toBe(2);
+      expect(answers().map((m) => [m.dataType, m.data.toString()])).toEqual([[ClipboardType.Utf8Text, 'a']]);
     });
 
     it('is answered NONE for a type the owner lacks, when nobody owns, or for a selection not followed', async () => {
