@@ -1,6 +1,20 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeError, encodeJson, encodeReturn, encodeString, formatDouble, joinParts, JsonBytes, jsonObject, QgaError, QgaErrorCode } from '../../../src/qga/index.js';
+import {
+  encodeError,
+  encodeJson,
+  encodeReturn,
+  encodeString,
+  formatDouble,
+  joinParts,
+  JsonBytes,
+  JsonFloat,
+  jsonObject,
+  type JsonValue,
+  QgaError,
+  QgaErrorCode,
+  smallJson,
+} from '../../../src/qga/index.js';
 
 describe('encoding as qemu-ga writes', () => {
   it('separates with ": " and ", " and escapes all but printable ASCII, upper-case', () => {
@@ -96,5 +110,37 @@ describe('encoding as qemu-ga writes', () => {
     expect(text(encodeReturn(7n, undefined))).toBe('{"return": 7}\n');
     const error = new QgaError(QgaErrorCode.CommandNotFound, 'The command x has not been found', 'CommandNotFound');
     expect(text(encodeError(error, jsonObject({ a: [1] })))).toBe('{"id": {"a": [1]}, "error": {"class": "CommandNotFound", "desc": "The command x has not been found"}}\n');
+  });
+
+  it('property: a value made in one go reads the same as one made part by part', () => {
+    const { value } = fc.letrec<{ value: JsonValue }>((tie) => ({
+      value: fc.oneof(
+        { depthSize: 'small', withCrossShrink: true },
+        fc.constantFrom<JsonValue>(null, true, false, 0, -1, 2 ** 53, 18446744073709551615n, new JsonFloat(0.1), new JsonFloat(-0)),
+        fc.string({ unit: 'binary', maxLength: 20 }),
+        fc.array(tie('value'), { maxLength: 4 }),
+        fc.array(fc.tuple(fc.string({ maxLength: 6 }), tie('value')), { maxLength: 4 }).map((members) => new Map(members)),
+      ),
+    }));
+    fc.assert(
+      fc.property(value, (v) => {
+        expect(smallJson(v, Infinity)).toBe(encodeJson(v));
+      }),
+    );
+  });
+
+  it('makes a value too large, too deep or holding bytes part by part, with the same bytes', () => {
+    let deep: JsonValue = 1;
+    for (let i = 0; i < 40; i++) deep = [deep];
+    const large = 'x'.repeat(20_000);
+    for (const v of [deep, large, jsonObject({ data: new JsonBytes([Buffer.of(1, 2, 3)]) })]) {
+      expect(smallJson(v, 16 * 1024)).toBeUndefined();
+      expect(joinParts(encodeReturn(v, undefined)).toString('latin1')).toBe(`{"return": ${encodeJson(v)}}\n`);
+    }
+  });
+
+  it('makes an answer of up to 16 KiB as one part', () => {
+    expect([...encodeReturn('y'.repeat(16_000), 'id')]).toHaveLength(1);
+    expect([...encodeError(new QgaError(QgaErrorCode.CommandNotFound, 'd'.repeat(16_000), 'CommandNotFound'), 'id')]).toHaveLength(1);
   });
 });
