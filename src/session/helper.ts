@@ -405,6 +405,9 @@ async function end(child: ChildProcess): Promise<void> {
     }, STOP_GRACE_MS);
   });
   child.kill('SIGTERM');
+  // A helper its user stopped (SIGSTOP) would take SIGTERM only once continued: continue it, as
+  // systemd does when it stops a unit, so that it ends now and by its own stop, not by SIGKILL.
+  child.kill('SIGCONT');
   await exited;
   clearTimeout(timer);
 }
