@@ -1,8 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_LISTED_KEYS } from '../../src/actions/admin/ssh-keys.js';
+import { peakRssOf, resetPeakRss, rssOf } from '../support/proc.js';
 import { startQgaDaemon, type QgaDaemon } from '../support/qga-harness.js';
 import { passwordMatches, shadowHash } from '../support/shadow.js';
 import { createTestUser, removeTestUser, type TestUser } from '../support/test-user.js';
@@ -172,6 +174,28 @@ describe.skipIf(process.getuid?.() !== 0)('user accounts through the guest agent
       expect(readFileSync(keysFile(), 'utf8')).toBe('ssh-rsa AAAAkey3 three\n');
       expect(readdirSync(join(user.home, '.ssh'))).toEqual(['authorized_keys']);
       expect(await get(infoOnly)).toEqual({ return: { keys: ['ssh-rsa AAAAkey3 three'] } });
+    });
+
+    it(`lists at most ${MAX_LISTED_KEYS} keys: the user's 4 MiB of one-letter lines is refused as too large, within bounded memory`, async () => {
+      const kept = readFileSync(keysFile());
+      const plant = (text: string): void => {
+        writeFileSync(keysFile(), text);
+        chownSync(keysFile(), user.uid, user.gid);
+      };
+      try {
+        plant(Array.from({ length: MAX_LISTED_KEYS }, (_, i) => `k${i}`).join('\n'));
+        expect(((await get(infoOnly)).return as { keys: string[] }).keys).toHaveLength(MAX_LISTED_KEYS);
+        plant('a\n'.repeat(2 * 1024 * 1024 - 1));
+        const idle = rssOf(infoOnly.pid);
+        resetPeakRss(infoOnly.pid);
+        expect(await get(infoOnly)).toEqual({
+          error: { class: 'GenericError', desc: `failed to read '${keysFile()}': Failed to read from file “${keysFile()}”: File too large` },
+        });
+        // Listing its two million keys took +116 MiB.
+        expect(peakRssOf(infoOnly.pid) - idle).toBeLessThan(48 * 1024 * 1024);
+      } finally {
+        plant(kept.toString());
+      }
     });
 
     it('refuses root, a uid-0 account under the default rule, and unlisted users, naming the entry in the log', async () => {

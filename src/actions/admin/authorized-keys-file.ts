@@ -135,17 +135,17 @@ export function editAuthorizedKeys(request: KeysRequest): KeysAnswer {
   const path = join(dir, 'authorized_keys');
   try {
     if (request.op === 'get') {
-      return { ok: true, keys: listedKeys(readLines(path, 'missing-fails') ?? []) };
+      return { ok: true, keys: listedKeys(readLines(path, 'missing-fails') ?? []).join('\n') };
     }
     if (request.op === 'remove') {
-      if (!exists(path)) return { ok: true, keys: [] };
+      if (!exists(path)) return { ok: true, keys: '' };
       writeLines(dir, path, removedLines(readLines(path, 'missing-fails') ?? [], request.keys));
-      return { ok: true, keys: [] };
+      return { ok: true, keys: '' };
     }
     const lines = request.reset ? undefined : readLines(path, 'missing-is-none');
     if (!lines) ensureSshDir(dir);
     writeLines(dir, path, addedLines(lines ?? [], request.keys));
-    return { ok: true, keys: [] };
+    return { ok: true, keys: '' };
   } catch (err) {
     if (err instanceof StepFailed) return { ok: false, failure: err.failure };
     throw err;

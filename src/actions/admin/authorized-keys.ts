@@ -20,8 +20,11 @@ export interface KeysFailure {
   code: string;
 }
 
-/** The child's answer: the keys (for get), or the failed step. */
-export type KeysAnswer = { ok: true; keys: string[] } | { ok: false; failure: KeysFailure };
+/**
+ * The child's answer: the keys (for get) joined by newlines, which no line holds (one string,
+ * however many keys: the daemon counts them before it makes one string of each), or the failed step.
+ */
+export type KeysAnswer = { ok: true; keys: string } | { ok: false; failure: KeysFailure };
 
 /**
  * The lines of an authorized_keys file as qemu-ga splits them (g_strsplit): on every newline, so a

@@ -16,6 +16,12 @@ import type { UserRule } from './user-rule.js';
 export const MAX_KEYS = 1024;
 /** The longest key accepted, in bytes (a 16384-bit RSA key is about 2.8 KB, certificates more). */
 export const MAX_KEY_BYTES = 16 * 1024;
+/**
+ * The most keys get lists: a 4 MiB file of the shortest real keys (ssh-ed25519, some 80 bytes a
+ * line) holds about 52,000. A file of more (a user's 4 MiB of one-letter lines) is refused as too
+ * large: its two million keys took the root daemon +116 MiB to list.
+ */
+export const MAX_LISTED_KEYS = 65_536;
 /** How long the child editing the file may take (a hung network home directory). */
 const CHILD_TIMEOUT_MS = 15_000;
 /** The largest answer read from the child: the biggest file, every byte escaped by JSON. */
@@ -107,17 +113,44 @@ function asUser(user: PasswdEntry, request: KeysRequest): Promise<KeysAnswer> {
         reject(new Error(`the authorized_keys editor for uid ${user.uid} ended with ${signal ?? `status ${code}`}: ${errors.trim()}`));
         return;
       }
+      let answer: KeysAnswer | undefined;
       try {
-        resolve(JSON.parse(Buffer.concat(out).toString()) as KeysAnswer);
+        answer = answerOf(JSON.parse(Buffer.concat(out).toString()));
       } catch (err) {
         reject(new Error(`the authorized_keys editor for uid ${user.uid} answered no JSON: ${(err as Error).message}`));
+        return;
       }
+      if (answer) resolve(answer);
+      else reject(new Error(`the authorized_keys editor for uid ${user.uid} answered JSON that is no answer`));
     });
   });
 }
 
+const STEPS: ReadonlySet<string> = new Set<KeysFailure['step']>(['open', 'read', 'mkdir', 'create', 'write', 'rename']);
+
+/** The child's answer, when the value has its shape (the child runs as the user, who can tamper with it). */
+function answerOf(value: unknown): KeysAnswer | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { ok, keys, failure } = value as Record<string, unknown>;
+  if (ok === true) return typeof keys === 'string' ? { ok, keys } : undefined;
+  if (ok !== false || typeof failure !== 'object' || failure === null) return undefined;
+  const { step, path, code } = failure as Record<string, unknown>;
+  if (typeof step !== 'string' || !STEPS.has(step) || typeof path !== 'string' || typeof code !== 'string') return undefined;
+  return { ok, failure: { step: step as KeysFailure['step'], path, code } };
+}
+
+/** The keys the child listed, counted before they are split: past MAX_LISTED_KEYS, the file is too large. */
+function listedKeys(joined: string, path: string): string[] {
+  if (joined === '') return [];
+  let count = 1;
+  for (let at = joined.indexOf('\n'); at >= 0; at = joined.indexOf('\n', at + 1)) {
+    if (++count > MAX_LISTED_KEYS) throw failed(failureText({ step: 'read', path, code: 'EFBIG' }));
+  }
+  return joined.split('\n');
+}
+
 /** Runs the request for the user; a failed step is qemu-ga's error. */
-async function edit(user: PasswdEntry, request: KeysRequest): Promise<string[]> {
+async function edit(user: PasswdEntry, request: KeysRequest): Promise<string> {
   const answer = await asUser(user, request);
   if (!answer.ok) throw failed(failureText(answer.failure));
   return answer.keys;
@@ -133,7 +166,8 @@ export class SshKeyCommands {
   /** guest-ssh-get-authorized-keys: `{"keys": [...]}` (read-only: any user, read with that user's rights). */
   async get(args: Args): Promise<JsonObject> {
     const user = knownUser(args.str('username'));
-    return jsonObject({ keys: await edit(user, { op: 'get', home: user.dir, keys: [], reset: false }) });
+    const keys = await edit(user, { op: 'get', home: user.dir, keys: [], reset: false });
+    return jsonObject({ keys: listedKeys(keys, join(user.dir, '.ssh', 'authorized_keys')) });
   }
 
   /** guest-ssh-add-authorized-keys: adds the keys not yet there (all of them, replacing the file's, with `reset`). */

@@ -89,7 +89,7 @@ describe('the authorized_keys file (editor run in this process)', () => {
   afterEach(() => rmSync(home, { recursive: true, force: true }));
 
   it('is created with ~/.ssh (0700) and mode 0600 on the first add', () => {
-    expect(editAuthorizedKeys({ op: 'add', home, keys: ['k1', ''], reset: false })).toEqual({ ok: true, keys: [] });
+    expect(editAuthorizedKeys({ op: 'add', home, keys: ['k1', ''], reset: false })).toEqual({ ok: true, keys: '' });
     expect(readFileSync(file, 'utf8')).toBe('k1\n');
     expect(statSync(join(home, '.ssh')).mode & 0o7777).toBe(0o700);
     expect(statSync(file).mode & 0o7777).toBe(0o600);
@@ -107,11 +107,11 @@ describe('the authorized_keys file (editor run in this process)', () => {
   it('answers get with the keys, and a missing file with the open error', () => {
     expect(editAuthorizedKeys({ op: 'get', home, keys: [], reset: false })).toEqual({ ok: false, failure: { step: 'open', path: file, code: 'ENOENT' } });
     editAuthorizedKeys({ op: 'add', home, keys: ['k1', '# c', ' k2 '], reset: false });
-    expect(editAuthorizedKeys({ op: 'get', home, keys: [], reset: false })).toEqual({ ok: true, keys: ['k2', 'k1'] });
+    expect(editAuthorizedKeys({ op: 'get', home, keys: [], reset: false })).toEqual({ ok: true, keys: 'k2\nk1' });
   });
 
   it('removes from a missing file without error and without making one', () => {
-    expect(editAuthorizedKeys({ op: 'remove', home, keys: ['k1'], reset: false })).toEqual({ ok: true, keys: [] });
+    expect(editAuthorizedKeys({ op: 'remove', home, keys: ['k1'], reset: false })).toEqual({ ok: true, keys: '' });
     expect(() => lstatSync(join(home, '.ssh'))).toThrow();
   });
 
