@@ -82,8 +82,10 @@ export class AgentConnection extends EventEmitter<AgentEvents> {
   /** Whether messages are logged: asked once, so a message builds no debug line when off. */
   private readonly debug: boolean;
   private readonly capabilitiesComing: () => Promise<void> | undefined;
-  /** The answer to the client's request, while it waits for our capabilities to settle. */
-  private heldAnswer: object | undefined;
+  /** Whether an answer to the client's request waits for our capabilities to settle. */
+  private heldAnswer = false;
+  /** Whether a wait for our capabilities to settle is under way (one, however many clients ask meanwhile). */
+  private settling = false;
   /** Whether the client has announced since the port opened or the last client left. */
   private clientAnnounced = false;
   /** Pointer states from the client dropped because it had not announced yet. */
@@ -136,7 +138,7 @@ export class AgentConnection extends EventEmitter<AgentEvents> {
 
   /** The port closed: drop queued output. */
   closed(): void {
-    this.heldAnswer = undefined;
+    this.heldAnswer = false;
     this.output.clear();
   }
 
@@ -171,23 +173,32 @@ export class AgentConnection extends EventEmitter<AgentEvents> {
     for (const m of this.modules) m.agentAnnounced?.();
   }
 
-  /** Answers the client's request for our capabilities: at once, or once they have settled. */
+  /**
+   * Answers the client's request for our capabilities: at once, or once they have settled. Clients
+   * that ask while they settle share the one wait (a host flooding requests while the helper starts
+   * made a wait and a timer each), and only the last is owed the answer.
+   */
   private answer(): void {
+    if (this.settling) {
+      this.heldAnswer = true;
+      return;
+    }
     const coming = this.capabilitiesComing();
     if (!coming) return this.announce(false);
-    const held = {};
-    this.heldAnswer = held;
+    this.heldAnswer = true;
+    this.settling = true;
     const deliver = (): void => {
-      // A new client or a reopened port since: the answer is no longer owed.
-      if (this.heldAnswer !== held) return;
-      this.heldAnswer = undefined;
+      this.settling = false;
+      // A new client that did not ask, or a reopened port, since: the answer is no longer owed.
+      if (!this.heldAnswer) return;
+      this.heldAnswer = false;
       this.announce(false);
     };
     void coming.then(deliver, deliver);
   }
 
   private newClient(why: string): void {
-    this.heldAnswer = undefined;
+    this.heldAnswer = false;
     this.clientAnnounced = false;
     this.staleInput = 0;
     this.clientCaps = CapabilitySet.empty;

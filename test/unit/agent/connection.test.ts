@@ -359,6 +359,18 @@ describe('AgentConnection', () => {
       expect(announcements(sent)).toHaveLength(2);
     });
 
+    it('waits once, however many clients ask while they come, and answers the last one once', async () => {
+      let waits = 0;
+      let arrive = (): void => {};
+      const pending = new Promise<void>((resolve) => (arrive = resolve));
+      const { sent, feed } = setup([], () => (waits++, pending));
+      for (let i = 0; i < 10_000; i++) feed({ type: MessageType.AnnounceCapabilities, request: true, caps: CapabilitySet.of(5) });
+      arrive();
+      await flush();
+      expect(waits).toBe(1);
+      expect(announcements(sent).map((m) => m.request)).toEqual([false]);
+    });
+
     it('drops the held answer when the client leaves or the port reopens', async () => {
       const { conn, sent, feed, arrive } = coming([]);
       feed({ type: MessageType.AnnounceCapabilities, request: true, caps: CapabilitySet.of(5) });
