@@ -61,18 +61,29 @@ export async function stopInEventLoopWait(pid: number): Promise<void> {
   }
 }
 
-/** The number of ioctl(2) on this machine's architecture. */
+/** The numbers of ioctl(2) and fsync(2) on this machine's architecture. */
 const IOCTL = process.arch === 'arm64' ? '29' : '16';
+const FSYNC = process.arch === 'arm64' ? '82' : '74';
 
-/** Whether one of a process's threads is inside ioctl(2) now (/proc/PID/task/TID/syscall). */
-export function inIoctl(pid: number): boolean {
+/** Whether one of a process's threads is inside system call `nr` now (/proc/PID/task/TID/syscall). */
+function inSystemCall(pid: number, nr: string): boolean {
   return readdirSync(`/proc/${pid}/task`).some((tid) => {
     try {
-      return readFileSync(`/proc/${pid}/task/${tid}/syscall`, 'utf8').split(' ')[0] === IOCTL;
+      return readFileSync(`/proc/${pid}/task/${tid}/syscall`, 'utf8').split(' ')[0] === nr;
     } catch {
       return false;
     }
   });
+}
+
+/** Whether one of a process's threads is inside ioctl(2) now. */
+export function inIoctl(pid: number): boolean {
+  return inSystemCall(pid, IOCTL);
+}
+
+/** Whether one of a process's threads (libuv's pool included) is inside fsync(2) now. */
+export function inFsync(pid: number): boolean {
+  return inSystemCall(pid, FSYNC);
 }
 
 /** Bytes waiting unread in the UNIX sockets a process holds (their Recv-Q, from iproute2's ss). */

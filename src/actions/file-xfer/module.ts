@@ -193,9 +193,10 @@ export class FileXferModule implements ActionModule {
     await batch.writes.write(file.handle);
     t.pendingBytes -= batch.writes.bytes;
     t.pendingWrites -= batch.writes.writes;
-    // Ended while its last bytes were written (the client left): it is not published.
+    // Ended while its last bytes were written or synced (the client left): it is not published.
     if (!batch.last || t.ended) return;
-    const path = await file.publish(candidateNames(t.name));
+    const path = await file.publish(candidateNames(t.name), () => !t.ended);
+    if (t.ended) return; // the client left during the sync (no name) or just after the link: nobody to tell
     if (!path) {
       void this.end(t, xferIoError(t.id, GioError.Exists));
       return;

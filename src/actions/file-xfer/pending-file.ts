@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { link, open, readdir, unlink, type FileHandle } from 'node:fs/promises';
+import { open, readdir, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadLibc } from '../../platform/load-libc.js';
+import { loadLibc, type Libc } from '../../platform/load-libc.js';
 
 /** open(2)'s O_TMPFILE as Linux defines it (__O_TMPFILE with O_DIRECTORY). */
 const O_TMPFILE = 0o20000000 | constants.O_DIRECTORY;
@@ -18,10 +18,11 @@ export interface PendingFile {
   /** The open file to write into. */
   readonly handle: FileHandle;
   /**
-   * Syncs the data and links the file under the first of `names` free in its folder, exclusively;
-   * the path it got, or undefined when every name is taken.
+   * Syncs the data and links the file under the first of `names` free in its folder, exclusively,
+   * if it is still `wanted()` once synced; the path it got, or undefined when every name is taken
+   * or it is no longer wanted (then it has no name).
    */
-  publish(names: readonly string[]): Promise<string | undefined>;
+  publish(names: readonly string[], wanted: () => boolean): Promise<string | undefined>;
   /** Closes the file: unless published, nothing of it remains. */
   close(): Promise<void>;
 }
@@ -45,22 +46,18 @@ export async function openUnnamed(dir: string, mode: number): Promise<PendingFil
   const handle = await open(dir, O_TMPFILE | constants.O_WRONLY, mode);
   return {
     handle,
-    publish: (names) =>
-      publishAs(handle, dir, names, async (path) => {
-        const libc = await loadLibc();
-        libc.linkat(AT_FDCWD, `/proc/self/fd/${handle.fd}`, AT_FDCWD, path, AT_SYMLINK_FOLLOW);
-      }),
+    publish: (names, wanted) => publishAs(handle, dir, names, wanted, (libc, path) => libc.linkat(AT_FDCWD, `/proc/self/fd/${handle.fd}`, AT_FDCWD, path, AT_SYMLINK_FOLLOW)),
     close: () => handle.close().catch(() => undefined),
   };
 }
 
-/** The fallback kind: a hidden name in the folder, hard-linked to the final name (exclusive) and removed on close. */
+/** The fallback kind: a hidden name in the folder, hard-linked (linkat, exclusive) to the final name and removed on close. */
 export async function openHidden(dir: string, mode: number): Promise<PendingFile> {
   const temp = join(dir, `.vdagent-xfer-${randomBytes(8).toString('hex')}.part`);
   const handle = await open(temp, 'wx', mode);
   return {
     handle,
-    publish: (names) => publishAs(handle, dir, names, (path) => link(temp, path)),
+    publish: (names, wanted) => publishAs(handle, dir, names, wanted, (libc, path) => libc.linkat(AT_FDCWD, temp, AT_FDCWD, path, 0)),
     close: async () => {
       await handle.close().catch(() => undefined);
       await unlink(temp).catch(() => undefined);
@@ -79,13 +76,19 @@ export async function removeLeftovers(dir: string): Promise<void> {
   await Promise.all(names.filter(isPendingName).map((n) => unlink(join(dir, n)).catch(() => undefined)));
 }
 
-/** fsync, then the first name `linkTo` can take (EEXIST: the next), then fsync of the folder so the name lasts. */
-async function publishAs(handle: FileHandle, dir: string, names: readonly string[], linkTo: (path: string) => Promise<void>): Promise<string | undefined> {
+/**
+ * fsync, then the first name `linkTo` can take (EEXIST: the next), then fsync of the folder so the
+ * name lasts. `linkTo` is a synchronous linkat(2): `wanted()` is asked in the same turn of the
+ * event loop, so what the process heard during the fsync (a client that left) keeps the name away.
+ */
+async function publishAs(handle: FileHandle, dir: string, names: readonly string[], wanted: () => boolean, linkTo: (libc: Libc, path: string) => void): Promise<string | undefined> {
   await handle.sync();
+  const libc = await loadLibc();
   for (const name of names) {
+    if (!wanted()) return undefined;
     const path = join(dir, name);
     try {
-      await linkTo(path);
+      linkTo(libc, path);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue;
       throw err;

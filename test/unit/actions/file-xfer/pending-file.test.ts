@@ -30,7 +30,7 @@ describe('a received file that appears only when complete', () => {
       it('is linked under the first free name, exclusively, and its temporary is gone after close', async () => {
         writeFileSync(join(dir, 'a.txt'), 'old');
         const file = await write('new');
-        expect(await file.publish(['a.txt', 'a (1).txt'])).toBe(join(dir, 'a (1).txt'));
+        expect(await file.publish(['a.txt', 'a (1).txt'], () => true)).toBe(join(dir, 'a (1).txt'));
         await file.close();
         expect(names()).toEqual(['a (1).txt', 'a.txt']);
         expect(readFileSync(join(dir, 'a.txt'), 'utf8')).toBe('old');
@@ -40,9 +40,23 @@ describe('a received file that appears only when complete', () => {
       it('gets no name when every name is taken, and leaves nothing when closed unpublished', async () => {
         writeFileSync(join(dir, 'b'), '');
         const file = await write('data');
-        expect(await file.publish(['b'])).toBeUndefined();
+        expect(await file.publish(['b'], () => true)).toBeUndefined();
         await file.close();
         expect(names()).toEqual(['b']);
+      });
+
+      it('gets no name when it is no longer wanted once synced (its client left), and leaves nothing when closed', async () => {
+        const file = await write('data');
+        let asked = 0;
+        expect(
+          await file.publish(['c'], () => {
+            asked++;
+            return false;
+          }),
+        ).toBeUndefined();
+        expect(asked).toBe(1);
+        await file.close();
+        expect(names()).toEqual([]);
       });
     });
   }
