@@ -7,7 +7,7 @@ import { makeActionsDir } from '../support/actions-dir.js';
 import type { FakeSession } from '../support/fake-logind.js';
 import { TransferClient } from '../support/file-xfer-client.js';
 import type { Harness } from '../support/harness.js';
-import { helperPids } from '../support/proc.js';
+import { helperPid, helperPids } from '../support/proc.js';
 import { startDaemonOnSeat, startSeat, type Seat } from '../support/seat.js';
 
 const USER = 'vdagent-churn';
@@ -36,13 +36,30 @@ describe.runIf(process.getuid?.() === 0)('a user who makes their session flip be
     rmSync(root, { recursive: true, force: true });
   });
 
+  it('continues a stopped helper along with its SIGTERM when its session goes: it ends by its own stop, not by SIGKILL', async () => {
+    // First, before the flips below fill the log's flood control.
+    const session = (id: string): FakeSession => ({ id, user: USER, uid: seat.user.uid, gid: seat.user.gid, display: ':7' });
+    seat.logind.add(session('5'));
+    seat.logind.activate('5');
+    await client.untilServed();
+    const stopped = helperPid(agent.pid) as number;
+    const before = agent.logs().length;
+    process.kill(stopped, 'SIGSTOP');
+    seat.logind.add(session('6'));
+    seat.logind.activate('6');
+    await expect.poll(() => helperPids(agent.pid).filter((pid) => pid !== stopped).length, { timeout: 10_000 }).toBe(1);
+    expect((await client.untilServed()).result).toBe(FileXferResult.CanSendData);
+    // Only a helper that ran its own stop logs this; a killed one logs nothing.
+    expect(agent.logs().slice(before)).toContain('session: module file-xfer stopped');
+  });
+
   it('never has more than one helper ending and one serving: a new helper waits until the last one is gone', async () => {
     // A tty session of the user in front of seat0, which the user's own process (its session
     // controller) turns graphical and back with logind's SetType, as often as it likes.
     const session: FakeSession = { id: '1', user: USER, uid: seat.user.uid, gid: seat.user.gid, display: ':7', type: 'tty' };
     seat.logind.add(session);
     seat.logind.activate(session.id);
-    // The user stops (SIGSTOP) each helper the daemon starts for them: each then ends only when killed.
+    // The user stops (SIGSTOP) each helper the daemon starts for them: each then ends only when the daemon ends it.
     const stopped = new Set<number>();
     let most = 0;
     let watching = true;
@@ -91,4 +108,5 @@ describe.runIf(process.getuid?.() === 0)('a user who makes their session flip be
     expect(started.size).toBeLessThanOrEqual(8);
     expect((await client.untilServed()).result).toBe(FileXferResult.CanSendData);
   }, 30_000);
+
 });
