@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +7,7 @@ import { makeActionsDir } from '../support/actions-dir.js';
 import type { FakeSession } from '../support/fake-logind.js';
 import { TransferClient } from '../support/file-xfer-client.js';
 import type { Harness } from '../support/harness.js';
-import { helperPid, helperPids } from '../support/proc.js';
+import { alive, helperPid, helperPids, unreadSocketBytes } from '../support/proc.js';
 import { startDaemonOnSeat, startSeat, type Seat } from '../support/seat.js';
 
 const USER = 'vdagent-churn';
@@ -52,6 +52,31 @@ describe.runIf(process.getuid?.() === 0)('a user who makes their session flip be
     // Only a helper that ran its own stop logs this; a killed one logs nothing.
     expect(agent.logs().slice(before)).toContain('session: module file-xfer stopped');
   });
+
+  it('leaves no file behind for a transfer whose last DATA its stopped helper held unread when its session went (the client heard CANCELLED)', async () => {
+    const session = (id: string): FakeSession => ({ id, user: USER, uid: seat.user.uid, gid: seat.user.gid, display: ':7' });
+    const landed = (): string[] => (existsSync(seat.user.downloads) ? readdirSync(seat.user.downloads).filter((n) => n === 'held.bin') : []);
+    const before = helperPids(agent.pid);
+    seat.logind.add(session('3'));
+    seat.logind.activate('3');
+    await expect.poll(() => helperPids(agent.pid).filter((pid) => !before.includes(pid)).length, { timeout: 10_000 }).toBe(1);
+    expect((await client.untilServed()).result).toBe(FileXferResult.CanSendData);
+    const content = Buffer.alloc(4096, 0x48);
+    const { id, status } = await client.begin('held.bin', content.length);
+    expect(status.result).toBe(FileXferResult.CanSendData);
+    const stopped = helperPids(agent.pid).find((pid) => !before.includes(pid)) as number;
+    process.kill(stopped, 'SIGSTOP');
+    await client.data(id, content);
+    // The whole file waits in the stopped helper's socket; continued, the helper reads it before it stops.
+    await expect.poll(() => unreadSocketBytes(stopped), { timeout: 10_000 }).toBeGreaterThanOrEqual(content.length);
+
+    seat.logind.add(session('4'));
+    seat.logind.activate('4');
+    expect((await client.statusOf(id, 10_000)).result).toBe(FileXferResult.Cancelled);
+    await expect.poll(() => alive(stopped), { timeout: 10_000 }).toBe(false);
+    await client.untilServed();
+    expect(landed()).toEqual([]);
+  }, 60_000);
 
   it('never has more than one helper ending and one serving: a new helper waits until the last one is gone', async () => {
     // A tty session of the user in front of seat0, which the user's own process (its session
