@@ -80,6 +80,8 @@ const ARGUMENT_ERRORS = [
   '{"execute":"guest-file-open","arguments":{"path":"/dev/null\\u0000x"}}',
   '{"execute":"guest-exec","arguments":{"path":"/bin/echo\\u0000x"}}',
   '{"execute":"guest-exec","arguments":{"path":"echo\\u0000"}}',
+  '{"execute":"guest-exec","arguments":{"path":""}}',
+  '{"execute":"guest-exec","arguments":{"path":"X11"}}',
   '{"execute":"guest-file-read","arguments":{"handle":7}}',
   '{"execute":"guest-file-seek","arguments":{"handle":1,"offset":0,"whence":"bogus"}}',
   '{"execute":"guest-file-seek","arguments":{"handle":1,"offset":0,"whence":1.5}}',

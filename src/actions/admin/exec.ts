@@ -23,10 +23,11 @@ interface Job {
   exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
 }
 
-/** Where a program name leads: itself when it has a slash, else the first executable on PATH; nowhere with a NUL. */
+/** Where a program name leads: itself when it has a slash, else the first executable on PATH; nowhere when empty or with a NUL. */
 export function resolveProgram(path: string, searchPath: string): string | undefined {
-  // qemu-ga's name holds C0 80 for a NUL: no program has it (and no argument vector can carry it).
-  if (path.includes('\0')) return undefined;
+  // qemu-ga's name holds C0 80 for a NUL: no program has it. GLib finds no program named "" (ENOENT)
+  // rather than trying each directory of PATH itself.
+  if (path === '' || path.includes('\0')) return undefined;
   if (path.includes('/')) return path;
   for (const dir of searchPath.split(':')) {
     const candidate = `${dir === '' ? '.' : dir}/${path}`;
@@ -76,7 +77,7 @@ export class ExecCommands {
     const resolved = resolveProgram(path, BASE_ENV.PATH as string);
     // Checked before existence, so a refused host learns nothing about the guest's files.
     const program = policy.program(resolved ?? path);
-    if (!program) throw this.refuse(`program \u201C${path}\u201D is not allowed by actions.d exec`);
+    if (program === undefined) throw this.refuse(`program \u201C${path}\u201D is not allowed by actions.d exec`);
     const env = childEnvironment(args.optStrList('env') ?? [], policy.env);
     if (!env.ok) throw this.refuse(`environment variable \u201C${env.refused}\u201D is not accepted by actions.d exec`);
     if (!resolved) throw failed(`Failed to execute child process \u201C${path}\u201D (No such file or directory)`);
