@@ -291,6 +291,9 @@ describe.skipIf(!existsSync(QEMU_GA))('the same requests to vdagent and to Debia
       { path: '/bin/echo', arg: ['no capture'] },
       { path: 'sh', arg: ['-c', 'echo "$A:$HOME"'], env: ['A=b'], 'capture-output': true },
       { path: '/bin/sh', arg: ['-c', ':'], 'capture-output': false },
+      // A NUL reaches the program as qemu-ga's modified UTF-8 has it: the bytes C0 80.
+      { path: '/usr/bin/printf', arg: ['%s|', 'a\0b', '\0', 'c'], 'capture-output': true },
+      { path: 'sh', arg: ['-c', 'printf %s "$A"'], env: ['A=x\0y\0'], 'capture-output': true },
     ];
     for (const args of runs) {
       const started = await call({ execute: 'guest-exec', arguments: args });
