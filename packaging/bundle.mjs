@@ -24,6 +24,7 @@ const { metafile } = await build({
     'fstrim-worker': `${src}actions/admin/fstrim-worker.ts`,
     'fsfreeze-worker': `${src}actions/admin/fsfreeze-worker.ts`,
     'authorized-keys-child': `${src}actions/admin/authorized-keys-child.ts`,
+    'exec-bytes-child': `${src}actions/admin/exec-bytes-child.ts`,
   },
   outdir,
   bundle: true,

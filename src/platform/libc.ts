@@ -1,4 +1,5 @@
 import { closeSync } from 'node:fs';
+import os from 'node:os';
 import koffi from 'koffi';
 import { ErrnoError } from './errno.js';
 
@@ -32,6 +33,9 @@ const c = {
   epoll_wait: lib.func('int epoll_wait(int epfd, _Out_ uint8_t *events, int maxevents, int timeout)') as (epfd: number, events: Buffer, max: number, timeout: number) => number,
   mallopt: lib.func('int mallopt(int param, int value)') as (param: number, value: number) => number,
   malloc_trim: lib.func('int malloc_trim(size_t pad)') as (pad: number) => number,
+  fcntl: lib.func('int fcntl(int fd, int cmd, int arg)') as (fd: number, cmd: number, arg: number) => number,
+  signal: lib.func('void *signal(int sig, void *handler)') as (sig: number, handler: null) => unknown,
+  execve: lib.func('int execve(const char *path, void **argv, void **envp)') as (path: Buffer, argv: (Buffer | null)[], envp: (Buffer | null)[]) => number,
 };
 
 const TCSANOW = 0;
@@ -188,4 +192,26 @@ export function keepFreedHeap(bytes: number | undefined): void {
   c.mallopt(M_MMAP_THRESHOLD, bytes ?? GLIBC_THRESHOLD);
   c.mallopt(M_TRIM_THRESHOLD, bytes === undefined ? GLIBC_THRESHOLD : 2 * bytes);
   if (bytes === undefined) c.malloc_trim(0);
+}
+
+const F_SETFD = 2;
+const FD_CLOEXEC = 1;
+const SIG_DFL = null;
+
+/**
+ * execve(2) with byte strings (each given without its final NUL), set up as a spawned child's exec
+ * is: SIGPIPE and SIGXFSZ, which Node ignores, back to their default, and the standard streams
+ * kept open across it. Returns only by throwing the ErrnoError of a failed execve.
+ */
+export function execBytes(path: Buffer, argv: readonly Buffer[], envp: readonly Buffer[]): never {
+  const cString = (b: Buffer): Buffer => Buffer.concat([b, Buffer.of(0)]);
+  for (const sig of [os.constants.signals.SIGPIPE, os.constants.signals.SIGXFSZ]) c.signal(sig, SIG_DFL);
+  for (const fd of [0, 1, 2]) check(c.fcntl(fd, F_SETFD, 0), 'fcntl');
+  check(c.execve(cString(path), [...argv.map(cString), null], [...envp.map(cString), null]), 'execve');
+  throw ErrnoError.of(koffi.errno(), 'execve');
+}
+
+/** Marks a descriptor close-on-exec. */
+export function closeOnExec(fd: number): void {
+  check(c.fcntl(fd, F_SETFD, FD_CLOEXEC), 'fcntl');
 }

@@ -80,6 +80,8 @@ const ARGUMENT_ERRORS = [
   '{"execute":"guest-file-open","arguments":{"path":"/dev/null\\u0000x"}}',
   '{"execute":"guest-exec","arguments":{"path":"/bin/echo\\u0000x"}}',
   '{"execute":"guest-exec","arguments":{"path":"echo\\u0000"}}',
+  '{"execute":"guest-exec","arguments":{"path":""}}',
+  '{"execute":"guest-exec","arguments":{"path":"X11"}}',
   '{"execute":"guest-file-read","arguments":{"handle":7}}',
   '{"execute":"guest-file-seek","arguments":{"handle":1,"offset":0,"whence":"bogus"}}',
   '{"execute":"guest-file-seek","arguments":{"handle":1,"offset":0,"whence":1.5}}',
@@ -112,7 +114,8 @@ const ARGUMENT_ERRORS = [
 // ceiling), and exec results, captured output and file handles kept for the host are capped (qemu-ga keeps them without bound).
 // Never sent to qemu-ga: guest-shutdown with a valid mode, guest-suspend-*, guest-fsfreeze-freeze
 // (they would act on this machine), guest-set-time with a valid time or none (it would set its
-// clock), guest-fsfreeze-thaw (it would thaw what another test froze).
+// clock; valid times go to both agents below, run without CAP_SYS_TIME), guest-fsfreeze-thaw (it
+// would thaw what another test froze).
 describe.skipIf(!existsSync(QEMU_GA))('the same requests to vdagent and to Debian qemu-ga 7.2 (skipped without the qemu-guest-agent package, which the test setup installs as root)', () => {
   let dir: string;
   let ours: QgaDaemon;
@@ -288,6 +291,9 @@ describe.skipIf(!existsSync(QEMU_GA))('the same requests to vdagent and to Debia
       { path: '/bin/echo', arg: ['no capture'] },
       { path: 'sh', arg: ['-c', 'echo "$A:$HOME"'], env: ['A=b'], 'capture-output': true },
       { path: '/bin/sh', arg: ['-c', ':'], 'capture-output': false },
+      // A NUL reaches the program as qemu-ga's modified UTF-8 has it: the bytes C0 80.
+      { path: '/usr/bin/printf', arg: ['%s|', 'a\0b', '\0', 'c'], 'capture-output': true },
+      { path: 'sh', arg: ['-c', 'printf %s "$A"'], env: ['A=x\0y\0'], 'capture-output': true },
     ];
     for (const args of runs) {
       const started = await call({ execute: 'guest-exec', arguments: args });
@@ -401,5 +407,39 @@ describe.skipIf(!existsSync(QEMU_GA))('the time zone alike under TZ values, and 
     const hide = ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', 'mount -t tmpfs none "$0" && exec "$@"', dirname(localtime ?? '')];
     mkdirSync(join(dir, 'root', 'etc'), { recursive: true });
     expect(ourZone({}, join(dir, 'root'))).toEqual(await theirZone({ TZ: undefined }, hide));
+  });
+});
+
+/**
+ * guest-set-time with times that pass the checks, without moving this machine's clock: both agents
+ * run without CAP_SYS_TIME (dropped from the bounding set), so a time that reaches the kernel is
+ * refused there with EPERM, one that the kernel finds malformed with EINVAL, and one refused
+ * before it reaches the kernel with "Invalid time".
+ */
+describe.runIf(existsSync(QEMU_GA) && existsSync('/sbin/hwclock') && process.getuid?.() === 0)('guest-set-time checked alike, both agents without CAP_SYS_TIME (needs root, qemu-ga and /sbin/hwclock)', () => {
+  let dir: string;
+  let ours: QgaDaemon;
+  let theirs: QemuGa;
+  const noClock = ['/usr/bin/setpriv', '--bounding-set', '-sys_time', '--'];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(os.tmpdir(), 'qga-diff-time-'));
+    chmodSync(dir, 0o755);
+    const actions = makeActionsDir(dir, { 'set-time': 'hwclock = /bin/false\n' });
+    [ours, theirs] = await Promise.all([startQgaDaemon({ actionsDirs: [actions], prefix: noClock }), startQemuGa(join(dir, 'qemu-ga'), {}, noClock)]);
+  });
+
+  afterAll(async () => {
+    await ours?.stop();
+    await theirs?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  // In C, -999 / 10^9 is 0 and -999 % 10^9 / 1000 is 0: the epoch, which reaches the kernel; from
+  // -1000 on the microseconds are negative, which the kernel refuses.
+  it.each([-1, -999, -1000, -999_999_999, -1_000_000_000, 1999, 1_700_000_000_000_000_000])('time %d', async (time) => {
+    const request = { execute: 'guest-set-time', arguments: { time } };
+    const answers = [await ours.client.call(JSON.stringify(request)), await theirs.client.call(JSON.stringify(request))];
+    expect(answers[0]).toBe(answers[1]);
   });
 });

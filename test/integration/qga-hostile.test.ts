@@ -103,6 +103,10 @@ describe('a hostile host against guest-exec, guest-file and the request stream',
       expect(await runGuestExec(agent.client, { path: '/usr/bin/env', env: ['GREETING=hello'], 'capture-output': true })).toMatchObject({
         'out-data': b64('PATH=/usr/sbin:/usr/bin:/sbin:/bin\nLANG=C.UTF-8\nGREETING=hello\n'),
       });
+      // A NUL in a value (passed as C0 80, through a child of its own) leaves the environment as fixed.
+      expect(await runGuestExec(agent.client, { path: '/usr/bin/env', env: ['GREETING=a\0b'], 'capture-output': true })).toMatchObject({
+        'out-data': Buffer.concat([Buffer.from('PATH=/usr/sbin:/usr/bin:/sbin:/bin\nLANG=C.UTF-8\nGREETING=a'), Buffer.of(0xc0, 0x80), Buffer.from('b\n')]).toString('base64'),
+      });
       for (const env of [['GREETING=hello', 'OTHER=1'], ['GREETING'], ['PATH=/tmp']]) {
         const name = (env.at(-1) as string).split('=')[0] as string;
         expect(await agent.client.call({ execute: 'guest-exec', arguments: { path: '/usr/bin/env', env } })).toBe(

@@ -562,9 +562,15 @@ describe('the service in-process, with a recording freezer and clock', () => {
     expect(await client.call('{"execute":"guest-fsfreeze-status"}')).toBe('{"return": "thawed"}');
   });
 
-  it('guest-set-time with a time sets the clock to it, then the RTC with hwclock -w', async () => {
+  it('guest-set-time with a time sets the clock to it (to the microsecond, as qemu-ga\'s settimeofday), then the RTC with hwclock -w', async () => {
     expect(await client.call('{"execute":"guest-set-time","arguments":{"time":1716200000123456789}}')).toBe('{"return": {}}');
-    expect(calls).toEqual(['set clock 1716200000123456789']);
+    expect(calls).toEqual(['set clock 1716200000123456000']);
+    expect(hooksRun()).toEqual(['hwclock -w']);
+  });
+
+  it('guest-set-time with -999 ns sets the epoch, as qemu-ga\'s C division (towards zero) makes it', async () => {
+    expect(await client.call('{"execute":"guest-set-time","arguments":{"time":-999}}')).toBe('{"return": {}}');
+    expect(calls).toEqual(['set clock 0']);
     expect(hooksRun()).toEqual(['hwclock -w']);
   });
 });

@@ -1,9 +1,10 @@
-import { spawn, type StdioOptions } from 'node:child_process';
+import { type ChildProcess, spawn, type StdioOptions } from 'node:child_process';
 import { accessSync, closeSync, constants } from 'node:fs';
 import { Socket } from 'node:net';
 import os from 'node:os';
 import { type Args, decodeBase64, jsonObject, type JsonObject, QgaError, QgaErrorCode } from '../../qga/index.js';
 import { Capture, OutputPool } from './exec-capture.js';
+import { needsBytes, type ProgramStart, spawnWithBytes } from './exec-bytes.js';
 import { BASE_ENV, childEnvironment } from './exec-env.js';
 import { errorText, pipe } from '../../platform/libc.js';
 import type { Logger } from '../../log/logger.js';
@@ -23,10 +24,11 @@ interface Job {
   exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
 }
 
-/** Where a program name leads: itself when it has a slash, else the first executable on PATH; nowhere with a NUL. */
+/** Where a program name leads: itself when it has a slash, else the first executable on PATH; nowhere when empty or with a NUL. */
 export function resolveProgram(path: string, searchPath: string): string | undefined {
-  // qemu-ga's name holds C0 80 for a NUL: no program has it (and no argument vector can carry it).
-  if (path.includes('\0')) return undefined;
+  // qemu-ga's name holds C0 80 for a NUL: no program has it. GLib finds no program named "" (ENOENT)
+  // rather than trying each directory of PATH itself.
+  if (path === '' || path.includes('\0')) return undefined;
   if (path.includes('/')) return path;
   for (const dir of searchPath.split(':')) {
     const candidate = `${dir === '' ? '.' : dir}/${path}`;
@@ -38,6 +40,16 @@ export function resolveProgram(path: string, searchPath: string): string | undef
     }
   }
   return undefined;
+}
+
+/** A program spawned by Node, and when it has started (or why it could not). */
+function spawnProgram(program: string, args: readonly string[], env: Record<string, string>, stdio: StdioOptions): ProgramStart {
+  const child = spawn(program, args, { argv0: program, env, stdio });
+  const started = new Promise<void>((resolve, reject) => {
+    child.once('spawn', resolve);
+    child.once('error', reject);
+  });
+  return { child, started };
 }
 
 const failed = (detail: string, code = QgaErrorCode.CommandFailed): QgaError =>
@@ -76,7 +88,7 @@ export class ExecCommands {
     const resolved = resolveProgram(path, BASE_ENV.PATH as string);
     // Checked before existence, so a refused host learns nothing about the guest's files.
     const program = policy.program(resolved ?? path);
-    if (!program) throw this.refuse(`program \u201C${path}\u201D is not allowed by actions.d exec`);
+    if (program === undefined) throw this.refuse(`program \u201C${path}\u201D is not allowed by actions.d exec`);
     const env = childEnvironment(args.optStrList('env') ?? [], policy.env);
     if (!env.ok) throw this.refuse(`environment variable \u201C${env.refused}\u201D is not accepted by actions.d exec`);
     if (!resolved) throw failed(`Failed to execute child process \u201C${path}\u201D (No such file or directory)`);
@@ -97,14 +109,16 @@ export class ExecCommands {
       const err = mode === 'separated' || mode === 'stderr' ? 'pipe' : 'ignore';
       stdio = [stdin ? 'pipe' : 'ignore', out, err];
     }
+    const argv = args.optStrList('arg') ?? [];
+    const mergedOut = merged && new Socket({ fd: merged[0], readable: true, writable: false }).unref();
     try {
-      const child = spawn(program, args.optStrList('arg') ?? [], { argv0: program, env: env.env, stdio });
-      // Jobs outlive a stopping agent, as qemu-ga's do, and do not hold it up.
+      const start = needsBytes(argv, env.env) ? spawnWithBytes(program, argv, env.env, stdio) : spawnProgram(program, argv, env.env, stdio);
+      const { child } = start;
+      // Jobs outlive a stopping agent, as qemu-ga's do, and do not hold it up. Watched at once: a
+      // program may end, and Node flush its output, before it is known to have started.
       unrefChild(child);
-      await new Promise<void>((resolve, reject) => {
-        child.once('spawn', resolve);
-        child.once('error', reject);
-      });
+      const job = this.watch(child, mergedOut);
+      await start.started;
       if (stdin && child.stdin) {
         // Held until the program has read it (or is gone): kept like output, within the pool.
         this.pool.used += stdin.length;
@@ -112,25 +126,24 @@ export class ExecCommands {
         child.stdin.on('error', () => undefined);
         child.stdin.end(stdin);
       }
-      return jsonObject({ pid: this.keep(child, merged) });
+      return jsonObject({ pid: this.keep(child.pid as number, job) });
     } catch (err) {
-      if (merged) closeSync(merged[0]);
+      mergedOut?.destroy();
       throw failed(`Failed to execute child process \u201C${path}\u201D (${errorText(err)})`);
     } finally {
       if (merged) closeSync(merged[1]);
     }
   }
 
-  /** Records a started child and its output streams; answers its pid. */
-  private keep(child: ReturnType<typeof spawn>, merged: [number, number] | undefined): number {
-    const pid = child.pid as number;
+  /** A job following a child's output streams (or the merged one) and its end. */
+  private watch(child: ChildProcess, mergedOut: Socket | undefined): Job {
     const job: Job = { out: undefined, err: undefined, pending: 1, exit: undefined };
     const done = (): void => {
       job.pending--;
     };
-    if (merged) {
+    if (mergedOut) {
       job.pending++;
-      job.out = new Capture(new Socket({ fd: merged[0], readable: true, writable: false }).unref(), this.pool, done);
+      job.out = new Capture(mergedOut, this.pool, done);
     } else {
       if (child.stdout) job.pending++;
       if (child.stderr) job.pending++;
@@ -141,6 +154,11 @@ export class ExecCommands {
       job.exit = { code, signal };
       done();
     });
+    return job;
+  }
+
+  /** Keeps a started job for guest-exec-status; answers its pid. */
+  private keep(pid: number, job: Job): number {
     const sharing = this.jobs.get(pid);
     if (sharing) sharing.push(job);
     else this.jobs.set(pid, [job]);

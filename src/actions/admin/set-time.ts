@@ -24,11 +24,15 @@ export async function setTime(args: Args, hwclock: string, clock: SystemClock): 
   }
   const time = args.optInt('time');
   if (time !== undefined) {
-    // Like qemu-ga: whole seconds (truncated towards zero) must fall in local years 1970 to 2069.
-    const year = new Date(Number(time / 1_000_000_000n) * 1000).getFullYear();
+    // Like qemu-ga's struct timeval: seconds and microseconds each truncated towards zero, so
+    // -999 ns is the epoch and -1000 ns a negative microsecond the kernel refuses; the seconds
+    // must fall in local years 1970 to 2069.
+    const sec = time / 1_000_000_000n;
+    const usec = (time % 1_000_000_000n) / 1000n;
+    const year = new Date(Number(sec) * 1000).getFullYear();
     if (year < 1970 || year >= 2070) throw new QgaError(QgaErrorCode.InvalidParameterValue, 'Invalid time');
     try {
-      clock.set(time);
+      clock.set(sec * 1_000_000_000n + usec * 1000n);
     } catch (err) {
       throw new QgaError(QgaErrorCode.CommandFailed, `Failed to set time to guest: ${errorText(err)}`);
     }
