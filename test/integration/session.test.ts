@@ -1,5 +1,5 @@
 import { makeActionsDir } from '../support/actions-dir.js';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -16,9 +16,13 @@ import type { TestUser } from '../support/test-user.js';
 const USER = 'vdagent-sess';
 const EXTRA_GROUP = 'vdagent-sess-x';
 
-/** The real daemon on a real pty with the client simulator, once it announced itself. */
-async function startAgent(actionsDir: string, session: string, env: NodeJS.ProcessEnv): Promise<Harness> {
-  const agent = await startPtyHarness({ actionsDirs: [actionsDir], session, env });
+/**
+ * The real daemon on a real pty with the client simulator, once it announced itself; started, as
+ * by a careless parent, with any `inherited` file open on descriptor 7 (not close-on-exec).
+ */
+async function startAgent(actionsDir: string, session: string, env: NodeJS.ProcessEnv, inherited?: string): Promise<Harness> {
+  const prefix = inherited === undefined ? undefined : ['bash', '-c', 'exec 7<"$1"; shift; exec "$@"', 'bash', inherited];
+  const agent = await startPtyHarness({ actionsDirs: [actionsDir], session, env, prefix });
   await agent.sim.expect(MessageType.AnnounceCapabilities, { where: (m) => m.request, timeoutMs: 5000 });
   return agent;
 }
@@ -26,6 +30,7 @@ async function startAgent(actionsDir: string, session: string, env: NodeJS.Proce
 describe.runIf(process.getuid?.() === 0)('desktop sessions followed through logind, as the client sees them', () => {
   let root: string;
   let actionsDir: string;
+  let secret: string;
   let bus: BusDaemon;
   let logind: FakeLogind;
   let user: TestUser;
@@ -43,6 +48,8 @@ describe.runIf(process.getuid?.() === 0)('desktop sessions followed through logi
     root = mkdtempSync(join(tmpdir(), 'sessions-'));
     chmodSync(root, 0o755);
     actionsDir = makeActionsDir(root, { 'file-xfer': '' });
+    secret = join(root, 'root-only');
+    writeFileSync(secret, 'root only', { mode: 0o600 });
     ({ bus, logind, user } = seat = await startSeat(root, USER, { extraGroup: EXTRA_GROUP, incoming: true }));
   });
 
@@ -52,7 +59,7 @@ describe.runIf(process.getuid?.() === 0)('desktop sessions followed through logi
   });
 
   beforeEach(async () => {
-    agent = await startAgent(actionsDir, 'auto', { DBUS_SYSTEM_BUS_ADDRESS: bus.address });
+    agent = await startAgent(actionsDir, 'auto', { DBUS_SYSTEM_BUS_ADDRESS: bus.address }, secret);
     client = new TransferClient(agent);
   });
 
@@ -90,6 +97,9 @@ describe.runIf(process.getuid?.() === 0)('desktop sessions followed through logi
     expect(/^Uid:\s+(\d+)\s+(\d+)\s+(\d+)/m.exec(status)?.slice(1).map(Number)).toEqual([user.uid, user.uid, user.uid]);
     expect(/^Groups:\s*([\d ]*)$/m.exec(status)?.[1]?.trim().split(' ').map(Number).sort()).toEqual([user.gid, user.extraGid as number].sort());
     expect(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')).toEqual(expect.arrayContaining(['DISPLAY=:7', `XDG_RUNTIME_DIR=/run/user/${user.uid}`]));
+    // What the daemon inherited from its parent stays there: the user's process gets no root-only file.
+    expect(readlinkSync(`/proc/${agent.pid}/fd/7`)).toBe(secret);
+    expect(readdirSync(`/proc/${pid}/fd`).map((fd) => readlinkSync(`/proc/${pid}/fd/${fd}`))).not.toContain(secret);
   });
 
   it('announces FILE_XFER_DISABLED for a greeter and refuses transfers with DISABLED, until a user session takes the seat', async () => {
