@@ -140,7 +140,7 @@ function answerOf(value: unknown): KeysAnswer | undefined {
 }
 
 /** The keys the child listed, counted before they are split: past MAX_LISTED_KEYS, the file is too large. */
-function listedKeys(joined: string, path: string): string[] {
+function splitListed(joined: string, path: string): string[] {
   if (joined === '') return [];
   let count = 1;
   for (let at = joined.indexOf('\n'); at >= 0; at = joined.indexOf('\n', at + 1)) {
@@ -167,7 +167,7 @@ export class SshKeyCommands {
   async get(args: Args): Promise<JsonObject> {
     const user = knownUser(args.str('username'));
     const keys = await edit(user, { op: 'get', home: user.dir, keys: [], reset: false });
-    return jsonObject({ keys: listedKeys(keys, join(user.dir, '.ssh', 'authorized_keys')) });
+    return jsonObject({ keys: splitListed(keys, join(user.dir, '.ssh', 'authorized_keys')) });
   }
 
   /** guest-ssh-add-authorized-keys: adds the keys not yet there (all of them, replacing the file's, with `reset`). */
