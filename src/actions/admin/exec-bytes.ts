@@ -25,7 +25,7 @@ export interface ProgramStart {
 export function spawnWithBytes(program: string, args: readonly string[], env: Readonly<Record<string, string>>, stdio: StdioOptions): ProgramStart {
   const strings = [program, ...args, ...Object.entries(env).map(([k, v]) => `${k}=${v}`)].map((s) => JSON.stringify(s));
   const streams = Array.isArray(stdio) ? stdio : [stdio, stdio, stdio];
-  const child = spawn(process.execPath, [CHILD, program, String(args.length + 1), ...strings], { env: {}, stdio: [...streams.slice(0, 3), 'pipe'] });
+  const child = spawn(process.execPath, [CHILD, String(args.length + 1), ...strings], { env: {}, stdio: [...streams.slice(0, 3), 'pipe'] });
   const started = new Promise<void>((resolve, reject) => {
     const report = child.stdio[3];
     if (!report) return reject(new Error('exec-bytes-child has no report pipe'));
