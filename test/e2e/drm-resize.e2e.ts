@@ -174,10 +174,11 @@ describe('a SPICE client’s monitors configuration through the display devices 
     expect(readFileSync(traceLog, 'utf8')).toMatch(/qxl_client_monitors_config_crc 0 \d+ \d+/);
     // … the kernel raised a hotplug, and the agent applied the preferred mode on it, with no MONITORS_CONFIG.
     expect(await hotplugs(qxlCard)).toBeGreaterThan(before);
-    const since = (await agentJournal(questions)).slice(journalBefore);
-    process.stdout.write(`e2e agent journal:\n${since}\n`);
-    expect(since).toContain(`resolution: DRM hotplug, preferred modes applied: ${s.output} 1280x800+0+0`);
-    expect(since).not.toMatch(/MONITORS_CONFIG/);
+    // The journal may take the agent's line a moment after the screen changed.
+    const since = (): Promise<string> => agentJournal(questions).then((j) => j.slice(journalBefore));
+    await expect.poll(since, { timeout: STEP_MS }).toContain(`resolution: DRM hotplug, preferred modes applied: ${s.output} 1280x800+0+0`);
+    process.stdout.write(`e2e agent journal:\n${await since()}\n`);
+    expect(await since()).not.toMatch(/MONITORS_CONFIG/);
   });
 
   it('two monitors asked for: the QXL’s second head connects and the agent lays both left to right; the virtio-gpu device takes the second', async () => {
@@ -194,7 +195,9 @@ describe('a SPICE client’s monitors configuration through the display devices 
     expect(s.current).toBe('2080x800');
     expect(s.text).toContain(`\n${heads[0]} connected primary 1280x800+0+0 `);
     expect(s.text).toContain(`\n${heads[1]} connected 800x600+1280+0 `);
-    expect((await agentJournal(questions)).slice(journalBefore)).toContain(`resolution: DRM hotplug, preferred modes applied: ${heads[0]} 1280x800+0+0, ${heads[1]} 800x600+1280+0`);
+    await expect
+      .poll(async () => (await agentJournal(questions)).slice(journalBefore), { timeout: STEP_MS })
+      .toContain(`resolution: DRM hotplug, preferred modes applied: ${heads[0]} 1280x800+0+0, ${heads[1]} 800x600+1280+0`);
     expect(await hotplugs(qxlCard)).toBeGreaterThan(beforeQxl);
     // virtio-gpu: QEMU's SPICE display of the device's console (index 1) took the second monitor,
     // the kernel raised a hotplug on card1 and its connector now prefers 800x600. Xorg runs that
