@@ -76,9 +76,19 @@ const OUTPUT_GRACE_MS = 1000;
  * How long a helper may stay behind without progress (see {@link SessionHelper}) before it is killed
  * (SIGKILL also ends a stopped process). The port is paused meanwhile, so every client feature,
  * the daemon's own mouse included, waits: a stuck helper must not hold them longer than this. A
- * slow helper that still makes progress (a file written to a slow disk) acknowledges and stays.
+ * slow helper that still makes progress (a file written to a slow disk) acknowledges and stays, for
+ * at most {@link DRAIN_MS} in a row.
  */
 const STALL_MS = 12_000;
+/**
+ * How long a helper may stay behind in a row, progress or not, before it is killed as stalled: a
+ * helper that finishes a message every few seconds (its user's, trickling on purpose) would
+ * otherwise hold the port, and every client feature with it, paused for as long as it likes. An
+ * honest helper drains the window of file data (from its high mark and one port read, at most
+ * 1 MiB + 64 KiB, to its low mark, 256 KiB) in this time at 28 KiB/s (about 230 kbit/s): only a
+ * disk or network share slower than that loses its transfer, as a stalled helper does.
+ */
+const DRAIN_MS = 30_000;
 /**
  * Node flags of the helper: V8's young generation grows to 16 MiB per semi-space by default, and
  * under a message flood that garbage alone is ~50 MB of RSS; 2 MiB keeps the helper within its
@@ -111,8 +121,9 @@ function underSystemd(): boolean {
  * Back-pressure: what was sent but not yet acknowledged (the helper acks once a module finished a
  * message) is bounded by {@link HELPER_WINDOW}; when it is full, or the socket holds more than its
  * mark, the helper is `behind` and the daemon stops reading the port. A helper behind without
- * progress for {@link STALL_MS} is killed and restarted, and the client hears what it lost: progress
- * is reading what the socket holds, or (once it holds nothing) acknowledging what was read.
+ * progress for {@link STALL_MS}, or behind for {@link DRAIN_MS} in a row whatever its progress, is
+ * killed and restarted, and the client hears what it lost: progress is reading what the socket
+ * holds, or (once it holds nothing) acknowledging what was read.
  */
 export class SessionHelper extends EventEmitter<HelperEvents> {
   private child: ChildProcess | undefined;
@@ -123,6 +134,8 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
   private backlog = 0;
   private behind = false;
   private stall: NodeJS.Timeout | undefined;
+  /** Ends a helper that stayed behind for {@link DRAIN_MS} in a row. */
+  private drain: NodeJS.Timeout | undefined;
   private reported = false;
   private stopped = false;
   /** The ending of the current helper process, once it is being ended. */
@@ -330,21 +343,25 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
     const behind = this.window.full || this.backlog > 0;
     if (behind === this.behind) return;
     this.behind = behind;
-    if (behind) this.armStall();
-    else clearTimeout(this.stall);
+    clearTimeout(this.drain);
+    if (behind) {
+      this.armStall();
+      this.drain = setTimeout(() => this.killBehind(`held the port paused for ${DRAIN_MS / 1000} s`), DRAIN_MS);
+    } else clearTimeout(this.stall);
     this.emit('behind', behind);
   }
 
   private armStall(): void {
     clearTimeout(this.stall);
-    this.stall = setTimeout(() => {
-      const child = this.child;
-      if (!child || !this.behind) return;
-      this.log.warn(
-        `session ${this.desktop.id}: helper ${child.pid} acknowledged nothing for ${STALL_MS / 1000} s with ${this.window.items} messages (${this.window.pendingBytes} bytes) in flight; killing it`,
-      );
-      child.kill('SIGKILL');
-    }, STALL_MS);
+    this.stall = setTimeout(() => this.killBehind(`acknowledged nothing for ${STALL_MS / 1000} s`), STALL_MS);
+  }
+
+  /** Kills a helper that is still behind (SIGKILL also ends a stopped process): it is restarted, and the client hears what it lost. */
+  private killBehind(why: string): void {
+    const child = this.child;
+    if (!child || !this.behind) return;
+    this.log.warn(`session ${this.desktop.id}: helper ${child.pid} ${why} with ${this.window.items} messages (${this.window.pendingBytes} bytes) in flight; killing it`);
+    child.kill('SIGKILL');
   }
 
   /** Logs a helper's misbehaviour once per helper process (a hostile helper cannot flood the log). */
