@@ -47,7 +47,8 @@ export class SessionBridge extends EventEmitter<SessionBridgeEvents> implements 
   private readonly offers = new Map<string, ReadonlySet<number>>();
   private sentCaps: CapabilitySet | undefined;
   private capsKey = '';
-  private readonly stopping = new Set<Promise<void>>();
+  /** The helpers being ended, and when each has. */
+  private readonly stopping = new Map<SessionHelper, Promise<void>>();
   /** A helper is to start once the ones being stopped have ended and its start is due (see startWhenEnded). */
   private waiting = false;
   private startTimer: NodeJS.Timeout | undefined;
@@ -86,13 +87,15 @@ export class SessionBridge extends EventEmitter<SessionBridgeEvents> implements 
     await this.options.source.start((d) => this.onDesktop(d));
   }
 
-  /** Stops following and ends the helper. */
+  /** Stops following and ends the helper, and any still ending, with the daemon's short grace. */
   async stop(): Promise<void> {
     await this.options.source.stop();
     this.desktop = undefined;
     clearTimeout(this.startTimer);
     this.endHelper();
-    await Promise.all(this.stopping);
+    // The daemon's stop is promised within 2 s: no helper gets a session change's longer grace.
+    for (const helper of this.stopping.keys()) helper.hurry();
+    await Promise.all(this.stopping.values());
   }
 
   /**
@@ -181,7 +184,7 @@ export class SessionBridge extends EventEmitter<SessionBridgeEvents> implements 
     };
     if (this.stopping.size > 0) {
       this.waiting = true;
-      void Promise.all(this.stopping).then(resume);
+      void Promise.all(this.stopping.values()).then(resume);
       return;
     }
     if (!this.desktop || this.helper) return;
@@ -247,8 +250,7 @@ export class SessionBridge extends EventEmitter<SessionBridgeEvents> implements 
     this.reported.clear();
     this.changes.clear();
     this.loseAll();
-    const done: Promise<void> = helper.stop().finally(() => this.stopping.delete(done));
-    this.stopping.add(done);
+    this.stopping.set(helper, helper.stop().finally(() => this.stopping.delete(helper)));
   }
 
   /** A helper starts: its modules are coming. */

@@ -12,6 +12,7 @@ import { channelOnDescriptor, type FrameChannel, HELPER_ENVELOPE, MAX_FRAME } fr
 import { HELPER_WINDOW, InFlightWindow } from './in-flight.js';
 import { isFromHelper, type ToHelper } from './ipc.js';
 import { estimateSize } from './message-size.js';
+import { HelperEnd } from './helper-end.js';
 import { relayOutput } from './output-relay.js';
 import type { Desktop } from './source.js';
 import { checkHelperVersion, DAEMON_VERSION_ENV, formatVersion, type HelperVersionError, type ProgramVersion } from './version.js';
@@ -71,17 +72,23 @@ export interface HelperEvents {
 export const STABLE_MS = 10_000;
 /** How long the output of a helper that ended is still read: what it wrote last, a crash's trace included. */
 const OUTPUT_GRACE_MS = 1000;
-/** How long a helper may take to end after SIGTERM before it is killed. */
-const STOP_GRACE_MS = 3000;
-/** How long a killed helper is waited for: one that SIGKILL has not ended by then is stuck in the kernel. */
-const KILL_WAIT_MS = 1000;
 /**
  * How long a helper may stay behind without progress (see {@link SessionHelper}) before it is killed
  * (SIGKILL also ends a stopped process). The port is paused meanwhile, so every client feature,
  * the daemon's own mouse included, waits: a stuck helper must not hold them longer than this. A
- * slow helper that still makes progress (a file written to a slow disk) acknowledges and stays.
+ * slow helper that still makes progress (a file written to a slow disk) acknowledges and stays, for
+ * at most {@link DRAIN_MS} in a row.
  */
 const STALL_MS = 12_000;
+/**
+ * How long a helper may stay behind in a row, progress or not, before it is killed as stalled: a
+ * helper that finishes a message every few seconds (its user's, trickling on purpose) would
+ * otherwise hold the port, and every client feature with it, paused for as long as it likes. An
+ * honest helper drains the window of file data (from its high mark and one port read, at most
+ * 1 MiB + 64 KiB, to its low mark, 256 KiB) in this time at 28 KiB/s (about 230 kbit/s): only a
+ * disk or network share slower than that loses its transfer, as a stalled helper does.
+ */
+const DRAIN_MS = 30_000;
 /**
  * Node flags of the helper: V8's young generation grows to 16 MiB per semi-space by default, and
  * under a message flood that garbage alone is ~50 MB of RSS; 2 MiB keeps the helper within its
@@ -114,8 +121,9 @@ function underSystemd(): boolean {
  * Back-pressure: what was sent but not yet acknowledged (the helper acks once a module finished a
  * message) is bounded by {@link HELPER_WINDOW}; when it is full, or the socket holds more than its
  * mark, the helper is `behind` and the daemon stops reading the port. A helper behind without
- * progress for {@link STALL_MS} is killed and restarted, and the client hears what it lost: progress
- * is reading what the socket holds, or (once it holds nothing) acknowledging what was read.
+ * progress for {@link STALL_MS}, or behind for {@link DRAIN_MS} in a row whatever its progress, is
+ * killed and restarted, and the client hears what it lost: progress is reading what the socket
+ * holds, or (once it holds nothing) acknowledging what was read.
  */
 export class SessionHelper extends EventEmitter<HelperEvents> {
   private child: ChildProcess | undefined;
@@ -126,8 +134,12 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
   private backlog = 0;
   private behind = false;
   private stall: NodeJS.Timeout | undefined;
+  /** Ends a helper that stayed behind for {@link DRAIN_MS} in a row. */
+  private drain: NodeJS.Timeout | undefined;
   private reported = false;
   private stopped = false;
+  /** The ending of the current helper process, once it is being ended. */
+  private ending: HelperEnd | undefined;
   private restart: NodeJS.Timeout | undefined;
   private startedAt = 0;
   private readonly backoff = new Backoff({ initialMs: 100, maxMs: 10_000 });
@@ -179,19 +191,30 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
     return true;
   }
 
-  /** Ends the helper: SIGTERM (it stops its modules), SIGKILL if it does not end in time (see end). */
+  /** Ends the helper: SIGTERM (it stops its modules), SIGKILL if it does not end in time (see HelperEnd). */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.restart);
     const child = this.child;
     if (!child) return;
-    await end(child);
+    await this.end(child).done;
     if (child.exitCode !== null || child.signalCode !== null) return;
-    // Stuck in the kernel (see end): the daemon keeps nothing of it, nor is kept running by it.
+    // Stuck in the kernel (see HelperEnd): the daemon keeps nothing of it, nor is kept running by it.
     this.channel?.destroy();
     child.stdout?.destroy();
     child.stderr?.destroy();
     child.unref();
+  }
+
+  /** The daemon itself stops: a helper being ended gets the short grace (see HelperEnd.hurry). */
+  hurry(): void {
+    this.ending?.hurry();
+  }
+
+  /** Ends the helper process (once, however often asked). */
+  private end(child: ChildProcess): HelperEnd {
+    this.ending ??= new HelperEnd(child);
+    return this.ending;
   }
 
   private async spawn(): Promise<void> {
@@ -312,7 +335,7 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
     this.log.warn(`session ${this.desktop.id}: helper ${child.pid} is another version (${err.message}); stopping it unheard`);
     this.emit('refused', err);
     this.channel?.close();
-    void end(child);
+    this.end(child);
   }
 
   /** Recomputes whether the helper is behind; says so when it changed. */
@@ -320,21 +343,25 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
     const behind = this.window.full || this.backlog > 0;
     if (behind === this.behind) return;
     this.behind = behind;
-    if (behind) this.armStall();
-    else clearTimeout(this.stall);
+    clearTimeout(this.drain);
+    if (behind) {
+      this.armStall();
+      this.drain = setTimeout(() => this.killBehind(`held the port paused for ${DRAIN_MS / 1000} s`), DRAIN_MS);
+    } else clearTimeout(this.stall);
     this.emit('behind', behind);
   }
 
   private armStall(): void {
     clearTimeout(this.stall);
-    this.stall = setTimeout(() => {
-      const child = this.child;
-      if (!child || !this.behind) return;
-      this.log.warn(
-        `session ${this.desktop.id}: helper ${child.pid} acknowledged nothing for ${STALL_MS / 1000} s with ${this.window.items} messages (${this.window.pendingBytes} bytes) in flight; killing it`,
-      );
-      child.kill('SIGKILL');
-    }, STALL_MS);
+    this.stall = setTimeout(() => this.killBehind(`acknowledged nothing for ${STALL_MS / 1000} s`), STALL_MS);
+  }
+
+  /** Kills a helper that is still behind (SIGKILL also ends a stopped process): it is restarted, and the client hears what it lost. */
+  private killBehind(why: string): void {
+    const child = this.child;
+    if (!child || !this.behind) return;
+    this.log.warn(`session ${this.desktop.id}: helper ${child.pid} ${why} with ${this.window.items} messages (${this.window.pendingBytes} bytes) in flight; killing it`);
+    child.kill('SIGKILL');
   }
 
   /** Logs a helper's misbehaviour once per helper process (a hostile helper cannot flood the log). */
@@ -347,6 +374,7 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
   private exited(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (this.child !== child) return;
     this.child = undefined;
+    this.ending = undefined;
     // Processes the helper left may hold its ends open: its descriptors here are closed all the
     // same (its last lines are read for a while first), or each helper ended would leave three.
     this.channel?.destroy();
@@ -386,28 +414,4 @@ export class SessionHelper extends EventEmitter<HelperEvents> {
     this.log.warn(`session ${this.desktop.id}: starting the helper again from the installed files in ${delay} ms (${this.refusals} of ${attempts})`);
     this.restart = setTimeout(() => this.start(), delay);
   }
-}
-
-/**
- * Ends a helper process: SIGTERM (it stops its modules), SIGKILL if it does not end in time.
- * Resolves once it ended, or {@link KILL_WAIT_MS} after SIGKILL: a helper stuck in the kernel on the
- * user's behalf (a write to the user's own FUSE mount that never answers) does not end even then,
- * and must hold up neither the next session's helper nor the daemon's own stop.
- */
-async function end(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  let timer: NodeJS.Timeout | undefined;
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      timer = setTimeout(resolve, KILL_WAIT_MS);
-    }, STOP_GRACE_MS);
-  });
-  child.kill('SIGTERM');
-  // A helper its user stopped (SIGSTOP) would take SIGTERM only once continued: continue it, as
-  // systemd does when it stops a unit, so that it ends now and by its own stop, not by SIGKILL.
-  child.kill('SIGCONT');
-  await exited;
-  clearTimeout(timer);
 }

@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Capability, CapabilitySet, ClipboardSelection, FileXferResult, MessageType } from '../../src/protocol/index.js';
+import { Capability, CapabilitySet, ChunkPort, ClipboardSelection, FileXferResult, MessageType } from '../../src/protocol/index.js';
 import { RateLimiter } from '../../src/log/rate-limit.js';
 import { HELPER_ENVELOPE } from '../../src/session/channel.js';
+import { HELPER_WINDOW } from '../../src/session/in-flight.js';
 import { makeActionsDir } from '../support/actions-dir.js';
 import { flood, wire } from '../support/flood.js';
 import { CLI, startPtyHarness, type Harness } from '../support/harness.js';
@@ -16,6 +17,11 @@ const FIXTURE = fileURLToPath(new URL('../fixtures/hostile-helper.mjs', import.m
 const MiB = 1 << 20;
 /** The bound the daemon holds over its idle size, whatever a peer sends. */
 const BOUND = 64 * MiB;
+
+/** A FILE_XFER_DATA payload as spice-gtk sends it. */
+const BLOCK = Buffer.alloc(65536, 0x5a);
+/** How many such blocks fill the daemon → helper window. */
+const WINDOW_BLOCKS = HELPER_WINDOW.highBytes / BLOCK.length;
 
 /** How many descriptors a process holds. */
 const descriptors = (pid: number): number => readdirSync(`/proc/${pid}/fd`).length;
@@ -91,6 +97,63 @@ describe.runIf(process.getuid?.() === 0)('a hostile session helper on the real c
     expect(blocked).toBe(true);
     const status = await h.sim.expect(MessageType.FileXferStatus, { where: (m) => m.id === id, timeoutMs: 40_000 });
     expect(status.result).toBe(FileXferResult.Cancelled);
+  }, 120_000);
+
+  /**
+   * A helper that finishes one message every `ackMs` (see the fixture's `trickle`) is given a
+   * transfer and `blocks` blocks of 64 KiB for it with the host's pointer state behind them, more
+   * than its window holds; resolves once the pointer state reached the sink, with the transfer's id,
+   * the helper's pid and how many messages it had finished by then.
+   */
+  async function pointerBehindFileData(ackMs: number, blocks: number): Promise<{ id: number; helper: number; acks: number }> {
+    const record = join(root, 'acks');
+    writeFileSync(record, '');
+    const sink = join(root, 'pointer-events');
+    writeFileSync(sink, '');
+    h = await startPtyHarness({
+      cli: FIXTURE,
+      actionsDirs: [makeActionsDir(root, { 'file-xfer': '', mouse: '' })],
+      session: 'current',
+      env: { HOSTILE_CLI: CLI, HOSTILE_MODE: 'trickle', HOSTILE_ACK_MS: String(ackMs), HOSTILE_RECORD: record },
+      extraArgs: ['--fake-uinput', sink],
+    });
+    await h.sim.expect(MessageType.AnnounceCapabilities, { where: (m) => m.request, timeoutMs: 20_000 });
+    // A transfer the helper was given: one the daemon does not answer itself (the helper never does).
+    let id = 0;
+    for (let answered = true; answered; ) {
+      id++;
+      await h.sim.send({ type: MessageType.FileXferStart, id, keyfile: `[vdagent-file-xfer]\nname=big\nsize=${256 * MiB}\n` });
+      answered = await h.sim.expect(MessageType.FileXferStatus, { where: (m) => m.id === id, timeoutMs: 1000 }).then(() => true, () => false);
+    }
+    const helper = helperPid(h.pid) as number;
+    const data = Buffer.concat([
+      wire(Array.from({ length: blocks }, () => ({ type: MessageType.FileXferData, id, data: BLOCK }))),
+      wire([{ type: MessageType.MouseState, x: 10, y: 20, buttons: 0, displayId: 0 }], ChunkPort.Server),
+    ]);
+    const { accepted, blocked } = await flood(h.hostFd as number, data, { giveUpMs: 3000 });
+    expect(blocked).toBe(true);
+    void h.sim.sendRaw(data.subarray(accepted)).catch(() => undefined);
+    await expect.poll(() => statSync(sink).size, { timeout: 50_000, interval: 200 }).toBeGreaterThan(0);
+    const acks = readFileSync(record, 'utf8').split('\n').filter((pid) => pid === String(helper)).length;
+    return { id, helper, acks };
+  }
+
+  it('does not let a helper that finishes a message now and then hold the port paused: a pointer state behind file data is handled, the transfer cancelled', async () => {
+    // One ack every 10 s, progress each time within the 12 s after which a helper behind without
+    // progress is killed; twice the window of file data.
+    const { id, acks } = await pointerBehindFileData(10_000, 2 * WINDOW_BLOCKS);
+    // Handled before the helper's acks could have drained the window to where the port is read
+    // again (from its high mark to its low one, a block each), and with the transfer cancelled.
+    expect(acks).toBeLessThan((HELPER_WINDOW.highBytes - HELPER_WINDOW.lowBytes) / BLOCK.length);
+    expect((await h.sim.expect(MessageType.FileXferStatus, { where: (m) => m.id === id, timeoutMs: 5000 })).result).toBe(FileXferResult.Cancelled);
+  }, 120_000);
+
+  it('keeps a helper as slow as a 64 KiB/s disk: the pointer state behind its file data waits for the window to drain, and the transfer goes on', async () => {
+    // A block a second, 2.3 times the slowest drain the daemon waits for; one and a half windows of file data.
+    const { id, helper, acks } = await pointerBehindFileData(1000, WINDOW_BLOCKS + WINDOW_BLOCKS / 2);
+    expect(acks).toBeGreaterThanOrEqual((HELPER_WINDOW.highBytes - HELPER_WINDOW.lowBytes) / BLOCK.length);
+    expect(helperPid(h.pid)).toBe(helper);
+    expect(h.sim.records.some((r) => r.from === 'agent' && r.message?.type === MessageType.FileXferStatus && r.message.id === id)).toBe(false);
   }, 120_000);
 
   it('passes on no more than its flood control lets through of 20,000 lines the helper writes on its output', async () => {
