@@ -13,6 +13,7 @@ import { createTestUser, removeTestUser, type TestUser } from '../support/test-u
 const USER = 'vdagent-qgau';
 /** cgroup v1's freezer: a task frozen there does not end on SIGKILL until thawed. */
 const FREEZER = '/sys/fs/cgroup/freezer';
+const MiB = 1 << 20;
 
 /** A process's children (none once it ended). */
 const childrenOf = (pid: number): number[] => {
@@ -218,6 +219,23 @@ describe.skipIf(process.getuid?.() !== 0)('user accounts through the guest agent
       }
     });
 
+    it('lists a user’s 4 MiB of control characters (65,536 keys, six bytes each in JSON) within the bound', async () => {
+      expect(await add(listed, ['ssh-ed25519 AAAAk'])).toEqual({ return: {} });
+      const kept = readFileSync(keysFile());
+      const line = '\x01'.repeat(63);
+      try {
+        writeFileSync(keysFile(), `${line}\n`.repeat(MAX_LISTED_KEYS));
+        const idle = rssOf(infoOnly.pid);
+        resetPeakRss(infoOnly.pid);
+        const keys = ((await get(infoOnly)).return as { keys: string[] }).keys;
+        expect(keys).toHaveLength(MAX_LISTED_KEYS);
+        expect(keys.every((k) => k === line)).toBe(true);
+        expect(peakRssOf(infoOnly.pid) - idle).toBeLessThanOrEqual(64 * MiB);
+      } finally {
+        writeFileSync(keysFile(), kept);
+      }
+    });
+
     it('refuses root, a uid-0 account under the default rule, and unlisted users, naming the entry in the log', async () => {
       for (const [agent, username] of [
         [listed, 'root'],
@@ -295,6 +313,25 @@ describe.skipIf(process.getuid?.() !== 0)('user accounts through the guest agent
           for (let i = 0; i < 20 && !grab.held(); i++) expect(await get(infoOnly, USER, 30_000)).toEqual(unheld);
           expect(grab.held()).toBe(true);
           expect(await infoOnly.client.json({ execute: 'guest-ping' }, 30_000)).toEqual({ return: {} });
+        } finally {
+          await grab.release();
+        }
+      }, 120_000);
+
+      it('a user writing into its output cannot make the daemon parse more than an answer: 24 MiB of `[{},{},…` around it stays within the bound', async () => {
+        await add(listed, ['ssh-ed25519 AAAAk held'], true);
+        resetPeakRss(infoOnly.pid);
+        const idle = rssOf(infoOnly.pid);
+        // Eight million empty objects, then the editor's own answer, then `]`: valid JSON, no answer.
+        const grab = grabDescriptor(root, user, 'authorized-keys-child', 1, 24 * MiB);
+        try {
+          for (let i = 0; i < 20 && !grab.held(); i++) {
+            const r = await get(infoOnly, USER, 30_000);
+            if (grab.held()) expect(r.error?.class).toBe('GenericError');
+            else expect(r).toEqual({ return: { keys: ['ssh-ed25519 AAAAk held'] } });
+          }
+          expect(grab.held()).toBe(true);
+          expect(peakRssOf(infoOnly.pid) - idle).toBeLessThanOrEqual(64 * MiB);
         } finally {
           await grab.release();
         }

@@ -31,8 +31,13 @@ const CHILD_TIMEOUT_MS = 15_000;
  * stuck in the kernel on the user's own mount may not end even by SIGKILL. The daemon waits for neither.
  */
 const OUTPUT_GRACE_MS = 1000;
-/** The largest answer read from the child: the biggest file, every byte escaped by JSON. */
-const MAX_ANSWER = 6 * MAX_AUTHORIZED_KEYS_BYTES + 4096;
+/** The longest first line of the editor's answer: a failure's step, code and path (PATH_MAX, every byte escaped). */
+const MAX_ANSWER_HEAD = 32 * 1024;
+/**
+ * The largest answer read from the editor: its first line, then the keys of the biggest file, each
+ * byte that is not UTF-8 read as U+FFFD (three bytes).
+ */
+const MAX_ANSWER = MAX_ANSWER_HEAD + 3 * MAX_AUTHORIZED_KEYS_BYTES;
 const CHILD = fileURLToPath(new URL('./authorized-keys-child.js', import.meta.url));
 
 const failed = (desc: string, code = QgaErrorCode.CommandFailed): QgaError => new QgaError(code, desc);
@@ -164,22 +169,28 @@ function answerFrom(uid: number, ended: Ended | undefined, output: Buffer | unde
   const editor = `the authorized_keys editor for uid ${uid}`;
   if (!ended) return new Error(`${editor} did not end within ${CHILD_TIMEOUT_MS / 1000} s, nor after SIGKILL; let go`);
   if (ended.code !== 0 || !output) return new Error(`${editor} ended with ${ended.signal ?? `status ${ended.code}`}: ${errors.trim()}`);
-  let answer: KeysAnswer | undefined;
+  const end = output.subarray(0, MAX_ANSWER_HEAD).indexOf(0x0a);
+  if (end < 0) return new Error(`${editor} answered no first line`);
+  let head: unknown;
   try {
-    answer = answerOf(JSON.parse(output.toString()));
+    head = JSON.parse(output.toString('utf8', 0, end));
   } catch (err) {
     return new Error(`${editor} answered no JSON: ${(err as Error).message}`);
   }
+  // Only the first line is JSON (see answerText): the user may write into the editor's output
+  // too, and 24 MiB of `[{},{},…` around its answer, valid JSON of eight million objects, took the
+  // root daemon +800 MiB to parse.
+  const answer = answerOf(head, () => output.toString('utf8', end + 1));
   return answer ?? new Error(`${editor} answered JSON that is no answer`);
 }
 
 const STEPS: ReadonlySet<string> = new Set<KeysFailure['step']>(['open', 'read', 'mkdir', 'create', 'write', 'rename']);
 
-/** The child's answer, when the value has its shape (the child runs as the user, who can tamper with it). */
-function answerOf(value: unknown): KeysAnswer | undefined {
+/** The child's answer, when its first line has its shape (the child runs as the user, who can tamper with it); `keys` reads what follows. */
+function answerOf(value: unknown, keys: () => string): KeysAnswer | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
-  const { ok, keys, failure } = value as Record<string, unknown>;
-  if (ok === true) return typeof keys === 'string' ? { ok, keys } : undefined;
+  const { ok, failure } = value as Record<string, unknown>;
+  if (ok === true) return { ok, keys: keys() };
   if (ok !== false || typeof failure !== 'object' || failure === null) return undefined;
   const { step, path, code } = failure as Record<string, unknown>;
   if (typeof step !== 'string' || !STEPS.has(step) || typeof path !== 'string' || typeof code !== 'string') return undefined;
