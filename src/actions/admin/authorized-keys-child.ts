@@ -1,8 +1,8 @@
 // The child process that edits one user's authorized_keys with that user's uid and gid: started
 // as root with its code already loaded (the agent may be installed where only root can read),
 // it drops to the uid and gid given as its two arguments, with no supplementary groups, before
-// it reads anything; then it reads one JSON request on standard input and writes one JSON answer
-// on standard output.
+// it reads anything; then it reads one JSON request on standard input and writes its answer (one
+// line of JSON, then the keys as they are: answerText) on standard output.
 import { editAuthorizedKeys } from './authorized-keys-file.js';
 import { answerText, type KeysRequest } from './authorized-keys.js';
 
