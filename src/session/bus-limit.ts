@@ -16,8 +16,56 @@ interface Connection extends EventEmitter {
   stream: Readable;
 }
 
+/** Why a message from the bus was dropped: it declared more than the bound, or dbus-next could not read it. */
+export type DroppedBusMessageCode = 'TooLarge' | 'Unreadable';
+
+/** A message from the system bus that the daemon dropped unread: any user may send one. */
+export class DroppedBusMessage extends Error {
+  override readonly name = 'DroppedBusMessage';
+
+  constructor(
+    readonly code: DroppedBusMessageCode,
+    detail: string,
+  ) {
+    super(`${code}: ${detail}`);
+  }
+}
+
 /**
- * Drops every message over `max` bytes that reaches `bus` before dbus-next reads it. The system
+ * dbus-next reads messages in a 'readable' listener that it adds to the socket right after the
+ * connection's 'connect', and a message it cannot read (a UNIX_FD index when no descriptor came
+ * with it, which the bus does not check) throws there, outside any caller: the daemon would end.
+ * That listener is wrapped: a throw drops the message (its bytes were taken before it was read, so
+ * the next message starts where it should) and reading goes on while the socket holds more.
+ */
+function guardParser(stream: Readable, dropped: (err: DroppedBusMessage) => void): void {
+  const guarded =
+    (listener: (this: Readable) => void) =>
+    (): void => {
+      for (;;) {
+        const before = stream.readableLength;
+        try {
+          listener.call(stream);
+          return;
+        } catch (err) {
+          dropped(new DroppedBusMessage('Unreadable', err instanceof Error ? err.message : String(err)));
+          // Nothing taken since (which the parser never does): reading again would only throw again.
+          if (stream.readableLength === before) return;
+        }
+      }
+    };
+  const on = stream.on.bind(stream);
+  stream.on = ((event: string | symbol, listener: (this: Readable) => void): Readable => {
+    if (event !== 'readable') return on(event, listener);
+    // Only dbus-next's parser: the stream's own method serves every later listener.
+    Reflect.deleteProperty(stream, 'on');
+    return on(event, guarded(listener));
+  }) as Readable['on'];
+}
+
+/**
+ * Drops every message over `max` bytes that reaches `bus` before dbus-next reads it, and every
+ * message dbus-next fails to read, telling `dropped` of each (see guardParser). The system
  * bus lets any user send a signal to any peer, and a signal sent to our unique name reaches us
  * whatever our match rules; dbus-next parses a message whole before anyone sees it, into a value
  * per element: 28 MB of empty arrays made the root daemon hold over 1 GB and stop for seconds. So
@@ -25,7 +73,7 @@ interface Connection extends EventEmitter {
  * message that declares more than `max` bytes is skipped as its bytes arrive, never buffered; the
  * parser only ever sees the others.
  */
-export function limitIncoming(bus: MessageBus, max = MAX_BUS_MESSAGE): void {
+export function limitIncoming(bus: MessageBus, dropped: (err: DroppedBusMessage) => void, max = MAX_BUS_MESSAGE): void {
   const connection = (bus as unknown as { _connection: Connection })._connection;
   const stream = connection.stream;
   const read = stream.read.bind(stream);
@@ -35,7 +83,10 @@ export function limitIncoming(bus: MessageBus, max = MAX_BUS_MESSAGE): void {
   let rest = false;
   /** Bytes of a message over the bound still to be dropped. */
   let skip = 0;
-  connection.once('connect', () => (framed = true));
+  connection.once('connect', () => {
+    framed = true;
+    guardParser(stream, dropped);
+  });
   stream.read = (size?: number): unknown => {
     if (!framed) return read(size);
     if (rest) {
@@ -61,6 +112,7 @@ export function limitIncoming(bus: MessageBus, max = MAX_BUS_MESSAGE): void {
         return header;
       }
       skip = length - FIXED_HEADER;
+      dropped(new DroppedBusMessage('TooLarge', `a message of ${length} bytes, over the ${max} read`));
     }
   };
 }

@@ -85,7 +85,7 @@ export class Seat0Tracker {
    */
   static async start(log: Logger, onChange: (session: LoginSession | undefined) => void): Promise<Seat0Tracker> {
     const bus = dbus.systemBus();
-    limitIncoming(bus);
+    limitIncoming(bus, (err) => log.warn(`system bus: message dropped unread (${err.message})`));
     await connected(bus);
     const tracker = new Seat0Tracker(bus, log, onChange);
     bus.on('error', (err: unknown) => log.warn(`system bus: ${String(err)}`));

@@ -1,15 +1,36 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_LISTED_KEYS } from '../../src/actions/admin/ssh-keys.js';
+import { grabDescriptor } from '../support/grab-fd.js';
 import { peakRssOf, resetPeakRss, rssOf } from '../support/proc.js';
 import { startQgaDaemon, type QgaDaemon } from '../support/qga-harness.js';
 import { passwordMatches, shadowHash } from '../support/shadow.js';
 import { createTestUser, removeTestUser, type TestUser } from '../support/test-user.js';
 
 const USER = 'vdagent-qgau';
+/** cgroup v1's freezer: a task frozen there does not end on SIGKILL until thawed. */
+const FREEZER = '/sys/fs/cgroup/freezer';
+const MiB = 1 << 20;
+
+/** A process's children (none once it ended). */
+const childrenOf = (pid: number): number[] => {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+};
+/** A process's command line, NULs as spaces ('' once it ended). */
+const commandLineOf = (pid: number): string => {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+  } catch {
+    return '';
+  }
+};
 /** A second account with uid 0 (made with useradd -o): root in all but name. */
 const ROOT_TWIN = 'vdagent-qgaz';
 const b64 = (s: string | Buffer): string => Buffer.from(s).toString('base64');
@@ -129,7 +150,7 @@ describe.skipIf(process.getuid?.() !== 0)('user accounts through the guest agent
     const add = (agent: QgaDaemon, keys: string[], reset?: boolean, username = USER) =>
       agent.client.json({ execute: 'guest-ssh-add-authorized-keys', arguments: { username, keys, ...(reset === undefined ? {} : { reset }) } });
     const remove = (agent: QgaDaemon, keys: string[], username = USER) => agent.client.json({ execute: 'guest-ssh-remove-authorized-keys', arguments: { username, keys } });
-    const get = (agent: QgaDaemon, username = USER) => agent.client.json({ execute: 'guest-ssh-get-authorized-keys', arguments: { username } });
+    const get = (agent: QgaDaemon, username = USER, timeoutMs?: number) => agent.client.json({ execute: 'guest-ssh-get-authorized-keys', arguments: { username } }, timeoutMs);
 
     it('answers get for a missing file as qemu-ga does', async () => {
       expect(await get(infoOnly)).toEqual({
@@ -198,6 +219,23 @@ describe.skipIf(process.getuid?.() !== 0)('user accounts through the guest agent
       }
     });
 
+    it('lists a user’s 4 MiB of control characters (65,536 keys, six bytes each in JSON) within the bound', async () => {
+      expect(await add(listed, ['ssh-ed25519 AAAAk'])).toEqual({ return: {} });
+      const kept = readFileSync(keysFile());
+      const line = '\x01'.repeat(63);
+      try {
+        writeFileSync(keysFile(), `${line}\n`.repeat(MAX_LISTED_KEYS));
+        const idle = rssOf(infoOnly.pid);
+        resetPeakRss(infoOnly.pid);
+        const keys = ((await get(infoOnly)).return as { keys: string[] }).keys;
+        expect(keys).toHaveLength(MAX_LISTED_KEYS);
+        expect(keys.every((k) => k === line)).toBe(true);
+        expect(peakRssOf(infoOnly.pid) - idle).toBeLessThanOrEqual(64 * MiB);
+      } finally {
+        writeFileSync(keysFile(), kept);
+      }
+    });
+
     it('refuses root, a uid-0 account under the default rule, and unlisted users, naming the entry in the log', async () => {
       for (const [agent, username] of [
         [listed, 'root'],
@@ -261,6 +299,84 @@ describe.skipIf(process.getuid?.() !== 0)('user accounts through the guest agent
         expect(readdirSync(rootDir)).toEqual([]);
         rmSync(join(user.home, '.ssh'));
       });
+    });
+
+    describe('the editor, which is the user’s own process', () => {
+      it('a user holding a copy of its output past its end stalls neither the command nor the guest agent', async () => {
+        await add(listed, ['ssh-ed25519 AAAAk held'], true);
+        const unheld = await get(infoOnly);
+        expect(unheld).toEqual({ return: { keys: ['ssh-ed25519 AAAAk held'] } });
+        // pidfd_getfd(2) on the editor's standard output: the socket the daemon reads its answer from.
+        const grab = grabDescriptor(root, user, 'authorized-keys-child', 1);
+        try {
+          // Each get runs a new editor; the user takes the first one's output (or a later one's).
+          for (let i = 0; i < 20 && !grab.held(); i++) expect(await get(infoOnly, USER, 30_000)).toEqual(unheld);
+          expect(grab.held()).toBe(true);
+          expect(await infoOnly.client.json({ execute: 'guest-ping' }, 30_000)).toEqual({ return: {} });
+        } finally {
+          await grab.release();
+        }
+      }, 120_000);
+
+      it('a user writing into its output cannot make the daemon parse more than an answer: 24 MiB of `[{},{},…` around it stays within the bound', async () => {
+        await add(listed, ['ssh-ed25519 AAAAk held'], true);
+        resetPeakRss(infoOnly.pid);
+        const idle = rssOf(infoOnly.pid);
+        // Eight million empty objects, then the editor's own answer, then `]`: valid JSON, no answer.
+        const grab = grabDescriptor(root, user, 'authorized-keys-child', 1, 24 * MiB);
+        try {
+          for (let i = 0; i < 20 && !grab.held(); i++) {
+            const r = await get(infoOnly, USER, 30_000);
+            if (grab.held()) expect(r.error?.class).toBe('GenericError');
+            else expect(r).toEqual({ return: { keys: ['ssh-ed25519 AAAAk held'] } });
+          }
+          expect(grab.held()).toBe(true);
+          expect(peakRssOf(infoOnly.pid) - idle).toBeLessThanOrEqual(64 * MiB);
+        } finally {
+          await grab.release();
+        }
+      }, 120_000);
+
+      it.runIf(existsSync(join(FREEZER, 'cgroup.procs')))('an editor that SIGKILL does not end (stuck in the kernel, as on the user’s own FUSE mount) is let go: the command fails, the guest agent goes on', async () => {
+        // A task moved into a frozen cgroup v1 freezer stays there, SIGKILL or not, until thawed.
+        const frozen = join(FREEZER, `vdagent-test-${process.pid}`);
+        mkdirSync(frozen);
+        writeFileSync(join(frozen, 'freezer.state'), 'FROZEN');
+        let caught = false;
+        try {
+          for (let i = 0; i < 20 && !caught; i++) {
+            const answer = get(infoOnly, USER, 30_000);
+            let settled = false;
+            void answer.finally(() => (settled = true)).catch(() => undefined);
+            // Watches the daemon's children for the editor while the request runs, and freezes it.
+            while (!settled && !caught) {
+              const editor = childrenOf(infoOnly.pid).find((pid) => commandLineOf(pid).includes('authorized-keys-child'));
+              try {
+                if (editor !== undefined) writeFileSync(join(frozen, 'cgroup.procs'), String(editor));
+                caught = editor !== undefined;
+              } catch {
+                // It ended before it could be frozen.
+              }
+              await new Promise((r) => setImmediate(r));
+            }
+            const r = await answer;
+            if (caught) expect(r.error?.class).toBe('GenericError');
+          }
+          expect(caught).toBe(true);
+          expect(await infoOnly.client.json({ execute: 'guest-ping' }, 30_000)).toEqual({ return: {} });
+        } finally {
+          writeFileSync(join(frozen, 'freezer.state'), 'THAWED');
+          // The thawed editor ends by the SIGKILL it was sent.
+          for (;;) {
+            try {
+              rmdirSync(frozen);
+              break;
+            } catch {
+              await new Promise((r) => setTimeout(r, 50));
+            }
+          }
+        }
+      }, 120_000);
     });
   });
 });

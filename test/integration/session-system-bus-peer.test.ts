@@ -44,6 +44,45 @@ async function sendHugeSignal(address: string, count: number): Promise<void> {
   });
 }
 
+/** The type codes `u` (UINT32) and `h` (UNIX_FD) as bytes of a marshalled signature. */
+const U = 0x75;
+const H = 0x68;
+
+/**
+ * Signals that the bus delivers and dbus-next cannot read: a UNIX_FD (`h`) in the body, at the top
+ * and inside a variant, with no descriptor sent along. The bus checks only the index's bytes; dbus-next
+ * throws on it from its socket's 'readable' handler. Sent to every peer but logind's (the test's own
+ * dbus-next connection), each addressed to its unique name as in sendHugeSignal.
+ */
+async function sendUnreadableSignals(address: string): Promise<void> {
+  const marshaller = createRequire(import.meta.url)('dbus-next/lib/marshall-compat.js') as Marshaller;
+  const asker = dbus.sessionBus({ busAddress: address });
+  let logindName: unknown;
+  try {
+    const owner = new dbus.Message({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'GetNameOwner', signature: 's', body: ['org.freedesktop.login1'] });
+    [logindName] = (await asker.call(owner))?.body ?? [];
+  } finally {
+    asker.disconnect();
+  }
+  await toEveryOtherPeer(address, (bus, name) => {
+    if (name === logindName) return;
+    const stream = (bus as unknown as { _connection: { stream: NodeJS.WritableStream } })._connection.stream;
+    const shapes = [
+      { signature: 'u', body: [0], at: (b: Buffer) => b.indexOf(Buffer.from([0x08, 0x01, 0x67, 0x00, 0x01, U, 0x00])) + 5 },
+      { signature: 'v', body: [new dbus.Variant('u', 0)], at: (b: Buffer) => b.length - b.readUInt32LE(4) + 1 },
+    ];
+    let serial = 2000;
+    for (const { signature, body, at } of [...shapes, ...shapes]) {
+      const message = new dbus.Message({ type: dbus.MessageType.SIGNAL, destination: name, path: '/x', interface: 'org.example.Peer', member: 'Fd', signature, body });
+      message.serial = serial++;
+      const [bytes] = marshaller.marshallMessage(message);
+      if (bytes[at(bytes)] !== U) throw new Error(`no u to make an h of in the ${signature} signal`);
+      bytes[at(bytes)] = H;
+      stream.write(bytes);
+    }
+  });
+}
+
 describe.runIf(process.getuid?.() === 0)('a peer on the system bus, as any local user may be', () => {
   let root: string;
   let bus: BusDaemon;
@@ -106,4 +145,15 @@ describe.runIf(process.getuid?.() === 0)('a peer on the system bus, as any local
     await expect.poll(answer, { timeout: 60_000 }).toBe(FileXferResult.SessionLocked);
     expect(peakRssOf(agent.pid) - idle).toBeLessThanOrEqual(BOUND);
   }, 120_000);
+
+  it('cannot end the daemon with signals dbus-next cannot read (a descriptor index with no descriptor), and logind is still heard', async () => {
+    logind.signalLock(SESSION.id, false);
+    await expect.poll(answer, { timeout: 5000 }).toBe(FileXferResult.CanSendData);
+    await sendUnreadableSignals(bus.address);
+    // logind's Lock comes after them on the daemon's connection: once it counts, they were read.
+    logind.signalLock(SESSION.id, true);
+    await expect.poll(answer, { timeout: 5000 }).toBe(FileXferResult.SessionLocked);
+    logind.signalLock(SESSION.id, false);
+    await expect.poll(answer, { timeout: 5000 }).toBe(FileXferResult.CanSendData);
+  });
 });

@@ -1,10 +1,10 @@
 // The child process that edits one user's authorized_keys with that user's uid and gid: started
 // as root with its code already loaded (the agent may be installed where only root can read),
 // it drops to the uid and gid given as its two arguments, with no supplementary groups, before
-// it reads anything; then it reads one JSON request on standard input and writes one JSON answer
-// on standard output.
+// it reads anything; then it reads one JSON request on standard input and writes its answer (one
+// line of JSON, then the keys as they are: answerText) on standard output.
 import { editAuthorizedKeys } from './authorized-keys-file.js';
-import type { KeysRequest } from './authorized-keys.js';
+import { answerText, type KeysRequest } from './authorized-keys.js';
 
 const [uid, gid] = process.argv.slice(2).map(Number);
 if (uid === undefined || gid === undefined || !Number.isInteger(uid) || !Number.isInteger(gid)) throw new Error('usage: authorized-keys-child UID GID');
@@ -23,7 +23,7 @@ function answerRequest(): void {
   process.stdin.on('data', (d: Buffer) => chunks.push(d));
   process.stdin.on('end', () => {
     const request = JSON.parse(Buffer.concat(chunks).toString()) as KeysRequest;
-    process.stdout.write(JSON.stringify(editAuthorizedKeys(request)));
+    process.stdout.write(answerText(editAuthorizedKeys(request)));
   });
 }
 

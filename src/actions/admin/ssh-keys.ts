@@ -24,8 +24,20 @@ export const MAX_KEY_BYTES = 16 * 1024;
 export const MAX_LISTED_KEYS = 65_536;
 /** How long the child editing the file may take (a hung network home directory). */
 const CHILD_TIMEOUT_MS = 15_000;
-/** The largest answer read from the child: the biggest file, every byte escaped by JSON. */
-const MAX_ANSWER = 6 * MAX_AUTHORIZED_KEYS_BYTES + 4096;
+/**
+ * How long the editor's output is still read once it ended (what it wrote last), or once it was
+ * killed. The editor is the user's process: the user may take a copy of its output (pidfd_getfd(2))
+ * and keep it open, which held the guest agent's requests for as long as they liked, and an editor
+ * stuck in the kernel on the user's own mount may not end even by SIGKILL. The daemon waits for neither.
+ */
+const OUTPUT_GRACE_MS = 1000;
+/** The longest first line of the editor's answer: a failure's step, code and path (PATH_MAX, every byte escaped). */
+const MAX_ANSWER_HEAD = 32 * 1024;
+/**
+ * The largest answer read from the editor: its first line, then the keys of the biggest file, each
+ * byte that is not UTF-8 read as U+FFFD (three bytes).
+ */
+const MAX_ANSWER = MAX_ANSWER_HEAD + 3 * MAX_AUTHORIZED_KEYS_BYTES;
 const CHILD = fileURLToPath(new URL('./authorized-keys-child.js', import.meta.url));
 
 const failed = (desc: string, code = QgaErrorCode.CommandFailed): QgaError => new QgaError(code, desc);
@@ -89,8 +101,32 @@ function asUser(user: PasswdEntry, request: KeysRequest): Promise<KeysAnswer> {
     const out: Buffer[] = [];
     let size = 0;
     let errors = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);
-    // Like runProgram's programs: a daemon told to stop does not wait for the editor.
+    let ended: Ended | undefined;
+    let grace: NodeJS.Timeout | undefined;
+    let done = false;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      clearTimeout(grace);
+      // The user may hold copies of these: the daemon keeps nothing of the editor.
+      child.stdout.destroy();
+      child.stderr.destroy();
+      const answer = answerFrom(user.uid, ended, size > MAX_ANSWER ? undefined : Buffer.concat(out), errors);
+      if (answer instanceof Error) reject(answer);
+      else resolve(answer);
+    };
+    /** Reads on for OUTPUT_GRACE_MS at most, then answers from what came. */
+    const windDown = (): void => {
+      clearTimeout(grace);
+      grace = setTimeout(finish, OUTPUT_GRACE_MS);
+      // Like runProgram's programs: a daemon told to stop does not wait for the editor.
+      grace.unref();
+    };
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      windDown();
+    }, CHILD_TIMEOUT_MS);
     timer.unref();
     unrefChild(child);
     child.stdin.on('error', () => undefined);
@@ -104,35 +140,57 @@ function asUser(user: PasswdEntry, request: KeysRequest): Promise<KeysAnswer> {
       if (errors.length < 4096) errors += d.toString();
     });
     child.once('error', (err) => {
+      if (done) return;
+      done = true;
       clearTimeout(timer);
+      clearTimeout(grace);
       reject(new Error(`cannot start the authorized_keys editor as uid ${user.uid}: ${err.message}`));
     });
-    child.once('close', (code, signal) => {
+    child.once('exit', (code, signal) => {
+      ended = { code, signal };
       clearTimeout(timer);
-      if (code !== 0 || size > MAX_ANSWER) {
-        reject(new Error(`the authorized_keys editor for uid ${user.uid} ended with ${signal ?? `status ${code}`}: ${errors.trim()}`));
-        return;
-      }
-      let answer: KeysAnswer | undefined;
-      try {
-        answer = answerOf(JSON.parse(Buffer.concat(out).toString()));
-      } catch (err) {
-        reject(new Error(`the authorized_keys editor for uid ${user.uid} answered no JSON: ${(err as Error).message}`));
-        return;
-      }
-      if (answer) resolve(answer);
-      else reject(new Error(`the authorized_keys editor for uid ${user.uid} answered JSON that is no answer`));
+      windDown();
     });
+    child.once('close', finish);
   });
+}
+
+/** How the editor process ended. */
+interface Ended {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/**
+ * The editor's answer from its output (undefined: more than MAX_ANSWER), or why there is none: it
+ * did not end (stuck in the kernel even after SIGKILL), failed, or wrote no answer.
+ */
+function answerFrom(uid: number, ended: Ended | undefined, output: Buffer | undefined, errors: string): KeysAnswer | Error {
+  const editor = `the authorized_keys editor for uid ${uid}`;
+  if (!ended) return new Error(`${editor} did not end within ${CHILD_TIMEOUT_MS / 1000} s, nor after SIGKILL; let go`);
+  if (ended.code !== 0 || !output) return new Error(`${editor} ended with ${ended.signal ?? `status ${ended.code}`}: ${errors.trim()}`);
+  const end = output.subarray(0, MAX_ANSWER_HEAD).indexOf(0x0a);
+  if (end < 0) return new Error(`${editor} answered no first line`);
+  let head: unknown;
+  try {
+    head = JSON.parse(output.toString('utf8', 0, end));
+  } catch (err) {
+    return new Error(`${editor} answered no JSON: ${(err as Error).message}`);
+  }
+  // Only the first line is JSON (see answerText): the user may write into the editor's output
+  // too, and 24 MiB of `[{},{},…` around its answer, valid JSON of eight million objects, took the
+  // root daemon +800 MiB to parse.
+  const answer = answerOf(head, () => output.toString('utf8', end + 1));
+  return answer ?? new Error(`${editor} answered JSON that is no answer`);
 }
 
 const STEPS: ReadonlySet<string> = new Set<KeysFailure['step']>(['open', 'read', 'mkdir', 'create', 'write', 'rename']);
 
-/** The child's answer, when the value has its shape (the child runs as the user, who can tamper with it). */
-function answerOf(value: unknown): KeysAnswer | undefined {
+/** The child's answer, when its first line has its shape (the child runs as the user, who can tamper with it); `keys` reads what follows. */
+function answerOf(value: unknown, keys: () => string): KeysAnswer | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
-  const { ok, keys, failure } = value as Record<string, unknown>;
-  if (ok === true) return typeof keys === 'string' ? { ok, keys } : undefined;
+  const { ok, failure } = value as Record<string, unknown>;
+  if (ok === true) return { ok, keys: keys() };
   if (ok !== false || typeof failure !== 'object' || failure === null) return undefined;
   const { step, path, code } = failure as Record<string, unknown>;
   if (typeof step !== 'string' || !STEPS.has(step) || typeof path !== 'string' || typeof code !== 'string') return undefined;
