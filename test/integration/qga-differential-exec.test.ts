@@ -22,12 +22,16 @@ const SCRIPT = '#!/bin/sh\necho "$0 ran with A=$A"\n';
  * link to itself.
  */
 const ENTRIES: Record<string, [string | undefined, string | undefined]> = {
+  'vdagent-t-dir-first': ['dir', 'script'],
   'vdagent-t-plain-first': ['plain', 'script'],
   'vdagent-t-dangling-first': ['dangling', 'script'],
+  'vdagent-t-loop-first': ['loop', 'script'],
   'vdagent-t-script-first': ['script', 'dir'],
   'vdagent-t-dir-only': ['dir', undefined],
+  'vdagent-t-plain-only': ['plain', undefined],
   'vdagent-t-dir-then-plain': ['dir', 'plain'],
   'vdagent-t-bare': ['bare', undefined],
+  'vdagent-t-dir-then-bare': ['dir', 'bare'],
 };
 
 /** Makes one entry of a kind at `path`. */

@@ -1,11 +1,12 @@
 import { type ChildProcess, spawn, type StdioOptions } from 'node:child_process';
-import { accessSync, closeSync, constants } from 'node:fs';
+import { accessSync, closeSync, constants, statSync } from 'node:fs';
 import { Socket } from 'node:net';
 import os from 'node:os';
 import { type Args, decodeBase64, jsonObject, type JsonObject, QgaError, QgaErrorCode } from '../../qga/index.js';
 import { Capture, OutputPool } from './exec-capture.js';
 import { needsBytes, type ProgramStart, spawnWithBytes } from './exec-bytes.js';
 import { BASE_ENV, childEnvironment } from './exec-env.js';
+import { ErrnoError } from '../../platform/errno.js';
 import { errorText, pipe } from '../../platform/libc.js';
 import type { Logger } from '../../log/logger.js';
 import type { ExecPolicy } from './policy.js';
@@ -24,22 +25,39 @@ interface Job {
   exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
 }
 
-/** Where a program name leads: itself when it has a slash, else the first executable on PATH; nowhere when empty or with a NUL. */
-export function resolveProgram(path: string, searchPath: string): string | undefined {
+/** A program found for a name, or the error GLib's search reports for it. */
+export type Resolution = { program: string } | { error: Error };
+
+/** Errors of a PATH entry that make GLib's search try the next one (EACCES is also remembered). */
+const SKIPPED = new Set(['ENOENT', 'ENOTDIR', 'ESTALE', 'ENODEV', 'ETIMEDOUT', 'EACCES']);
+
+/**
+ * Where a program name leads, as g_spawn's PATH search finds it: itself when it has a slash, else
+ * the first entry of `searchPath` that execve would run. An entry that is missing, not a regular
+ * file or not executable is passed over; any other error (a link loop) ends the search with it;
+ * with no program found the error is "Permission denied" when some entry was passed over for
+ * permission, else "No such file or directory" (also for an empty name or one with a NUL).
+ */
+export function resolveProgram(path: string, searchPath: string): Resolution {
+  const missing = new ErrnoError('ENOENT', `cannot find ${path}`);
   // qemu-ga's name holds C0 80 for a NUL: no program has it. GLib finds no program named "" (ENOENT)
   // rather than trying each directory of PATH itself.
-  if (path === '' || path.includes('\0')) return undefined;
-  if (path.includes('/')) return path;
+  if (path === '' || path.includes('\0')) return { error: missing };
+  if (path.includes('/')) return { program: path };
+  let denied = false;
   for (const dir of searchPath.split(':')) {
     const candidate = `${dir === '' ? '.' : dir}/${path}`;
     try {
+      if (!statSync(candidate).isFile()) throw new ErrnoError('EACCES', `${candidate} is not a regular file`);
       accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // next directory
+      return { program: candidate };
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? '';
+      if (!SKIPPED.has(code)) return { error: err as Error };
+      denied ||= code === 'EACCES';
     }
   }
-  return undefined;
+  return { error: denied ? new ErrnoError('EACCES', `cannot run ${path}`) : missing };
 }
 
 /** A program spawned by Node, and when it has started (or why it could not). */
@@ -87,11 +105,11 @@ export class ExecCommands {
     const policy = this.policy();
     const resolved = resolveProgram(path, BASE_ENV.PATH as string);
     // Checked before existence, so a refused host learns nothing about the guest's files.
-    const program = policy.program(resolved ?? path);
+    const program = policy.program('program' in resolved ? resolved.program : path);
     if (program === undefined) throw this.refuse(`program \u201C${path}\u201D is not allowed by actions.d exec`);
     const env = childEnvironment(args.optStrList('env') ?? [], policy.env);
     if (!env.ok) throw this.refuse(`environment variable \u201C${env.refused}\u201D is not accepted by actions.d exec`);
-    if (!resolved) throw failed(`Failed to execute child process \u201C${path}\u201D (No such file or directory)`);
+    if ('error' in resolved) throw failed(`Failed to execute child process \u201C${path}\u201D (${errorText(resolved.error)})`);
     const jobs = this.keptJobs();
     if (jobs >= MAX_JOBS || this.pool.full) {
       const kept = `${jobs} processes, ${this.pool.used} bytes of output`;
