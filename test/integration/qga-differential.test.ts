@@ -294,6 +294,12 @@ describe.skipIf(!existsSync(QEMU_GA))('the same requests to vdagent and to Debia
       // A NUL reaches the program as qemu-ga's modified UTF-8 has it: the bytes C0 80.
       { path: '/usr/bin/printf', arg: ['%s|', 'a\0b', '\0', 'c'], 'capture-output': true },
       { path: 'sh', arg: ['-c', 'printf %s "$A"'], env: ['A=x\0y\0'], 'capture-output': true },
+      // The standard streams are pipes, which a program may open again by name (a socket cannot be).
+      { path: '/bin/sh', arg: ['-c', 'cat /dev/stdin; echo out > /dev/stdout; echo err > /dev/stderr'], 'input-data': 'aW4K', 'capture-output': true },
+      { path: '/bin/sh', arg: ['-c', 'echo out > /dev/stdout; echo err > /dev/stderr; cat /dev/stdin'], 'capture-output': true },
+      { path: '/bin/cat', arg: ['/dev/stdin'], 'input-data': 'aW4K', 'capture-output': true },
+      { path: '/usr/bin/printf', arg: ['%s|', 'a\0b'], 'input-data': 'aW4K', 'capture-output': true },
+      { path: '/bin/sh', arg: ['-c', 'cat /dev/stdin > /dev/stdout; printf "%s\\0" c > /dev/stderr', 'x\0'], 'input-data': 'aW4K', 'capture-output': true },
     ];
     for (const args of runs) {
       const started = await call({ execute: 'guest-exec', arguments: args });
