@@ -147,7 +147,9 @@ describe.skipIf(!existsSync(QEMU_GA))('the same requests to vdagent and to Debia
     const osRelease = join(dir, 'os-release');
     writeFileSync(osRelease, 'NAME="Test \\"OS\\""\nID=test os\nVERSION_ID=\'1 2\'\nPRETTY_NAME="a\\$b\\`c\\\\d\\x"\nVARIANT=x;y\n VERSION = spaced out \nVARIANT_ID="unterminated\n');
     const env = { QGA_OS_RELEASE: osRelease };
-    [ours, theirs] = await Promise.all([startQgaDaemon({ actionsDirs: [actions], env }), startQemuGa(join(dir, 'qemu-ga'), env)]);
+    // Both started, as by a careless parent, with a file open on descriptor 7 (not close-on-exec).
+    const inherit = ['/bin/sh', '-c', 'exec 7<"$0" && exec "$@"', osRelease];
+    [ours, theirs] = await Promise.all([startQgaDaemon({ actionsDirs: [actions], env, prefix: inherit }), startQemuGa(join(dir, 'qemu-ga'), env, inherit)]);
   });
 
   afterAll(async () => {
@@ -300,6 +302,10 @@ describe.skipIf(!existsSync(QEMU_GA))('the same requests to vdagent and to Debia
       { path: '/bin/cat', arg: ['/dev/stdin'], 'input-data': 'aW4K', 'capture-output': true },
       { path: '/usr/bin/printf', arg: ['%s|', 'a\0b'], 'input-data': 'aW4K', 'capture-output': true },
       { path: '/bin/sh', arg: ['-c', 'cat /dev/stdin > /dev/stdout; printf "%s\\0" c > /dev/stderr', 'x\0'], 'input-data': 'aW4K', 'capture-output': true },
+      // Only the standard streams: nothing the agent inherited or opened (ls's own listing is 3).
+      { path: '/bin/ls', arg: ['/proc/self/fd'], 'capture-output': true },
+      { path: '/bin/ls', arg: ['/proc/self/fd'], 'input-data': '', 'capture-output': true },
+      { path: '/bin/sh', arg: ['-c', 'ls /proc/self/fd', 'x\0'], 'capture-output': true },
     ];
     for (const args of runs) {
       const started = await call({ execute: 'guest-exec', arguments: args });
