@@ -8,6 +8,7 @@ import { localMounts } from '../../src/actions/admin/mounts.js';
 import { timezone } from '../../src/actions/admin/timezone.js';
 import { encodeJson } from '../../src/qga/index.js';
 import { DISK_LAYOUTS } from '../support/disk-layouts.js';
+import { argumentCases } from '../support/qga-argument-cases.js';
 import { startQemuGa, QEMU_GA, type QemuGa } from '../support/qemu-ga.js';
 import type { AnswerLine, QgaClient } from '../support/qga-client.js';
 import { startQgaDaemon, type QgaDaemon } from '../support/qga-harness.js';
@@ -181,6 +182,15 @@ describe.skipIf(!existsSync(QEMU_GA))('the same requests to vdagent and to Debia
 
   it('checks arguments byte for byte alike', async () => {
     for (const input of ARGUMENT_ERRORS) {
+      const r = await both(input);
+      expect(r.ours, input).toEqual(r.theirs);
+    }
+  });
+
+  it('checks the arguments of every command host tools call alike: extra keys, missing ones, wrong types', async () => {
+    const cases = argumentCases();
+    expect(cases.length).toBeGreaterThan(300);
+    for (const input of cases) {
       const r = await both(input);
       expect(r.ours, input).toEqual(r.theirs);
     }
