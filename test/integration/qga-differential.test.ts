@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { makeActionsDir } from '../support/actions-dir.js';
 import os from 'node:os';
@@ -8,6 +9,7 @@ import { localMounts } from '../../src/actions/admin/mounts.js';
 import { timezone } from '../../src/actions/admin/timezone.js';
 import { encodeJson } from '../../src/qga/index.js';
 import { DISK_LAYOUTS } from '../support/disk-layouts.js';
+import { canLoopMount, withScratchFs } from '../support/scratch-fs.js';
 import { argumentCases } from '../support/qga-argument-cases.js';
 import { startQemuGa, QEMU_GA, type QemuGa } from '../support/qemu-ga.js';
 import type { AnswerLine, QgaClient } from '../support/qga-client.js';
@@ -226,6 +228,24 @@ describe.skipIf(!existsSync(QEMU_GA))('the same requests to vdagent and to Debia
     const stable = (f: Fs | undefined): unknown => f && { ...f, 'used-bytes': typeof f['used-bytes'], 'total-bytes': f['total-bytes'] };
     expect(stable(root(r.ours.return))).toEqual(stable(root(r.theirs.return)));
     expect(new Set((r.ours.return as unknown[]).map((f) => JSON.stringify(shape(f))))).toEqual(new Set((r.theirs.return as unknown[]).map((f) => JSON.stringify(shape(f)))));
+  });
+
+  it.runIf(canLoopMount)('reports a loop-mounted filesystem alike, with its bind mounts (one read-only, one under a name with a space), in the same order', async () => {
+    await withScratchFs(async (scratch) => {
+      const binds = [join(dir, 'bind with space'), join(dir, 'bind-ro'), join(dir, 'tmpfs')];
+      for (const b of binds) mkdirSync(b);
+      execFileSync('mount', ['--bind', scratch, binds[0] as string]);
+      execFileSync('mount', ['--bind', '-o', 'ro', scratch, binds[1] as string]);
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'none', binds[2] as string]);
+      try {
+        const r = await call('{"execute":"guest-get-fsinfo"}');
+        const made = (list: unknown): unknown[] => (list as { mountpoint: string }[]).filter((f) => f.mountpoint === scratch || binds.includes(f.mountpoint));
+        expect(made(r.ours.return)).toEqual(made(r.theirs.return));
+        expect(made(r.ours.return)).toHaveLength(3);
+      } finally {
+        for (const b of binds) execFileSync('umount', [b]);
+      }
+    });
   });
 
   it('reports vCPUs alike, value for value and in the same order', async () => {
