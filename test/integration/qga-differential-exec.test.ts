@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BASE_ENV } from '../../src/actions/admin/exec-env.js';
 import { makeActionsDir } from '../support/actions-dir.js';
 import { waitExit } from '../support/guest-exec.js';
+import { overlaid } from '../support/overlay.js';
 import { QEMU_GA, startQemuGa, type QemuGa } from '../support/qemu-ga.js';
 import type { QgaClient } from '../support/qga-client.js';
 import { startQgaDaemon, type QgaDaemon } from '../support/qga-harness.js';
@@ -44,15 +45,6 @@ function makeEntry(path: string, kind: string): void {
   else if (kind === 'loop') symlinkSync(path.split('/').pop() ?? '', path);
 }
 
-/**
- * A command prefix running an agent in a private mount namespace where each searched directory is
- * an overlay of the entries (laid out under `root`) over its own files. Needs root.
- */
-function overlaid(root: string): string[] {
-  const mounts = SEARCHED.map((d, i) => `/bin/mount -t overlay overlay -o lowerdir="$0/${i}":${d} ${d}`);
-  return ['/usr/bin/unshare', '--mount', '--propagation', 'private', '--', '/bin/sh', '-c', [...mounts, 'exec "$@"'].join(' && '), root];
-}
-
 /** guest-exec's answer, and the final status when a program started. */
 async function outcome(client: QgaClient, args: Record<string, unknown>): Promise<unknown> {
   const started = await client.json({ execute: 'guest-exec', arguments: args });
@@ -78,8 +70,8 @@ describe.runIf(existsSync(QEMU_GA) && process.getuid?.() === 0)('guest-exec sear
     for (const [name, kinds] of Object.entries(ENTRIES)) kinds.forEach((kind, i) => kind && makeEntry(join(layers, String(i), name), kind));
     const actions = makeActionsDir(dir, { exec: '*\nenv = A\n' });
     [ours, theirs] = await Promise.all([
-      startQgaDaemon({ actionsDirs: [actions], prefix: overlaid(layers) }),
-      startQemuGa(join(dir, 'qemu-ga'), { PATH: BASE_ENV.PATH }, overlaid(layers)),
+      startQgaDaemon({ actionsDirs: [actions], prefix: overlaid(SEARCHED.map((d, i) => [d, join(layers, String(i))])) }),
+      startQemuGa(join(dir, 'qemu-ga'), { PATH: BASE_ENV.PATH }, overlaid(SEARCHED.map((d, i) => [d, join(layers, String(i))]))),
     ]);
   });
 
