@@ -354,6 +354,22 @@ describe.skipIf(!existsSync(QEMU_GA))('the same requests to vdagent and to Debia
     expect(missing.ours).toEqual(missing.theirs);
   });
 
+  // Not /dev/zero: qemu-ga's stdio reads a block on a seek there and counts the position in it.
+  it('seeks from the end of files the kernel sizes 0 or 4096 (/proc, /sys) alike, and of /dev/null', async () => {
+    for (const path of ['/proc/version', '/sys/kernel/uevent_seqnum', '/dev/null']) {
+      const transcript = async (client: QgaClient): Promise<string[]> => {
+        const handle = ((await client.json({ execute: 'guest-file-open', arguments: { path } })).return as number);
+        const answers: string[] = [];
+        for (const [offset, whence] of [[0, 'end'], [-1, 'end'], [5, 'end'], [0, 'cur'], [2, 'set'], [-4096, 2], [-4097, 2]] as const) {
+          answers.push(await client.call({ execute: 'guest-file-seek', arguments: { handle, offset, whence } }));
+        }
+        answers.push(await client.call({ execute: 'guest-file-close', arguments: { handle } }));
+        return answers;
+      };
+      expect(await transcript(ours.client), path).toEqual(await transcript(theirs.client));
+    }
+  });
+
   it('reads, writes and seeks files alike (qemu-ga 7.2 transcript)', async () => {
     const steps = (path: string): object[] => [
       { execute: 'guest-file-open', arguments: { path, mode: 'w+' } },
