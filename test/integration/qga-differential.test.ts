@@ -114,7 +114,9 @@ const ARGUMENT_ERRORS = [
 // instead of lexing the string's remains; the host's environment is limited to the names the exec
 // entry accepts (never PATH and the like), and a program runs under its listed name; a value is
 // refused past 32 MiB of estimated memory, a token at 32 MiB rather than 64 (qemu-ga has no memory
-// ceiling), and exec results, captured output and file handles kept for the host are capped (qemu-ga keeps them without bound).
+// ceiling), and exec results, captured output and file handles kept for the host are capped (qemu-ga keeps them without bound);
+// files are written unbuffered, so a write error is the write's answer, not the flush's (shown
+// below), and seeking /dev/zero stays at 0 where qemu-ga's stdio reads a block and counts in it.
 // Never sent to qemu-ga: guest-shutdown with a valid mode, guest-suspend-*, guest-fsfreeze-freeze
 // (they would act on this machine), guest-set-time with a valid time or none (it would set its
 // clock; valid times go to both agents below, run without CAP_SYS_TIME), guest-fsfreeze-thaw (it
@@ -368,6 +370,20 @@ describe.skipIf(!existsSync(QEMU_GA))('the same requests to vdagent and to Debia
       };
       expect(await transcript(ours.client), path).toEqual(await transcript(theirs.client));
     }
+  });
+
+  it('differs on purpose on a write error: the write answers it here, the flush after qemu-ga\'s stdio buffer', async () => {
+    const steps = async (client: QgaClient): Promise<string[]> => {
+      const handle = (await client.json({ execute: 'guest-file-open', arguments: { path: '/dev/full', mode: 'w' } })).return as number;
+      return [
+        await client.call({ execute: 'guest-file-write', arguments: { handle, 'buf-b64': 'QUJD' } }),
+        await client.call({ execute: 'guest-file-flush', arguments: { handle } }),
+        await client.call({ execute: 'guest-file-close', arguments: { handle } }),
+      ];
+    };
+    const full = 'No space left on device';
+    expect(await steps(ours.client)).toEqual([`{"error": {"class": "GenericError", "desc": "failed to write to file: ${full}"}}`, '{"return": {}}', '{"return": {}}']);
+    expect(await steps(theirs.client)).toEqual(['{"return": {"count": 3, "eof": false}}', `{"error": {"class": "GenericError", "desc": "failed to flush file: ${full}"}}`, '{"return": {}}']);
   });
 
   it('reads, writes and seeks files alike (qemu-ga 7.2 transcript)', async () => {
