@@ -106,6 +106,8 @@ const ARGUMENT_ERRORS = [
   '{"execute":"guest-get-memory-blocks","arguments":{"x":null}}',
   '{"execute":"guest-get-memory-block-info","arguments":{"size":1}}',
   '{"execute":"guest-get-disks","arguments":{"x":1}}',
+  '{"execute":"guest-get-devices"}',
+  '{"execute":"guest-get-devices","arguments":{"x":1}}',
 ];
 
 // Known differences, not compared: capture-output also takes QEMU 8.1's modes, so a wrong type is
@@ -309,6 +311,8 @@ describe.skipIf(!existsSync(QEMU_GA))('the same requests to vdagent and to Debia
     const theirInfo = r.theirs.return as Info;
     expect(shape(ourInfo)).toMatchObject({ version: 'string' });
     const theirNames = theirInfo.supported_commands.map((c) => c.name);
+    // Every command qemu-ga lists is listed here too, those it never enables on Linux included.
+    expect(theirNames.filter((n) => !ourInfo.supported_commands.some((c) => c.name === n))).toEqual([]);
     // Same relative order as qemu-ga's list, and the same flags for each; commands newer than 7.2 aside.
     const shared = ourInfo.supported_commands.filter((c) => theirNames.includes(c.name));
     for (const c of ourInfo.supported_commands) if (!theirNames.includes(c.name)) expect(NEWER_THAN_7_2, 'a command 7.2 lacks').toContain(c.name);
