@@ -9,6 +9,7 @@ import { SESSION_SPECS, sessionBridgeFor } from '../session/select.js';
 import { formatVersion, installedVersion } from '../session/version.js';
 import { findVirtioPort, QGA_PORT_NAME, SPICE_PORT_NAME, waitForVirtioPort } from '../transport/discovery.js';
 import { openPortFor } from '../transport/open-port.js';
+import { keepInheritedDescriptors } from '../platform/process/inherited-descriptors.js';
 
 
 /** Options of `vdagent daemon`. */
@@ -50,6 +51,7 @@ async function resolvePort(spec: string, name: string, log: Logger, signal: Abor
  * the agent sooner.
  */
 export async function runDaemon(opts: DaemonOptions): Promise<number> {
+  keepInheritedDescriptors();
   // What this daemon is, read once now: an upgrade may replace the files while it runs.
   const version = installedVersion();
   const logWriter = lateWriter();

@@ -7,6 +7,7 @@ import { ErrnoError } from './errno.js';
 // that must not load koffi (about 5 MB) before it is needed imports it through load-libc.ts.
 const lib = koffi.load('libc.so.6');
 const timespec = koffi.struct({ tv_sec: 'int64_t', tv_nsec: 'long' });
+const ifaddrs = koffi.struct({ next: 'void *', name: 'const char *', flags: 'uint32_t', addr: 'void *', netmask: 'void *', ifu: 'void *', data: 'void *' });
 const passwd = koffi.struct({ name: 'char *', passwd: 'char *', uid: 'uint32_t', gid: 'uint32_t', gecos: 'char *', dir: 'char *', shell: 'char *' });
 
 const c = {
@@ -35,6 +36,9 @@ const c = {
   malloc_trim: lib.func('int malloc_trim(size_t pad)') as (pad: number) => number,
   fcntl: lib.func('int fcntl(int fd, int cmd, int arg)') as (fd: number, cmd: number, arg: number) => number,
   signal: lib.func('void *signal(int sig, void *handler)') as (sig: number, handler: null) => unknown,
+  getifaddrs: lib.func('int getifaddrs(_Out_ void **ifap)') as (ifap: unknown[]) => number,
+  freeifaddrs: lib.func('void freeifaddrs(void *ifa)') as (ifa: unknown) => void,
+  inet_ntop: lib.func('const char *inet_ntop(int af, const uint8_t *src, _Out_ uint8_t *dst, uint32_t size)') as (af: number, src: Buffer, dst: Buffer, size: number) => string | null,
   execve: lib.func('int execve(const char *path, void **argv, void **envp)') as (path: Buffer, argv: (Buffer | null)[], envp: (Buffer | null)[]) => number,
 };
 
@@ -214,4 +218,46 @@ export function execBytes(path: Buffer, argv: readonly Buffer[], envp: readonly 
 /** Marks a descriptor close-on-exec. */
 export function closeOnExec(fd: number): void {
   check(c.fcntl(fd, F_SETFD, FD_CLOEXEC), 'fcntl');
+}
+
+/** Address families getifaddrs(3) gives addresses of. */
+export const AF_INET = 2;
+export const AF_INET6 = 10;
+
+/** One getifaddrs(3) entry: an interface's (or labelled alias's) name and, for IPv4 and IPv6, its address as inet_ntop(3) writes it and its netmask's bits. */
+export interface InterfaceAddress {
+  name: string;
+  family: number;
+  address?: string;
+  prefix?: number;
+}
+
+/** Where a family's address lies in its struct sockaddr, and its length. */
+const ADDRESS_AT: Record<number, { at: number; bytes: number }> = { [AF_INET]: { at: 4, bytes: 4 }, [AF_INET6]: { at: 8, bytes: 16 } };
+
+/** getifaddrs(3): every entry in its order (each link first, then the addresses); throws ErrnoError when it fails. */
+export function interfaceAddresses(): InterfaceAddress[] {
+  const head: unknown[] = [null];
+  check(c.getifaddrs(head), 'getifaddrs');
+  const entries: InterfaceAddress[] = [];
+  try {
+    for (let p = head[0]; p !== null; ) {
+      const ifa = koffi.decode(p, ifaddrs) as { next: unknown; name: string; addr: unknown; netmask: unknown };
+      const family = ifa.addr === null ? -1 : (koffi.decode(ifa.addr, 'uint16_t') as number);
+      const where = ADDRESS_AT[family];
+      if (where && ifa.addr !== null) {
+        const bytes = Buffer.from(koffi.view(ifa.addr, where.at + where.bytes)).subarray(where.at);
+        const mask = ifa.netmask === null ? Buffer.alloc(0) : Buffer.from(koffi.view(ifa.netmask, where.at + where.bytes)).subarray(where.at);
+        const text = Buffer.alloc(64);
+        const address = c.inet_ntop(family, bytes, text, text.length) === null ? undefined : text.toString('latin1', 0, text.indexOf(0));
+        let prefix = 0;
+        for (const byte of mask) for (let b = byte; b !== 0; b &= b - 1) prefix++;
+        entries.push({ name: ifa.name, family, address, prefix });
+      } else entries.push({ name: ifa.name, family });
+      p = ifa.next;
+    }
+  } finally {
+    c.freeifaddrs(head[0]);
+  }
+  return entries;
 }

@@ -11,8 +11,8 @@ export type QgaAction = (typeof QGA_ACTIONS)[number];
 export interface CommandSpec {
   /** The wire name. */
   name: string;
-  /** The actions.d entry that enables it, or `always`. */
-  action: QgaAction | 'always';
+  /** The actions.d entry that enables it, `always`, or `never` (listed by qemu-ga on Linux, never enabled there). */
+  action: QgaAction | 'always' | 'never';
   /** Its arguments, in QAPI declaration order. */
   args: readonly ArgSpec[];
   /** False for commands that answer nothing when they succeed. */
@@ -62,6 +62,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     { name: 'reset', type: T.bool, optional: true },
   ]),
   cmd('guest-ssh-get-authorized-keys', 'info', [{ name: 'username', type: T.str }]),
+  // Windows only: qemu-ga on Linux lists it disabled.
+  cmd('guest-get-devices', 'never'),
   cmd('guest-get-osinfo', 'info'),
   cmd('guest-get-timezone', 'info'),
   cmd('guest-get-users', 'info'),

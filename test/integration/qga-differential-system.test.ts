@@ -1,8 +1,9 @@
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeActionsDir } from '../support/actions-dir.js';
+import { overlaid } from '../support/overlay.js';
 import { startQemuGa, QEMU_GA, type QemuGa } from '../support/qemu-ga.js';
 import type { QgaClient } from '../support/qga-client.js';
 import { startQgaDaemon, type QgaDaemon } from '../support/qga-harness.js';
@@ -61,7 +62,7 @@ describe.runIf(existsSync(QEMU_GA) && process.getuid?.() === 0)('fstrim, suspend
     chmodSync(dir, 0o755);
     ourSys = layout(join(dir, 'ours'));
     theirSys = layout(join(dir, 'theirs'));
-    const actions = makeActionsDir(dir, { fstrim: '', suspend: '', 'set-vcpus': '', 'set-memory-blocks': '' });
+    const actions = makeActionsDir(dir, { info: '', fstrim: '', suspend: '', 'set-vcpus': '', 'set-memory-blocks': '' });
     [ours, theirs] = await Promise.all([
       startQgaDaemon({ actionsDirs: [actions], env: ourSys.env, prefix: ourSys.prefix() }),
       startQemuGa(join(dir, 'qemu-ga'), theirSys.env, theirSys.prefix()),
@@ -91,6 +92,13 @@ describe.runIf(existsSync(QEMU_GA) && process.getuid?.() === 0)('fstrim, suspend
   const powerState = (text: string): void => {
     for (const sys of [ourSys, theirSys]) sys.powerState(text);
   };
+
+  // guest-get-memory-blocks is not compared here: the stand-in's empty memory3/state (no kernel
+  // writes one) makes qemu-ga's answer depend on a stale errno (ENOENT reads as no state file).
+  it('reports the stand-in\'s vCPUs and memory block size alike (an empty online file included)', async () => {
+    expect(await same({ execute: 'guest-get-vcpus' })).toBe('{"error": {"class": "GenericError", "desc": "pread(\\"/sys/devices/system/cpu/cpu3//online\\"): unexpected EOF"}}');
+    expect(await same({ execute: 'guest-get-memory-block-info' })).toBe('{"return": {"size": 134217728}}');
+  });
 
   it('sets vCPUs alike: counts, failures, and the online files written', async () => {
     const vcpus = (...list: object[]) => ({ execute: 'guest-set-vcpus', arguments: { vcpus: list } });
@@ -196,4 +204,48 @@ describe.runIf(existsSync(QEMU_GA) && process.getuid?.() === 0)('fstrim, suspend
     const system = (r: Result): boolean => !(SystemLayout.MOUNTED as readonly string[]).includes(r.path);
     expect(mine.map(comparable)).toEqual(their.filter(system).map(comparable));
   }, 240_000);
+});
+
+/**
+ * guest-shutdown (virsh shutdown --mode=agent, Proxmox's shutdown with the agent) without shutting
+ * anything down: qemu-ga's /sbin/shutdown is a stand-in laid over /usr/sbin, vdagent's shutdown
+ * entry another; both log their arguments and exit with the status the test stores.
+ */
+// Only where /sbin is /usr/sbin (merged /usr): else the stand-in would not hide the real shutdown.
+const sbinIsUsrSbin = existsSync('/sbin') && realpathSync('/sbin') === '/usr/sbin';
+
+describe.runIf(existsSync(QEMU_GA) && process.getuid?.() === 0 && sbinIsUsrSbin)('guest-shutdown answered alike, qemu-ga\'s /sbin/shutdown a stand-in (needs root and a merged /usr)', () => {
+  let dir: string;
+  let ours: QgaDaemon;
+  let theirs: QemuGa;
+  const program = (name: string): string => `#!/bin/sh\necho "${name} $*" >> "${dir}/calls"\nread s < "${dir}/status"\nexit "$s"\n`;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(os.tmpdir(), 'qga-diff-shutdown-'));
+    chmodSync(dir, 0o755);
+    mkdirSync(join(dir, 'sbin'), { mode: 0o755 });
+    writeFileSync(join(dir, 'sbin', 'shutdown'), program('shutdown'), { mode: 0o755 });
+    const actions = makeActionsDir(dir, {});
+    writeFileSync(join(actions, 'shutdown'), program('entry'), { mode: 0o755 });
+    [ours, theirs] = await Promise.all([startQgaDaemon({ actionsDirs: [actions] }), startQemuGa(join(dir, 'qemu-ga'), {}, overlaid([['/usr/sbin', join(dir, 'sbin')]]))]);
+  });
+
+  afterAll(async () => {
+    await ours?.stop();
+    await theirs?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.each([0, 1, 3])('program exiting %d: no answer on success, the same error on failure, the same mode run', async (status) => {
+    writeFileSync(join(dir, 'status'), `${status}\n`);
+    for (const args of [undefined, { mode: 'powerdown' }, { mode: 'halt' }, { mode: 'reboot' }]) {
+      const request = { execute: 'guest-shutdown', arguments: args };
+      writeFileSync(join(dir, 'calls'), '');
+      const mine = await answer(ours.client, request);
+      expect(mine, JSON.stringify(args)).toBe(await answer(theirs.client, request));
+      expect(mine).toBe(status === 0 ? '(none)' : '{"error": {"class": "GenericError", "desc": "child process has failed to shutdown"}}');
+      const flag = { powerdown: '-P', halt: '-H', reboot: '-r' }[args?.mode ?? 'powerdown'];
+      expect(readFileSync(join(dir, 'calls'), 'utf8')).toBe(`entry ${args?.mode ?? 'powerdown'}\nshutdown -h ${flag} +0 hypervisor initiated shutdown\n`);
+    }
+  });
 });

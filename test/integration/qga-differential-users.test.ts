@@ -3,6 +3,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync,
 import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { makeActionsDir } from '../support/actions-dir.js';
 import { QEMU_GA, startQemuGa, type QemuGa } from '../support/qemu-ga.js';
 import type { QgaClient } from '../support/qga-client.js';
 import { startQgaDaemon, type QgaDaemon } from '../support/qga-harness.js';
@@ -162,5 +163,66 @@ describe.skipIf(!existsSync(QEMU_GA) || process.getuid?.() !== 0)('account comma
     expect(shadowHash(USER)).toBe('!');
     expect(await theirs.client.json(request)).toEqual({ return: {} });
     expect(passwordMatches('pass', shadowHash(USER) ?? '')).toBe(true);
+  });
+});
+
+/** One glibc struct utmp record (64-bit Linux): type, pid, line, id, user, host and login time. */
+function utmpRecord(type: number, user: string, sec: number, usec: number): Buffer {
+  const record = Buffer.alloc(384);
+  record.writeInt16LE(type, 0);
+  record.writeInt32LE(1234, 4);
+  record.write('pts/1', 8);
+  record.write('ts/1', 40);
+  record.write(user, 44);
+  record.write('host', 76);
+  record.writeInt32LE(sec, 340);
+  record.writeInt32LE(usec, 344);
+  return record;
+}
+
+/**
+ * guest-get-users (virsh guestinfo --user, KubeVirt) from the same utmp: both agents in a private
+ * mount namespace with a tmpfs on /run holding it.
+ */
+describe.skipIf(!existsSync(QEMU_GA) || process.getuid?.() !== 0)('logged-in users alike from the same utmp (needs root and the qemu-guest-agent package)', () => {
+  let dir: string;
+  let ours: QgaDaemon;
+  let theirs: QemuGa;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(os.tmpdir(), 'qga-diff-utmp-'));
+    chmodSync(dir, 0o755);
+    const utmp = join(dir, 'utmp');
+    const [BOOT_TIME, LOGIN_PROCESS, USER_PROCESS, DEAD_PROCESS] = [2, 6, 7, 8];
+    writeFileSync(
+      utmp,
+      Buffer.concat([
+        utmpRecord(BOOT_TIME, 'reboot', 1, 0),
+        utmpRecord(USER_PROCESS, 'alice', 1_700_000_000, 500_000),
+        utmpRecord(LOGIN_PROCESS, 'LOGIN', 5, 0),
+        utmpRecord(USER_PROCESS, 'bob', 1_700_000_100, 250_000),
+        utmpRecord(DEAD_PROCESS, 'carol', 1_700_000_200, 0),
+        utmpRecord(USER_PROCESS, 'alice', 1_699_999_999, 1),
+        utmpRecord(USER_PROCESS, 'dave', 1_700_000_300, 999_999),
+        utmpRecord(USER_PROCESS, '\u00e9mile', 1_700_000_400, 123_456),
+        utmpRecord(USER_PROCESS, 'bob', 1_700_000_050, 0),
+      ]),
+    );
+    const prefix = ['/usr/bin/unshare', '--mount', '--propagation', 'private', '--', '/bin/sh', '-c', 'mount -t tmpfs none /run && cp "$0" /run/utmp && exec "$@"', utmp];
+    const actions = makeActionsDir(dir, { info: '' });
+    [ours, theirs] = await Promise.all([startQgaDaemon({ actionsDirs: [actions], prefix }), startQemuGa(join(dir, 'qemu-ga'), {}, prefix)]);
+  });
+
+  afterAll(async () => {
+    await ours?.stop();
+    await theirs?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('lists each user once, with the earliest login to the microsecond, in the same order', async () => {
+    const request = '{"execute":"guest-get-users"}';
+    const mine = await ours.client.call(request);
+    expect(mine).toBe(await theirs.client.call(request));
+    expect((JSON.parse(mine) as { return: { user: string }[] }).return.map((u) => u.user)).toEqual(['alice', 'bob', 'dave', '\u00e9mile']);
   });
 });

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { makeActionsDir } from '../support/actions-dir.js';
 import os from 'node:os';
@@ -8,6 +9,8 @@ import { localMounts } from '../../src/actions/admin/mounts.js';
 import { timezone } from '../../src/actions/admin/timezone.js';
 import { encodeJson } from '../../src/qga/index.js';
 import { DISK_LAYOUTS } from '../support/disk-layouts.js';
+import { canLoopMount, withScratchFs } from '../support/scratch-fs.js';
+import { argumentCases } from '../support/qga-argument-cases.js';
 import { startQemuGa, QEMU_GA, type QemuGa } from '../support/qemu-ga.js';
 import type { AnswerLine, QgaClient } from '../support/qga-client.js';
 import { startQgaDaemon, type QgaDaemon } from '../support/qga-harness.js';
@@ -103,6 +106,8 @@ const ARGUMENT_ERRORS = [
   '{"execute":"guest-get-memory-blocks","arguments":{"x":null}}',
   '{"execute":"guest-get-memory-block-info","arguments":{"size":1}}',
   '{"execute":"guest-get-disks","arguments":{"x":1}}',
+  '{"execute":"guest-get-devices"}',
+  '{"execute":"guest-get-devices","arguments":{"x":1}}',
 ];
 
 // Known differences, not compared: capture-output also takes QEMU 8.1's modes, so a wrong type is
@@ -111,7 +116,9 @@ const ARGUMENT_ERRORS = [
 // instead of lexing the string's remains; the host's environment is limited to the names the exec
 // entry accepts (never PATH and the like), and a program runs under its listed name; a value is
 // refused past 32 MiB of estimated memory, a token at 32 MiB rather than 64 (qemu-ga has no memory
-// ceiling), and exec results, captured output and file handles kept for the host are capped (qemu-ga keeps them without bound).
+// ceiling), and exec results, captured output and file handles kept for the host are capped (qemu-ga keeps them without bound);
+// files are written unbuffered, so a write error is the write's answer, not the flush's (shown
+// below), and seeking /dev/zero stays at 0 where qemu-ga's stdio reads a block and counts in it.
 // Never sent to qemu-ga: guest-shutdown with a valid mode, guest-suspend-*, guest-fsfreeze-freeze
 // (they would act on this machine), guest-set-time with a valid time or none (it would set its
 // clock; valid times go to both agents below, run without CAP_SYS_TIME), guest-fsfreeze-thaw (it
@@ -147,7 +154,9 @@ describe.skipIf(!existsSync(QEMU_GA))('the same requests to vdagent and to Debia
     const osRelease = join(dir, 'os-release');
     writeFileSync(osRelease, 'NAME="Test \\"OS\\""\nID=test os\nVERSION_ID=\'1 2\'\nPRETTY_NAME="a\\$b\\`c\\\\d\\x"\nVARIANT=x;y\n VERSION = spaced out \nVARIANT_ID="unterminated\n');
     const env = { QGA_OS_RELEASE: osRelease };
-    [ours, theirs] = await Promise.all([startQgaDaemon({ actionsDirs: [actions], env }), startQemuGa(join(dir, 'qemu-ga'), env)]);
+    // Both started, as by a careless parent, with a file open on descriptor 7 (not close-on-exec).
+    const inherit = ['/bin/sh', '-c', 'exec 7<"$0" && exec "$@"', osRelease];
+    [ours, theirs] = await Promise.all([startQgaDaemon({ actionsDirs: [actions], env, prefix: inherit }), startQemuGa(join(dir, 'qemu-ga'), env, inherit)]);
   });
 
   afterAll(async () => {
@@ -184,6 +193,15 @@ describe.skipIf(!existsSync(QEMU_GA))('the same requests to vdagent and to Debia
     }
   });
 
+  it('checks the arguments of every command host tools call alike: extra keys, missing ones, wrong types', async () => {
+    const cases = argumentCases();
+    expect(cases.length).toBeGreaterThan(300);
+    for (const input of cases) {
+      const r = await both(input);
+      expect(r.ours, input).toEqual(r.theirs);
+    }
+  });
+
   it('refuses nesting 10,000 deep alike', async () => {
     const r = await both(`${'['.repeat(10_000)}${']'.repeat(10_000)}`);
     expect(r.ours.length).toBe(r.theirs.length);
@@ -214,6 +232,24 @@ describe.skipIf(!existsSync(QEMU_GA))('the same requests to vdagent and to Debia
     const stable = (f: Fs | undefined): unknown => f && { ...f, 'used-bytes': typeof f['used-bytes'], 'total-bytes': f['total-bytes'] };
     expect(stable(root(r.ours.return))).toEqual(stable(root(r.theirs.return)));
     expect(new Set((r.ours.return as unknown[]).map((f) => JSON.stringify(shape(f))))).toEqual(new Set((r.theirs.return as unknown[]).map((f) => JSON.stringify(shape(f)))));
+  });
+
+  it.runIf(canLoopMount)('reports a loop-mounted filesystem alike, with its bind mounts (one read-only, one under a name with a space), in the same order', async () => {
+    await withScratchFs(async (scratch) => {
+      const binds = [join(dir, 'bind with space'), join(dir, 'bind-ro'), join(dir, 'tmpfs')];
+      for (const b of binds) mkdirSync(b);
+      execFileSync('mount', ['--bind', scratch, binds[0] as string]);
+      execFileSync('mount', ['--bind', '-o', 'ro', scratch, binds[1] as string]);
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'none', binds[2] as string]);
+      try {
+        const r = await call('{"execute":"guest-get-fsinfo"}');
+        const made = (list: unknown): unknown[] => (list as { mountpoint: string }[]).filter((f) => f.mountpoint === scratch || binds.includes(f.mountpoint));
+        expect(made(r.ours.return)).toEqual(made(r.theirs.return));
+        expect(made(r.ours.return)).toHaveLength(3);
+      } finally {
+        for (const b of binds) execFileSync('umount', [b]);
+      }
+    });
   });
 
   it('reports vCPUs alike, value for value and in the same order', async () => {
@@ -275,6 +311,8 @@ describe.skipIf(!existsSync(QEMU_GA))('the same requests to vdagent and to Debia
     const theirInfo = r.theirs.return as Info;
     expect(shape(ourInfo)).toMatchObject({ version: 'string' });
     const theirNames = theirInfo.supported_commands.map((c) => c.name);
+    // Every command qemu-ga lists is listed here too, those it never enables on Linux included.
+    expect(theirNames.filter((n) => !ourInfo.supported_commands.some((c) => c.name === n))).toEqual([]);
     // Same relative order as qemu-ga's list, and the same flags for each; commands newer than 7.2 aside.
     const shared = ourInfo.supported_commands.filter((c) => theirNames.includes(c.name));
     for (const c of ourInfo.supported_commands) if (!theirNames.includes(c.name)) expect(NEWER_THAN_7_2, 'a command 7.2 lacks').toContain(c.name);
@@ -294,6 +332,16 @@ describe.skipIf(!existsSync(QEMU_GA))('the same requests to vdagent and to Debia
       // A NUL reaches the program as qemu-ga's modified UTF-8 has it: the bytes C0 80.
       { path: '/usr/bin/printf', arg: ['%s|', 'a\0b', '\0', 'c'], 'capture-output': true },
       { path: 'sh', arg: ['-c', 'printf %s "$A"'], env: ['A=x\0y\0'], 'capture-output': true },
+      // The standard streams are pipes, which a program may open again by name (a socket cannot be).
+      { path: '/bin/sh', arg: ['-c', 'cat /dev/stdin; echo out > /dev/stdout; echo err > /dev/stderr'], 'input-data': 'aW4K', 'capture-output': true },
+      { path: '/bin/sh', arg: ['-c', 'echo out > /dev/stdout; echo err > /dev/stderr; cat /dev/stdin'], 'capture-output': true },
+      { path: '/bin/cat', arg: ['/dev/stdin'], 'input-data': 'aW4K', 'capture-output': true },
+      { path: '/usr/bin/printf', arg: ['%s|', 'a\0b'], 'input-data': 'aW4K', 'capture-output': true },
+      { path: '/bin/sh', arg: ['-c', 'cat /dev/stdin > /dev/stdout; printf "%s\\0" c > /dev/stderr', 'x\0'], 'input-data': 'aW4K', 'capture-output': true },
+      // Only the standard streams: nothing the agent inherited or opened (ls's own listing is 3).
+      { path: '/bin/ls', arg: ['/proc/self/fd'], 'capture-output': true },
+      { path: '/bin/ls', arg: ['/proc/self/fd'], 'input-data': '', 'capture-output': true },
+      { path: '/bin/sh', arg: ['-c', 'ls /proc/self/fd', 'x\0'], 'capture-output': true },
     ];
     for (const args of runs) {
       const started = await call({ execute: 'guest-exec', arguments: args });
@@ -310,6 +358,36 @@ describe.skipIf(!existsSync(QEMU_GA))('the same requests to vdagent and to Debia
     }
     const missing = await both('{"execute":"guest-exec","arguments":{"path":"/nonexistent/prog"}}');
     expect(missing.ours).toEqual(missing.theirs);
+  });
+
+  // Not /dev/zero: qemu-ga's stdio reads a block on a seek there and counts the position in it.
+  it('seeks from the end of files the kernel sizes 0 or 4096 (/proc, /sys) alike, and of /dev/null', async () => {
+    for (const path of ['/proc/version', '/sys/kernel/uevent_seqnum', '/dev/null']) {
+      const transcript = async (client: QgaClient): Promise<string[]> => {
+        const handle = ((await client.json({ execute: 'guest-file-open', arguments: { path } })).return as number);
+        const answers: string[] = [];
+        for (const [offset, whence] of [[0, 'end'], [-1, 'end'], [5, 'end'], [0, 'cur'], [2, 'set'], [-4096, 2], [-4097, 2]] as const) {
+          answers.push(await client.call({ execute: 'guest-file-seek', arguments: { handle, offset, whence } }));
+        }
+        answers.push(await client.call({ execute: 'guest-file-close', arguments: { handle } }));
+        return answers;
+      };
+      expect(await transcript(ours.client), path).toEqual(await transcript(theirs.client));
+    }
+  });
+
+  it('differs on purpose on a write error: the write answers it here, the flush after qemu-ga\'s stdio buffer', async () => {
+    const steps = async (client: QgaClient): Promise<string[]> => {
+      const handle = (await client.json({ execute: 'guest-file-open', arguments: { path: '/dev/full', mode: 'w' } })).return as number;
+      return [
+        await client.call({ execute: 'guest-file-write', arguments: { handle, 'buf-b64': 'QUJD' } }),
+        await client.call({ execute: 'guest-file-flush', arguments: { handle } }),
+        await client.call({ execute: 'guest-file-close', arguments: { handle } }),
+      ];
+    };
+    const full = 'No space left on device';
+    expect(await steps(ours.client)).toEqual([`{"error": {"class": "GenericError", "desc": "failed to write to file: ${full}"}}`, '{"return": {}}', '{"return": {}}']);
+    expect(await steps(theirs.client)).toEqual(['{"return": {"count": 3, "eof": false}}', `{"error": {"class": "GenericError", "desc": "failed to flush file: ${full}"}}`, '{"return": {}}']);
   });
 
   it('reads, writes and seeks files alike (qemu-ga 7.2 transcript)', async () => {

@@ -72,7 +72,9 @@ export class AdminCommands {
     const gate = {
       // A restarted agent can start frozen whatever the entries say; a thaw is its only way out.
       enabled: (spec: CommandSpec) =>
-        spec.action === 'always' || (this.policy.enabled(spec.action) && allowedMode(spec.name)) || (freeze.frozen && spec.name === 'guest-fsfreeze-thaw'),
+        spec.action === 'always' ||
+        (spec.action !== 'never' && this.policy.enabled(spec.action) && allowedMode(spec.name)) ||
+        (freeze.frozen && spec.name === 'guest-fsfreeze-thaw'),
       frozen: () => freeze.frozen,
     };
     const handlers = adminHandlers({

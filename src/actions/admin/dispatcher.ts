@@ -50,12 +50,15 @@ export class QgaDispatcher {
     const { execute, args, id } = check.request;
     try {
       const spec = findCommand(execute);
-      const handler = spec && this.handlers.get(spec.name);
-      if (!spec || !handler) throw new QgaError(QgaErrorCode.CommandNotFound, `The command ${execute} has not been found`, 'CommandNotFound');
+      const notFound = (): QgaError => new QgaError(QgaErrorCode.CommandNotFound, `The command ${execute} has not been found`, 'CommandNotFound');
+      if (!spec) throw notFound();
       if (this.gate.frozen() && !spec.whileFrozen) {
         throw new QgaError(QgaErrorCode.CommandDisabled, `Command ${execute} has been disabled: the agent is in frozen state`, 'CommandNotFound');
       }
       if (!this.gate.enabled(spec)) throw new QgaError(QgaErrorCode.CommandDisabled, `Command ${execute} has been disabled`, 'CommandNotFound');
+      // A command that is never enabled has no implementation.
+      const handler = this.handlers.get(spec.name);
+      if (!handler) throw notFound();
       const value = await handler(checkArgs(spec.args, args));
       if (!spec.successResponse) return undefined;
       const parts = encodeReturn(value, id);

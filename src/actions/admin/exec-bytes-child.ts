@@ -3,7 +3,8 @@
 // string in qemu-ga's modified UTF-8, a NUL written C0 80. Started with an empty environment, it
 // takes the count of argument strings, then the argument strings (the first, argv[0], is the
 // program run) and the environment strings, each as JSON. Descriptor 3 reports a failed execve:
-// its errno, then exit 127; a successful one closes it.
+// its errno, then exit 127; a successful one closes it. A file the kernel cannot run (ENOEXEC: no
+// `#!`) is run by /bin/sh, as GLib's spawn and Node's spawn both do.
 import { writeSync } from 'node:fs';
 import { closeOnExec, execBytes } from '../../platform/libc.js';
 import { modifiedUtf8 } from '../../qga/utf8.js';
@@ -14,8 +15,15 @@ const strings = rest.map((s) => modifiedUtf8(JSON.parse(s) as string));
 const [program] = strings;
 if (count === undefined || program === undefined) throw new Error('usage: exec-bytes-child COUNT ARGV… ENV…');
 closeOnExec(REPORT_FD);
+const [argv, envp] = [strings.slice(0, Number(count)), strings.slice(Number(count))];
+const SHELL = Buffer.from('/bin/sh');
 try {
-  execBytes(program, strings.slice(0, Number(count)), strings.slice(Number(count)));
+  try {
+    execBytes(program, argv, envp);
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ENOEXEC') throw err;
+    execBytes(SHELL, [SHELL, program, ...argv.slice(1)], envp);
+  }
 } catch (err) {
   writeSync(REPORT_FD, String(-((err as { errno?: number }).errno ?? 0)));
   process.exit(127);

@@ -1,12 +1,13 @@
 import { type ChildProcess, spawn, type StdioOptions } from 'node:child_process';
-import { accessSync, closeSync, constants } from 'node:fs';
-import { Socket } from 'node:net';
+import { accessSync, constants, statSync } from 'node:fs';
 import os from 'node:os';
-import { type Args, decodeBase64, jsonObject, type JsonObject, QgaError, QgaErrorCode } from '../../qga/index.js';
+import { type Args, CAPTURE_MODES, decodeBase64, jsonObject, type JsonObject, QgaError, QgaErrorCode } from '../../qga/index.js';
 import { Capture, OutputPool } from './exec-capture.js';
+import { type CaptureMode, execPipes, type ExecPipes } from './exec-pipes.js';
 import { needsBytes, type ProgramStart, spawnWithBytes } from './exec-bytes.js';
 import { BASE_ENV, childEnvironment } from './exec-env.js';
-import { errorText, pipe } from '../../platform/libc.js';
+import { ErrnoError } from '../../platform/errno.js';
+import { errorText } from '../../platform/libc.js';
 import type { Logger } from '../../log/logger.js';
 import type { ExecPolicy } from './policy.js';
 import { unrefChild } from './run-program.js';
@@ -24,22 +25,39 @@ interface Job {
   exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
 }
 
-/** Where a program name leads: itself when it has a slash, else the first executable on PATH; nowhere when empty or with a NUL. */
-export function resolveProgram(path: string, searchPath: string): string | undefined {
+/** A program found for a name, or the error GLib's search reports for it. */
+export type Resolution = { program: string } | { error: Error };
+
+/** Errors of a PATH entry that make GLib's search try the next one (EACCES is also remembered). */
+const SKIPPED = new Set(['ENOENT', 'ENOTDIR', 'ESTALE', 'ENODEV', 'ETIMEDOUT', 'EACCES']);
+
+/**
+ * Where a program name leads, as g_spawn's PATH search finds it: itself when it has a slash, else
+ * the first entry of `searchPath` that execve would run. An entry that is missing, not a regular
+ * file or not executable is passed over; any other error (a link loop) ends the search with it;
+ * with no program found the error is "Permission denied" when some entry was passed over for
+ * permission, else "No such file or directory" (also for an empty name or one with a NUL).
+ */
+export function resolveProgram(path: string, searchPath: string): Resolution {
+  const missing = new ErrnoError('ENOENT', `cannot find ${path}`);
   // qemu-ga's name holds C0 80 for a NUL: no program has it. GLib finds no program named "" (ENOENT)
   // rather than trying each directory of PATH itself.
-  if (path === '' || path.includes('\0')) return undefined;
-  if (path.includes('/')) return path;
+  if (path === '' || path.includes('\0')) return { error: missing };
+  if (path.includes('/')) return { program: path };
+  let denied = false;
   for (const dir of searchPath.split(':')) {
     const candidate = `${dir === '' ? '.' : dir}/${path}`;
     try {
+      if (!statSync(candidate).isFile()) throw new ErrnoError('EACCES', `${candidate} is not a regular file`);
       accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // next directory
+      return { program: candidate };
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? '';
+      if (!SKIPPED.has(code)) return { error: err as Error };
+      denied ||= code === 'EACCES';
     }
   }
-  return undefined;
+  return { error: denied ? new ErrnoError('EACCES', `cannot run ${path}`) : missing };
 }
 
 /** A program spawned by Node, and when it has started (or why it could not). */
@@ -83,15 +101,15 @@ export class ExecCommands {
     const input = args.optStr('input-data');
     const stdin = input === undefined ? undefined : decodeBase64(input);
     const capture = args.optBoolOrStr('capture-output') ?? false;
-    const mode = capture === true ? 'separated' : capture === false ? 'none' : capture;
+    const mode: CaptureMode = capture === true ? 'separated' : (CAPTURE_MODES.find((m) => m === capture) ?? 'none');
     const policy = this.policy();
     const resolved = resolveProgram(path, BASE_ENV.PATH as string);
     // Checked before existence, so a refused host learns nothing about the guest's files.
-    const program = policy.program(resolved ?? path);
+    const program = policy.program('program' in resolved ? resolved.program : path);
     if (program === undefined) throw this.refuse(`program \u201C${path}\u201D is not allowed by actions.d exec`);
     const env = childEnvironment(args.optStrList('env') ?? [], policy.env);
     if (!env.ok) throw this.refuse(`environment variable \u201C${env.refused}\u201D is not accepted by actions.d exec`);
-    if (!resolved) throw failed(`Failed to execute child process \u201C${path}\u201D (No such file or directory)`);
+    if ('error' in resolved) throw failed(`Failed to execute child process \u201C${path}\u201D (${errorText(resolved.error)})`);
     const jobs = this.keptJobs();
     if (jobs >= MAX_JOBS || this.pool.full) {
       const kept = `${jobs} processes, ${this.pool.used} bytes of output`;
@@ -99,57 +117,43 @@ export class ExecCommands {
       throw failed(`too many guest-exec results kept (${kept}); collect them with guest-exec-status`, QgaErrorCode.LimitReached);
     }
 
-    let merged: [number, number] | undefined;
-    let stdio: StdioOptions;
-    if (mode === 'merged') {
-      merged = pipe();
-      stdio = [stdin ? 'pipe' : 'ignore', merged[1], merged[1]];
-    } else {
-      const out = mode === 'separated' || mode === 'stdout' ? 'pipe' : 'ignore';
-      const err = mode === 'separated' || mode === 'stderr' ? 'pipe' : 'ignore';
-      stdio = [stdin ? 'pipe' : 'ignore', out, err];
-    }
     const argv = args.optStrList('arg') ?? [];
-    const mergedOut = merged && new Socket({ fd: merged[0], readable: true, writable: false }).unref();
+    const pipes = execPipes(mode, stdin !== undefined);
     try {
-      const start = needsBytes(argv, env.env) ? spawnWithBytes(program, argv, env.env, stdio) : spawnProgram(program, argv, env.env, stdio);
+      const start = needsBytes(argv, env.env) ? spawnWithBytes(program, argv, env.env, pipes.stdio) : spawnProgram(program, argv, env.env, pipes.stdio);
       const { child } = start;
       // Jobs outlive a stopping agent, as qemu-ga's do, and do not hold it up. Watched at once: a
       // program may end, and Node flush its output, before it is known to have started.
       unrefChild(child);
-      const job = this.watch(child, mergedOut);
+      const job = this.watch(child, pipes);
       await start.started;
-      if (stdin && child.stdin) {
+      const { input } = pipes;
+      if (stdin && input) {
         // Held until the program has read it (or is gone): kept like output, within the pool.
         this.pool.used += stdin.length;
-        child.stdin.once('close', () => (this.pool.used -= stdin.length));
-        child.stdin.on('error', () => undefined);
-        child.stdin.end(stdin);
+        input.once('close', () => (this.pool.used -= stdin.length));
+        input.on('error', () => undefined);
+        input.end(stdin);
       }
       return jsonObject({ pid: this.keep(child.pid as number, job) });
     } catch (err) {
-      mergedOut?.destroy();
+      pipes.destroy();
       throw failed(`Failed to execute child process \u201C${path}\u201D (${errorText(err)})`);
     } finally {
-      if (merged) closeSync(merged[1]);
+      pipes.closeChildEnds();
     }
   }
 
-  /** A job following a child's output streams (or the merged one) and its end. */
-  private watch(child: ChildProcess, mergedOut: Socket | undefined): Job {
+  /** A job following the program's captured streams and its end. */
+  private watch(child: ChildProcess, pipes: ExecPipes): Job {
     const job: Job = { out: undefined, err: undefined, pending: 1, exit: undefined };
     const done = (): void => {
       job.pending--;
     };
-    if (mergedOut) {
-      job.pending++;
-      job.out = new Capture(mergedOut, this.pool, done);
-    } else {
-      if (child.stdout) job.pending++;
-      if (child.stderr) job.pending++;
-      job.out = child.stdout ? new Capture(child.stdout, this.pool, done) : undefined;
-      job.err = child.stderr ? new Capture(child.stderr, this.pool, done) : undefined;
-    }
+    if (pipes.out) job.pending++;
+    if (pipes.err) job.pending++;
+    job.out = pipes.out ? new Capture(pipes.out, this.pool, done) : undefined;
+    job.err = pipes.err ? new Capture(pipes.err, this.pool, done) : undefined;
     child.once('exit', (code, signal) => {
       job.exit = { code, signal };
       done();

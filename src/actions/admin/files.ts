@@ -1,4 +1,4 @@
-import { closeSync, constants, fchmodSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { type Args, decodeBase64, JsonBytes, jsonObject, type JsonObject, modifiedUtf8, QgaError, QgaErrorCode } from '../../qga/index.js';
 import { errorText, lseek } from '../../platform/libc.js';
 import type { StateStore } from './state.js';
@@ -36,7 +36,8 @@ export function openFlags(mode: string): number | undefined {
 }
 
 const invalidCount = (n: bigint): QgaError => new QgaError(QgaErrorCode.InvalidParameterValue, `value '${n}' is invalid for argument count`);
-const WHENCE: Readonly<Record<string, number>> = { set: 0, cur: 1, end: 2 };
+const [SEEK_SET, SEEK_CUR, SEEK_END] = [0, 1, 2];
+const WHENCE: Readonly<Record<string, number>> = { set: SEEK_SET, cur: SEEK_CUR, end: SEEK_END };
 
 /**
  * guest-file-*: open files by handle, unbuffered, non-blocking, at most MAX_HANDLES at once.
@@ -159,7 +160,11 @@ export class FileCommands {
       throw new QgaError(QgaErrorCode.InvalidParameterValue, `invalid whence code ${whenceArg}`);
     }
     try {
-      return jsonObject({ position: lseek(fd, offset, whence), eof: false });
+      // fseek(3), which qemu-ga calls, takes the end of a regular file from fstat: the size the
+      // kernel states (0 for /proc files, whose lseek refuses SEEK_END), wrapping as off_t does.
+      const file = whence === SEEK_END ? fstatSync(fd, { bigint: true }) : undefined;
+      const position = file?.isFile() ? lseek(fd, BigInt.asIntN(64, file.size + offset), SEEK_SET) : lseek(fd, offset, whence);
+      return jsonObject({ position, eof: false });
     } catch (err) {
       throw new QgaError(QgaErrorCode.CommandFailed, `failed to seek file: ${errorText(err)}`);
     }

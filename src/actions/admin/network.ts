@@ -1,6 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import os from 'node:os';
-import { jsonInt, jsonObject, type JsonObject, type JsonValue } from '../../qga/index.js';
+import { readFileSync } from 'node:fs';
+import { AF_INET, errorText, type InterfaceAddress, interfaceAddresses } from '../../platform/libc.js';
+import { jsonInt, jsonObject, type JsonObject, type JsonValue, QgaError, QgaErrorCode } from '../../qga/index.js';
 
 /** Counters of /proc/net/dev by interface name. */
 export function parseNetDev(text: string): Map<string, JsonObject> {
@@ -23,46 +23,46 @@ export function hardwareAddress(text: string): string {
   return Array.from({ length: 6 }, (_, i) => (bytes[i] ?? '00').toLowerCase().padStart(2, '0')).join(':');
 }
 
-/** Interface names in index order, with their sysfs hardware address. */
-function links(sysNet: string): { name: string; address: string | undefined }[] {
-  const read = (name: string, file: string): string | undefined => {
-    try {
-      return readFileSync(`${sysNet}/${name}/${file}`, 'utf8');
-    } catch {
-      return undefined;
-    }
-  };
-  let names: string[];
+/** Counters of /proc/net/dev, or none when it cannot be read. */
+function netDevStats(procNetDev: string): Map<string, JsonObject> {
   try {
-    names = readdirSync(sysNet);
+    return parseNetDev(readFileSync(procNetDev, 'utf8'));
   } catch {
-    names = Object.keys(os.networkInterfaces());
+    return new Map();
   }
-  return names
-    .map((name) => ({ name, index: Number(read(name, 'ifindex') ?? Infinity), address: read(name, 'address') }))
-    .sort((a, b) => a.index - b.index);
 }
 
-/** guest-network-get-interfaces: every interface, its addresses, and counters for those with an address. */
+/**
+ * guest-network-get-interfaces, as qemu-ga builds it from getifaddrs(3): one interface per name in
+ * the order names first appear (every link, up or down, then labelled IPv4 aliases such as
+ * `eth0:1`), each with the hardware address of its link (from sysfs), its IPv4 and IPv6 addresses,
+ * and /proc/net/dev's counters when it has an address and a line there (an alias has none).
+ */
 export function networkInterfaces(sysNet = '/sys/class/net', procNetDev = '/proc/net/dev'): JsonValue {
-  const addresses = os.networkInterfaces();
-  let stats = new Map<string, JsonObject>();
+  let listed: InterfaceAddress[];
   try {
-    stats = parseNetDev(readFileSync(procNetDev, 'utf8'));
-  } catch {
-    // no counters
+    listed = interfaceAddresses();
+  } catch (err) {
+    throw new QgaError(QgaErrorCode.CommandFailed, `getifaddrs failed: ${errorText(err)}`);
   }
-  return links(sysNet).map(({ name, address }) => {
-    const ips = (addresses[name] ?? []).map((a) =>
-      jsonObject({
-        'ip-address': a.address,
-        'ip-address-type': a.family === 'IPv4' ? 'ipv4' : 'ipv6',
-        prefix: Number(a.cidr?.split('/')[1] ?? 0),
-      }),
-    );
+  const stats = netDevStats(procNetDev);
+  const byName = new Map<string, JsonObject[]>();
+  for (const { name, family, address, prefix } of listed) {
+    const ips = byName.get(name) ?? [];
+    byName.set(name, ips);
+    if (address !== undefined) ips.push(jsonObject({ 'ip-address': address, 'ip-address-type': family === AF_INET ? 'ipv4' : 'ipv6', prefix }));
+  }
+  return [...byName].map(([name, ips]) => {
+    const link = name.split(':')[0] ?? name;
+    let address: string | undefined;
+    try {
+      address = hardwareAddress(readFileSync(`${sysNet}/${link}/address`, 'utf8'));
+    } catch {
+      // no hardware address
+    }
     return jsonObject({
       name,
-      'hardware-address': address === undefined ? undefined : hardwareAddress(address),
+      'hardware-address': address,
       'ip-addresses': ips.length > 0 ? ips : undefined,
       statistics: ips.length > 0 ? stats.get(name) : undefined,
     });
