@@ -85,9 +85,12 @@ export class Seat0Tracker {
    */
   static async start(log: Logger, onChange: (session: LoginSession | undefined) => void): Promise<Seat0Tracker> {
     const bus = dbus.systemBus();
-    limitIncoming(bus, (err) => log.warn(`system bus: message dropped unread (${err.message})`));
-    await connected(bus);
     const tracker = new Seat0Tracker(bus, log, onChange);
+    limitIncoming(bus, {
+      hears: (sender) => sender === BUS || tracker.hears(sender),
+      dropped: (err) => log.warn(`system bus: message dropped unread (${err.message})`),
+    });
+    await connected(bus);
     bus.on('error', (err: unknown) => log.warn(`system bus: ${String(err)}`));
     bus.on('message', (m) => tracker.signal(m));
     try {
@@ -107,6 +110,14 @@ export class Seat0Tracker {
   stop(): void {
     this.stopped = true;
     this.bus.disconnect();
+  }
+
+  /**
+   * Whether a signal from `sender` is logind's: any other but the bus's is dropped unread (see
+   * limitIncoming), so that a local user's flood of them costs the daemon no parsing.
+   */
+  hears(sender: string | undefined): boolean {
+    return sender !== undefined && sender === this.logindName;
   }
 
   /** Asks the bus who owns logind's name now; a NameOwnerChanged that arrives meanwhile wins. */

@@ -1,5 +1,4 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import dbus from 'dbus-next';
@@ -7,41 +6,67 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FileXferResult, MessageType } from '../../src/protocol/index.js';
 import { makeActionsDir } from '../support/actions-dir.js';
 import { startBusMonitor } from '../support/bus-monitor.js';
+import { floodAsUser, marshalled } from '../support/bus-stranger.js';
 import { startBusDaemon, type BusDaemon } from '../support/dbus-daemon.js';
 import { FakeLogind, forgeSignals, toEveryOtherPeer, type FakeSession } from '../support/fake-logind.js';
 import { TransferClient } from '../support/file-xfer-client.js';
 import { startPtyHarness, type Harness } from '../support/harness.js';
-import { peakRssOf, resetPeakRss, rssOf } from '../support/proc.js';
+import { cpuTicks, peakRssOf, resetPeakRss, rssOf } from '../support/proc.js';
 
 const me = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
 const SESSION: FakeSession = { id: '1', user: 'me', ...me, display: ':7' };
 const MiB = 1 << 20;
 /** The bound the daemon holds over its idle size, whatever a peer sends. */
 const BOUND = 64 * MiB;
+/** A local user who is not root (nobody). */
+const STRANGER = 65534;
+/** Signals in the flood: each just under 64 KiB, so about 100 MB through the bus. */
+const FLOOD = 1500;
+/**
+ * The daemon's CPU time for the whole flood, in clock ticks (10 ms): read whole, its signals cost
+ * 10–13 ms each (14–20 s for the flood); dropped unread, 0.3 ms (0.45 s).
+ */
+const FLOOD_CPU = 200;
 
-/** dbus-next's marshaller (not in its typings): a message as the bytes sent on the bus. */
-interface Marshaller {
-  marshallMessage: (message: dbus.Message) => [Buffer];
+/**
+ * A signal to `destination` whose body (signature `aay`) is `count` empty byte arrays, 4 bytes each,
+ * marshalled: dbus-next reads it into a value per array.
+ */
+function emptyArraysSignal(destination: string, count: number): Buffer {
+  const small = marshalled(new dbus.Message({ type: dbus.MessageType.SIGNAL, destination, path: '/x', interface: 'org.example.Peer', member: 'Big', signature: 'aay', body: [[]] }), 1000);
+  const head = small.subarray(0, small.length - small.readUInt32LE(4));
+  const body = Buffer.alloc(4 + 4 * count);
+  body.writeUInt32LE(4 * count, 0);
+  head.writeUInt32LE(body.length, 4);
+  return Buffer.concat([head, body]);
 }
 
 /**
- * Any peer on the system bus sends every other peer a signal whose body (signature `aay`) is
- * `count` empty byte arrays, 4 bytes each: the system bus's policy lets every user send signals to
- * any destination, and a unicast signal reaches a peer whatever its match rules.
+ * Any peer on the system bus sends every other peer a signal of `count` empty arrays: the system
+ * bus's policy lets every user send signals to any destination, and a unicast signal reaches a
+ * peer whatever its match rules.
  */
 async function sendHugeSignal(address: string, count: number): Promise<void> {
-  const marshaller = createRequire(import.meta.url)('dbus-next/lib/marshall-compat.js') as Marshaller;
   await toEveryOtherPeer(address, (bus, name) => {
     const stream = (bus as unknown as { _connection: { stream: NodeJS.WritableStream } })._connection.stream;
-    const message = new dbus.Message({ type: dbus.MessageType.SIGNAL, destination: name, path: '/x', interface: 'org.example.Peer', member: 'Big', signature: 'aay', body: [[]] });
-    message.serial = 1000;
-    const [small] = marshaller.marshallMessage(message);
-    const head = small.subarray(0, small.length - small.readUInt32LE(4));
-    const body = Buffer.alloc(4 + 4 * count);
-    body.writeUInt32LE(4 * count, 0);
-    head.writeUInt32LE(body.length, 4);
-    stream.write(Buffer.concat([head, body]));
+    stream.write(emptyArraysSignal(name, count));
   });
+}
+
+/** The unique names of the peers on the bus but logind and the asker: the daemon's. */
+async function daemonNames(address: string): Promise<string[]> {
+  const asker = dbus.sessionBus({ busAddress: address });
+  const ask = async (member: string, signature?: string, body?: unknown[]): Promise<unknown> => {
+    const reply = await asker.call(new dbus.Message({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member, signature, body }));
+    return reply?.body[0];
+  };
+  try {
+    const logind = await ask('GetNameOwner', 's', ['org.freedesktop.login1']);
+    const names = (await ask('ListNames')) as string[];
+    return names.filter((n) => n.startsWith(':') && n !== logind && n !== (asker as unknown as { name: string }).name);
+  } finally {
+    asker.disconnect();
+  }
 }
 
 /** The type codes `u` (UINT32) and `h` (UNIX_FD) as bytes of a marshalled signature. */
@@ -55,7 +80,6 @@ const H = 0x68;
  * dbus-next connection), each addressed to its unique name as in sendHugeSignal.
  */
 async function sendUnreadableSignals(address: string): Promise<void> {
-  const marshaller = createRequire(import.meta.url)('dbus-next/lib/marshall-compat.js') as Marshaller;
   const asker = dbus.sessionBus({ busAddress: address });
   let logindName: unknown;
   try {
@@ -73,9 +97,7 @@ async function sendUnreadableSignals(address: string): Promise<void> {
     ];
     let serial = 2000;
     for (const { signature, body, at } of [...shapes, ...shapes]) {
-      const message = new dbus.Message({ type: dbus.MessageType.SIGNAL, destination: name, path: '/x', interface: 'org.example.Peer', member: 'Fd', signature, body });
-      message.serial = serial++;
-      const [bytes] = marshaller.marshallMessage(message);
+      const bytes = marshalled(new dbus.Message({ type: dbus.MessageType.SIGNAL, destination: name, path: '/x', interface: 'org.example.Peer', member: 'Fd', signature, body }), serial++);
       if (bytes[at(bytes)] !== U) throw new Error(`no u to make an h of in the ${signature} signal`);
       bytes[at(bytes)] = H;
       stream.write(bytes);
@@ -156,4 +178,22 @@ describe.runIf(process.getuid?.() === 0)('a peer on the system bus, as any local
     logind.signalLock(SESSION.id, false);
     await expect.poll(answer, { timeout: 5000 }).toBe(FileXferResult.CanSendData);
   });
+
+  it('cannot keep the daemon busy with a flood of signals from another user: it drops them unread, and logind is still heard during and after', async () => {
+    logind.signalLock(SESSION.id, false);
+    await expect.poll(answer, { timeout: 5000 }).toBe(FileXferResult.CanSendData);
+    const [daemon, ...others] = await daemonNames(bus.address);
+    expect(daemon).toBeDefined();
+    expect(others).toEqual([]);
+    const before = cpuTicks(agent.pid);
+    // 16,000 empty arrays: 64,004 bytes of body, under the 64 KiB a message may have.
+    await floodAsUser(bus.address, STRANGER, emptyArraysSignal(daemon as string, 16_000), FLOOD, async () => {
+      logind.signalLock(SESSION.id, true);
+      await expect.poll(answer, { timeout: 60_000 }).toBe(FileXferResult.SessionLocked);
+    });
+    // logind's Unlock comes after the whole flood on the daemon's connection: once it counts, the flood was read.
+    logind.signalLock(SESSION.id, false);
+    await expect.poll(answer, { timeout: 60_000 }).toBe(FileXferResult.CanSendData);
+    expect(cpuTicks(agent.pid) - before).toBeLessThanOrEqual(FLOOD_CPU);
+  }, 180_000);
 });
