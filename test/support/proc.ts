@@ -61,7 +61,8 @@ export async function stopInEventLoopWait(pid: number): Promise<void> {
   }
 }
 
-/** The numbers of ioctl(2) and fsync(2) on this machine's architecture. */
+/** The numbers of write(2), ioctl(2) and fsync(2) on this machine's architecture. */
+const WRITE = process.arch === 'arm64' ? '64' : '1';
 const IOCTL = process.arch === 'arm64' ? '29' : '16';
 const FSYNC = process.arch === 'arm64' ? '82' : '74';
 
@@ -74,6 +75,11 @@ function inSystemCall(pid: number, nr: string): boolean {
       return false;
     }
   });
+}
+
+/** Whether one of a process's threads (libuv's pool included) is inside write(2) now. */
+export function inWrite(pid: number): boolean {
+  return inSystemCall(pid, WRITE);
 }
 
 /** Whether one of a process's threads is inside ioctl(2) now. */
