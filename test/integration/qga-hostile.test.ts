@@ -5,8 +5,9 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { makeActionsDir } from '../support/actions-dir.js';
-import { cpuTicks, inWrite, peakRssOf, resetPeakRss, rssOf } from '../support/proc.js';
+import { cpuTicks, inOpen, inWrite, peakRssOf, resetPeakRss, rssOf } from '../support/proc.js';
 import { runGuestExec, waitExit } from '../support/guest-exec.js';
+import { heldAccounts } from '../support/held-nss.js';
 import { holdWrite } from '../support/held-write.js';
 import { MessageType } from '../../src/protocol/index.js';
 import { ClientSimulator } from '../../src/sim/simulator.js';
@@ -338,6 +339,42 @@ describe('a hostile host against guest-exec, guest-file and the request stream',
     }, 60_000);
 
   });
+});
+
+describe.runIf(process.getuid?.() === 0)('a user name the account database takes long to look up (LDAP, SSSD)', () => {
+  let dir: string;
+  let agent: QgaDaemon | undefined;
+
+  afterAll(async () => {
+    await agent?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves the SPICE port while guest-ssh-get-authorized-keys waits for the lookup: getpwnam_r runs off the event loop', async () => {
+    dir = mkdtempSync(join(os.tmpdir(), 'qga-nss-'));
+    chmodSync(dir, 0o755);
+    const accounts = heldAccounts(dir);
+    // guest-ssh-get-authorized-keys comes with the info entry, which the package enables.
+    agent = await startQgaDaemon({ actionsDirs: [makeActionsDir(dir, { info: '' })], env: accounts.env, prefix: accounts.prefix });
+    const { client, pid } = agent;
+    const answer = client.call({ execute: 'guest-ssh-get-authorized-keys', arguments: { username: 'held-nobody' } }, 60_000);
+    let served: boolean;
+    try {
+      // The module waits in open(2) of its gate.
+      await expect.poll(() => inOpen(pid), { timeout: 10_000 }).toBe(true);
+      const sim = new ClientSimulator(agent.spice);
+      sim.connect();
+      served = await sim.expect(MessageType.AnnounceCapabilities, { timeoutMs: 10_000 }).then(
+        () => true,
+        () => false,
+      );
+    } finally {
+      accounts.release();
+    }
+    expect(await answer).toBe(generic("failed to lookup user 'held-nobody': Success"));
+    // Looked up on the event loop, the daemon answered the client only once the lookup was done.
+    expect(served).toBe(true);
+  }, 60_000);
 });
 
 describe('stopping with a full request queue', () => {
