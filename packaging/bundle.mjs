@@ -23,6 +23,7 @@ const { metafile } = await build({
     // Scripts started by path (a worker thread, a child process), beside the code that starts them.
     'fstrim-worker': `${src}actions/admin/fstrim-worker.ts`,
     'fsfreeze-worker': `${src}actions/admin/fsfreeze-worker.ts`,
+    'hotplug-worker': `${src}actions/admin/hotplug-worker.ts`,
     'authorized-keys-child': `${src}actions/admin/authorized-keys-child.ts`,
     'exec-bytes-child': `${src}actions/admin/exec-bytes-child.ts`,
   },

@@ -20,9 +20,9 @@ const c = {
   clock_settime: lib.func('clock_settime', 'int', ['int', koffi.pointer(timespec)]) as (clock: number, ts: { tv_sec: bigint; tv_nsec: number }) => number,
   pipe2: lib.func('int pipe2(_Out_ int32_t *fds, int flags)') as (fds: Int32Array, flags: number) => number,
   socketpair: lib.func('int socketpair(int domain, int type, int protocol, _Out_ int32_t *sv)') as (domain: number, type: number, protocol: number, sv: Int32Array) => number,
-  getpwnam_r: lib.func('getpwnam_r', 'int', ['const char *', koffi.out(koffi.pointer(passwd)), koffi.out(koffi.pointer('uint8_t')), 'size_t', koffi.out(koffi.pointer('void *'))]) as (
-    name: string, pwd: Record<string, unknown>, buf: Buffer, size: number, result: unknown[],
-  ) => number,
+  getpwnam_r: lib.func('getpwnam_r', 'int', ['const char *', koffi.out(koffi.pointer(passwd)), koffi.out(koffi.pointer('uint8_t')), 'size_t', koffi.out(koffi.pointer('void *'))]) as {
+    async(name: string, pwd: Record<string, unknown>, buf: Buffer, size: number, result: unknown[], done: (err: unknown, rc: number) => void): void;
+  },
   grantpt: lib.func('int grantpt(int fd)') as (fd: number) => number,
   unlockpt: lib.func('int unlockpt(int fd)') as (fd: number) => number,
   ptsname_r: lib.func('int ptsname_r(int fd, _Out_ uint8_t *buf, size_t buflen)') as (fd: number, buf: Buffer, len: number) => number,
@@ -147,14 +147,21 @@ export interface PasswdEntry {
   dir: string;
 }
 
-/** getpwnam_r(3): the user's entry, or undefined when there is none; throws ErrnoError when the lookup itself fails. */
-export function passwdEntry(name: string): PasswdEntry | undefined {
+/**
+ * getpwnam_r(3) on libuv's thread pool (koffi's asynchronous call), since NSS may ask a server
+ * (LDAP, SSSD) and wait for it: the user's entry, or undefined when there is none; rejects with
+ * ErrnoError when the lookup itself fails.
+ */
+export function passwdEntry(name: string): Promise<PasswdEntry | undefined> {
   const pwd: Record<string, unknown> = {};
   const result: unknown[] = [null];
-  const rc = c.getpwnam_r(name, pwd, Buffer.alloc(16384), 16384, result);
-  if (rc !== 0) throw ErrnoError.of(rc, 'getpwnam_r');
-  if (result[0] === null) return undefined;
-  return { name: String(pwd.name), uid: Number(pwd.uid), gid: Number(pwd.gid), dir: String(pwd.dir) };
+  return new Promise((resolve, reject) => {
+    c.getpwnam_r.async(name, pwd, Buffer.alloc(16384), 16384, result, (err: unknown, rc: number) => {
+      if (err) return reject(err instanceof Error ? err : new Error('getpwnam_r could not be called'));
+      if (rc !== 0) return reject(ErrnoError.of(rc, 'getpwnam_r'));
+      resolve(result[0] === null ? undefined : { name: String(pwd.name), uid: Number(pwd.uid), gid: Number(pwd.gid), dir: String(pwd.dir) });
+    });
+  });
 }
 
 /** grantpt(3) and unlockpt(3): the pty master's slave may be opened. */

@@ -20,7 +20,7 @@ describe('the bundle the package ships (packaging/bundle.mjs)', () => {
 
   it('holds beside its pieces every script they start by a path relative to themselves (worker, child)', () => {
     const named = readdirSync(dist).flatMap((file) => [...readFileSync(join(dist, file), 'utf8').matchAll(/new URL\("\.\/([^"]+)", import\.meta\.url\)/g)].map((m) => m[1] as string));
-    expect(named).toEqual(expect.arrayContaining(['fstrim-worker.js', 'fsfreeze-worker.js', 'authorized-keys-child.js', 'exec-bytes-child.js']));
+    expect(named).toEqual(expect.arrayContaining(['fstrim-worker.js', 'fsfreeze-worker.js', 'hotplug-worker.js', 'authorized-keys-child.js', 'exec-bytes-child.js']));
     expect(named.filter((file) => !existsSync(join(dist, file)))).toEqual([]);
   });
 

@@ -5,8 +5,12 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { makeActionsDir } from '../support/actions-dir.js';
-import { cpuTicks, peakRssOf, resetPeakRss, rssOf } from '../support/proc.js';
+import { cpuTicks, inOpen, inWrite, peakRssOf, resetPeakRss, rssOf } from '../support/proc.js';
 import { runGuestExec, waitExit } from '../support/guest-exec.js';
+import { heldAccounts } from '../support/held-nss.js';
+import { holdWrite } from '../support/held-write.js';
+import { MessageType } from '../../src/protocol/index.js';
+import { ClientSimulator } from '../../src/sim/simulator.js';
 import { startQgaDaemon, type QgaDaemon } from '../support/qga-harness.js';
 
 const generic = (desc: string): string => `{"error": {"class": "GenericError", "desc": "${desc}"}}`;
@@ -307,7 +311,70 @@ describe('a hostile host against guest-exec, guest-file and the request stream',
       for (const handle of handles) expect((await client.json({ execute: 'guest-file-close', arguments: { handle } })).return).toEqual({});
     });
 
+    it('serves the SPICE port while a guest-file-write waits in the kernel: file I/O runs off the event loop', async () => {
+      const { client } = agent;
+      const dir = mkdtempSync(join(root, 'held-'));
+      // Another process's write to the file the host names is held inside the kernel (as on a
+      // hung network mount): the host's write to it waits for that one.
+      const held = await holdWrite(dir, join(dir, 'held'));
+      const handle = (await client.json({ execute: 'guest-file-open', arguments: { path: join(dir, 'held'), mode: 'a' } })).return as number;
+      const answer = client.call({ execute: 'guest-file-write', arguments: { handle, 'buf-b64': Buffer.from('the host wrote this').toString('base64') } }, 60_000);
+      let served: boolean;
+      try {
+        await expect.poll(() => inWrite(agent.pid), { timeout: 10_000 }).toBe(true);
+        const sim = new ClientSimulator(agent.spice);
+        sim.connect();
+        served = await sim.expect(MessageType.AnnounceCapabilities, { timeoutMs: 10_000 }).then(
+          () => true,
+          () => false,
+        );
+      } finally {
+        await held.release();
+      }
+      expect(await answer).toBe('{"return": {"count": 19, "eof": false}}');
+      expect((await client.json({ execute: 'guest-file-close', arguments: { handle } })).return).toEqual({});
+      expect(readFileSync(join(dir, 'held'), 'utf8')).toContain('the host wrote this');
+      // Written on the event loop, the daemon answered the client only once the write was done.
+      expect(served).toBe(true);
+    }, 60_000);
+
   });
+});
+
+describe.runIf(process.getuid?.() === 0)('a user name the account database takes long to look up (LDAP, SSSD)', () => {
+  let dir: string;
+  let agent: QgaDaemon | undefined;
+
+  afterAll(async () => {
+    await agent?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves the SPICE port while guest-ssh-get-authorized-keys waits for the lookup: getpwnam_r runs off the event loop', async () => {
+    dir = mkdtempSync(join(os.tmpdir(), 'qga-nss-'));
+    chmodSync(dir, 0o755);
+    const accounts = heldAccounts(dir);
+    // guest-ssh-get-authorized-keys comes with the info entry, which the package enables.
+    agent = await startQgaDaemon({ actionsDirs: [makeActionsDir(dir, { info: '' })], env: accounts.env, prefix: accounts.prefix });
+    const { client, pid } = agent;
+    const answer = client.call({ execute: 'guest-ssh-get-authorized-keys', arguments: { username: 'held-nobody' } }, 60_000);
+    let served: boolean;
+    try {
+      // The module waits in open(2) of its gate.
+      await expect.poll(() => inOpen(pid), { timeout: 10_000 }).toBe(true);
+      const sim = new ClientSimulator(agent.spice);
+      sim.connect();
+      served = await sim.expect(MessageType.AnnounceCapabilities, { timeoutMs: 10_000 }).then(
+        () => true,
+        () => false,
+      );
+    } finally {
+      accounts.release();
+    }
+    expect(await answer).toBe(generic("failed to lookup user 'held-nobody': Success"));
+    // Looked up on the event loop, the daemon answered the client only once the lookup was done.
+    expect(served).toBe(true);
+  }, 60_000);
 });
 
 describe('stopping with a full request queue', () => {

@@ -1,9 +1,13 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localMounts } from '../../src/actions/admin/mounts.js';
+import { MessageType } from '../../src/protocol/index.js';
+import { ClientSimulator } from '../../src/sim/simulator.js';
 import { makeActionsDir } from '../support/actions-dir.js';
+import { holdWrite } from '../support/held-write.js';
+import { inWrite } from '../support/proc.js';
 import { startQgaDaemon, type QgaDaemon } from '../support/qga-harness.js';
 import { canLoopMount, withScratchFs } from '../support/scratch-fs.js';
 import { SystemLayout } from '../support/system-layout.js';
@@ -82,6 +86,48 @@ describe.runIf(process.getuid?.() === 0)('fstrim, suspend, set-vcpus and set-mem
     expect(sys.read('memory/memory1/state')).toBe('onlinee\n');
     expect(sys.read('memory/memory0/state')).toBe('online\n');
   });
+
+  /**
+   * Sends `request` while another write to `file` is held in the kernel (as a processor or memory
+   * block going offline holds its writer), then has a new SPICE client connect: whether the daemon
+   * answered it while the write was held, and the request's answer once released.
+   */
+  const whileWriteHeld = async (file: string, request: object): Promise<{ served: boolean; answer: string }> => {
+    const held = await holdWrite(mkdtempSync(join(root, 'held-')), file, { append: true });
+    const answer = agent.client.call(request, 60_000);
+    let served: boolean;
+    try {
+      await expect.poll(() => inWrite(agent.pid), { timeout: 10_000 }).toBe(true);
+      const sim = new ClientSimulator(agent.spice);
+      sim.connect();
+      served = await sim.expect(MessageType.AnnounceCapabilities, { timeoutMs: 10_000 }).then(
+        () => true,
+        () => false,
+      );
+    } finally {
+      await held.release();
+    }
+    return { served, answer: await answer };
+  };
+
+  it('serves the SPICE port while guest-set-vcpus waits in the kernel: the online files are written off the event loop', async () => {
+    mkdirSync(join(sys.root, 'cpu', 'cpu7'));
+    writeFileSync(join(sys.root, 'cpu', 'cpu7', 'online'), '1\n');
+    const { served, answer } = await whileWriteHeld(join(sys.root, 'cpu', 'cpu7', 'online'), { execute: 'guest-set-vcpus', arguments: { vcpus: [{ 'logical-id': 7, online: false }] } });
+    expect(answer).toBe('{"return": 1}');
+    expect(readFileSync(join(sys.root, 'cpu', 'cpu7', 'online'), 'latin1')[0]).toBe('0');
+    // Written on the event loop, the daemon answered the client only once the write was done.
+    expect(served).toBe(true);
+  }, 60_000);
+
+  it('serves the SPICE port while guest-set-memory-blocks waits in the kernel: the state files are written off the event loop', async () => {
+    mkdirSync(join(sys.root, 'memory', 'memory7'));
+    writeFileSync(join(sys.root, 'memory', 'memory7', 'state'), 'online\n');
+    const { served, answer } = await whileWriteHeld(join(sys.root, 'memory', 'memory7', 'state'), { execute: 'guest-set-memory-blocks', arguments: { 'mem-blks': [{ 'phys-index': 7, online: false }] } });
+    expect(JSON.parse(answer)).toEqual({ return: [{ 'phys-index': 7, response: 'success' }] });
+    expect(readFileSync(join(sys.root, 'memory', 'memory7', 'state'), 'latin1')).toMatch(/^offline/);
+    expect(served).toBe(true);
+  }, 60_000);
 
   it('guest-suspend-ram asks systemd when it knows the unit, and answers nothing', async () => {
     sys.exits('systemctl', 'status', 3);

@@ -1,8 +1,10 @@
 /*
  * Holds one write(2) inside the kernel: its source page is missing and registered with
  * userfaultfd, so the write waits in the page fault, holding its filesystem's write protection,
- * until a line arrives on standard input. A FIFREEZE of that filesystem waits just as long.
- * Prints "held" once the write waits, "released" once it is done.
+ * and the file's lock, until a line arrives on standard input. A FIFREEZE of that filesystem, and
+ * another write to the file, wait just as long. `held-write FILE` empties FILE first;
+ * `held-write FILE append` writes at its end. Prints "held" once the write waits, "released" once
+ * it is done.
  */
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
@@ -28,9 +30,11 @@ static void *writer(void *unused) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 2) return 2;
+  if (argc != 2 && argc != 3) return 2;
   size = sysconf(_SC_PAGESIZE);
-  out = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  // "append": the write goes at the end of the file as it is, whose first bytes stay readable.
+  int append = argc == 3 && argv[2][0] == 'a';
+  out = open(argv[1], append ? O_WRONLY | O_APPEND : O_WRONLY | O_CREAT | O_TRUNC, 0600);
   int uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
   struct uffdio_api api = {.api = UFFD_API};
   if (out < 0 || uffd < 0 || ioctl(uffd, UFFDIO_API, &api) < 0) return perror("setup"), 1;

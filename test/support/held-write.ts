@@ -9,11 +9,14 @@ export interface HeldWrite {
   release(): Promise<void>;
 }
 
-/** Compiles held-write.c into `dir` (gcc) and holds a write to `file` until released. */
-export async function holdWrite(dir: string, file: string): Promise<HeldWrite> {
+/**
+ * Compiles held-write.c into `dir` (gcc) and holds a write to `file` until released: by default
+ * the file is made empty first; with `append`, the write goes at its end and what it holds stays.
+ */
+export async function holdWrite(dir: string, file: string, options: { append?: boolean } = {}): Promise<HeldWrite> {
   const program = join(dir, 'held-write');
   execFileSync('gcc', ['-O2', '-pthread', '-o', program, fileURLToPath(new URL('./held-write.c', import.meta.url))]);
-  const child = spawn(program, [file], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(program, options.append ? [file, 'append'] : [file], { stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = once(child, 'exit');
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));

@@ -61,7 +61,10 @@ export async function stopInEventLoopWait(pid: number): Promise<void> {
   }
 }
 
-/** The numbers of ioctl(2) and fsync(2) on this machine's architecture. */
+/** The numbers of openat(2), write(2), pwrite64(2), ioctl(2) and fsync(2) on this machine's architecture. */
+const OPENAT = process.arch === 'arm64' ? '56' : '257';
+const WRITE = process.arch === 'arm64' ? '64' : '1';
+const PWRITE = process.arch === 'arm64' ? '68' : '18';
 const IOCTL = process.arch === 'arm64' ? '29' : '16';
 const FSYNC = process.arch === 'arm64' ? '82' : '74';
 
@@ -74,6 +77,16 @@ function inSystemCall(pid: number, nr: string): boolean {
       return false;
     }
   });
+}
+
+/** Whether one of a process's threads (libuv's pool included) is inside openat(2) now. */
+export function inOpen(pid: number): boolean {
+  return inSystemCall(pid, OPENAT);
+}
+
+/** Whether one of a process's threads (libuv's pool and workers included) is inside write(2) or pwrite(2) now. */
+export function inWrite(pid: number): boolean {
+  return inSystemCall(pid, WRITE) || inSystemCall(pid, PWRITE);
 }
 
 /** Whether one of a process's threads is inside ioctl(2) now. */

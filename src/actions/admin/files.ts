@@ -1,4 +1,5 @@
-import { closeSync, constants, fchmodSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { close as closeFd, closeSync, constants, fchmod, fstatSync, open as openFd, read as readFd, write as writeFd } from 'node:fs';
+import { promisify } from 'node:util';
 import { type Args, decodeBase64, JsonBytes, jsonObject, type JsonObject, modifiedUtf8, QgaError, QgaErrorCode } from '../../qga/index.js';
 import { errorText, lseek } from '../../platform/libc.js';
 import type { StateStore } from './state.js';
@@ -35,12 +36,24 @@ export function openFlags(mode: string): number | undefined {
   return MODES[`${m[1]}${m[3]}`];
 }
 
+// On libuv's thread pool, not the event loop: a read or write may wait in the kernel for as long
+// as the file's other writers or its filesystem (a hung network mount) like, and the SPICE port
+// shares the event loop.
+const openAsync = promisify(openFd);
+const fchmodAsync = promisify(fchmod);
+const closeAsync = promisify(closeFd);
+const readAsync = (fd: number, buf: Buffer, at: number): Promise<number> =>
+  new Promise((resolve, reject) => readFd(fd, buf, at, buf.length - at, null, (err, n) => (err ? reject(err) : resolve(n))));
+const writeAsync = (fd: number, data: Buffer, from: number, to: number): Promise<number> =>
+  new Promise((resolve, reject) => writeFd(fd, data, from, to - from, null, (err, n) => (err ? reject(err) : resolve(n))));
+
 const invalidCount = (n: bigint): QgaError => new QgaError(QgaErrorCode.InvalidParameterValue, `value '${n}' is invalid for argument count`);
 const [SEEK_SET, SEEK_CUR, SEEK_END] = [0, 1, 2];
 const WHENCE: Readonly<Record<string, number>> = { set: SEEK_SET, cur: SEEK_CUR, end: SEEK_END };
 
 /**
- * guest-file-*: open files by handle, unbuffered, non-blocking, at most MAX_HANDLES at once.
+ * guest-file-*: open files by handle, unbuffered, non-blocking, at most MAX_HANDLES at once; each
+ * open, read, write and close runs off the event loop (requests still run one at a time).
  * Handles keep counting across restarts, so a host holding an old one cannot reach another file.
  */
 export class FileCommands {
@@ -69,7 +82,7 @@ export class FileCommands {
   }
 
   /** guest-file-open: a new handle; a file it creates gets mode 0600 whatever the umask. */
-  open(args: Args): number | bigint {
+  async open(args: Args): Promise<number | bigint> {
     const path = args.str('path');
     const mode = args.optStr('mode') ?? 'r';
     const flags = openFlags(mode);
@@ -85,14 +98,14 @@ export class FileCommands {
     try {
       if (flags & c.O_CREAT) {
         try {
-          fd = openSync(name, base | c.O_EXCL, CREATE_MODE);
-          fchmodSync(fd, CREATE_MODE);
+          fd = await openAsync(name, base | c.O_EXCL, CREATE_MODE);
+          await fchmodAsync(fd, CREATE_MODE);
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-          fd = openSync(name, base & ~c.O_CREAT);
+          fd = await openAsync(name, base & ~c.O_CREAT);
         }
       } else {
-        fd = openSync(name, base);
+        fd = await openAsync(name, base);
       }
     } catch (err) {
       throw new QgaError(QgaErrorCode.CommandFailed, `failed to open file '${path}' (mode: '${mode}'): ${errorText(err)}`);
@@ -103,15 +116,15 @@ export class FileCommands {
   }
 
   /** guest-file-close. */
-  close(args: Args): JsonObject {
+  async close(args: Args): Promise<JsonObject> {
     const fd = this.fd(args);
     this.handles.delete(args.int('handle'));
-    closeSync(fd);
+    await closeAsync(fd);
     return new Map();
   }
 
   /** guest-file-read: up to `count` bytes (4096 by default; checked before anything is allocated). */
-  read(args: Args): JsonObject {
+  async read(args: Args): Promise<JsonObject> {
     const fd = this.fd(args);
     const count = args.optInt('count') ?? 4096n;
     if (count < 0n || count > BigInt(MAX_READ)) throw invalidCount(count);
@@ -120,7 +133,7 @@ export class FileCommands {
     let eof = false;
     try {
       while (got < buf.length) {
-        const n = readSync(fd, buf, got, buf.length - got, null);
+        const n = await readAsync(fd, buf, got);
         if (n === 0) {
           eof = true;
           break;
@@ -136,14 +149,14 @@ export class FileCommands {
   }
 
   /** guest-file-write: the decoded bytes, or their first `count`. */
-  write(args: Args): JsonObject {
+  async write(args: Args): Promise<JsonObject> {
     const fd = this.fd(args);
     const data = decodeBase64(args.str('buf-b64'));
     const count = args.optInt('count') ?? BigInt(data.length);
     if (count < 0n || count > BigInt(data.length)) throw invalidCount(count);
     let done = 0;
     try {
-      while (done < count) done += writeSync(fd, data, done, Number(count) - done, null);
+      while (done < count) done += await writeAsync(fd, data, done, Number(count));
     } catch (err) {
       throw new QgaError(QgaErrorCode.CommandFailed, `failed to write to file: ${errorText(err)}`);
     }

@@ -21,9 +21,9 @@ import { guestUsers } from './users.js';
 import { setUserPassword } from './passwords.js';
 import { SshKeyCommands } from './ssh-keys.js';
 import { fstrim } from './fstrim.js';
-import { setMemoryBlocks } from './memory-hotplug.js';
+import { setMemoryBlocksInWorker } from './memory-hotplug.js';
 import { suspend, type SuspendSystem } from './suspend.js';
-import { setVcpus } from './vcpu-hotplug.js';
+import { setVcpusInWorker } from './vcpu-hotplug.js';
 
 /** What the command implementations work with. */
 export interface HandlerDeps {
@@ -89,7 +89,7 @@ export function adminHandlers(d: HandlerDeps): Map<string, Handler> {
     ['guest-suspend-ram', async () => (await suspend('ram', d.suspend, d.log), empty())],
     ['guest-suspend-disk', async () => (await suspend('disk', d.suspend, d.log), empty())],
     ['guest-suspend-hybrid', async () => (await suspend('hybrid', d.suspend, d.log), empty())],
-    ['guest-set-vcpus', (a) => setVcpus(a)],
-    ['guest-set-memory-blocks', (a) => setMemoryBlocks(a)],
+    ['guest-set-vcpus', (a) => setVcpusInWorker(a)],
+    ['guest-set-memory-blocks', (a) => setMemoryBlocksInWorker(a)],
   ]);
 }

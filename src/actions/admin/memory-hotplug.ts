@@ -1,5 +1,7 @@
 import { closeSync, constants, openSync, opendirSync, readSync, writeSync } from 'node:fs';
 import { type Args, jsonInt, jsonObject, type JsonObject } from '../../qga/index.js';
+import { fromWorker, HOTPLUG_WORKER, type HotplugJob, type HotplugResult } from './hotplug-job.js';
+import { inWorker } from './in-worker.js';
 import { SYS_MEMORY } from './memory-blocks.js';
 
 /** GuestMemoryBlockResponseType. */
@@ -9,7 +11,7 @@ type BlockResponse = 'success' | 'not-found' | 'operation-not-supported' | 'oper
 const errnoOf = (err: unknown): number => Math.abs((err as NodeJS.ErrnoException).errno ?? 0);
 
 /** How one block's change ended: the response and, when qemu-ga gives one, the errno. */
-interface BlockOutcome {
+export interface BlockOutcome {
   response: BlockResponse;
   errorCode?: number;
 }
@@ -82,11 +84,38 @@ function setBlock(sysMemory: string, index: bigint, online: boolean): BlockOutco
   return errno === undefined ? { response: 'success' } : { response: 'operation-failed', errorCode: errno };
 }
 
-/** guest-set-memory-blocks: one GuestMemoryBlockResponse per listed block, in order. */
+/** One memory block to bring online or offline. */
+export interface BlockChange {
+  index: bigint;
+  online: boolean;
+}
+
+/** How the change of one block ended. */
+export interface BlockResult extends BlockOutcome {
+  index: bigint;
+}
+
+/** Each block in turn, whatever the others did. Blocking: taking memory offline migrates its pages first. */
+export function applyMemoryBlocks(changes: readonly BlockChange[], sysMemory = SYS_MEMORY): BlockResult[] {
+  return changes.map(({ index, online }) => ({ index, ...setBlock(sysMemory, index, online) }));
+}
+
+/** The changes a guest-set-memory-blocks request asks for, in order. */
+export function blockChanges(args: Args): BlockChange[] {
+  return (args.optStructList('mem-blks') ?? []).map((blk) => ({ index: blk.int('phys-index'), online: blk.bool('online') }));
+}
+
+/** One GuestMemoryBlockResponse per block, in order. */
+export function blockAnswers(results: readonly BlockResult[]): JsonObject[] {
+  return results.map((r) => jsonObject({ 'phys-index': jsonInt(r.index), response: r.response, 'error-code': r.errorCode }));
+}
+
+/** guest-set-memory-blocks, on the calling thread. */
 export function setMemoryBlocks(args: Args, sysMemory = SYS_MEMORY): JsonObject[] {
-  return (args.optStructList('mem-blks') ?? []).map((blk) => {
-    const index = blk.int('phys-index');
-    const outcome = setBlock(sysMemory, index, blk.bool('online'));
-    return jsonObject({ 'phys-index': jsonInt(index), response: outcome.response, 'error-code': outcome.errorCode });
-  });
+  return blockAnswers(applyMemoryBlocks(blockChanges(args), sysMemory));
+}
+
+/** guest-set-memory-blocks on a worker thread, so the SPICE side goes on while memory goes offline. */
+export async function setMemoryBlocksInWorker(args: Args): Promise<JsonObject[]> {
+  return blockAnswers(fromWorker(await inWorker<HotplugResult<BlockResult[]>>(HOTPLUG_WORKER, { kind: 'memory', changes: blockChanges(args) } satisfies HotplugJob)));
 }

@@ -31,7 +31,7 @@ export async function setUserPassword(args: Args, policy: PasswordPolicy, log: L
   const username = args.str('username');
   const line = chpasswdLine(username, decodeBase64(args.str('password')));
   // An unknown user passes (unless the entry lists users): chpasswd then fails as with qemu-ga.
-  checkUserAllowed('set-user-password', policy.users, username, lookupUser(username)?.uid, log);
+  checkUserAllowed('set-user-password', policy.users, username, (await lookupUser(username))?.uid, log);
   const crypted = args.bool('crypted');
   const end = await runProgram(policy.chpasswd, crypted ? ['-e'] : [], { stdin: line, argv0: 'chpasswd' });
   line.fill(0);

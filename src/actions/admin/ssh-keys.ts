@@ -223,14 +223,14 @@ export class SshKeyCommands {
 
   /** guest-ssh-get-authorized-keys: `{"keys": [...]}` (read-only: any user, read with that user's rights). */
   async get(args: Args): Promise<JsonObject> {
-    const user = knownUser(args.str('username'));
+    const user = await knownUser(args.str('username'));
     const keys = await edit(user, { op: 'get', home: user.dir, keys: [], reset: false });
     return jsonObject({ keys: splitListed(keys, join(user.dir, '.ssh', 'authorized_keys')) });
   }
 
   /** guest-ssh-add-authorized-keys: adds the keys not yet there (all of them, replacing the file's, with `reset`). */
   async add(args: Args): Promise<JsonObject> {
-    const user = this.allowedUser(args);
+    const user = await this.allowedUser(args);
     const keys = args.optStrList('keys') ?? [];
     const reset = args.optBool('reset') ?? false;
     await edit(user, { op: 'add', home: user.dir, keys, reset });
@@ -240,7 +240,7 @@ export class SshKeyCommands {
 
   /** guest-ssh-remove-authorized-keys: removes the lines equal to one of the keys; a missing file is no error. */
   async remove(args: Args): Promise<JsonObject> {
-    const user = this.allowedUser(args);
+    const user = await this.allowedUser(args);
     const keys = args.optStrList('keys') ?? [];
     await edit(user, { op: 'remove', home: user.dir, keys, reset: false });
     this.log.info(`guest-ssh-remove-authorized-keys: ${keys.length} key(s) for ${JSON.stringify(user.name)}`);
@@ -248,10 +248,10 @@ export class SshKeyCommands {
   }
 
   /** The keys are checked first, then the entry's users, then the account database (qemu-ga's order around ours). */
-  private allowedUser(args: Args): PasswdEntry {
+  private async allowedUser(args: Args): Promise<PasswdEntry> {
     checkKeys(args.optStrList('keys') ?? []);
     const name = args.str('username');
-    checkUserAllowed('ssh-keys', this.users(), name, lookupUser(name)?.uid, this.log);
+    checkUserAllowed('ssh-keys', this.users(), name, (await lookupUser(name))?.uid, this.log);
     return knownUser(name);
   }
 }

@@ -3,14 +3,14 @@ import { type PasswdEntry, passwdEntry } from '../../platform/libc.js';
 import type { Logger } from '../../log/logger.js';
 import type { UserRule } from './user-rule.js';
 
-/** The account of a user name from the host; undefined when there is none (a NUL never names one). */
-export function lookupUser(name: string): PasswdEntry | undefined {
+/** The account of a user name from the host; undefined when there is none (a NUL never names one). Off the event loop: NSS may wait for a server. */
+export async function lookupUser(name: string): Promise<PasswdEntry | undefined> {
   return name.includes('\0') ? undefined : passwdEntry(name);
 }
 
 /** The account, or qemu-ga's error for a name the account database does not know. */
-export function knownUser(name: string): PasswdEntry {
-  const entry = lookupUser(name);
+export async function knownUser(name: string): Promise<PasswdEntry> {
+  const entry = await lookupUser(name);
   // GLib 2.74's wording (qemu-ga 7.2 on Debian 12): getpwnam_r finds nothing without an errno.
   if (!entry) throw new QgaError(QgaErrorCode.CommandFailed, `failed to lookup user '${name}': Success`);
   return entry;

@@ -1,6 +1,8 @@
 import { closeSync, constants, openSync, readSync, writeSync } from 'node:fs';
 import { type Args, QgaError, QgaErrorCode } from '../../qga/index.js';
 import { SYS_CPU } from './cpu.js';
+import { fromWorker, HOTPLUG_WORKER, type HotplugJob, type HotplugResult } from './hotplug-job.js';
+import { inWorker } from './in-worker.js';
 import { systemFailure } from './proc-text.js';
 
 /** Runs `f` on an open descriptor, closing it after. */
@@ -53,16 +55,21 @@ function setVcpu(sysCpu: string, id: bigint, online: boolean): void {
   });
 }
 
+/** One processor to bring online or offline. */
+export interface VcpuChange {
+  id: bigint;
+  online: boolean;
+}
+
 /**
- * guest-set-vcpus: each listed processor in turn, stopping at the first that fails; the count
- * done, or the first failure when none was (qemu-ga's answer).
+ * Each processor in turn, stopping at the first that fails; the count done, or the first failure
+ * when none was (qemu-ga's answer). Blocking: taking a processor offline waits in the kernel.
  */
-export function setVcpus(args: Args, sysCpu = SYS_CPU): number {
-  const vcpus = args.optStructList('vcpus') ?? [];
+export function applyVcpus(changes: readonly VcpuChange[], sysCpu = SYS_CPU): number {
   let done = 0;
-  for (const vcpu of vcpus) {
+  for (const { id, online } of changes) {
     try {
-      setVcpu(sysCpu, vcpu.int('logical-id'), vcpu.bool('online'));
+      setVcpu(sysCpu, id, online);
     } catch (err) {
       if (done === 0) throw err;
       break;
@@ -70,4 +77,19 @@ export function setVcpus(args: Args, sysCpu = SYS_CPU): number {
     done++;
   }
   return done;
+}
+
+/** The changes a guest-set-vcpus request asks for, in order. */
+export function vcpuChanges(args: Args): VcpuChange[] {
+  return (args.optStructList('vcpus') ?? []).map((vcpu) => ({ id: vcpu.int('logical-id'), online: vcpu.bool('online') }));
+}
+
+/** guest-set-vcpus, on the calling thread. */
+export function setVcpus(args: Args, sysCpu = SYS_CPU): number {
+  return applyVcpus(vcpuChanges(args), sysCpu);
+}
+
+/** guest-set-vcpus on a worker thread, so the SPICE side goes on while a processor goes offline. */
+export async function setVcpusInWorker(args: Args): Promise<number> {
+  return fromWorker(await inWorker<HotplugResult<number>>(HOTPLUG_WORKER, { kind: 'vcpus', changes: vcpuChanges(args) } satisfies HotplugJob));
 }
