@@ -118,7 +118,12 @@ export class ExecCommands {
     }
 
     const argv = args.optStrList('arg') ?? [];
-    const pipes = execPipes(mode, stdin !== undefined);
+    let pipes: ExecPipes;
+    try {
+      pipes = execPipes(mode, stdin !== undefined);
+    } catch (err) {
+      throw failed(`Failed to create pipe for communicating with child process (${errorText(err)})`);
+    }
     try {
       const start = needsBytes(argv, env.env) ? spawnWithBytes(program, argv, env.env, pipes.stdio) : spawnProgram(program, argv, env.env, pipes.stdio);
       const { child } = start;
