@@ -122,7 +122,8 @@ export class ExecCommands {
     try {
       pipes = execPipes(mode, stdin !== undefined);
     } catch (err) {
-      throw failed(`Failed to create pipe for communicating with child process (${errorText(err)})`);
+      // GLib's spawn (g_unix_open_pipe) says only strerror: "Too many open files".
+      throw failed(errorText(err));
     }
     try {
       const start = needsBytes(argv, env.env) ? spawnWithBytes(program, argv, env.env, pipes.stdio) : spawnProgram(program, argv, env.env, pipes.stdio);
