@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -298,6 +298,26 @@ describe('a hostile host against guest-exec, guest-file and the request stream',
       // whole by the flood control, sixteen lines took almost 900 MB.
       expect(grown).toBeLessThan(500 * 1000 * 1000);
     }, 120_000);
+
+    it('a shortage of descriptors while guest-exec makes its pipes fails the command as qemu-ga’s GLib does, and leaves no pipe open', async () => {
+      const { client, pid } = agent;
+      const open = (): number[] => readdirSync(`/proc/${pid}/fd`).map(Number);
+      const held = open();
+      // The lowest limit under which three descriptors are free: the input's pipe is made, the output's is not.
+      let limit = 0;
+      for (let free = 0; free < 3; limit++) if (!held.includes(limit)) free++;
+      const [soft, hard] = readFileSync(`/proc/${pid}/limits`, 'utf8').match(/^Max open files\s+(\d+)\s+(\d+)/m)?.slice(1) ?? [];
+      execFileSync('prlimit', [`--pid=${pid}`, `--nofile=${limit}:${hard}`]);
+      let answer: string;
+      try {
+        answer = await client.call({ execute: 'guest-exec', arguments: { path: '/bin/echo', 'input-data': b64('in'), 'capture-output': true } });
+      } finally {
+        execFileSync('prlimit', [`--pid=${pid}`, `--nofile=${soft}:${hard}`]);
+      }
+      expect(open().sort((a, b) => a - b)).toEqual([...held].sort((a, b) => a - b));
+      expect(answer).toBe(generic("Guest agent command failed, error was 'Too many open files'"));
+      expect(await runGuestExec(client, { path: '/bin/echo', arg: ['on'], 'capture-output': true })).toMatchObject({ exitcode: 0, 'out-data': b64('on\n') });
+    });
 
     it('keeps at most 128 open file handles, refused like a shortage of descriptors', async () => {
       const { client } = agent;

@@ -74,10 +74,27 @@ const U = 0x75;
 const H = 0x68;
 
 /**
- * Signals that the bus delivers and dbus-next cannot read: a UNIX_FD (`h`) in the body, at the top
- * and inside a variant, with no descriptor sent along. The bus checks only the index's bytes; dbus-next
- * throws on it from its socket's 'readable' handler. Sent to every peer but logind's (the test's own
- * dbus-next connection), each addressed to its unique name as in sendHugeSignal.
+ * Signals to `destination` that the bus delivers and dbus-next cannot read: a UNIX_FD (`h`) in the
+ * body, at the top and inside a variant, with no descriptor sent along. The bus checks only the
+ * index's bytes; dbus-next throws on it from its socket's 'readable' handler.
+ */
+function unreadableSignals(destination: string): Buffer[] {
+  const shapes = [
+    { signature: 'u', body: [0], at: (b: Buffer) => b.indexOf(Buffer.from([0x08, 0x01, 0x67, 0x00, 0x01, U, 0x00])) + 5 },
+    { signature: 'v', body: [new dbus.Variant('u', 0)], at: (b: Buffer) => b.length - b.readUInt32LE(4) + 1 },
+  ];
+  let serial = 2000;
+  return [...shapes, ...shapes].map(({ signature, body, at }) => {
+    const bytes = marshalled(new dbus.Message({ type: dbus.MessageType.SIGNAL, destination, path: '/x', interface: 'org.example.Peer', member: 'Fd', signature, body }), serial++);
+    if (bytes[at(bytes)] !== U) throw new Error(`no u to make an h of in the ${signature} signal`);
+    bytes[at(bytes)] = H;
+    return bytes;
+  });
+}
+
+/**
+ * unreadableSignals sent to every peer but logind's (the test's own dbus-next connection), each
+ * addressed to its unique name as in sendHugeSignal.
  */
 async function sendUnreadableSignals(address: string): Promise<void> {
   const asker = dbus.sessionBus({ busAddress: address });
@@ -91,17 +108,7 @@ async function sendUnreadableSignals(address: string): Promise<void> {
   await toEveryOtherPeer(address, (bus, name) => {
     if (name === logindName) return;
     const stream = (bus as unknown as { _connection: { stream: NodeJS.WritableStream } })._connection.stream;
-    const shapes = [
-      { signature: 'u', body: [0], at: (b: Buffer) => b.indexOf(Buffer.from([0x08, 0x01, 0x67, 0x00, 0x01, U, 0x00])) + 5 },
-      { signature: 'v', body: [new dbus.Variant('u', 0)], at: (b: Buffer) => b.length - b.readUInt32LE(4) + 1 },
-    ];
-    let serial = 2000;
-    for (const { signature, body, at } of [...shapes, ...shapes]) {
-      const bytes = marshalled(new dbus.Message({ type: dbus.MessageType.SIGNAL, destination: name, path: '/x', interface: 'org.example.Peer', member: 'Fd', signature, body }), serial++);
-      if (bytes[at(bytes)] !== U) throw new Error(`no u to make an h of in the ${signature} signal`);
-      bytes[at(bytes)] = H;
-      stream.write(bytes);
-    }
+    for (const bytes of unreadableSignals(name)) stream.write(bytes);
   });
 }
 
@@ -168,10 +175,12 @@ describe.runIf(process.getuid?.() === 0)('a peer on the system bus, as any local
     expect(peakRssOf(agent.pid) - idle).toBeLessThanOrEqual(BOUND);
   }, 120_000);
 
-  it('cannot end the daemon with signals dbus-next cannot read (a descriptor index with no descriptor), and logind is still heard', async () => {
+  it('cannot end the daemon with signals dbus-next cannot read (a descriptor index with no descriptor), from another peer or from logind’s own name, and logind is still heard', async () => {
     logind.signalLock(SESSION.id, false);
     await expect.poll(answer, { timeout: 5000 }).toBe(FileXferResult.CanSendData);
     await sendUnreadableSignals(bus.address);
+    // Another peer's are dropped unread; logind's own are heard, so dbus-next reads them, and throws.
+    for (const name of await daemonNames(bus.address)) for (const bytes of unreadableSignals(name)) logind.sendRaw(bytes);
     // logind's Lock comes after them on the daemon's connection: once it counts, they were read.
     logind.signalLock(SESSION.id, true);
     await expect.poll(answer, { timeout: 5000 }).toBe(FileXferResult.SessionLocked);

@@ -175,6 +175,11 @@ export class FakeLogind {
     return uniqueName(this.bus);
   }
 
+  /** Writes a marshalled message as it is on logind's connection: one dbus-next would not make. */
+  sendRaw(bytes: Buffer): void {
+    (this.bus as unknown as { _connection: { stream: NodeJS.WritableStream } })._connection.stream.write(bytes);
+  }
+
   /** Creates a session (not yet in front): SessionNew. */
   add(s: FakeSession): void {
     const path = `${ROOT}/session/_${s.id}`;

@@ -23,40 +23,46 @@ export interface ExecPipes {
   destroy(): void;
 }
 
-/** Pipes for the streams a program needs: its input when there is some, and the captured outputs. */
+/**
+ * Pipes for the streams a program needs: its input when there is some, and the captured outputs.
+ * Throws the ErrnoError of a pipe that could not be made (EMFILE), with none of those made left open.
+ */
 export function execPipes(mode: CaptureMode, withInput: boolean): ExecPipes {
   const childEnds: number[] = [];
-  const reading = (): Socket => {
-    const [r, w] = pipe();
-    childEnds.push(w);
-    return new Socket({ fd: r, readable: true, writable: false });
-  };
-  let input: Socket | undefined;
-  let stdin: number | 'ignore' = 'ignore';
-  if (withInput) {
-    const [r, w] = pipe();
-    childEnds.push(r);
-    stdin = r;
-    input = new Socket({ fd: w, readable: false, writable: true });
-  }
-  const out = mode === 'separated' || mode === 'stdout' || mode === 'merged' ? reading() : undefined;
-  const outFd = out ? (childEnds.at(-1) as number) : 'ignore';
-  const err = mode === 'separated' || mode === 'stderr' ? reading() : undefined;
-  const errFd = err ? (childEnds.at(-1) as number) : mode === 'merged' ? outFd : 'ignore';
-  // Jobs outlive a stopping agent and do not hold it up: the agent's ends do not keep it running.
-  for (const s of [input, out, err]) s?.unref();
+  const ours: Socket[] = [];
   const closeChildEnds = (): void => {
     for (const fd of childEnds.splice(0)) closeSync(fd);
   };
-  return {
-    stdio: [stdin, outFd, errFd],
-    input,
-    out,
-    err,
-    closeChildEnds,
-    destroy() {
-      closeChildEnds();
-      for (const s of [input, out, err]) s?.destroy();
-    },
+  const destroy = (): void => {
+    closeChildEnds();
+    for (const s of ours) s.destroy();
   };
+  /** A pipe: `childEnd` of its two ends goes to the program, the other is the agent's socket. */
+  const piped = (childEnd: 0 | 1): { fd: number; socket: Socket } => {
+    const ends = pipe();
+    const fd = ends[childEnd];
+    childEnds.push(fd);
+    const socket = new Socket({ fd: ends[1 - childEnd] as number, readable: childEnd === 1, writable: childEnd === 0 });
+    ours.push(socket);
+    return { fd, socket };
+  };
+  try {
+    const input = withInput ? piped(0) : undefined;
+    const out = mode === 'separated' || mode === 'stdout' || mode === 'merged' ? piped(1) : undefined;
+    const err = mode === 'separated' || mode === 'stderr' ? piped(1) : undefined;
+    // Jobs outlive a stopping agent and do not hold it up: the agent's ends do not keep it running.
+    for (const s of ours) s.unref();
+    const errFd = err?.fd ?? (mode === 'merged' ? out?.fd : undefined);
+    return {
+      stdio: [input?.fd ?? 'ignore', out?.fd ?? 'ignore', errFd ?? 'ignore'],
+      input: input?.socket,
+      out: out?.socket,
+      err: err?.socket,
+      closeChildEnds,
+      destroy,
+    };
+  } catch (e) {
+    destroy();
+    throw e;
+  }
 }

@@ -118,7 +118,13 @@ export class ExecCommands {
     }
 
     const argv = args.optStrList('arg') ?? [];
-    const pipes = execPipes(mode, stdin !== undefined);
+    let pipes: ExecPipes;
+    try {
+      pipes = execPipes(mode, stdin !== undefined);
+    } catch (err) {
+      // GLib's spawn (g_unix_open_pipe) says only strerror: "Too many open files".
+      throw failed(errorText(err));
+    }
     try {
       const start = needsBytes(argv, env.env) ? spawnWithBytes(program, argv, env.env, pipes.stdio) : spawnProgram(program, argv, env.env, pipes.stdio);
       const { child } = start;
