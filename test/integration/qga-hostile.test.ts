@@ -9,9 +9,8 @@ import { cpuTicks, inOpen, inWrite, peakRssOf, resetPeakRss, rssOf } from '../su
 import { runGuestExec, waitExit } from '../support/guest-exec.js';
 import { heldAccounts } from '../support/held-nss.js';
 import { holdWrite } from '../support/held-write.js';
-import { MessageType } from '../../src/protocol/index.js';
-import { ClientSimulator } from '../../src/sim/simulator.js';
 import { startQgaDaemon, type QgaDaemon } from '../support/qga-harness.js';
+import { spiceServedWhile } from '../support/ports-served.js';
 
 const generic = (desc: string): string => `{"error": {"class": "GenericError", "desc": "${desc}"}}`;
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
@@ -341,13 +340,7 @@ describe('a hostile host against guest-exec, guest-file and the request stream',
       const answer = client.call({ execute: 'guest-file-write', arguments: { handle, 'buf-b64': Buffer.from('the host wrote this').toString('base64') } }, 60_000);
       let served: boolean;
       try {
-        await expect.poll(() => inWrite(agent.pid), { timeout: 10_000 }).toBe(true);
-        const sim = new ClientSimulator(agent.spice);
-        sim.connect();
-        served = await sim.expect(MessageType.AnnounceCapabilities, { timeoutMs: 10_000 }).then(
-          () => true,
-          () => false,
-        );
+        served = await spiceServedWhile(agent.spice, () => inWrite(agent.pid));
       } finally {
         await held.release();
       }
@@ -381,13 +374,7 @@ describe.runIf(process.getuid?.() === 0)('a user name the account database takes
     let served: boolean;
     try {
       // The module waits in open(2) of its gate.
-      await expect.poll(() => inOpen(pid), { timeout: 10_000 }).toBe(true);
-      const sim = new ClientSimulator(agent.spice);
-      sim.connect();
-      served = await sim.expect(MessageType.AnnounceCapabilities, { timeoutMs: 10_000 }).then(
-        () => true,
-        () => false,
-      );
+      served = await spiceServedWhile(agent.spice, () => inOpen(pid));
     } finally {
       accounts.release();
     }

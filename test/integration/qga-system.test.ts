@@ -3,14 +3,13 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localMounts } from '../../src/actions/admin/mounts.js';
-import { MessageType } from '../../src/protocol/index.js';
-import { ClientSimulator } from '../../src/sim/simulator.js';
 import { makeActionsDir } from '../support/actions-dir.js';
 import { holdWrite } from '../support/held-write.js';
 import { inWrite } from '../support/proc.js';
 import { startQgaDaemon, type QgaDaemon } from '../support/qga-harness.js';
 import { canLoopMount, withScratchFs } from '../support/scratch-fs.js';
 import { SystemLayout } from '../support/system-layout.js';
+import { spiceServedWhile } from '../support/ports-served.js';
 
 /** The commands of the four system actions. */
 const SYSTEM_COMMANDS = ['guest-fstrim', 'guest-suspend-ram', 'guest-suspend-disk', 'guest-suspend-hybrid', 'guest-set-vcpus', 'guest-set-memory-blocks'];
@@ -97,13 +96,7 @@ describe.runIf(process.getuid?.() === 0)('fstrim, suspend, set-vcpus and set-mem
     const answer = agent.client.call(request, 60_000);
     let served: boolean;
     try {
-      await expect.poll(() => inWrite(agent.pid), { timeout: 10_000 }).toBe(true);
-      const sim = new ClientSimulator(agent.spice);
-      sim.connect();
-      served = await sim.expect(MessageType.AnnounceCapabilities, { timeoutMs: 10_000 }).then(
-        () => true,
-        () => false,
-      );
+      served = await spiceServedWhile(agent.spice, () => inWrite(agent.pid));
     } finally {
       await held.release();
     }

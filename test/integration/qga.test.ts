@@ -7,8 +7,6 @@ import { AdminCommands } from '../../src/actions/admin/commands.js';
 import type { Freezer } from '../../src/actions/admin/freezer.js';
 import { QgaDaemon as QgaService } from '../../src/daemon/qga-daemon.js';
 import { openPortFor } from '../../src/transport/open-port.js';
-import { MessageType } from '../../src/protocol/index.js';
-import { ClientSimulator } from '../../src/sim/simulator.js';
 import { runGuestExec, waitExit } from '../support/guest-exec.js';
 import { holdWrite } from '../support/held-write.js';
 import { memoryLogger } from '../support/log.js';
@@ -16,6 +14,7 @@ import type { QgaClient } from '../support/qga-client.js';
 import { openQgaPty, startQgaDaemon, type QgaDaemon, type QgaPty } from '../support/qga-harness.js';
 import { inIoctl } from '../support/proc.js';
 import { canLoopMount, withScratchFs } from '../support/scratch-fs.js';
+import { spiceServedWhile } from '../support/ports-served.js';
 import { pattern } from '../unit/transport/helpers.js';
 
 /** An error line as qemu-ga writes it; `desc` is given as it appears on the wire (escapes included). */
@@ -418,13 +417,7 @@ describe('the daemon process serving the QEMU guest agent on a pty', () => {
         const answer = client.call({ execute: 'guest-fsfreeze-freeze-list', arguments: { mountpoints: [dir] } }, 60_000);
         let served: boolean;
         try {
-          await expect.poll(() => inIoctl(agent.pid), { timeout: 10_000 }).toBe(true);
-          const sim = new ClientSimulator(agent.spice);
-          sim.connect();
-          served = await sim.expect(MessageType.AnnounceCapabilities, { timeoutMs: 10_000 }).then(
-            () => true,
-            () => false,
-          );
+          served = await spiceServedWhile(agent.spice, () => inIoctl(agent.pid));
         } finally {
           await held.release();
         }
