@@ -15,12 +15,13 @@ export interface BusHeader {
   sender: string | undefined;
 }
 
-/** The lengths a fixed header declares: its header fields (unpadded) and the whole message. */
-export function declaredLengths(fixed: Buffer): { fields: number; message: number } {
+/** The lengths a fixed header declares: its header fields (unpadded, and padded to the body's 8-byte boundary) and the whole message. */
+export function declaredLengths(fixed: Buffer): { fields: number; padded: number; message: number } {
   const le = fixed[0] === 0x6c; // 'l'
   const body = le ? fixed.readUInt32LE(4) : fixed.readUInt32BE(4);
   const fields = le ? fixed.readUInt32LE(12) : fixed.readUInt32BE(12);
-  return { fields, message: FIXED_HEADER + Math.ceil(fields / 8) * 8 + body };
+  const padded = Math.ceil(fields / 8) * 8;
+  return { fields, padded, message: FIXED_HEADER + padded + body };
 }
 
 /**

@@ -130,7 +130,7 @@ export function limitIncoming(bus: MessageBus, filter: BusFilter, max = MAX_BUS_
       fixed ??= read(FIXED_HEADER) as Buffer | null;
       if (fixed === null) return null;
       const declared = declaredLengths(fixed);
-      const padded = Math.ceil(declared.fields / 8) * 8;
+      const { padded } = declared;
       if (declared.message > max) {
         fixed = null;
         skip = declared.message - FIXED_HEADER;
