@@ -1,9 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_LISTED_KEYS } from '../../src/actions/admin/ssh-keys.js';
+import { readableByAll } from '../../src/platform/process/readable-by-all.js';
+import { CLI } from '../support/harness.js';
 import { grabDescriptor } from '../support/grab-fd.js';
 import { peakRssOf, resetPeakRss, rssOf } from '../support/proc.js';
 import { startQgaDaemon, type QgaDaemon } from '../support/qga-harness.js';
@@ -302,12 +304,17 @@ describe.skipIf(process.getuid?.() !== 0)('user accounts through the guest agent
     });
 
     describe('the editor, which is the user’s own process', () => {
+      // Installed as the package installs it, the editor is started as the user and is theirs to
+      // take descriptors of (pidfd_getfd). From a clone only root can read it loads as root and then
+      // drops to the user, which leaves it not dumpable: only root can take its output there, and
+      // does, so that the daemon's reading of a held output is tested in both layouts.
+      const holder = (): TestUser | undefined => (readableByAll(join(dirname(CLI), 'actions', 'admin', 'authorized-keys-child.js')) ? user : undefined);
       it('a user holding a copy of its output past its end stalls neither the command nor the guest agent', async () => {
         await add(listed, ['ssh-ed25519 AAAAk held'], true);
         const unheld = await get(infoOnly);
         expect(unheld).toEqual({ return: { keys: ['ssh-ed25519 AAAAk held'] } });
         // pidfd_getfd(2) on the editor's standard output: the socket the daemon reads its answer from.
-        const grab = grabDescriptor(root, user, 'authorized-keys-child', 1);
+        const grab = grabDescriptor(root, holder(), 'authorized-keys-child', 1);
         try {
           // Each get runs a new editor; the user takes the first one's output (or a later one's).
           for (let i = 0; i < 20 && !grab.held(); i++) expect(await get(infoOnly, USER, 30_000)).toEqual(unheld);
@@ -323,7 +330,7 @@ describe.skipIf(process.getuid?.() !== 0)('user accounts through the guest agent
         resetPeakRss(infoOnly.pid);
         const idle = rssOf(infoOnly.pid);
         // Eight million empty objects, then the editor's own answer, then `]`: valid JSON, no answer.
-        const grab = grabDescriptor(root, user, 'authorized-keys-child', 1, 24 * MiB);
+        const grab = grabDescriptor(root, holder(), 'authorized-keys-child', 1, 24 * MiB);
         try {
           for (let i = 0; i < 20 && !grab.held(); i++) {
             const r = await get(infoOnly, USER, 30_000);
