@@ -251,7 +251,9 @@ export class SshKeyCommands {
   private async allowedUser(args: Args): Promise<PasswdEntry> {
     checkKeys(args.optStrList('keys') ?? []);
     const name = args.str('username');
-    checkUserAllowed('ssh-keys', this.users(), name, (await lookupUser(name))?.uid, this.log);
-    return knownUser(name);
+    // One lookup: NSS may ask a server (LDAP, SSSD) each time.
+    const looked = lookupUser(name);
+    checkUserAllowed('ssh-keys', this.users(), name, (await looked)?.uid, this.log);
+    return knownUser(name, looked);
   }
 }

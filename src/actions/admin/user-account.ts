@@ -8,9 +8,9 @@ export async function lookupUser(name: string): Promise<PasswdEntry | undefined>
   return name.includes('\0') ? undefined : passwdEntry(name);
 }
 
-/** The account, or qemu-ga's error for a name the account database does not know. */
-export async function knownUser(name: string): Promise<PasswdEntry> {
-  const entry = await lookupUser(name);
+/** The account, or qemu-ga's error for a name the account database does not know; `looked` is its lookup when one was already made. */
+export async function knownUser(name: string, looked: Promise<PasswdEntry | undefined> = lookupUser(name)): Promise<PasswdEntry> {
+  const entry = await looked;
   // GLib 2.74's wording (qemu-ga 7.2 on Debian 12): getpwnam_r finds nothing without an errno.
   if (!entry) throw new QgaError(QgaErrorCode.CommandFailed, `failed to lookup user '${name}': Success`);
   return entry;
