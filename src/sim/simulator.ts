@@ -234,6 +234,14 @@ export class ClientSimulator extends EventEmitter<SimulatorEvents> {
     for (const r of this.records) if (r.message) this.consumed.add(r.message);
   }
 
+  /** Marks every message received up to `message` (itself included) as consumed, so `expect` only sees what came after it. */
+  consumeThrough(message: Message): void {
+    for (const r of this.records) {
+      if (r.message) this.consumed.add(r.message);
+      if (r.message === message) return;
+    }
+  }
+
   private announce(): void {
     if (!this.caps) return;
     // Fire and forget, like the client: a port closed meanwhile just loses the message.
