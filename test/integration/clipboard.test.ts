@@ -219,6 +219,10 @@ describe.runIf(process.getuid?.() === 0)('guest clipboard grabs when the session
     logind.activate('3');
     await clipboardServed(h);
     await guestCopies(first, 'held');
+    // The helper may still be asking xclip for the copy's targets (it can look twice as it starts):
+    // killed meanwhile, xclip's answer to its window fails with BadWindow, and xclip, the guest
+    // application here, exits on that X error, leaving nothing for the restarted helper to grab.
+    await new Promise((r) => setTimeout(r, 300));
     const crashed = helperPid(h.pid) as number;
     // Everything from here on comes after the crash: the release, then the restarted helper's grab
     // (which may arrive in the same read as the release, so nothing is marked consumed in between).
