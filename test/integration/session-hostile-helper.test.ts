@@ -26,6 +26,23 @@ const WINDOW_BLOCKS = HELPER_WINDOW.highBytes / BLOCK.length;
 /** How many descriptors a process holds. */
 const descriptors = (pid: number): number => readdirSync(`/proc/${pid}/fd`).length;
 
+/**
+ * Starts transfers until one goes to the helper (one the daemon does not answer itself; these
+ * helpers never do): its id.
+ */
+async function transferGivenToHelper(h: Harness): Promise<number> {
+  let id = 0;
+  for (let answered = true; answered; ) {
+    id++;
+    await h.sim.send({ type: MessageType.FileXferStart, id, keyfile: `[vdagent-file-xfer]\nname=big\nsize=${256 * MiB}\n` });
+    answered = await h.sim.expect(MessageType.FileXferStatus, { where: (m) => m.id === id, timeoutMs: 1000 }).then(
+      () => true,
+      () => false,
+    );
+  }
+  return id;
+}
+
 describe.runIf(process.getuid?.() === 0)('a hostile session helper on the real channel of the real daemon', () => {
   let root: string;
   let h: Harness;
@@ -84,13 +101,7 @@ describe.runIf(process.getuid?.() === 0)('a hostile session helper on the real c
       env: { HOSTILE_CLI: CLI, HOSTILE_MODE: 'ack-liar' },
     });
     await h.sim.expect(MessageType.AnnounceCapabilities, { where: (m) => m.request, timeoutMs: 20_000 });
-    // A transfer the helper was given: one the daemon does not answer itself (the helper never does).
-    let id = 0;
-    for (let answered = true; answered; ) {
-      id++;
-      await h.sim.send({ type: MessageType.FileXferStart, id, keyfile: `[vdagent-file-xfer]\nname=big\nsize=${256 * MiB}\n` });
-      answered = await h.sim.expect(MessageType.FileXferStatus, { where: (m) => m.id === id, timeoutMs: 1000 }).then(() => true, () => false);
-    }
+    const id = await transferGivenToHelper(h);
     const chunk = Buffer.alloc(65536, 0x5a);
     const data = wire(Array.from({ length: 1024 }, () => ({ type: MessageType.FileXferData, id, data: chunk })));
     const { blocked } = await flood(h.hostFd as number, data, { giveUpMs: 3000 });
@@ -118,13 +129,7 @@ describe.runIf(process.getuid?.() === 0)('a hostile session helper on the real c
       extraArgs: ['--fake-uinput', sink],
     });
     await h.sim.expect(MessageType.AnnounceCapabilities, { where: (m) => m.request, timeoutMs: 20_000 });
-    // A transfer the helper was given: one the daemon does not answer itself (the helper never does).
-    let id = 0;
-    for (let answered = true; answered; ) {
-      id++;
-      await h.sim.send({ type: MessageType.FileXferStart, id, keyfile: `[vdagent-file-xfer]\nname=big\nsize=${256 * MiB}\n` });
-      answered = await h.sim.expect(MessageType.FileXferStatus, { where: (m) => m.id === id, timeoutMs: 1000 }).then(() => true, () => false);
-    }
+    const id = await transferGivenToHelper(h);
     const helper = helperPid(h.pid) as number;
     const data = Buffer.concat([
       wire(Array.from({ length: blocks }, () => ({ type: MessageType.FileXferData, id, data: BLOCK }))),
